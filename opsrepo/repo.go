@@ -1,0 +1,232 @@
+// Package opsrepo reads (and, for rollbacks, writes) the GitOps ops repository
+// with go-git: which commit last changed each stage directory, and which
+// commits a stage still has pending between its deployed revision and head.
+package opsrepo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// Sentinel errors callers branch on.
+var (
+	ErrNotRepository   = errors.New("not a git repository")
+	ErrUnreachable     = errors.New("ops repository unreachable")
+	ErrNoBranch        = errors.New("branch not found")
+	ErrUnknownPath     = errors.New("path not in the ops repository")
+	ErrUnknownRevision = errors.New("revision not in the ops repository")
+	ErrReadOnly        = errors.New("read-only mode: refusing to change the ops repository")
+)
+
+// Options says which repository to open and how.
+type Options struct {
+	// URL is any git URL, or a path to a local clone used as is.
+	URL    string
+	Branch string
+	// CacheDir holds cache clones of remote URLs ($XDG_CACHE_HOME/stagedeck).
+	CacheDir string
+	// ReadOnly refuses every mutating call at this layer.
+	ReadOnly bool
+	// Auth is used for clone, fetch and push of remote URLs; nil = anonymous.
+	Auth transport.AuthMethod
+}
+
+// Repo is an opened ops repository. It is safe for concurrent use.
+type Repo struct {
+	opts  Options
+	dir   string
+	local bool
+
+	mu        sync.Mutex // serialises fetch/commit/push against reads of refs
+	repo      *git.Repository
+	lastFetch time.Time
+}
+
+// Commit is one ops-repo commit as the board shows it.
+type Commit struct {
+	SHA     string    `json:"sha"`
+	Author  string    `json:"author"`
+	Email   string    `json:"-"`
+	Date    time.Time `json:"date"`
+	Subject string    `json:"subject"`
+}
+
+// ShortSHA is the 7-character abbreviation.
+func (c Commit) ShortSHA() string { return Short(c.SHA) }
+
+// Short abbreviates a sha to 7 characters.
+func Short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+var scpLike = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:`)
+
+// IsLocalPath reports whether u names a directory rather than a git URL.
+func IsLocalPath(u string) bool {
+	return !strings.Contains(u, "://") && !scpLike.MatchString(u)
+}
+
+// Open opens a local clone in place or a cache clone of a remote URL,
+// cloning it on first use.
+func Open(ctx context.Context, opts Options) (*Repo, error) {
+	if opts.Branch == "" {
+		opts.Branch = "main"
+	}
+	r := &Repo{opts: opts}
+	if IsLocalPath(opts.URL) {
+		dir, err := filepath.Abs(opts.URL)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("ops repo %s: %w: no such directory", opts.URL, ErrUnreachable)
+		}
+		repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+		if err != nil {
+			return nil, fmt.Errorf("ops repo %s: %w", opts.URL, ErrNotRepository)
+		}
+		r.dir, r.local, r.repo = dir, true, repo
+	} else {
+		r.dir = filepath.Join(opts.CacheDir, cacheName(opts.URL))
+		repo, err := git.PlainOpen(r.dir)
+		if err != nil {
+			if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
+				return nil, fmt.Errorf("cache dir: %w", err)
+			}
+			repo, err = git.PlainCloneContext(ctx, r.dir, true, &git.CloneOptions{
+				URL: opts.URL, Auth: opts.Auth, Tags: git.NoTags,
+			})
+			if err != nil {
+				_ = os.RemoveAll(r.dir)
+				return nil, fmt.Errorf("ops repo %s: %w: %v", opts.URL, ErrUnreachable, err)
+			}
+			r.lastFetch = time.Now()
+		}
+		r.repo = repo
+	}
+	if _, err := r.Head(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func cacheName(u string) string {
+	sum := sha256.Sum256([]byte(u))
+	base := strings.TrimSuffix(filepath.Base(strings.TrimRight(u, "/")), ".git")
+	base = regexp.MustCompile(`[^A-Za-z0-9._-]`).ReplaceAllString(base, "_")
+	return base + "-" + hex.EncodeToString(sum[:6]) + ".git"
+}
+
+// Dir is the repository directory on disk.
+func (r *Repo) Dir() string { return r.dir }
+
+// URL is the configured URL or path.
+func (r *Repo) URL() string { return r.opts.URL }
+
+// Branch is the ops branch.
+func (r *Repo) Branch() string { return r.opts.Branch }
+
+// LastFetch is when the repository was last fetched (zero if never).
+func (r *Repo) LastFetch() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.lastFetch
+}
+
+// RemoteURLs are the URLs Argo CD may know this repository by: the configured
+// URL and, for a local clone, its remotes' URLs.
+func (r *Repo) RemoteURLs() []string {
+	urls := []string{r.opts.URL}
+	if r.local {
+		urls = append(urls, "file://"+r.dir)
+		if remotes, err := r.repo.Remotes(); err == nil {
+			for _, rm := range remotes {
+				urls = append(urls, rm.Config().URLs...)
+			}
+		}
+	}
+	return urls
+}
+
+// Fetch updates the branch from origin. A local clone without remotes is a no-op.
+func (r *Repo) Fetch(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := r.repo.Remote("origin"); errors.Is(err, git.ErrRemoteNotFound) {
+		r.lastFetch = time.Now()
+		return nil
+	}
+	refspec := config.RefSpec("+refs/heads/*:refs/remotes/origin/*")
+	if !r.local {
+		refspec = "+refs/heads/*:refs/heads/*"
+	}
+	err := r.repo.FetchContext(ctx, &git.FetchOptions{
+		RemoteName: "origin", RefSpecs: []config.RefSpec{refspec}, Auth: r.opts.Auth, Tags: git.NoTags, Force: true,
+	})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return fmt.Errorf("fetch %s: %w: %v", r.opts.URL, ErrUnreachable, err)
+	}
+	r.lastFetch = time.Now()
+	return nil
+}
+
+// Head resolves the ops branch: origin's copy when a local clone has one.
+func (r *Repo) Head() (plumbing.Hash, error) {
+	candidates := []plumbing.ReferenceName{plumbing.NewBranchReferenceName(r.opts.Branch)}
+	if r.local {
+		candidates = append([]plumbing.ReferenceName{plumbing.NewRemoteReferenceName("origin", r.opts.Branch)}, candidates...)
+	}
+	for _, name := range candidates {
+		if ref, err := r.repo.Reference(name, true); err == nil {
+			return ref.Hash(), nil
+		}
+	}
+	return plumbing.ZeroHash, fmt.Errorf("ops repo %s: %w: %q (set opsRepo.branch)", r.opts.URL, ErrNoBranch, r.opts.Branch)
+}
+
+// Resolve turns a full or abbreviated sha (or a ref name) into a commit hash.
+func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
+	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("%w: %s", ErrUnknownRevision, rev)
+	}
+	if _, err := r.repo.CommitObject(*h); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("%w: %s", ErrUnknownRevision, rev)
+	}
+	return *h, nil
+}
+
+// CommitInfo returns the commit's board fields.
+func (r *Repo) CommitInfo(h plumbing.Hash) (Commit, error) {
+	c, err := r.repo.CommitObject(h)
+	if err != nil {
+		return Commit{}, fmt.Errorf("%w: %s", ErrUnknownRevision, h)
+	}
+	return toCommit(c), nil
+}
+
+func toCommit(c *object.Commit) Commit {
+	subject, _, _ := strings.Cut(c.Message, "\n")
+	return Commit{
+		SHA: c.Hash.String(), Author: c.Author.Name, Email: c.Author.Email,
+		Date: c.Author.When, Subject: strings.TrimSpace(subject),
+	}
+}

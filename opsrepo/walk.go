@@ -1,0 +1,359 @@
+package opsrepo
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// walker compares path subtree hashes between commits. It memoises commit
+// objects' trees and (tree, name) lookups, so unchanged subtrees are never
+// decoded twice and whole trees are never diffed.
+type walker struct {
+	r       *Repo
+	paths   [][]string
+	commits map[plumbing.Hash]*object.Commit
+	subs    map[plumbing.Hash][]plumbing.Hash // commit -> subtree hash per path
+	entries map[treeName]plumbing.Hash
+}
+
+type treeName struct {
+	tree plumbing.Hash
+	name string
+}
+
+func newWalker(r *Repo, paths []string) *walker {
+	w := &walker{
+		r:       r,
+		commits: map[plumbing.Hash]*object.Commit{},
+		subs:    map[plumbing.Hash][]plumbing.Hash{},
+		entries: map[treeName]plumbing.Hash{},
+	}
+	for _, p := range paths {
+		w.paths = append(w.paths, strings.Split(strings.Trim(p, "/"), "/"))
+	}
+	return w
+}
+
+func (w *walker) commit(h plumbing.Hash) (*object.Commit, error) {
+	if c, ok := w.commits[h]; ok {
+		return c, nil
+	}
+	c, err := object.GetCommit(w.r.repo.Storer, h)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownRevision, h)
+	}
+	w.commits[h] = c
+	return c, nil
+}
+
+// child returns the hash of entry name in tree, or zero if absent.
+func (w *walker) child(tree plumbing.Hash, name string) (plumbing.Hash, error) {
+	k := treeName{tree, name}
+	if h, ok := w.entries[k]; ok {
+		return h, nil
+	}
+	t, err := object.GetTree(w.r.repo.Storer, tree)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	var found plumbing.Hash
+	for _, e := range t.Entries {
+		if e.Mode == filemode.Dir || e.Mode == filemode.Regular || e.Mode == filemode.Executable || e.Mode == filemode.Symlink {
+			if e.Name == name {
+				found = e.Hash
+			}
+			if e.Mode == filemode.Dir {
+				// Cache every sibling: the next commit usually shares this tree.
+				w.entries[treeName{tree, e.Name}] = e.Hash
+			}
+		}
+	}
+	w.entries[k] = found
+	return found, nil
+}
+
+// subtrees returns, per path, the hash of the path's tree (or blob) in commit h.
+func (w *walker) subtrees(h plumbing.Hash) ([]plumbing.Hash, error) {
+	if s, ok := w.subs[h]; ok {
+		return s, nil
+	}
+	c, err := w.commit(h)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]plumbing.Hash, len(w.paths))
+	for i, parts := range w.paths {
+		cur := c.TreeHash
+		for _, p := range parts {
+			if cur, err = w.child(cur, p); err != nil {
+				return nil, err
+			}
+			if cur.IsZero() {
+				break
+			}
+		}
+		out[i] = cur
+	}
+	w.subs[h] = out
+	return out, nil
+}
+
+// pathSet is a bit per walked path.
+type pathSet []uint64
+
+func newPathSet(n int, all bool) pathSet {
+	s := make(pathSet, (n+63)/64)
+	if all {
+		for i := 0; i < n; i++ {
+			s.add(i)
+		}
+	}
+	return s
+}
+func (s pathSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+func (s pathSet) add(i int)      { s[i/64] |= 1 << (i % 64) }
+func (s pathSet) merge(o pathSet) {
+	for i := range s {
+		s[i] |= o[i]
+	}
+}
+func (s pathSet) empty() bool {
+	for _, w := range s {
+		if w != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// step applies git's default history simplification to commit c for the
+// paths in live: changed[i] says c changed path i (its subtree differs from
+// every parent's); parents[k] holds the paths whose history continues through
+// parent k: only the first parent a merge is TREESAME to, else all of them.
+func (w *walker) step(c *object.Commit, live pathSet) (changed []bool, parents []pathSet, err error) {
+	mine, err := w.subtrees(c.Hash)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := len(w.paths)
+	changed = make([]bool, n)
+	parents = make([]pathSet, len(c.ParentHashes))
+	theirs := make([][]plumbing.Hash, len(c.ParentHashes))
+	for k, ph := range c.ParentHashes {
+		if theirs[k], err = w.subtrees(ph); err != nil {
+			return nil, nil, err
+		}
+		parents[k] = newPathSet(n, false)
+	}
+	for i := 0; i < n; i++ {
+		if !live.has(i) {
+			continue
+		}
+		same := -1
+		for k := range c.ParentHashes {
+			if theirs[k][i] == mine[i] {
+				same = k
+				break
+			}
+		}
+		switch {
+		case same >= 0:
+			parents[same].add(i)
+		case len(c.ParentHashes) == 0:
+			changed[i] = !mine[i].IsZero()
+		default:
+			changed[i] = true
+			for k := range parents {
+				parents[k].add(i)
+			}
+		}
+	}
+	return changed, parents, nil
+}
+
+// commitQueue orders commits newest first by committer date, as git log does.
+type commitQueue []*object.Commit
+
+func (q commitQueue) Len() int           { return len(q) }
+func (q commitQueue) Less(i, j int) bool { return q[i].Committer.When.After(q[j].Committer.When) }
+func (q commitQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *commitQueue) Push(x any)        { *q = append(*q, x.(*object.Commit)) }
+func (q *commitQueue) Pop() any {
+	old := *q
+	c := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return c
+}
+
+// LastChanges finds, in one walk from head, the last commit that changed each
+// path, as `git log -1 -- path` would. A path that never existed is absent.
+func (r *Repo) LastChanges(ctx context.Context, head plumbing.Hash, paths []string) (map[string]Commit, error) {
+	w := newWalker(r, paths)
+	out := make(map[string]Commit, len(paths))
+	start, err := w.subtrees(head)
+	if err != nil {
+		return nil, err
+	}
+	remaining := newPathSet(len(paths), false)
+	for i := range paths {
+		if !start[i].IsZero() {
+			remaining.add(i)
+		}
+	}
+	live := map[plumbing.Hash]pathSet{head: remaining.clone()}
+	c, err := w.commit(head)
+	if err != nil {
+		return nil, err
+	}
+	q := &commitQueue{c}
+	for q.Len() > 0 && !remaining.empty() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c := heap.Pop(q).(*object.Commit)
+		mask := live[c.Hash]
+		mask.intersect(remaining)
+		changed, parents, err := w.step(c, mask)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range paths {
+			if changed[i] {
+				out[p] = toCommit(c)
+				remaining.del(i)
+			}
+		}
+		for k, ph := range c.ParentHashes {
+			if err := w.enqueue(q, live, ph, parents[k]); err != nil {
+				return nil, err
+			}
+		}
+		delete(w.commits, c.Hash)
+	}
+	return out, nil
+}
+
+// enqueue adds paths to ph's live set, queueing ph on first sight.
+func (w *walker) enqueue(q *commitQueue, live map[plumbing.Hash]pathSet, ph plumbing.Hash, paths pathSet) error {
+	if old, ok := live[ph]; ok {
+		old.merge(paths)
+		return nil
+	}
+	pc, err := w.commit(ph)
+	if err != nil {
+		return err
+	}
+	live[ph] = paths
+	heap.Push(q, pc)
+	return nil
+}
+
+func (s pathSet) clone() pathSet { return append(pathSet(nil), s...) }
+func (s pathSet) del(i int)      { s[i/64] &^= 1 << (i % 64) }
+func (s pathSet) intersect(o pathSet) {
+	for i := range s {
+		s[i] &= o[i]
+	}
+}
+
+// Pending is what a path still lacks between a deployed revision and head.
+type Pending struct {
+	// Ancestor is false when deployed is not an ancestor of head (a rewritten
+	// or foreign revision): Commits then holds everything head has that deployed lacks.
+	Ancestor bool
+	// Commits per path, newest first: the commits in deployed..head that changed it.
+	Commits map[string][]Commit
+}
+
+const (
+	fromHead     = 1
+	fromDeployed = 2
+)
+
+// Pending walks deployed..head once for all paths, as `git log deployed..head -- path` would.
+func (r *Repo) Pending(ctx context.Context, head plumbing.Hash, deployed string, paths []string) (Pending, error) {
+	dep, err := r.Resolve(deployed)
+	if err != nil {
+		return Pending{}, err
+	}
+	res := Pending{Ancestor: true, Commits: map[string][]Commit{}}
+	if dep == head {
+		return res, nil
+	}
+	w := newWalker(r, paths)
+	flags := map[plumbing.Hash]uint8{head: fromHead, dep: fromDeployed}
+	live := map[plumbing.Hash]pathSet{head: newPathSet(len(paths), true), dep: newPathSet(len(paths), false)}
+	hc, err := w.commit(head)
+	if err != nil {
+		return Pending{}, err
+	}
+	dc, err := w.commit(dep)
+	if err != nil {
+		return Pending{}, err
+	}
+	q := &commitQueue{}
+	heap.Push(q, hc)
+	heap.Push(q, dc)
+	interesting := 1 // queued commits not reachable from deployed
+	popped := map[plumbing.Hash]bool{}
+	for q.Len() > 0 && interesting > 0 {
+		if err := ctx.Err(); err != nil {
+			return Pending{}, err
+		}
+		c := heap.Pop(q).(*object.Commit)
+		popped[c.Hash] = true
+		f := flags[c.Hash]
+		mask := live[c.Hash]
+		var parents []pathSet
+		if f&fromDeployed == 0 {
+			interesting--
+			var changed []bool
+			if changed, parents, err = w.step(c, mask); err != nil {
+				return Pending{}, err
+			}
+			for i, p := range paths {
+				if changed[i] {
+					res.Commits[p] = append(res.Commits[p], toCommit(c))
+				}
+			}
+		}
+		for k, ph := range c.ParentHashes {
+			old, queued := flags[ph]
+			nf := old | f
+			flags[ph] = nf
+			through := newPathSet(len(paths), false)
+			if parents != nil {
+				through = parents[k]
+			}
+			if err := w.enqueue(q, live, ph, through); err != nil {
+				return Pending{}, err
+			}
+			switch {
+			case !queued:
+				if nf&fromDeployed == 0 {
+					interesting++
+				}
+			case old&fromDeployed == 0 && nf&fromDeployed != 0 && !popped[ph]:
+				interesting--
+			}
+		}
+		delete(w.commits, c.Hash)
+	}
+	res.Ancestor = flags[dep]&fromHead != 0
+	return res, nil
+}
+
+// PathExists reports whether path exists in commit h.
+func (r *Repo) PathExists(h plumbing.Hash, path string) (bool, error) {
+	s, err := newWalker(r, []string{path}).subtrees(h)
+	if err != nil {
+		return false, err
+	}
+	return !s[0].IsZero(), nil
+}
