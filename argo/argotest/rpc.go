@@ -1,0 +1,253 @@
+package argotest
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+
+	accountpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/account"
+	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
+	versionpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/version"
+	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
+	synccommon "github.com/argoproj/gitops-engine/pkg/sync/common"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Version answers the apiclient's connection probe.
+func (s *Server) Version(context.Context, *emptypb.Empty) (*versionpkg.VersionMessage, error) {
+	return &versionpkg.VersionMessage{Version: "v2.14.21+stagedeck-fake"}, nil
+}
+
+// CanI answers RBAC checks: "no" for denied sync targets, else "yes".
+func (s *Server) CanI(_ context.Context, q *accountpkg.CanIRequest) (*accountpkg.CanIResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q.Resource == "applications" && q.Action == "sync" && s.denied[q.Subresource] {
+		return &accountpkg.CanIResponse{Value: "no"}, nil
+	}
+	return &accountpkg.CanIResponse{Value: "yes"}, nil
+}
+
+// List returns all apps; like Argo CD it ignores the refresh parameter.
+func (s *Server) List(_ context.Context, q *application.ApplicationQuery) (*v1alpha1.ApplicationList, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := &v1alpha1.ApplicationList{}
+	for _, a := range s.apps {
+		if q.Name != nil && *q.Name != "" && *q.Name != a.Name {
+			continue
+		}
+		list.Items = append(list.Items, *a.DeepCopy())
+	}
+	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
+	list.ResourceVersion = strconv.FormatInt(s.rv, 10)
+	return list, nil
+}
+
+func (s *Server) appLocked(name *string) (*v1alpha1.Application, error) {
+	if name == nil {
+		return nil, status.Error(codes.InvalidArgument, "application name is required")
+	}
+	a, ok := s.apps[*name]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "applications.argoproj.io %q not found", *name)
+	}
+	return a, nil
+}
+
+// Get returns one app; refresh=normal|hard reconciles it first.
+func (s *Server) Get(_ context.Context, q *application.ApplicationQuery) (*v1alpha1.Application, error) {
+	s.mu.Lock()
+	a, err := s.appLocked(q.Name)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	refresh := q.Refresh != nil && (*q.Refresh == "normal" || *q.Refresh == "hard")
+	s.mu.Unlock()
+	if refresh {
+		s.Reconcile()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return a.DeepCopy(), nil
+}
+
+// Watch streams ADDED for every current app, then changes as they happen.
+func (s *Server) Watch(q *application.ApplicationQuery, stream application.ApplicationService_WatchServer) error {
+	ch := make(chan *v1alpha1.ApplicationWatchEvent, 256)
+	name := ""
+	if q.Name != nil {
+		name = *q.Name
+	}
+	s.mu.Lock()
+	var initial []*v1alpha1.ApplicationWatchEvent
+	for _, a := range s.apps {
+		if name == "" || a.Name == name {
+			initial = append(initial, &v1alpha1.ApplicationWatchEvent{Type: "ADDED", Application: *a.DeepCopy()})
+		}
+	}
+	s.watchers[ch] = name
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if _, ok := s.watchers[ch]; ok {
+			delete(s.watchers, ch)
+		}
+		s.mu.Unlock()
+	}()
+	sort.Slice(initial, func(i, j int) bool { return initial[i].Application.Name < initial[j].Application.Name })
+	for _, ev := range initial {
+		if err := stream.Send(ev); err != nil {
+			return err
+		}
+	}
+	for {
+		select {
+		case <-stream.Context().Done():
+			return nil
+		case ev, ok := <-ch:
+			if !ok {
+				return status.Error(codes.Unavailable, "server shutting down")
+			}
+			if err := stream.Send(ev); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Sync starts a sync operation, refusing what Argo CD refuses.
+func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) (*v1alpha1.Application, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	call := Call{Method: "Sync", App: q.GetName(), Revision: q.GetRevision(), DryRun: q.GetDryRun(), Prune: q.GetPrune(), Infos: map[string]string{}}
+	for _, i := range q.Infos {
+		call.Infos[i.Name] = i.Value
+	}
+	s.calls = append(s.calls, call)
+	a, err := s.appLocked(q.Name)
+	if err != nil {
+		return nil, err
+	}
+	if s.denied[a.Spec.Project+"/"+a.Name] {
+		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: ci, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name)
+	}
+	if s.windows[a.Name] {
+		return nil, status.Error(codes.PermissionDenied, "cannot sync: blocked by sync window")
+	}
+	if a.Operation != nil || (a.Status.OperationState != nil && a.Status.OperationState.Phase == synccommon.OperationRunning) {
+		return nil, status.Error(codes.FailedPrecondition, "another operation is already in progress")
+	}
+	rev := q.GetRevision()
+	if rev == "" {
+		rev = a.Spec.Source.TargetRevision
+	}
+	sha := rev
+	if s.opts.Git != nil {
+		if sha, err = s.opts.Git.Resolve(rev); err != nil {
+			return nil, status.Errorf(codes.Unknown, "rpc error: code = Unknown desc = unable to resolve '%s' to a commit SHA", rev)
+		}
+	}
+	s.startSyncLocked(a, sha, q.GetDryRun(), "admin", q.Infos)
+	return a.DeepCopy(), nil
+}
+
+// TerminateOperation stops a running operation: Terminating, then Failed.
+func (s *Server) TerminateOperation(_ context.Context, q *application.OperationTerminateRequest) (*application.OperationTerminateResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, Call{Method: "TerminateOperation", App: q.GetName()})
+	a, err := s.appLocked(q.Name)
+	if err != nil {
+		return nil, err
+	}
+	st := a.Status.OperationState
+	if st == nil || st.Phase != synccommon.OperationRunning {
+		return nil, status.Error(codes.FailedPrecondition, "Unable to terminate operation. No operation is in progress")
+	}
+	now := metav1.Now()
+	st.Phase, st.Message, st.FinishedAt = synccommon.OperationFailed, "Operation terminated", &now
+	a.Status.Health.Status = "Degraded"
+	s.publishLocked("MODIFIED", a)
+	return &application.OperationTerminateResponse{}, nil
+}
+
+// GetApplicationSyncWindows reports whether a manual sync is allowed now.
+func (s *Server) GetApplicationSyncWindows(_ context.Context, q *application.ApplicationSyncWindowsQuery) (*application.ApplicationSyncWindowsResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.appLocked(q.Name); err != nil {
+		return nil, err
+	}
+	can := !s.windows[q.GetName()]
+	res := &application.ApplicationSyncWindowsResponse{CanSync: &can}
+	if !can {
+		kind, sched, dur, manual := "deny", "0 0 * * *", "24h", false
+		w := &application.ApplicationSyncWindow{Kind: &kind, Schedule: &sched, Duration: &dur, ManualSync: &manual}
+		res.ActiveWindows = append(res.ActiveWindows, w)
+		res.AssignedWindows = append(res.AssignedWindows, w)
+	}
+	return res, nil
+}
+
+// RevisionMetadata reads author, date and message from git.
+func (s *Server) RevisionMetadata(_ context.Context, q *application.RevisionMetadataQuery) (*v1alpha1.RevisionMetadata, error) {
+	s.mu.Lock()
+	_, err := s.appLocked(q.Name)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.Git == nil {
+		return nil, status.Error(codes.Unimplemented, "no git configured")
+	}
+	author, date, msg, err := s.opts.Git.Metadata(q.GetRevision())
+	if err != nil {
+		return nil, status.Errorf(codes.Unknown, "unable to resolve '%s' to a commit SHA", q.GetRevision())
+	}
+	return &v1alpha1.RevisionMetadata{Author: author, Date: metav1.NewTime(date), Message: msg}, nil
+}
+
+// ManagedResources lists the app's resources with live and target state.
+func (s *Server) ManagedResources(_ context.Context, q *application.ResourcesQuery) (*application.ManagedResourcesResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, err := s.appLocked(q.ApplicationName)
+	if err != nil {
+		return nil, err
+	}
+	live := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + a.Name + "-values\ndata:\n  revision: " + deployedRevision(a) + "\n"
+	target := strings.Replace(live, deployedRevision(a), a.Status.Sync.Revision, 1)
+	return &application.ManagedResourcesResponse{Items: []*v1alpha1.ResourceDiff{{
+		Kind: "ConfigMap", Namespace: a.Spec.Destination.Namespace, Name: a.Name + "-values",
+		NormalizedLiveState: live, PredictedLiveState: target, LiveState: live, TargetState: target,
+		Modified: live != target,
+	}}}, nil
+}
+
+// Rollback is refused for automated apps, as Argo CD does.
+func (s *Server) Rollback(_ context.Context, q *application.ApplicationRollbackRequest) (*v1alpha1.Application, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, Call{Method: "Rollback", App: q.GetName()})
+	a, err := s.appLocked(q.Name)
+	if err != nil {
+		return nil, err
+	}
+	if a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil {
+		return nil, status.Errorf(codes.FailedPrecondition, "rollback cannot be initiated when auto-sync is enabled")
+	}
+	for _, h := range a.Status.History {
+		if h.ID == q.GetId() {
+			s.startSyncLocked(a, h.Revision, q.GetDryRun(), "admin", nil)
+			return a.DeepCopy(), nil
+		}
+	}
+	return nil, status.Errorf(codes.InvalidArgument, "application %s does not have deployment with id %v", a.Name, q.GetId())
+}
+

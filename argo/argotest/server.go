@@ -1,0 +1,390 @@
+// Package argotest is a real gRPC server implementing Argo CD's generated
+// ApplicationService, VersionService and AccountService with a small
+// simulated controller. It is the test fake for package argo and the engine
+// of the --demo sandbox; it answers the way Argo CD v2.14 does, including its
+// quirks (List ignores refresh; the first watch event after a sync can still
+// carry the previous operation).
+package argotest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	accountpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/account"
+	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
+	versionpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/version"
+	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
+	"github.com/argoproj/gitops-engine/pkg/health"
+	synccommon "github.com/argoproj/gitops-engine/pkg/sync/common"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// Git is what the simulated controller needs to know of the ops repository.
+type Git interface {
+	// Resolve turns a branch, "HEAD" or a (short) sha into a full sha.
+	Resolve(rev string) (string, error)
+	// Changed reports whether path differs between commits from and to.
+	Changed(from, to, path string) (bool, error)
+	// Metadata returns author, date and message of a commit.
+	Metadata(sha string) (author string, date time.Time, message string, err error)
+}
+
+// Options configure a Server.
+type Options struct {
+	// Token, when set, is required in the "token" metadata of every call.
+	Token string
+	Git   Git
+	// SyncDuration is how long a simulated sync stays Running.
+	SyncDuration time.Duration
+	// Addr to listen on; default 127.0.0.1:0.
+	Addr string
+}
+
+// AppSpec declares one application.
+type AppSpec struct {
+	Name, Project, RepoURL, Path string
+	// TargetRevision is the source's spec revision; default "main".
+	TargetRevision string
+	Auto           bool
+	// Deployed is the revision already synced (history entry 0); "" = never synced.
+	Deployed string
+	Images   []string
+}
+
+// Call is one recorded API call, for tests to assert on.
+type Call struct {
+	Method   string
+	App      string
+	Revision string
+	DryRun   bool
+	Prune    bool
+	Infos    map[string]string
+}
+
+// Server is the running fake.
+type Server struct {
+	application.UnimplementedApplicationServiceServer
+	versionpkg.UnimplementedVersionServiceServer
+	accountpkg.UnimplementedAccountServiceServer
+
+	opts Options
+	lis  net.Listener
+	grpc *grpc.Server
+
+	mu       sync.Mutex
+	apps     map[string]*v1alpha1.Application
+	rv       int64
+	watchers map[chan *v1alpha1.ApplicationWatchEvent]string
+	calls    []Call
+	denied   map[string]bool // "project/app" the token may not sync
+	windows  map[string]bool // app -> sync window closed
+	timers   []*time.Timer
+	closed   bool
+}
+
+// Start listens on loopback and serves until Close.
+func Start(opts Options) (*Server, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.SyncDuration == 0 {
+		opts.SyncDuration = 300 * time.Millisecond
+	}
+	lis, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("fake argo cd: %w", err)
+	}
+	s := &Server{
+		opts: opts, lis: lis,
+		apps:     map[string]*v1alpha1.Application{},
+		watchers: map[chan *v1alpha1.ApplicationWatchEvent]string{},
+		denied:   map[string]bool{}, windows: map[string]bool{},
+	}
+	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.authUnary), grpc.StreamInterceptor(s.authStream))
+	application.RegisterApplicationServiceServer(s.grpc, s)
+	versionpkg.RegisterVersionServiceServer(s.grpc, s)
+	accountpkg.RegisterAccountServiceServer(s.grpc, s)
+	go func() { _ = s.grpc.Serve(lis) }()
+	return s, nil
+}
+
+// Addr is host:port of the server.
+func (s *Server) Addr() string { return s.lis.Addr().String() }
+
+// Close stops the server and every simulated operation.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	for _, t := range s.timers {
+		t.Stop()
+	}
+	for ch := range s.watchers {
+		close(ch)
+		delete(s.watchers, ch)
+	}
+	s.mu.Unlock()
+	s.grpc.Stop()
+}
+
+func (s *Server) checkToken(ctx context.Context, method string) error {
+	if s.opts.Token == "" || strings.HasSuffix(method, "/Version") {
+		return nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, t := range md.Get("token") {
+		if t == s.opts.Token {
+			return nil
+		}
+	}
+	if len(md.Get("token")) == 0 {
+		return status.Error(codes.Unauthenticated, "no session information")
+	}
+	return status.Error(codes.Unauthenticated, "invalid session: token signature is invalid")
+}
+
+func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := s.checkToken(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
+	return h(ctx, req)
+}
+
+func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if err := s.checkToken(ss.Context(), info.FullMethod); err != nil {
+		return err
+	}
+	return h(srv, ss)
+}
+
+// AddApp creates an application and reconciles it against git.
+func (s *Server) AddApp(spec AppSpec) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if spec.Project == "" {
+		spec.Project = "default"
+	}
+	if spec.TargetRevision == "" {
+		spec.TargetRevision = "main"
+	}
+	a := &v1alpha1.Application{
+		ObjectMeta: metav1.ObjectMeta{Name: spec.Name, Namespace: "argocd", CreationTimestamp: metav1.Now()},
+		Spec: v1alpha1.ApplicationSpec{
+			Project: spec.Project,
+			Source:  &v1alpha1.ApplicationSource{RepoURL: spec.RepoURL, Path: spec.Path, TargetRevision: spec.TargetRevision},
+			Destination: v1alpha1.ApplicationDestination{
+				Server: "https://kubernetes.default.svc", Namespace: spec.Name,
+			},
+		},
+	}
+	if spec.Auto {
+		a.Spec.SyncPolicy = &v1alpha1.SyncPolicy{Automated: &v1alpha1.SyncPolicyAutomated{}}
+	}
+	a.Status.Health.Status = health.HealthStatusHealthy
+	a.Status.Summary.Images = spec.Images
+	if spec.Deployed != "" {
+		deployedAt := metav1.NewTime(time.Now().Add(-2 * time.Hour))
+		a.Status.History = v1alpha1.RevisionHistories{{ID: 0, Revision: spec.Deployed, DeployedAt: deployedAt, DeployStartedAt: &deployedAt, Source: *a.Spec.Source}}
+		a.Status.OperationState = &v1alpha1.OperationState{
+			Operation:  v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: spec.Deployed}},
+			Phase:      synccommon.OperationSucceeded,
+			Message:    "successfully synced (all tasks run)",
+			StartedAt:  deployedAt,
+			FinishedAt: &deployedAt,
+			SyncResult: &v1alpha1.SyncOperationResult{Revision: spec.Deployed, Source: *a.Spec.Source},
+		}
+	}
+	s.apps[spec.Name] = a
+	s.reconcileLocked(a)
+	s.publishLocked("ADDED", a)
+}
+
+// DenySync makes CanI answer "no" and Sync fail for project/app.
+func (s *Server) DenySync(project, app string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.denied[project+"/"+app] = true
+}
+
+// CloseSyncWindow makes app's sync window deny manual syncs.
+func (s *Server) CloseSyncWindow(app string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.windows[app] = true
+}
+
+// Calls returns the recorded mutating and metadata calls.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Reconcile refreshes every app against git, as the controller's resync
+// does, and starts auto-syncs for automated apps that are out of sync.
+func (s *Server) Reconcile() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.apps))
+	for n := range s.apps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		a := s.apps[n]
+		before := a.Status.Sync.Revision + string(a.Status.Sync.Status)
+		s.reconcileLocked(a)
+		if before != a.Status.Sync.Revision+string(a.Status.Sync.Status) {
+			s.publishLocked("MODIFIED", a)
+		}
+		if a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil &&
+			a.Status.Sync.Status == v1alpha1.SyncStatusCodeOutOfSync && a.Operation == nil &&
+			(a.Status.OperationState == nil || a.Status.OperationState.Phase != synccommon.OperationRunning) {
+			s.startSyncLocked(a, a.Status.Sync.Revision, false, "automated sync", nil)
+		}
+	}
+}
+
+// reconcileLocked compares the deployed revision with the target's head.
+func (s *Server) reconcileLocked(a *v1alpha1.Application) {
+	if s.opts.Git == nil {
+		return
+	}
+	head, err := s.opts.Git.Resolve(a.Spec.Source.TargetRevision)
+	if err != nil {
+		a.Status.Sync.Status = v1alpha1.SyncStatusCodeUnknown
+		a.Status.Conditions = []v1alpha1.ApplicationCondition{{Type: v1alpha1.ApplicationConditionComparisonError, Message: err.Error()}}
+		return
+	}
+	a.Status.Conditions = nil
+	a.Status.Sync.Revision = head
+	a.Status.Sync.ComparedTo = v1alpha1.ComparedTo{Source: *a.Spec.Source}
+	deployed := deployedRevision(a)
+	switch {
+	case deployed == "":
+		a.Status.Sync.Status = v1alpha1.SyncStatusCodeOutOfSync
+		a.Status.Health.Status = health.HealthStatusMissing
+	case deployed == head:
+		a.Status.Sync.Status = v1alpha1.SyncStatusCodeSynced
+	default:
+		changed, err := s.opts.Git.Changed(deployed, head, a.Spec.Source.Path)
+		if err != nil {
+			a.Status.Sync.Status = v1alpha1.SyncStatusCodeUnknown
+			return
+		}
+		if changed {
+			a.Status.Sync.Status = v1alpha1.SyncStatusCodeOutOfSync
+		} else {
+			a.Status.Sync.Status = v1alpha1.SyncStatusCodeSynced
+		}
+	}
+}
+
+func deployedRevision(a *v1alpha1.Application) string {
+	if st := a.Status.OperationState; st != nil && st.SyncResult != nil && st.SyncResult.Revision != "" {
+		return st.SyncResult.Revision
+	}
+	if n := len(a.Status.History); n > 0 {
+		return a.Status.History[n-1].Revision
+	}
+	return ""
+}
+
+func (s *Server) publishLocked(typ string, a *v1alpha1.Application) {
+	s.rv++
+	a.ResourceVersion = strconv.FormatInt(s.rv, 10)
+	for ch, name := range s.watchers {
+		if name != "" && name != a.Name {
+			continue
+		}
+		ev := &v1alpha1.ApplicationWatchEvent{Type: watch.EventType(typ), Application: *a.DeepCopy()}
+		select {
+		case ch <- ev:
+		default: // a slow watcher loses events, as with a real watch; it re-lists on reconnect
+		}
+	}
+}
+
+// startSyncLocked records the operation and schedules the simulated
+// controller: Running at once, Succeeded after SyncDuration.
+func (s *Server) startSyncLocked(a *v1alpha1.Application, revision string, dryRun bool, initiator string, infos []*v1alpha1.Info) {
+	op := &v1alpha1.Operation{
+		Sync:        &v1alpha1.SyncOperation{Revision: revision, DryRun: dryRun},
+		InitiatedBy: v1alpha1.OperationInitiator{Username: initiator, Automated: initiator == "automated sync"},
+	}
+	for _, i := range infos {
+		op.Info = append(op.Info, &v1alpha1.Info{Name: i.Name, Value: i.Value})
+	}
+	a.Operation = op
+	// Like Argo CD, the first event after the request still carries the
+	// previous operation's state.
+	s.publishLocked("MODIFIED", a)
+	name := a.Name
+	requested := time.Now()
+	s.timers = append(s.timers, time.AfterFunc(20*time.Millisecond, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		a, ok := s.apps[name]
+		if !ok || s.closed || a.Operation == nil {
+			return
+		}
+		a.Status.OperationState = &v1alpha1.OperationState{
+			Operation: *a.Operation, Phase: synccommon.OperationRunning,
+			Message: "one or more tasks are running", StartedAt: metav1.NewTime(requested),
+		}
+		a.Operation = nil
+		a.Status.Health.Status = health.HealthStatusProgressing
+		s.publishLocked("MODIFIED", a)
+		s.timers = append(s.timers, time.AfterFunc(s.opts.SyncDuration, func() { s.finishSync(name, revision, dryRun) }))
+	}))
+}
+
+func (s *Server) finishSync(name, revision string, dryRun bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.apps[name]
+	if !ok || s.closed || a.Status.OperationState == nil || a.Status.OperationState.Phase != synccommon.OperationRunning {
+		return
+	}
+	now := metav1.Now()
+	st := a.Status.OperationState
+	st.FinishedAt = &now
+	if dryRun {
+		st.Phase, st.Message = synccommon.OperationSucceeded, "successfully synced (dry run)"
+		st.SyncResult = &v1alpha1.SyncOperationResult{Revision: deployedRevision(a), Source: *a.Spec.Source}
+		a.Status.Health.Status = health.HealthStatusHealthy
+		s.publishLocked("MODIFIED", a)
+		return
+	}
+	st.Phase, st.Message = synccommon.OperationSucceeded, "successfully synced (all tasks run)"
+	st.SyncResult = &v1alpha1.SyncOperationResult{
+		Revision: revision, Source: *a.Spec.Source,
+		Resources: v1alpha1.ResourceResults{
+			{Kind: "ConfigMap", Namespace: a.Spec.Destination.Namespace, Name: a.Name + "-values", Status: synccommon.ResultCodeSynced, Message: "configmap/" + a.Name + "-values configured", SyncPhase: synccommon.SyncPhaseSync},
+			{Group: "apps", Kind: "Deployment", Namespace: a.Spec.Destination.Namespace, Name: a.Name, Status: synccommon.ResultCodeSynced, Message: "deployment.apps/" + a.Name + " configured", SyncPhase: synccommon.SyncPhaseSync},
+		},
+	}
+	var id int64
+	if n := len(a.Status.History); n > 0 {
+		id = a.Status.History[n-1].ID + 1
+	}
+	started := st.StartedAt
+	a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: id, Revision: revision, DeployedAt: now, DeployStartedAt: &started, Source: *a.Spec.Source})
+	if len(a.Status.History) > 10 {
+		a.Status.History = a.Status.History[len(a.Status.History)-10:]
+	}
+	a.Status.Health.Status = health.HealthStatusHealthy
+	s.reconcileLocked(a)
+	s.publishLocked("MODIFIED", a)
+}
+

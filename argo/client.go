@@ -1,0 +1,305 @@
+package argo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/argoproj/argo-cd/v2/pkg/apiclient"
+	accountpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/account"
+	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
+	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
+	"github.com/argoproj/argo-cd/v2/util/localconfig"
+	log "github.com/sirupsen/logrus"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Sentinel errors callers branch on.
+var (
+	ErrUnreachable      = errors.New("argo cd unreachable")
+	ErrUnauthenticated  = errors.New("argo cd login required")
+	ErrPermissionDenied = errors.New("argo cd permission denied")
+	ErrNotFound         = errors.New("argo cd application not found")
+	ErrReadOnly         = errors.New("read-only mode: refusing to change Argo CD")
+	ErrOperationRunning = errors.New("another operation is already in progress")
+)
+
+// Options select the Argo CD to talk to, resolved as the argocd CLI does.
+type Options struct {
+	// ConfigPath is the argocd CLI config file; empty = the CLI's default location.
+	ConfigPath string
+	// Context is an argocd CLI context name; empty = its current context.
+	Context string
+	// ServerAddr, AuthToken, PlainText and Insecure override the context
+	// (as the CLI's flags do); ARGOCD_SERVER and ARGOCD_AUTH_TOKEN apply too.
+	ServerAddr string
+	AuthToken  string
+	PlainText  bool
+	Insecure   bool
+	GRPCWeb    bool
+	// ReadOnly refuses every mutating call at this layer.
+	ReadOnly bool
+}
+
+// Client is a connection to one Argo CD API server.
+type Client struct {
+	server   string
+	readOnly bool
+	apps     application.ApplicationServiceClient
+	accounts accountpkg.AccountServiceClient
+	closers  []io.Closer
+}
+
+func init() {
+	// argo-cd's apiclient logs through logrus; its warnings would scribble
+	// over the terminal UI. Errors reach the user through returned values.
+	log.SetOutput(io.Discard)
+}
+
+// Dial connects to Argo CD. It does not fail when the server is merely
+// unreachable: calls then return ErrUnreachable, so the git side still shows.
+func Dial(opts Options) (*Client, error) {
+	cfgPath := opts.ConfigPath
+	if cfgPath == "" {
+		p, err := localconfig.DefaultLocalConfigPath()
+		if err != nil {
+			return nil, fmt.Errorf("argocd config: %w", err)
+		}
+		cfgPath = p
+	}
+	ac, err := apiclient.NewClient(&apiclient.ClientOptions{
+		ConfigPath: cfgPath, Context: opts.Context,
+		ServerAddr: opts.ServerAddr, AuthToken: opts.AuthToken,
+		PlainText: opts.PlainText, Insecure: opts.Insecure, GRPCWeb: opts.GRPCWeb,
+		UserAgent: "stagedeck",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("argocd context %q: %v: run `argocd login <server>` or set ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", opts.Context, err)
+	}
+	c := &Client{server: ac.ClientOptions().ServerAddr, readOnly: opts.ReadOnly}
+	closer, apps, err := ac.NewApplicationClient()
+	if err != nil {
+		return nil, fmt.Errorf("argo cd %s: %w: %v", c.server, ErrUnreachable, err)
+	}
+	c.closers = append(c.closers, closer)
+	closer, accounts, err := ac.NewAccountClient()
+	if err != nil {
+		return nil, fmt.Errorf("argo cd %s: %w: %v", c.server, ErrUnreachable, err)
+	}
+	c.closers = append(c.closers, closer)
+	c.apps, c.accounts = apps, accounts
+	return c, nil
+}
+
+// Server is the API server address in use.
+func (c *Client) Server() string { return c.server }
+
+// Close releases the connections.
+func (c *Client) Close() error {
+	var errs []error
+	for _, cl := range c.closers {
+		errs = append(errs, cl.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// wrap turns a gRPC error into one sentence naming the thing and the next step.
+func (c *Client) wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return fmt.Errorf("argo cd %s: %s: %w: %v", c.server, what, ErrUnreachable, err)
+	}
+	switch st.Code() {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return fmt.Errorf("argo cd %s: %s: %w (%s)", c.server, what, ErrUnreachable, st.Message())
+	case codes.Unauthenticated:
+		return fmt.Errorf("%w: %s: token missing or expired: run `argocd login %s`", ErrUnauthenticated, what, c.server)
+	case codes.PermissionDenied:
+		return fmt.Errorf("%w: %s: %s", ErrPermissionDenied, what, st.Message())
+	case codes.NotFound:
+		return fmt.Errorf("%w: %s: %s", ErrNotFound, what, st.Message())
+	case codes.FailedPrecondition:
+		if containsFold(st.Message(), "another operation is already in progress") {
+			return fmt.Errorf("%w: %s", ErrOperationRunning, what)
+		}
+	case codes.Canceled:
+		return context.Canceled
+	}
+	return fmt.Errorf("argo cd %s: %s: %s", c.server, what, st.Message())
+}
+
+// List returns every application visible to the token, in one call.
+func (c *Client) List(ctx context.Context) ([]App, error) {
+	list, err := c.apps.List(ctx, &application.ApplicationQuery{})
+	if err != nil {
+		return nil, c.wrap("list applications", err)
+	}
+	out := make([]App, 0, len(list.Items))
+	for i := range list.Items {
+		out = append(out, fromApplication(&list.Items[i]))
+	}
+	return out, nil
+}
+
+// Get returns one application; refresh "normal" or "hard" asks Argo CD to
+// reconcile it first (List ignores refresh).
+func (c *Client) Get(ctx context.Context, name, refresh string) (App, error) {
+	q := &application.ApplicationQuery{Name: &name}
+	if refresh != "" {
+		q.Refresh = &refresh
+	}
+	a, err := c.apps.Get(ctx, q)
+	if err != nil {
+		return App{}, c.wrap("get "+name, err)
+	}
+	return fromApplication(a), nil
+}
+
+// EventType says what happened to an app in a watch stream.
+type EventType string
+
+// Watch event types, as the Kubernetes watch API names them.
+const (
+	Added    EventType = "ADDED"
+	Modified EventType = "MODIFIED"
+	Deleted  EventType = "DELETED"
+)
+
+// Event is one watch event.
+type Event struct {
+	Type EventType
+	App  App
+}
+
+// Watcher is an open watch stream; Next blocks for the next event.
+type Watcher struct {
+	c      *Client
+	stream application.ApplicationService_WatchClient
+}
+
+// Watch opens a watch on all applications (name "" ) or one.
+func (c *Client) Watch(ctx context.Context, name string) (*Watcher, error) {
+	q := &application.ApplicationQuery{}
+	if name != "" {
+		q.Name = &name
+	}
+	s, err := c.apps.Watch(ctx, q)
+	if err != nil {
+		return nil, c.wrap("watch applications", err)
+	}
+	return &Watcher{c: c, stream: s}, nil
+}
+
+// Next returns the next event; an error ends the stream.
+func (w *Watcher) Next() (Event, error) {
+	ev, err := w.stream.Recv()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return Event{}, fmt.Errorf("argo cd %s: watch: %w (stream closed)", w.c.server, ErrUnreachable)
+		}
+		return Event{}, w.c.wrap("watch applications", err)
+	}
+	return Event{Type: EventType(ev.Type), App: fromApplication(&ev.Application)}, nil
+}
+
+// SyncRequest is a manual sync pinned to a reviewed revision.
+type SyncRequest struct {
+	App      string
+	Project  string
+	Revision string
+	DryRun   bool
+	Prune    bool
+	Reason   string
+	Operator string
+}
+
+// Sync sends the sync request once; it never retries.
+func (c *Client) Sync(ctx context.Context, r SyncRequest) (App, error) {
+	if c.readOnly {
+		return App{}, fmt.Errorf("sync %s: %w", r.App, ErrReadOnly)
+	}
+	if r.Revision == "" {
+		return App{}, fmt.Errorf("sync %s: no revision given: stagedeck only syncs a reviewed revision", r.App)
+	}
+	req := &application.ApplicationSyncRequest{
+		Name: &r.App, Revision: &r.Revision, DryRun: &r.DryRun, Prune: &r.Prune,
+	}
+	if r.Project != "" {
+		req.Project = &r.Project
+	}
+	if r.Operator != "" {
+		req.Infos = append(req.Infos, &v1alpha1.Info{Name: "Operator", Value: r.Operator})
+	}
+	if r.Reason != "" {
+		req.Infos = append(req.Infos, &v1alpha1.Info{Name: "Reason", Value: r.Reason})
+	}
+	a, err := c.apps.Sync(ctx, req)
+	if err != nil {
+		return App{}, c.wrap("sync "+r.App, err)
+	}
+	return fromApplication(a), nil
+}
+
+// Terminate stops the app's running operation.
+func (c *Client) Terminate(ctx context.Context, app string) error {
+	if c.readOnly {
+		return fmt.Errorf("terminate %s: %w", app, ErrReadOnly)
+	}
+	_, err := c.apps.TerminateOperation(ctx, &application.OperationTerminateRequest{Name: &app})
+	return c.wrap("terminate "+app, err)
+}
+
+// CanSync asks Argo CD whether the token may sync project/app.
+func (c *Client) CanSync(ctx context.Context, project, app string) (bool, error) {
+	res, err := c.accounts.CanI(ctx, &accountpkg.CanIRequest{Resource: "applications", Action: "sync", Subresource: project + "/" + app})
+	if err != nil {
+		return false, c.wrap("can-i sync "+app, err)
+	}
+	return res.Value == "yes", nil
+}
+
+// callTimeout bounds a single read so a black-holed server cannot hang the UI.
+const callTimeout = 15 * time.Second
+
+// WithTimeout derives a context for one read call.
+func WithTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, callTimeout)
+}
+
+func containsFold(s, sub string) bool {
+	return len(s) >= len(sub) && (indexFold(s, sub) >= 0)
+}
+
+func indexFold(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if equalFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+func equalFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
+}

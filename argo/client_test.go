@@ -1,0 +1,251 @@
+package argo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/argo/argotest"
+)
+
+const (
+	shaOld = "1111111111111111111111111111111111111111"
+	shaNew = "2222222222222222222222222222222222222222"
+)
+
+// stubGit is a two-commit history: shaOld then shaNew (head of main), with
+// only paths under "tst/" changed between them.
+type stubGit struct{}
+
+func (stubGit) Resolve(rev string) (string, error) {
+	switch rev {
+	case "main", "HEAD", shaNew, shaNew[:7]:
+		return shaNew, nil
+	case shaOld, shaOld[:7]:
+		return shaOld, nil
+	}
+	return "", fmt.Errorf("unknown revision %s", rev)
+}
+func (stubGit) Changed(from, to, path string) (bool, error) {
+	return from != to && strings.HasPrefix(path, "tst"), nil
+}
+func (stubGit) Metadata(sha string) (string, time.Time, string, error) {
+	return "Ann <ann@example.com>", time.Unix(1700000000, 0), "bump " + sha[:7], nil
+}
+
+// startFake starts the fake on loopback with a token and returns a client
+// dialled through an argocd CLI config file, as a user's login would leave it.
+func startFake(t *testing.T, opts argo.Options) (*argotest.Server, *argo.Client) {
+	t.Helper()
+	srv, err := argotest.Start(argotest.Options{Token: "secret-token", Git: stubGit{}, SyncDuration: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	opts.ConfigPath = writeArgoConfig(t, srv.Addr(), "secret-token")
+	c, err := argo.Dial(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return srv, c
+}
+
+func writeArgoConfig(t *testing.T, addr, token string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config")
+	cfg := fmt.Sprintf(`contexts:
+- name: fake
+  server: %[1]s
+  user: %[1]s
+current-context: fake
+servers:
+- server: %[1]s
+  plain-text: true
+users:
+- name: %[1]s
+  auth-token: %[2]s
+`, addr, token)
+	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestListDeployedRevisionIsNotTheComparedOne(t *testing.T) {
+	t.Setenv("ARGOCD_SERVER", "")
+	t.Setenv("ARGOCD_AUTH_TOKEN", "")
+	srv, c := startFake(t, argo.Options{})
+	srv.AddApp(argotest.AppSpec{Name: "tst-web", RepoURL: "https://git.example.com/ops.git", Path: "tst/web", Deployed: shaOld})
+	srv.AddApp(argotest.AppSpec{Name: "itg-web", RepoURL: "git@git.example.com:ops", Path: "itg/web", Deployed: shaOld, Auto: true})
+	srv.AddApp(argotest.AppSpec{Name: "new-app", RepoURL: "https://git.example.com/ops", Path: "tst/new"})
+	apps, err := c.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]argo.App{}
+	for _, a := range apps {
+		byName[a.Name] = a
+	}
+	tst := byName["tst-web"]
+	if tst.Sources[0].Deployed != shaOld || tst.Sources[0].Compared != shaNew {
+		t.Errorf("tst-web deployed=%s compared=%s, want deployed %s (sync result) and compared %s (head)", tst.Sources[0].Deployed, tst.Sources[0].Compared, shaOld, shaNew)
+	}
+	if tst.Sync != "OutOfSync" || tst.Health != "Healthy" || tst.AutoSync {
+		t.Errorf("tst-web = %s/%s auto=%v, want OutOfSync/Healthy manual", tst.Sync, tst.Health, tst.AutoSync)
+	}
+	if itg := byName["itg-web"]; !itg.AutoSync || itg.Sync != "Synced" {
+		t.Errorf("itg-web = %s auto=%v: only tst changed, so it is Synced and automated", itg.Sync, itg.AutoSync)
+	}
+	if n := byName["new-app"]; n.Sources[0].Deployed != "" || n.Health != "Missing" {
+		t.Errorf("never-synced app: deployed=%q health=%s", n.Sources[0].Deployed, n.Health)
+	}
+	urls := []string{"ssh://git@GIT.example.com/ops.git"}
+	if _, ok := tst.SourceFor(urls, "tst"); !ok {
+		t.Error("https source not matched by the ssh form of the same repo")
+	}
+	if _, ok := byName["itg-web"].SourceFor(urls, "itg/"); !ok {
+		t.Error("scp-like source not matched")
+	}
+	if _, ok := tst.SourceFor(urls, "ts"); ok {
+		t.Error("path prefix matched a sibling directory")
+	}
+}
+
+func TestErrorsNameTheFix(t *testing.T) {
+	t.Setenv("ARGOCD_SERVER", "")
+	t.Setenv("ARGOCD_AUTH_TOKEN", "")
+	srv, err := argotest.Start(argotest.Options{Token: "right", Git: stubGit{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.AddApp(argotest.AppSpec{Name: "prod-web", Project: "prod", RepoURL: "r", Path: "prod/web", Deployed: shaOld})
+
+	bad, err := argo.Dial(argo.Options{ConfigPath: writeArgoConfig(t, srv.Addr(), "expired")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	_, err = bad.List(context.Background())
+	if !errors.Is(err, argo.ErrUnauthenticated) || !strings.Contains(err.Error(), "argocd login "+srv.Addr()) {
+		t.Errorf("bad token: %v, want the argocd login hint", err)
+	}
+
+	// ARGOCD_AUTH_TOKEN overrides the file, as with the argocd CLI.
+	t.Setenv("ARGOCD_AUTH_TOKEN", "right")
+	good, err := argo.Dial(argo.Options{ConfigPath: writeArgoConfig(t, srv.Addr(), "expired")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer good.Close()
+	if _, err := good.List(context.Background()); err != nil {
+		t.Errorf("ARGOCD_AUTH_TOKEN not honoured: %v", err)
+	}
+	srv.DenySync("prod", "prod-web")
+	_, err = good.Sync(context.Background(), argo.SyncRequest{App: "prod-web", Revision: shaNew})
+	if !errors.Is(err, argo.ErrPermissionDenied) || !strings.Contains(err.Error(), "applications, sync, prod/prod-web") {
+		t.Errorf("denied sync: %v, want what was denied", err)
+	}
+	if ok, err := good.CanSync(context.Background(), "prod", "prod-web"); ok || err != nil {
+		t.Errorf("CanSync = %v, %v; want false", ok, err)
+	}
+	if _, err := good.Get(context.Background(), "nope", ""); !errors.Is(err, argo.ErrNotFound) {
+		t.Errorf("missing app: %v", err)
+	}
+
+	// Unreachable: nothing listens on the address any more.
+	addr := srv.Addr()
+	srv.Close()
+	t.Setenv("ARGOCD_AUTH_TOKEN", "")
+	gone, err := argo.Dial(argo.Options{ConfigPath: writeArgoConfig(t, addr, "right")})
+	if err == nil {
+		defer gone.Close()
+		ctx, cancel := argo.WithTimeout(context.Background())
+		defer cancel()
+		_, err = gone.List(ctx)
+	}
+	if !errors.Is(err, argo.ErrUnreachable) || !strings.Contains(err.Error(), addr) {
+		t.Errorf("stopped server: %v, want ErrUnreachable naming %s", err, addr)
+	}
+}
+
+func TestSyncPinsRevisionAndIsSentOnce(t *testing.T) {
+	srv, c := startFake(t, argo.Options{})
+	srv.AddApp(argotest.AppSpec{Name: "tst-web", RepoURL: "r", Path: "tst/web", Deployed: shaOld})
+	ctx := context.Background()
+	w, err := c.Watch(ctx, "tst-web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev, err := w.Next(); err != nil || ev.Type != argo.Added {
+		t.Fatalf("first watch event = %v, %v; want ADDED", ev.Type, err)
+	}
+	requested := time.Now()
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "tst-web", Revision: shaOld[:7] + "", Reason: "JIRA-1", Operator: "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	// The second sync while the first runs is refused, not queued.
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "tst-web", Revision: shaNew}); !errors.Is(err, argo.ErrOperationRunning) {
+		t.Errorf("concurrent sync: %v, want ErrOperationRunning", err)
+	}
+	var sawStale bool
+	for {
+		ev, err := w.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		op := ev.App.Operation
+		if ev.App.Pending && op.Phase == "Succeeded" && op.StartedAt.Before(requested.Add(-time.Second)) {
+			sawStale = true // the previous operation, still reported after the request
+		}
+		if !ev.App.Pending && op.Phase == "Succeeded" && !op.StartedAt.Before(requested.Truncate(time.Second)) {
+			if op.Revision != shaOld {
+				t.Errorf("deployed %s, want the pinned %s", op.Revision, shaOld)
+			}
+			break
+		}
+	}
+	if !sawStale {
+		t.Error("fake did not reproduce Argo CD's stale first event after a sync")
+	}
+	calls := srv.Calls()
+	if len(calls) != 2 || calls[0].Revision != shaOld[:7] || calls[0].Infos["Reason"] != "JIRA-1" || calls[0].Infos["Operator"] != "ann" || calls[0].Prune {
+		t.Errorf("calls = %+v", calls)
+	}
+}
+
+func TestReadOnlyRefusesAtTheLayer(t *testing.T) {
+	srv, c := startFake(t, argo.Options{ReadOnly: true})
+	srv.AddApp(argotest.AppSpec{Name: "tst-web", RepoURL: "r", Path: "tst/web", Deployed: shaOld})
+	if _, err := c.Sync(context.Background(), argo.SyncRequest{App: "tst-web", Revision: shaNew}); !errors.Is(err, argo.ErrReadOnly) {
+		t.Errorf("Sync in read-only: %v", err)
+	}
+	if err := c.Terminate(context.Background(), "tst-web"); !errors.Is(err, argo.ErrReadOnly) {
+		t.Errorf("Terminate in read-only: %v", err)
+	}
+	if n := len(srv.Calls()); n != 0 {
+		t.Errorf("read-only client reached the server %d times", n)
+	}
+}
+
+func TestNormalizeRepoURL(t *testing.T) {
+	same := []string{
+		"https://github.com/acme/ops.git", "https://github.com/acme/ops", "https://GitHub.com/acme/ops/",
+		"git@github.com:acme/ops.git", "ssh://git@github.com/acme/ops.git", "ssh://git@github.com:22/acme/ops",
+	}
+	for _, u := range same {
+		if got := argo.NormalizeRepoURL(u); got != "github.com/acme/ops" {
+			t.Errorf("NormalizeRepoURL(%q) = %q", u, got)
+		}
+	}
+	if argo.NormalizeRepoURL("file:///srv/ops.git") != "/srv/ops" {
+		t.Error("file URL not reduced to its path")
+	}
+}
