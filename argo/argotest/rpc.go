@@ -250,4 +250,3 @@ func (s *Server) Rollback(_ context.Context, q *application.ApplicationRollbackR
 	}
 	return nil, status.Errorf(codes.InvalidArgument, "application %s does not have deployment with id %v", a.Name, q.GetId())
 }
-

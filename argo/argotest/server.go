@@ -387,4 +387,3 @@ func (s *Server) finishSync(name, revision string, dryRun bool) {
 	s.reconcileLocked(a)
 	s.publishLocked("MODIFIED", a)
 }
-
