@@ -26,6 +26,8 @@ type Config struct {
 	Stages   []Stage  `yaml:"stages"`
 	ReadOnly bool     `yaml:"readOnly"`
 	Refresh  Duration `yaml:"refreshInterval"`
+	// CacheDir holds cache clones of remote ops repos; default $XDG_CACHE_HOME/stagedeck.
+	CacheDir string `yaml:"cacheDir"`
 
 	// Path is where the config was read from; empty for built-in configs.
 	Path string `yaml:"-"`

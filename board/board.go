@@ -1,0 +1,378 @@
+// Package board collects what the console and `stagedeck status` show: every
+// configured stage with its ops-repo head, the Argo CD apps deployed from it,
+// and how far each is behind. It joins opsrepo and argo; it does no drawing.
+package board
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/config"
+	"github.com/stagedeck/stagedeck/opsrepo"
+)
+
+// Board is one snapshot of every stage.
+type Board struct {
+	Repo    RepoInfo `json:"opsRepo"`
+	Stages  []Stage  `json:"stages"`
+	Errors  []Error  `json:"errors"`
+	GitOnly bool     `json:"gitOnly"`
+	Demo    bool     `json:"demo,omitempty"`
+	// CollectedAt is when this snapshot was taken.
+	CollectedAt time.Time `json:"collectedAt"`
+}
+
+// RepoInfo describes the ops repository as read.
+type RepoInfo struct {
+	URL       string    `json:"url"`
+	Branch    string    `json:"branch"`
+	Head      string    `json:"head"`
+	LastFetch time.Time `json:"lastFetch"`
+}
+
+// Stage is one configured stage.
+type Stage struct {
+	Name      string `json:"name"`
+	Path      string `json:"path"`
+	Protected bool   `json:"protected"`
+	CIManaged bool   `json:"ciManaged"`
+	Context   string `json:"argocdContext,omitempty"`
+	// Head is the last commit that changed the stage directory.
+	Head *opsrepo.Commit `json:"head"`
+	Apps []App           `json:"apps"`
+	// ArgoError says why Argo CD state is Unknown for this stage ("" = known).
+	ArgoError string `json:"argocdError,omitempty"`
+}
+
+// App is one Argo CD application deployed from the stage.
+type App struct {
+	Name             string           `json:"name"`
+	Project          string           `json:"project"`
+	Path             string           `json:"path"`
+	SyncStatus       string           `json:"syncStatus"`
+	HealthStatus     string           `json:"healthStatus"`
+	DeployedRevision string           `json:"deployedRevision"`
+	TargetRevision   string           `json:"targetRevision"`
+	AutoSync         bool             `json:"autoSync"`
+	PendingCommits   int              `json:"pendingCommits"`
+	Pending          []opsrepo.Commit `json:"pending,omitempty"`
+	// NotAncestor: the deployed revision is not in the branch's history.
+	NotAncestor      bool       `json:"deployedNotInBranch,omitempty"`
+	OperationPhase   string     `json:"operationPhase"`
+	OperationMessage string     `json:"operationMessage,omitempty"`
+	OperationRunning bool       `json:"-"`
+	Images           []string   `json:"images,omitempty"`
+	Conditions       []string   `json:"conditions,omitempty"`
+	History          []Deployed `json:"history,omitempty"`
+	ResourceVersion  string     `json:"-"`
+}
+
+// Deployed is one Argo CD history entry.
+type Deployed struct {
+	ID         int64     `json:"id"`
+	Revision   string    `json:"revision"`
+	DeployedAt time.Time `json:"deployedAt"`
+}
+
+// Error is a problem with one source that did not stop the whole board.
+type Error struct {
+	Source  string `json:"source"`
+	Message string `json:"message"`
+}
+
+// Repo is what the board needs of the ops repository.
+type Repo interface {
+	URL() string
+	Branch() string
+	LastFetch() time.Time
+	RemoteURLs() []string
+	Head() (plumbing.Hash, error)
+	LastChanges(ctx context.Context, head plumbing.Hash, paths []string) (map[string]opsrepo.Commit, error)
+	Pending(ctx context.Context, head plumbing.Hash, deployed string, paths []string) (opsrepo.Pending, error)
+}
+
+// AppLister lists Argo CD applications of one context.
+type AppLister interface {
+	List(ctx context.Context) ([]argo.App, error)
+}
+
+// Sources are the live inputs of a collection.
+type Sources struct {
+	Config *config.Config
+	Repo   Repo
+	// Argo maps an argocd context name ("" = default) to its client.
+	Argo map[string]AppLister
+	// ArgoErr holds contexts that could not even be dialled.
+	ArgoErr map[string]error
+	Demo    bool
+}
+
+// ErrGit marks a board that could not read the ops repository at all.
+var ErrGit = errors.New("ops repository")
+
+// Collect reads git and every Argo CD context once and joins them.
+// Git failures are fatal; Argo CD failures become Errors and Unknown stages.
+func Collect(ctx context.Context, src Sources) (*Board, error) {
+	cfg := src.Config
+	head, err := src.Repo.Head()
+	if err != nil {
+		return nil, err
+	}
+	b := &Board{
+		Repo:    RepoInfo{URL: src.Repo.URL(), Branch: src.Repo.Branch(), Head: head.String(), LastFetch: src.Repo.LastFetch()},
+		GitOnly: cfg.GitOnly(), Demo: src.Demo, CollectedAt: time.Now(),
+		Errors: []Error{},
+	}
+	paths := make([]string, len(cfg.Stages))
+	for i, s := range cfg.Stages {
+		paths[i] = s.Path
+	}
+	last, err := src.Repo.LastChanges(ctx, head, paths)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrGit, err)
+	}
+	var missing []string
+	for _, s := range cfg.Stages {
+		st := Stage{Name: s.Name, Path: s.Path, Protected: s.Protected, CIManaged: s.CIManaged, Apps: []App{}}
+		if !cfg.GitOnly() {
+			st.Context = cfg.ContextFor(s)
+		}
+		if c, ok := last[s.Path]; ok {
+			st.Head = &c
+		} else {
+			missing = append(missing, fmt.Sprintf("%s (%s)", s.Path, s.Name))
+		}
+		b.Stages = append(b.Stages, st)
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("stage path %s: %w %s on branch %s: fix stages[].path in the config",
+			strings.Join(missing, ", "), opsrepo.ErrUnknownPath, src.Repo.URL(), src.Repo.Branch())
+	}
+	if cfg.GitOnly() {
+		return b, nil
+	}
+	apps, argoErrs := listAll(ctx, src, cfg)
+	for _, ctxName := range sortedKeys(argoErrs) {
+		label := "argocd"
+		if ctxName != "" {
+			label += ":" + ctxName
+		}
+		b.Errors = append(b.Errors, Error{Source: label, Message: argoErrs[ctxName].Error()})
+	}
+	urls := src.Repo.RemoteURLs()
+	for i := range b.Stages {
+		st := &b.Stages[i]
+		if err, bad := argoErrs[st.Context]; bad {
+			st.ArgoError = err.Error()
+			continue
+		}
+		for _, a := range apps[st.Context] {
+			srcPath, ok := ownerStage(a, urls, cfg.Stages, cfg, st.Context)
+			if !ok || srcPath.stage != st.Name {
+				continue
+			}
+			st.Apps = append(st.Apps, FromArgo(a, srcPath.source))
+		}
+		sort.Slice(st.Apps, func(i, j int) bool { return st.Apps[i].Name < st.Apps[j].Name })
+		if err := FillPending(ctx, src.Repo, head, st.Apps); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrGit, err)
+		}
+	}
+	return b, nil
+}
+
+type owned struct {
+	stage  string
+	source argo.Source
+}
+
+// ownerStage finds the stage whose path holds one of the app's sources;
+// the deepest stage path wins when stage paths nest.
+func ownerStage(a argo.App, urls []string, stages []config.Stage, cfg *config.Config, context string) (owned, bool) {
+	var best owned
+	bestLen := -1
+	for _, s := range stages {
+		if cfg.ContextFor(s) != context {
+			continue
+		}
+		if src, ok := a.SourceFor(urls, s.Path); ok && len(s.Path) > bestLen {
+			best, bestLen = owned{stage: s.Name, source: src}, len(s.Path)
+		}
+	}
+	return best, bestLen >= 0
+}
+
+// FromArgo converts an Argo CD app (through its source in the ops repo).
+func FromArgo(a argo.App, src argo.Source) App {
+	out := App{
+		Name: a.Name, Project: a.Project, Path: src.Path,
+		SyncStatus: a.Sync, HealthStatus: a.Health,
+		DeployedRevision: src.Deployed, TargetRevision: src.Compared,
+		AutoSync: a.AutoSync, OperationPhase: a.Operation.Phase, OperationMessage: a.Operation.Message,
+		OperationRunning: a.Pending || a.Operation.Running(),
+		Images:           a.Images, Conditions: a.Conditions, ResourceVersion: a.ResourceVersion,
+	}
+	for _, h := range a.History {
+		out.History = append(out.History, Deployed{ID: h.ID, Revision: h.Revision, DeployedAt: h.DeployedAt})
+	}
+	return out
+}
+
+// FillPending computes each app's pending commits: one walk per distinct
+// deployed revision, covering all the apps deployed at it.
+func FillPending(ctx context.Context, repo Repo, head plumbing.Hash, apps []App) error {
+	byRev := map[string][]int{}
+	for i := range apps {
+		apps[i].Pending, apps[i].PendingCommits, apps[i].NotAncestor = nil, 0, false
+		if apps[i].DeployedRevision != "" {
+			byRev[apps[i].DeployedRevision] = append(byRev[apps[i].DeployedRevision], i)
+		}
+	}
+	for _, rev := range sortedKeys(byRev) {
+		idx := byRev[rev]
+		paths := make([]string, len(idx))
+		for k, i := range idx {
+			paths[k] = apps[i].Path
+		}
+		p, err := repo.Pending(ctx, head, rev, paths)
+		if errors.Is(err, opsrepo.ErrUnknownRevision) {
+			for _, i := range idx {
+				apps[i].NotAncestor = true
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, i := range idx {
+			apps[i].Pending = p.Commits[apps[i].Path]
+			apps[i].PendingCommits = len(apps[i].Pending)
+			apps[i].NotAncestor = !p.Ancestor
+		}
+	}
+	return nil
+}
+
+func listAll(ctx context.Context, src Sources, cfg *config.Config) (map[string][]argo.App, map[string]error) {
+	apps := map[string][]argo.App{}
+	errs := map[string]error{}
+	for _, s := range cfg.Stages {
+		name := cfg.ContextFor(s)
+		if _, done := apps[name]; done {
+			continue
+		}
+		if _, done := errs[name]; done {
+			continue
+		}
+		if err := src.ArgoErr[name]; err != nil {
+			errs[name] = err
+			continue
+		}
+		l, ok := src.Argo[name]
+		if !ok {
+			errs[name] = fmt.Errorf("argocd context %q is not connected", name)
+			continue
+		}
+		cctx, cancel := argo.WithTimeout(ctx)
+		list, err := l.List(cctx)
+		cancel()
+		if err != nil {
+			errs[name] = err
+			continue
+		}
+		apps[name] = list
+	}
+	return apps, errs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Settled reports whether every app is synced, healthy and has nothing pending.
+func (b *Board) Settled() bool {
+	for _, s := range b.Stages {
+		for _, a := range s.Apps {
+			if a.SyncStatus != "Synced" || a.HealthStatus != "Healthy" || a.PendingCommits > 0 || a.OperationRunning {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Stage returns the named stage.
+func (b *Board) Stage(name string) (*Stage, bool) {
+	for i := range b.Stages {
+		if strings.EqualFold(b.Stages[i].Name, name) {
+			return &b.Stages[i], true
+		}
+	}
+	return nil, false
+}
+
+// Behind is the stage's largest pending count over its apps.
+func (s Stage) Behind() int {
+	n := 0
+	for _, a := range s.Apps {
+		n = max(n, a.PendingCommits)
+	}
+	return n
+}
+
+// Sync is the worst sync status of the stage's apps.
+func (s Stage) Sync() string {
+	if s.ArgoError != "" {
+		return "Unknown"
+	}
+	return worst(s.Apps, func(a App) string { return a.SyncStatus }, []string{"Unknown", "OutOfSync", "Synced"})
+}
+
+// Health is the worst health status of the stage's apps.
+func (s Stage) Health() string {
+	if s.ArgoError != "" {
+		return "Unknown"
+	}
+	return worst(s.Apps, func(a App) string { return a.HealthStatus },
+		[]string{"Degraded", "Missing", "Unknown", "Progressing", "Suspended", "Healthy"})
+}
+
+func worst(apps []App, get func(App) string, order []string) string {
+	if len(apps) == 0 {
+		return ""
+	}
+	best := len(order)
+	val := ""
+	for _, a := range apps {
+		v := get(a)
+		i := indexOf(order, v)
+		if i < 0 {
+			i = 0
+		}
+		if i < best {
+			best, val = i, v
+		}
+	}
+	return val
+}
+
+func indexOf(xs []string, v string) int {
+	for i, x := range xs {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/spf13/cobra"
+)
+
+func runConsole(ctx context.Context, g *globalFlags) error {
+	return withCode(exitUsage, errors.New("the console is not built yet: use `stagedeck status`"))
+}
+
+func newDiffCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{Use: "diff STAGE [APP]", Short: "Print the pending config diff of a stage (not yet available)", Hidden: true,
+		RunE: func(*cobra.Command, []string) error { return withCode(exitUsage, errors.New("diff is not built yet")) }}
+}
+
+func newSyncCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{Use: "sync STAGE [APP]", Short: "Sync a stage to a reviewed revision (not yet available)", Hidden: true,
+		RunE: func(*cobra.Command, []string) error { return withCode(exitUsage, errors.New("sync is not built yet")) }}
+}
+
+func newRollbackCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{Use: "rollback STAGE", Short: "Roll a stage back by git revert (not yet available)", Hidden: true,
+		RunE: func(*cobra.Command, []string) error { return withCode(exitUsage, errors.New("rollback is not built yet")) }}
+}

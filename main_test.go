@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const demoEpoch = "2026-11-26T12:00:00Z"
+
+// stagedeck runs the command line in-process and returns stdout, stderr and the exit code.
+func stagedeck(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+var volatile = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`stagedeck-demo-\d+`), "stagedeck-demo-X"},
+	{regexp.MustCompile(`"(collectedAt|lastFetch|deployedAt)": "[^"]*"`), `"$1": "T"`},
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	for _, v := range volatile {
+		got = v.re.ReplaceAllString(got, v.with)
+	}
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func TestStatusDemoGolden(t *testing.T) {
+	t.Setenv("STAGEDECK_DEMO_EPOCH", demoEpoch)
+	t.Setenv("STAGEDECK_DEMO_CI_INTERVAL", "-1s")
+	out, errOut, code := stagedeck(t, "status", "--demo")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if n := len([]rune(line)); n > 80 {
+			t.Errorf("line is %d columns wide, over 80: %q", n, line)
+		}
+	}
+	golden(t, "status-demo.txt", out)
+
+	out, _, code = stagedeck(t, "status", "--demo", "-o", "json", "--exit-code")
+	if code != exitPending {
+		t.Errorf("--exit-code with TST and PROD behind = %d, want %d", code, exitPending)
+	}
+	golden(t, "status-demo.json", out)
+	var doc struct {
+		Stages []struct {
+			Name      string `json:"name"`
+			Path      string `json:"path"`
+			CIManaged *bool  `json:"ciManaged"`
+			Head      struct {
+				SHA, Author, Date, Subject string
+			} `json:"head"`
+			Apps []map[string]any `json:"apps"`
+		} `json:"stages"`
+		Errors []struct{ Source, Message string } `json:"errors"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	pending := 0
+	for _, s := range doc.Stages {
+		names = append(names, s.Name)
+		if s.Head.SHA == "" || s.Head.Author == "" || s.Head.Date == "" || s.Head.Subject == "" || s.CIManaged == nil {
+			t.Errorf("stage %s lacks head fields or ciManaged: %+v", s.Name, s)
+		}
+		for _, a := range s.Apps {
+			for _, k := range []string{"name", "syncStatus", "healthStatus", "deployedRevision", "targetRevision", "autoSync", "pendingCommits", "operationPhase"} {
+				if _, ok := a[k]; !ok {
+					t.Errorf("app %v lacks %q", a["name"], k)
+				}
+			}
+			if a["pendingCommits"].(float64) > 0 {
+				pending++
+			}
+		}
+	}
+	if strings.Join(names, ",") != "mr-123,itg,tst,perf,prod" {
+		t.Errorf("stages = %v", names)
+	}
+	if pending == 0 {
+		t.Error("no app has pending commits in the demo")
+	}
+	if doc.Errors == nil {
+		t.Error(`"errors" must be present (an empty list) for scripts`)
+	}
+}
+
+func gitCLI(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=Ann Owner", "GIT_AUTHOR_EMAIL=ann@example.com",
+		"GIT_COMMITTER_NAME=Ann Owner", "GIT_COMMITTER_EMAIL=ann@example.com",
+		"GIT_AUTHOR_DATE=2026-11-20T10:00:00Z", "GIT_COMMITTER_DATE=2026-11-20T10:00:00Z")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v: %s", args, err, out)
+	}
+}
+
+// plainRepo makes a local git repo with stages tst and prod.
+func plainRepo(t *testing.T) string {
+	dir := t.TempDir()
+	gitCLI(t, dir, "init", "-q", "-b", "main")
+	for _, p := range []string{"tst/web/values.yaml", "prod/web/values.yaml"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte("replicas: 2\n"), 0o644)
+	}
+	gitCLI(t, dir, "add", "-A")
+	gitCLI(t, dir, "commit", "-q", "-m", "Add web")
+	return dir
+}
+
+func writeConfig(t *testing.T, body string) string {
+	p := filepath.Join(t.TempDir(), "stagedeck.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestStatusGitOnly(t *testing.T) {
+	repo := plainRepo(t)
+	cfg := writeConfig(t, "opsRepo:\n  url: "+repo+"\nstages:\n  - {name: tst, path: tst}\n  - {name: prod, path: prod, protected: true}\n")
+	out, errOut, code := stagedeck(t, "status", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"git-only mode", "tst ", "prod [P]", "Ann: Add web"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("git-only status lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBadInputExitCodes(t *testing.T) {
+	repo := plainRepo(t)
+	notGit := t.TempDir()
+	cases := []struct {
+		name   string
+		config string // "" = no --config at all
+		args   []string
+		code   int
+		msg    string
+	}{
+		{"missing config file", "-", nil, exitUsage, "no such file"},
+		{"malformed yaml", "opsRepo: [\n", nil, exitUsage, "line"},
+		{"unknown key", "opsRepo:\n  url: " + repo + "\n  brnch: main\nstages:\n  - {name: tst, path: tst}\n", nil, exitUsage, "line 3: field brnch not found"},
+		{"wrong type", "opsRepo:\n  url: " + repo + "\nstages:\n  - {name: tst, path: tst, protected: maybe}\n", nil, exitUsage, "line 4"},
+		{"duplicate stage", "opsRepo:\n  url: " + repo + "\nstages:\n  - {name: tst, path: tst}\n  - {name: TST, path: prod}\n", nil, exitUsage, "line 5: stages[1].name \"TST\" duplicates stages[0]"},
+		{"unknown stage path", "opsRepo:\n  url: " + repo + "\nstages:\n  - {name: tst, path: test}\n", nil, exitUsage, "stage path test (tst)"},
+		{"missing branch", "opsRepo:\n  url: " + repo + "\n  branch: release\nstages:\n  - {name: tst, path: tst}\n", nil, exitUsage, `branch not found: "release"`},
+		{"not a git repo", "opsRepo:\n  url: " + notGit + "\nstages:\n  - {name: tst, path: tst}\n", nil, exitUsage, "not a git repository"},
+		{"unreachable repo", "opsRepo:\n  url: file:///nonexistent/ops.git\ncacheDir: " + t.TempDir() + "\nstages:\n  - {name: tst, path: tst}\n", nil, exitUnreachable, "unreachable"},
+		{"bad output flag", "opsRepo:\n  url: " + repo + "\nstages:\n  - {name: tst, path: tst}\n", []string{"-o", "yaml"}, exitUsage, "use -o table or -o json"},
+		{"unknown flag", "opsRepo:\n  url: " + repo + "\nstages:\n  - {name: tst, path: tst}\n", []string{"--frobnicate"}, exitUsage, "unknown flag"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), "absent.yaml")
+			if tc.config != "-" {
+				cfg = writeConfig(t, tc.config)
+			}
+			args := append([]string{"status", "--config", cfg}, tc.args...)
+			_, errOut, code := stagedeck(t, args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (%s)", code, tc.code, errOut)
+			}
+			if !strings.Contains(errOut, tc.msg) {
+				t.Errorf("stderr %q lacks %q", errOut, tc.msg)
+			}
+			if strings.Count(strings.TrimSpace(errOut), "\n") != 0 || strings.Contains(errOut, "goroutine") {
+				t.Errorf("error is not one line: %q", errOut)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, code := stagedeck(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "stagedeck dev") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/opsrepo"
+)
+
+func newStatusCmd(g *globalFlags) *cobra.Command {
+	var output string
+	var exitCode, noFetch bool
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Print every stage's head, deployed revision, sync and health",
+		Long: "Print every stage and app: the ops-repo head, what Argo CD deployed, sync and health,\n" +
+			"and how many commits are pending. With --exit-code: 0 all deployed and healthy,\n" +
+			"1 something pending, out of sync or degraded, 2 usage or config error,\n" +
+			"3 git or Argo CD unreachable.",
+		Example: "  stagedeck status\n  stagedeck status -o json | jq '.stages[].apps[] | select(.pendingCommits > 0)'\n  stagedeck status --exit-code >/dev/null || page-oncall",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "table" && output != "json" {
+				return withCode(exitUsage, fmt.Errorf("unknown output %q: use -o table or -o json", output))
+			}
+			s, err := openSession(cmd.Context(), g, !noFetch)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			b, err := board.Collect(cmd.Context(), s.sources())
+			if err != nil {
+				code := exitUnreachable
+				if errors.Is(err, opsrepo.ErrUnknownPath) {
+					code = exitUsage
+				}
+				return withCode(code, err)
+			}
+			out := cmd.OutOrStdout()
+			if output == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(b); err != nil {
+					return err
+				}
+			} else {
+				writeStatusTable(out, b, s.now(), 80)
+			}
+			if !exitCode {
+				return nil
+			}
+			if code := statusExitCode(b); code != exitOK {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when anything is pending, out of sync or degraded; 3 when unreachable")
+	cmd.Flags().BoolVar(&noFetch, "no-fetch", false, "do not fetch the ops repository first")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return cmd
+}
+
+func statusExitCode(b *board.Board) int {
+	for _, e := range b.Errors {
+		if strings.Contains(e.Message, argo.ErrUnreachable.Error()) || strings.Contains(e.Message, argo.ErrUnauthenticated.Error()) {
+			return exitUnreachable
+		}
+	}
+	if len(b.Errors) > 0 || !b.Settled() {
+		return exitPending
+	}
+	return exitOK
+}
+
+// writeStatusTable prints the board in width columns: a row per stage with
+// its head commit, then a row per app with its deployed revision.
+func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
+	title := fmt.Sprintf("%s @ %s  head %s", b.Repo.URL, b.Repo.Branch, opsrepo.Short(b.Repo.Head))
+	if b.Demo {
+		title = "DEMO  " + title
+	}
+	fmt.Fprintln(w, clip(title, width))
+	if b.GitOnly {
+		fmt.Fprintln(w, clip("git-only mode: no argocd section in the config, Argo CD columns are empty", width))
+	}
+	row := func(name, sync, health, sha, behind, info string) {
+		line := fmt.Sprintf("%-15s %-9s %-11s %-7s %6s  %s", clip(name, 15), clip(sync, 9), clip(health, 11), sha, behind, info)
+		fmt.Fprintln(w, clip(strings.TrimRight(line, " "), width))
+	}
+	row("STAGE/APP", "SYNC", "HEALTH", "REV", "BEHIND", "LAST CHANGE / MODE")
+	for _, s := range b.Stages {
+		name := s.Name
+		if s.Protected {
+			name += " [P]"
+		}
+		if s.CIManaged {
+			name += " [CI]"
+		}
+		var sha, info string
+		if s.Head != nil {
+			sha = s.Head.ShortSHA()
+			info = fmt.Sprintf("%s %s: %s", age(now, s.Head.Date), firstName(s.Head.Author), s.Head.Subject)
+		}
+		behind := ""
+		if !b.GitOnly && s.ArgoError == "" {
+			behind = fmt.Sprint(s.Behind())
+		}
+		row(name, dash(s.Sync()), dash(s.Health()), sha, behind, info)
+		if s.ArgoError != "" {
+			fmt.Fprintln(w, clip("  argo cd: "+s.ArgoError, width))
+		}
+		for _, a := range s.Apps {
+			mode := "manual"
+			if a.AutoSync {
+				mode = "auto"
+			}
+			if a.OperationRunning {
+				mode += ", syncing"
+			} else if a.OperationPhase == "Failed" || a.OperationPhase == "Error" {
+				mode += ", last sync " + strings.ToLower(a.OperationPhase)
+			}
+			deployed := opsrepo.Short(a.DeployedRevision)
+			if deployed == "" {
+				deployed = "-"
+			}
+			behind := fmt.Sprint(a.PendingCommits)
+			if a.NotAncestor {
+				behind = "?"
+				mode += ", deployed rev not on branch"
+			}
+			row("  "+a.Name, a.SyncStatus, a.HealthStatus, deployed, behind, mode)
+		}
+	}
+	for _, e := range b.Errors {
+		fmt.Fprintln(w, clip("error: "+e.Source+": "+e.Message, width))
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func firstName(author string) string {
+	if f, _, ok := strings.Cut(author, " "); ok {
+		return f
+	}
+	return author
+}
+
+// age is a short human age: 45s, 25m, 3h, 12d.
+func age(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", max(0, int(d.Seconds())))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+}
+
+// clip shortens s to width runes, marking the cut with an ellipsis.
+func clip(s string, width int) string {
+	if utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:width-1]) + "…"
+}
