@@ -36,7 +36,7 @@ type Sandbox struct {
 	Config *config.Config
 	Dir    string
 	// Epoch is the frozen clock given in Options, zero for the wall clock.
-	Epoch time.Time
+	Epoch  time.Time
 	Remote string // file:// URL of the bare ops repository
 	Argo   *argotest.Server
 
@@ -209,9 +209,9 @@ type appState struct {
 }
 
 type layout struct {
-	mu     sync.Mutex
-	apps   map[string]*appState // "stage/app"
-	imageIdx map[string][]string // "sha stage/app" -> images
+	mu       sync.Mutex
+	apps     map[string]*appState // "stage/app"
+	imageIdx map[string][]string  // "sha stage/app" -> images
 }
 
 func (l *layout) key(stage, app string) *appState { return l.apps[stage+"/"+app] }

@@ -384,7 +384,9 @@ func (s *Server) finishSync(name, revision string, dryRun bool) {
 		a.Status.History = a.Status.History[len(a.Status.History)-10:]
 	}
 	a.Status.Health.Status = health.HealthStatusHealthy
-	if il, ok := s.opts.Git.(interface{ Images(sha, path string) []string }); ok {
+	if il, ok := s.opts.Git.(interface {
+		Images(sha, path string) []string
+	}); ok {
 		a.Status.Summary.Images = il.Images(revision, a.Spec.Source.Path)
 	}
 	s.reconcileLocked(a)
