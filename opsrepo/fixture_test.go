@@ -73,6 +73,8 @@ func genRepo(tb testing.TB, dir string, n, stages, apps int, merges bool, seed i
 					fmt.Fprintf(w, "M 100644 inline stage%d/app%03d/values.yaml\ndata %d\n%s\n", s, a, len(v), v)
 				}
 			}
+			// Written once, never changed: a path whose last change is the root commit.
+			fmt.Fprintf(w, "M 100644 inline stage0/app000/values.yaml.orig\ndata 3\nx: \n")
 		} else {
 			edits := 1 + rnd.Intn(3)
 			for e := 0; e < edits; e++ {

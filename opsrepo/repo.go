@@ -16,11 +16,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Sentinel errors callers branch on.
@@ -48,9 +52,10 @@ type Options struct {
 
 // Repo is an opened ops repository. It is safe for concurrent use.
 type Repo struct {
-	opts  Options
-	dir   string
-	local bool
+	opts   Options
+	dir    string
+	gitDir string
+	local  bool
 
 	mu        sync.Mutex // serialises fetch/commit/push against reads of refs
 	repo      *git.Repository
@@ -99,28 +104,33 @@ func Open(ctx context.Context, opts Options) (*Repo, error) {
 		if _, err := os.Stat(dir); err != nil {
 			return nil, fmt.Errorf("ops repo %s: %w: no such directory", opts.URL, ErrUnreachable)
 		}
-		repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+		repo, err := openFast(dir)
 		if err != nil {
 			return nil, fmt.Errorf("ops repo %s: %w", opts.URL, ErrNotRepository)
 		}
 		r.dir, r.local, r.repo = dir, true, repo
+		r.gitDir = gitDirOf(dir)
 	} else {
 		r.dir = filepath.Join(opts.CacheDir, cacheName(opts.URL))
-		repo, err := git.PlainOpen(r.dir)
+		repo, err := openFast(r.dir)
 		if err != nil {
 			if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
 				return nil, fmt.Errorf("cache dir: %w", err)
 			}
-			repo, err = git.PlainCloneContext(ctx, r.dir, true, &git.CloneOptions{
+			_, err = git.PlainCloneContext(ctx, r.dir, true, &git.CloneOptions{
 				URL: opts.URL, Auth: opts.Auth, Tags: git.NoTags,
 			})
 			if err != nil {
 				_ = os.RemoveAll(r.dir)
 				return nil, fmt.Errorf("ops repo %s: %w: %v", opts.URL, ErrUnreachable, err)
 			}
+			if repo, err = openFast(r.dir); err != nil {
+				return nil, err
+			}
 			r.lastFetch = time.Now()
 		}
 		r.repo = repo
+		r.gitDir = r.dir
 	}
 	if _, err := r.Head(); err != nil {
 		return nil, err
@@ -128,11 +138,62 @@ func Open(ctx context.Context, opts Options) (*Repo, error) {
 	return r, nil
 }
 
+// openFast opens a repository keeping packfile descriptors open (go-git's
+// default reopens the pack for every object read, which dominates a walk)
+// with a bounded object cache. It finds the git dir like git does: dir/.git,
+// else dir itself for a bare repository, else a parent's .git.
+func openFast(dir string) (*git.Repository, error) {
+	gitDir, work := findGitDir(dir)
+	if gitDir == "" {
+		// .git files (worktrees, submodules): let go-git resolve them.
+		return git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	}
+	st := filesystem.NewStorageWithOptions(packsInMemory{osfs.New(gitDir)}, cache.NewObjectLRU(32*cache.MiByte),
+		filesystem.Options{MaxOpenDescriptors: 16})
+	var wt billy.Filesystem
+	if work != "" {
+		wt = osfs.New(work)
+	}
+	return git.Open(st, wt)
+}
+
+func gitDirOf(dir string) string {
+	g, _ := findGitDir(dir)
+	return g
+}
+
+func findGitDir(dir string) (gitDir, work string) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(filepath.Join(d, ".git")); err == nil && fi.IsDir() {
+			gitDir, work = filepath.Join(d, ".git"), d
+			break
+		}
+		if _, err := os.Stat(filepath.Join(d, "HEAD")); err == nil {
+			if fi, err := os.Stat(filepath.Join(d, "objects")); err == nil && fi.IsDir() {
+				gitDir = d
+				break
+			}
+		}
+		if filepath.Dir(d) == d {
+			return "", ""
+		}
+	}
+	return gitDir, work
+}
+
 func cacheName(u string) string {
 	sum := sha256.Sum256([]byte(u))
 	base := strings.TrimSuffix(filepath.Base(strings.TrimRight(u, "/")), ".git")
 	base = regexp.MustCompile(`[^A-Za-z0-9._-]`).ReplaceAllString(base, "_")
 	return base + "-" + hex.EncodeToString(sum[:6]) + ".git"
+}
+
+// Close releases open packfiles and their mappings.
+func (r *Repo) Close() error {
+	if c, ok := r.repo.Storer.(interface{ Close() error }); ok {
+		return c.Close()
+	}
+	return nil
 }
 
 // Dir is the repository directory on disk.

@@ -1,13 +1,18 @@
 package opsrepo
 
 import (
+	"bytes"
 	"container/heap"
+	"errors"
 	"context"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	commitgraph "github.com/go-git/go-git/v5/plumbing/format/commitgraph/v2"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
@@ -17,9 +22,11 @@ import (
 type walker struct {
 	r       *Repo
 	paths   [][]string
-	commits map[plumbing.Hash]*object.Commit
+	graph   commitgraph.Index // nil when the repository has no commit-graph
+	commits map[plumbing.Hash]*node
 	subs    map[plumbing.Hash][]plumbing.Hash // commit -> subtree hash per path
 	entries map[treeName]plumbing.Hash
+	buf     bytes.Buffer // reused for raw tree objects
 }
 
 type treeName struct {
@@ -30,52 +37,116 @@ type treeName struct {
 func newWalker(r *Repo, paths []string) *walker {
 	w := &walker{
 		r:       r,
-		commits: map[plumbing.Hash]*object.Commit{},
+		commits: map[plumbing.Hash]*node{},
 		subs:    map[plumbing.Hash][]plumbing.Hash{},
 		entries: map[treeName]plumbing.Hash{},
 	}
 	for _, p := range paths {
 		w.paths = append(w.paths, strings.Split(strings.Trim(p, "/"), "/"))
 	}
+	if r.gitDir != "" {
+		// git gc writes a commit-graph: parents, tree and time of every
+		// commit without inflating commit objects. Commits newer than the
+		// graph fall back to the object store.
+		if g, err := commitgraph.OpenChainOrFileIndex(packsInMemory{osfs.New(r.gitDir)}); err == nil {
+			w.graph = g
+		}
+	}
 	return w
 }
 
-func (w *walker) commit(h plumbing.Hash) (*object.Commit, error) {
+// close releases the commit-graph.
+func (w *walker) close() {
+	if w.graph != nil {
+		_ = w.graph.Close()
+	}
+}
+
+// node is what a walk needs of a commit.
+type node struct {
+	Hash         plumbing.Hash
+	TreeHash     plumbing.Hash
+	ParentHashes []plumbing.Hash
+	When         time.Time
+}
+
+func (w *walker) commit(h plumbing.Hash) (*node, error) {
 	if c, ok := w.commits[h]; ok {
 		return c, nil
+	}
+	if w.graph != nil {
+		if i, err := w.graph.GetIndexByHash(h); err == nil {
+			if cd, err := w.graph.GetCommitDataByIndex(i); err == nil {
+				n := &node{Hash: h, TreeHash: cd.TreeHash, ParentHashes: cd.ParentHashes, When: cd.When}
+				w.commits[h] = n
+				return n, nil
+			}
+		}
 	}
 	c, err := object.GetCommit(w.r.repo.Storer, h)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownRevision, h)
 	}
-	w.commits[h] = c
-	return c, nil
+	n := &node{Hash: h, TreeHash: c.TreeHash, ParentHashes: c.ParentHashes, When: c.Committer.When}
+	w.commits[h] = n
+	return n, nil
 }
 
-// child returns the hash of entry name in tree, or zero if absent.
+// info decodes the full commit for display.
+func (w *walker) info(h plumbing.Hash) (Commit, error) {
+	return w.r.CommitInfo(h)
+}
+
+// child returns the hash of entry name in tree, or zero if absent. It scans
+// the raw tree object instead of decoding every entry: a walk looks up one
+// name in thousands of trees.
 func (w *walker) child(tree plumbing.Hash, name string) (plumbing.Hash, error) {
 	k := treeName{tree, name}
 	if h, ok := w.entries[k]; ok {
 		return h, nil
 	}
-	t, err := object.GetTree(w.r.repo.Storer, tree)
+	obj, err := w.r.repo.Storer.EncodedObject(plumbing.TreeObject, tree)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	var found plumbing.Hash
-	for _, e := range t.Entries {
-		if e.Mode == filemode.Dir || e.Mode == filemode.Regular || e.Mode == filemode.Executable || e.Mode == filemode.Symlink {
-			if e.Name == name {
-				found = e.Hash
-			}
-			if e.Mode == filemode.Dir {
-				// Cache every sibling: the next commit usually shares this tree.
-				w.entries[treeName{tree, e.Name}] = e.Hash
-			}
-		}
+	rd, err := obj.Reader()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	w.buf.Reset()
+	_, err = w.buf.ReadFrom(rd)
+	rd.Close()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	found, err := findEntry(w.buf.Bytes(), name)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("tree %s: %w", tree, err)
+	}
+	if len(w.entries) > 1<<16 {
+		clear(w.entries)
 	}
 	w.entries[k] = found
 	return found, nil
+}
+
+// findEntry scans a raw git tree ("<mode> <name>\x00<20-byte hash>"...) for
+// name, skipping submodules (mode 160000).
+func findEntry(raw []byte, name string) (plumbing.Hash, error) {
+	for len(raw) > 0 {
+		sp := bytes.IndexByte(raw, ' ')
+		nul := bytes.IndexByte(raw, 0)
+		if sp < 0 || nul < sp || len(raw) < nul+21 {
+			return plumbing.ZeroHash, errors.New("malformed tree object")
+		}
+		if string(raw[sp+1:nul]) == name && string(raw[:sp]) != "160000" {
+			var h plumbing.Hash
+			copy(h[:], raw[nul+1:nul+21])
+			return h, nil
+		}
+		raw = raw[nul+21:]
+	}
+	return plumbing.ZeroHash, nil
 }
 
 // subtrees returns, per path, the hash of the path's tree (or blob) in commit h.
@@ -102,6 +173,13 @@ func (w *walker) subtrees(h plumbing.Hash) ([]plumbing.Hash, error) {
 	}
 	w.subs[h] = out
 	return out, nil
+}
+
+// forget drops what the walk no longer needs of a popped commit: its
+// children (popped before it, in date order) have already compared with it.
+func (w *walker) forget(h plumbing.Hash) {
+	delete(w.commits, h)
+	delete(w.subs, h)
 }
 
 // pathSet is a bit per walked path.
@@ -136,7 +214,7 @@ func (s pathSet) empty() bool {
 // paths in live: changed[i] says c changed path i (its subtree differs from
 // every parent's); parents[k] holds the paths whose history continues through
 // parent k: only the first parent a merge is TREESAME to, else all of them.
-func (w *walker) step(c *object.Commit, live pathSet) (changed []bool, parents []pathSet, err error) {
+func (w *walker) step(c *node, live pathSet) (changed []bool, parents []pathSet, err error) {
 	mine, err := w.subtrees(c.Hash)
 	if err != nil {
 		return nil, nil, err
@@ -178,12 +256,12 @@ func (w *walker) step(c *object.Commit, live pathSet) (changed []bool, parents [
 }
 
 // commitQueue orders commits newest first by committer date, as git log does.
-type commitQueue []*object.Commit
+type commitQueue []*node
 
 func (q commitQueue) Len() int           { return len(q) }
-func (q commitQueue) Less(i, j int) bool { return q[i].Committer.When.After(q[j].Committer.When) }
+func (q commitQueue) Less(i, j int) bool { return q[i].When.After(q[j].When) }
 func (q commitQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *commitQueue) Push(x any)        { *q = append(*q, x.(*object.Commit)) }
+func (q *commitQueue) Push(x any)        { *q = append(*q, x.(*node)) }
 func (q *commitQueue) Pop() any {
 	old := *q
 	c := old[len(old)-1]
@@ -195,6 +273,7 @@ func (q *commitQueue) Pop() any {
 // path, as `git log -1 -- path` would. A path that never existed is absent.
 func (r *Repo) LastChanges(ctx context.Context, head plumbing.Hash, paths []string) (map[string]Commit, error) {
 	w := newWalker(r, paths)
+	defer w.close()
 	out := make(map[string]Commit, len(paths))
 	start, err := w.subtrees(head)
 	if err != nil {
@@ -216,7 +295,7 @@ func (r *Repo) LastChanges(ctx context.Context, head plumbing.Hash, paths []stri
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		c := heap.Pop(q).(*object.Commit)
+		c := heap.Pop(q).(*node)
 		mask := live[c.Hash]
 		mask.intersect(remaining)
 		changed, parents, err := w.step(c, mask)
@@ -225,7 +304,11 @@ func (r *Repo) LastChanges(ctx context.Context, head plumbing.Hash, paths []stri
 		}
 		for i, p := range paths {
 			if changed[i] {
-				out[p] = toCommit(c)
+				info, err := w.info(c.Hash)
+				if err != nil {
+					return nil, err
+				}
+				out[p] = info
 				remaining.del(i)
 			}
 		}
@@ -234,7 +317,7 @@ func (r *Repo) LastChanges(ctx context.Context, head plumbing.Hash, paths []stri
 				return nil, err
 			}
 		}
-		delete(w.commits, c.Hash)
+		w.forget(c.Hash)
 	}
 	return out, nil
 }
@@ -287,6 +370,7 @@ func (r *Repo) Pending(ctx context.Context, head plumbing.Hash, deployed string,
 		return res, nil
 	}
 	w := newWalker(r, paths)
+	defer w.close()
 	flags := map[plumbing.Hash]uint8{head: fromHead, dep: fromDeployed}
 	live := map[plumbing.Hash]pathSet{head: newPathSet(len(paths), true), dep: newPathSet(len(paths), false)}
 	hc, err := w.commit(head)
@@ -306,7 +390,7 @@ func (r *Repo) Pending(ctx context.Context, head plumbing.Hash, deployed string,
 		if err := ctx.Err(); err != nil {
 			return Pending{}, err
 		}
-		c := heap.Pop(q).(*object.Commit)
+		c := heap.Pop(q).(*node)
 		popped[c.Hash] = true
 		f := flags[c.Hash]
 		mask := live[c.Hash]
@@ -319,7 +403,11 @@ func (r *Repo) Pending(ctx context.Context, head plumbing.Hash, deployed string,
 			}
 			for i, p := range paths {
 				if changed[i] {
-					res.Commits[p] = append(res.Commits[p], toCommit(c))
+					info, err := w.info(c.Hash)
+					if err != nil {
+						return Pending{}, err
+					}
+					res.Commits[p] = append(res.Commits[p], info)
 				}
 			}
 		}
@@ -343,7 +431,7 @@ func (r *Repo) Pending(ctx context.Context, head plumbing.Hash, deployed string,
 				interesting--
 			}
 		}
-		delete(w.commits, c.Hash)
+		w.forget(c.Hash)
 	}
 	res.Ancestor = flags[dep]&fromHead != 0
 	return res, nil
@@ -351,7 +439,9 @@ func (r *Repo) Pending(ctx context.Context, head plumbing.Hash, deployed string,
 
 // PathExists reports whether path exists in commit h.
 func (r *Repo) PathExists(h plumbing.Hash, path string) (bool, error) {
-	s, err := newWalker(r, []string{path}).subtrees(h)
+	w := newWalker(r, []string{path})
+	defer w.close()
+	s, err := w.subtrees(h)
 	if err != nil {
 		return false, err
 	}

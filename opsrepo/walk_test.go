@@ -14,6 +14,7 @@ func openLocal(t testing.TB, dir string) *Repo {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { r.Close() })
 	return r
 }
 

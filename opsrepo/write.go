@@ -224,6 +224,7 @@ func (r *Repo) ReadFile(h plumbing.Hash, p string) ([]byte, error) {
 // PathChanged reports whether path differs between commits from and to.
 func (r *Repo) PathChanged(from, to plumbing.Hash, p string) (bool, error) {
 	w := newWalker(r, []string{p})
+	defer w.close()
 	a, err := w.subtrees(from)
 	if err != nil {
 		return false, err
