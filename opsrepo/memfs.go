@@ -2,7 +2,7 @@ package opsrepo
 
 import (
 	"bytes"
-		"strings"
+	"strings"
 
 	"github.com/go-git/go-billy/v5"
 )

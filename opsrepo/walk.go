@@ -3,8 +3,8 @@ package opsrepo
 import (
 	"bytes"
 	"container/heap"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
