@@ -53,9 +53,11 @@ type Stage struct {
 
 // App is one Argo CD application deployed from the stage.
 type App struct {
-	Name             string           `json:"name"`
-	Project          string           `json:"project"`
-	Path             string           `json:"path"`
+	Name    string `json:"name"`
+	Project string `json:"project"`
+	Path    string `json:"path"`
+	// Head is the last commit that changed the app's path.
+	Head             *opsrepo.Commit  `json:"head,omitempty"`
 	SyncStatus       string           `json:"syncStatus"`
 	HealthStatus     string           `json:"healthStatus"`
 	DeployedRevision string           `json:"deployedRevision"`
@@ -159,6 +161,7 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 		return b, nil
 	}
 	apps, argoErrs := listAll(ctx, src, cfg)
+	var appPaths []string
 	for _, ctxName := range sortedKeys(argoErrs) {
 		label := "argocd"
 		if ctxName != "" {
@@ -184,8 +187,33 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 		if err := FillPending(ctx, src.Repo, head, st.Apps); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrGit, err)
 		}
+		for _, a := range st.Apps {
+			appPaths = append(appPaths, a.Path)
+		}
+	}
+	// One more walk gives every app path its last change.
+	appLast, err := src.Repo.LastChanges(ctx, head, appPaths)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrGit, err)
+	}
+	for i := range b.Stages {
+		for j := range b.Stages[i].Apps {
+			if c, ok := appLast[b.Stages[i].Apps[j].Path]; ok {
+				b.Stages[i].Apps[j].Head = &c
+			}
+		}
 	}
 	return b, nil
+}
+
+// Place finds which stage an Argo CD app served by context belongs to, for
+// applying watch events to a board.
+func (src Sources) Place(context string, a argo.App) (stage string, app App, ok bool) {
+	o, ok := ownerStage(a, src.Repo.RemoteURLs(), src.Config.Stages, src.Config, context)
+	if !ok {
+		return "", App{}, false
+	}
+	return o.stage, FromArgo(a, o.source), true
 }
 
 type owned struct {
