@@ -1,15 +1,10 @@
 package main
 
 import (
-	"context"
 	"errors"
 
 	"github.com/spf13/cobra"
 )
-
-func runConsole(ctx context.Context, g *globalFlags) error {
-	return withCode(exitUsage, errors.New("the console is not built yet: use `stagedeck status`"))
-}
 
 func newDiffCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{Use: "diff STAGE [APP]", Short: "Print the pending config diff of a stage (not yet available)", Hidden: true,

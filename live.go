@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/config"
+	"github.com/stagedeck/stagedeck/demo"
+	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/tui"
+)
+
+// live adapts the session's real clients to the console's small interfaces.
+// The session opens on first use, inside a Cmd, so the console paints
+// (cached board or loading) before any clone, fetch or Argo CD dial.
+type live struct{ lazy *lazySession }
+
+type lazySession struct {
+	g   *globalFlags
+	mu  sync.Mutex
+	s   *session
+	err error
+}
+
+func (l *lazySession) get(ctx context.Context) (*session, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.s == nil {
+		s, err := openSession(ctx, l.g, false)
+		if err != nil {
+			return nil, err // retried on the next refresh
+		}
+		l.s = s
+	}
+	return l.s, nil
+}
+
+func (l *lazySession) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.s != nil {
+		l.s.Close()
+	}
+}
+
+func (l live) Collect(ctx context.Context) (*board.Board, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return board.Collect(ctx, s.sources())
+}
+
+func (l live) Fetch(ctx context.Context) error {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return err
+	}
+	return s.repo.Fetch(ctx)
+}
+
+// Refresh asks each app's Argo CD to reconcile it (a Get with refresh; List ignores it).
+func (l live) Refresh(ctx context.Context, apps []string, hard bool) error {
+	mode := "normal"
+	if hard {
+		mode = "hard"
+	}
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range apps {
+		for _, c := range s.argo {
+			cctx, cancel := argo.WithTimeout(ctx)
+			_, err := c.Get(cctx, name, mode)
+			cancel()
+			if err == nil || !errors.Is(err, argo.ErrNotFound) {
+				if err != nil {
+					errs = append(errs, err)
+				}
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (l live) Pending(ctx context.Context, deployed, path string) ([]opsrepo.Commit, bool, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	head, err := s.repo.Head()
+	if err != nil {
+		return nil, false, err
+	}
+	p, err := s.repo.Pending(ctx, head, deployed, []string{path})
+	if errors.Is(err, opsrepo.ErrUnknownRevision) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return p.Commits[path], p.Ancestor, nil
+}
+
+// Watch merges the watch streams of every Argo CD context into one.
+func (l live) Watch(ctx context.Context) (tui.AppStream, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.argo) == 0 {
+		for _, err := range s.argoErr {
+			return nil, err
+		}
+		return nil, fmt.Errorf("argo cd: %w", argo.ErrUnreachable)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	m := &mergedStream{ch: make(chan streamItem, 64), cancel: cancel}
+	src := s.sources()
+	for name, c := range s.argo {
+		w, err := c.Watch(ctx, "")
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			for {
+				ev, err := w.Next()
+				if err != nil {
+					select {
+					case m.ch <- streamItem{err: err}:
+					case <-ctx.Done():
+					}
+					return
+				}
+				stage, app, ok := src.Place(name, ev.App)
+				if !ok {
+					continue
+				}
+				item := streamItem{ev: tui.AppEvent{Stage: stage, App: app, Deleted: ev.Type == argo.Deleted}}
+				select {
+				case m.ch <- item:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	return m, nil
+}
+
+type streamItem struct {
+	ev  tui.AppEvent
+	err error
+}
+
+type mergedStream struct {
+	ch     chan streamItem
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+func (m *mergedStream) Next() (tui.AppEvent, error) {
+	it := <-m.ch
+	return it.ev, it.err
+}
+
+// Close ends every underlying watch.
+func (m *mergedStream) Close() { m.cancel() }
+
+// boardCache keeps the last board on disk for an instant first paint.
+type boardCache struct{ path string }
+
+func cachePathFor(cfgPath, url string) string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(cfgPath + "\x00" + url))
+	return filepath.Join(dir, "stagedeck", "board-"+hex.EncodeToString(sum[:8])+".json")
+}
+
+func (c boardCache) Load() *board.Board {
+	if c.path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(c.path)
+	if err != nil {
+		return nil
+	}
+	var b board.Board
+	if json.Unmarshal(data, &b) != nil {
+		return nil
+	}
+	return &b
+}
+
+func (c boardCache) Save(b *board.Board) error {
+	if c.path == "" {
+		return nil
+	}
+	data, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
+		return err
+	}
+	tmp := c.path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, c.path)
+}
+
+// runConsole opens the interactive board.
+func runConsole(ctx context.Context, g *globalFlags) error {
+	// Only the config and the cached board are read before the first
+	// paint; the session opens in the first refresh.
+	var cached *board.Board
+	var cache boardCache
+	cfg := &config.Config{ArgoCD: &config.ArgoCD{Context: "demo"}, Stages: demo.Stages, Refresh: config.Duration{Duration: 10 * time.Second}}
+	if !g.demo {
+		var err error
+		if cfg, err = loadConfig(g); err != nil {
+			return err
+		}
+		cache = boardCache{path: cachePathFor(cfg.Path, cfg.OpsRepo.URL)}
+		cached = cache.Load()
+	}
+	lazy := &lazySession{g: g}
+	defer lazy.Close()
+	l := live{lazy}
+	opts := tui.Options{
+		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached,
+		Demo: g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration,
+	}
+	if !cfg.GitOnly() {
+		opts.Refresh, opts.Watcher = l, l
+		seen := map[string]bool{}
+		for _, st := range cfg.Stages {
+			name := cfg.ContextFor(st)
+			if name == "" {
+				name = "current"
+			}
+			if !seen[name] {
+				seen[name] = true
+				opts.Contexts = append(opts.Contexts, name)
+			}
+		}
+	}
+	p := tea.NewProgram(tui.New(opts), tea.WithContext(ctx))
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) && ctx.Err() == nil {
+		return withCode(exitUsage, fmt.Errorf("console: %w", err))
+	}
+	return nil
+}

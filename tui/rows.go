@@ -1,0 +1,141 @@
+package tui
+
+import (
+	"strings"
+
+	"github.com/stagedeck/stagedeck/board"
+)
+
+// row is one line of the board list: a stage summary or an app.
+type row struct {
+	stage int // index into board.Stages
+	app   int // index into Stages[stage].Apps; -1 for the stage row
+}
+
+// rowKey names a row stably across refreshes.
+type rowKey struct{ stage, app string }
+
+func (m *Model) keyOf(r row) rowKey {
+	st := m.board.Stages[r.stage]
+	if r.app < 0 {
+		return rowKey{stage: st.Name}
+	}
+	return rowKey{stage: st.Name, app: st.Apps[r.app].Name}
+}
+
+// selected is the key of the row under the cursor; take it before
+// replacing the board, hand it to rebuildRows after.
+func (m *Model) selected() rowKey {
+	if m.board == nil || m.cursor >= len(m.rows) {
+		return rowKey{}
+	}
+	return m.keyOf(m.rows[m.cursor])
+}
+
+// rebuildRows derives the visible rows from board, filter and folds, and
+// puts the cursor back on keep (or its stage) when it is still shown.
+func (m *Model) rebuildRows(keep rowKey) {
+	m.rows = m.rows[:0]
+	if m.board == nil {
+		return
+	}
+	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	for si, st := range m.board.Stages {
+		stageHit := q == "" || matchStage(st, q)
+		var apps []int
+		for ai, a := range st.Apps {
+			if stageHit || matchApp(a, q) {
+				apps = append(apps, ai)
+			}
+		}
+		if q != "" && !stageHit && len(apps) == 0 {
+			continue
+		}
+		m.rows = append(m.rows, row{stage: si, app: -1})
+		if m.collapsed[st.Name] && q == "" {
+			continue
+		}
+		for _, ai := range apps {
+			m.rows = append(m.rows, row{stage: si, app: ai})
+		}
+	}
+	m.cursor = 0
+	for i, r := range m.rows {
+		k := m.keyOf(r)
+		if k == keep {
+			m.cursor = i
+			break
+		}
+		if k.stage == keep.stage && k.app == "" {
+			m.cursor = i // the stage, until the app itself turns up
+		}
+	}
+	m.clampCursor()
+}
+
+func matchStage(st board.Stage, q string) bool {
+	if strings.Contains(strings.ToLower(st.Name), q) {
+		return true
+	}
+	return st.Head != nil && (strings.Contains(strings.ToLower(st.Head.Author), q) || strings.Contains(strings.ToLower(st.Head.Subject), q))
+}
+
+func matchApp(a board.App, q string) bool {
+	if strings.Contains(strings.ToLower(a.Name), q) {
+		return true
+	}
+	if a.Head != nil && (strings.Contains(strings.ToLower(a.Head.Author), q) || strings.Contains(strings.ToLower(a.Head.Subject), q)) {
+		return true
+	}
+	for _, c := range a.Pending {
+		if strings.Contains(strings.ToLower(c.Author), q) || strings.Contains(strings.ToLower(c.Subject), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// listHeight is how many rows the board list shows.
+func (m *Model) listHeight() int {
+	// header (2) + column header (1) + footer (2)
+	return max(1, m.height-5)
+}
+
+func (m *Model) clampCursor() {
+	if m.cursor >= len(m.rows) {
+		m.cursor = len(m.rows) - 1
+	}
+	if m.cursor < 0 {
+		m.cursor = 0
+	}
+	h := m.listHeight()
+	if m.cursor < m.offset {
+		m.offset = m.cursor
+	}
+	if m.cursor >= m.offset+h {
+		m.offset = m.cursor - h + 1
+	}
+	if m.offset > max(0, len(m.rows)-h) {
+		m.offset = max(0, len(m.rows)-h)
+	}
+	if m.offset < 0 {
+		m.offset = 0
+	}
+}
+
+// findApp locates an app by stage and name.
+func (m *Model) findApp(stage, app string) (*board.Stage, int) {
+	if m.board == nil {
+		return nil, -1
+	}
+	st, ok := m.board.Stage(stage)
+	if !ok {
+		return nil, -1
+	}
+	for i := range st.Apps {
+		if st.Apps[i].Name == app {
+			return st, i
+		}
+	}
+	return st, -1
+}

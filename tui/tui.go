@@ -1,0 +1,328 @@
+// Package tui is the interactive console: the board of every stage, the
+// revision matrix, details, filter and help. It is one root model; screens
+// are plain structs rendered by the root. All I/O runs in tea.Cmds built
+// from the small interfaces below; Update never blocks.
+package tui
+
+import (
+	"context"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/opsrepo"
+)
+
+// BoardSource collects a whole board: git walk plus one Argo CD List per context.
+type BoardSource interface {
+	Collect(ctx context.Context) (*board.Board, error)
+}
+
+// Fetcher updates the ops repository from its remote.
+type Fetcher interface {
+	Fetch(ctx context.Context) error
+}
+
+// Refresher asks Argo CD to reconcile the apps of a stage (List ignores refresh).
+type Refresher interface {
+	Refresh(ctx context.Context, apps []string, hard bool) error
+}
+
+// Watcher opens a stream of application changes, already placed in stages.
+type Watcher interface {
+	Watch(ctx context.Context) (AppStream, error)
+}
+
+// AppStream yields app changes until it fails.
+type AppStream interface {
+	Next() (AppEvent, error)
+	Close()
+}
+
+// AppEvent is one application change placed in its stage.
+type AppEvent struct {
+	Stage   string
+	App     board.App
+	Deleted bool
+}
+
+// PendingReader recomputes one app's pending commits when its deployed revision moved.
+type PendingReader interface {
+	Pending(ctx context.Context, deployed, path string) (commits []opsrepo.Commit, ancestor bool, err error)
+}
+
+// CacheWriter saves the last board so the next start paints at once.
+type CacheWriter interface {
+	Save(b *board.Board) error
+}
+
+// Options are the console's injected dependencies. Any interface may be nil:
+// git-only mode has no Watcher or Refresher.
+type Options struct {
+	Ctx      context.Context
+	Source   BoardSource
+	Fetcher  Fetcher
+	Refresh  Refresher
+	Watcher  Watcher
+	Pending  PendingReader
+	Cache    CacheWriter
+	Cached   *board.Board // last board from disk, shown marked "cached"
+	Contexts []string     // argocd contexts, for the header
+	Demo     bool
+	ReadOnly bool
+	// Interval between git fetches (default 30s).
+	Interval time.Duration
+	// Now is the clock; tests freeze it.
+	Now func() time.Time
+}
+
+// screen is what the root shows.
+type screen int
+
+const (
+	screenBoard screen = iota
+	screenMatrix
+	screenDetail
+	screenHelp
+)
+
+func (s screen) String() string {
+	return [...]string{"board", "matrix", "detail", "help"}[s]
+}
+
+// Model is the root model.
+type Model struct {
+	opts   Options
+	ctx    context.Context
+	styles Styles
+	keys   keyMap
+	help   help.Model
+
+	width, height int
+	screen        screen
+	back          screen // where esc returns from detail/help
+
+	board   *board.Board
+	cached  bool // board came from disk and no refresh landed yet
+	loading bool
+	gen     int // generation of the latest board request
+	err     error
+
+	rows      []row
+	cursor    int
+	offset    int
+	collapsed map[string]bool
+	filter    textinput.Model
+	filtering bool
+
+	detail       rowKey
+	detailOffset int
+	matrixOffset int
+
+	now          time.Time
+	lastFetch    time.Time
+	watch        watchState
+	streamGen    int
+	disconnected time.Time // zero while the watch is connected
+	backoff      time.Duration
+}
+
+// watchState is the Argo CD watch connection's state.
+type watchState int
+
+const (
+	watchOff watchState = iota // git-only mode
+	watchConnecting
+	watchLive
+	watchRetrying
+)
+
+// New builds the root model.
+func New(opts Options) Model {
+	if opts.Ctx == nil {
+		opts.Ctx = context.Background()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 30 * time.Second
+	}
+	fi := textinput.New()
+	fi.Prompt = "/"
+	fi.Placeholder = "stage, app, author or subject"
+	m := Model{
+		opts: opts, ctx: opts.Ctx, styles: NewStyles(true), keys: newKeyMap(), help: help.New(),
+		width: 80, height: 24, collapsed: map[string]bool{}, filter: fi,
+		now: opts.Now(), loading: true, gen: 1, streamGen: 1,
+	}
+	if opts.Cached != nil {
+		m.board, m.cached = opts.Cached, true
+		m.rebuildRows(rowKey{})
+	}
+	if opts.Watcher != nil {
+		m.watch = watchConnecting
+	}
+	return m
+}
+
+// Init paints at once (cached board or loading) and starts the first
+// refresh, the watch and the clock.
+func (m Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{collectCmd(m.ctx, m.opts.Source, 1), tickCmd(), tea.RequestBackgroundColor}
+	if m.opts.Watcher != nil {
+		cmds = append(cmds, watchCmd(m.ctx, m.opts.Watcher, 1))
+	}
+	return tea.Batch(cmds...)
+}
+
+// --- messages: each Cmd returns exactly one of these ---
+
+type boardLoadedMsg struct {
+	gen   int
+	board *board.Board
+	err   error
+}
+
+type fetchDoneMsg struct {
+	gen int
+	err error
+}
+
+type refreshDoneMsg struct{ err error }
+
+type tickMsg time.Time
+
+type watchOpenedMsg struct {
+	gen    int
+	stream AppStream
+	err    error
+}
+
+type watchEventsMsg struct {
+	gen    int
+	stream AppStream
+	events []AppEvent
+	err    error // the stream ended after these events
+}
+
+type reconnectMsg struct{ gen int }
+
+type pendingMsg struct {
+	stage, app, deployed string
+	commits              []opsrepo.Commit
+	ancestor             bool
+	err                  error
+}
+
+type cacheSavedMsg struct{ err error }
+
+// --- commands: capture inputs by value, never touch the model ---
+
+func collectCmd(ctx context.Context, src BoardSource, gen int) tea.Cmd {
+	if src == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		b, err := src.Collect(ctx)
+		return boardLoadedMsg{gen: gen, board: b, err: err}
+	}
+}
+
+func fetchCmd(ctx context.Context, f Fetcher, gen int) tea.Cmd {
+	if f == nil {
+		return func() tea.Msg { return fetchDoneMsg{gen: gen} }
+	}
+	return func() tea.Msg { return fetchDoneMsg{gen: gen, err: f.Fetch(ctx)} }
+}
+
+func refreshCmd(ctx context.Context, r Refresher, apps []string, hard bool) tea.Cmd {
+	if r == nil || len(apps) == 0 {
+		return nil
+	}
+	return func() tea.Msg { return refreshDoneMsg{err: r.Refresh(ctx, apps, hard)} }
+}
+
+func tickCmd() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+func watchCmd(ctx context.Context, w Watcher, gen int) tea.Cmd {
+	return func() tea.Msg {
+		s, err := w.Watch(ctx)
+		return watchOpenedMsg{gen: gen, stream: s, err: err}
+	}
+}
+
+// burstWindow batches the events of a burst (a sync touches an app several
+// times within milliseconds) into one update.
+const burstWindow = 40 * time.Millisecond
+
+// nextEventsCmd waits for the next event, then gathers what follows within
+// burstWindow. The handler re-arms it.
+func nextEventsCmd(s AppStream, gen int) tea.Cmd {
+	return func() tea.Msg {
+		ev, err := s.Next()
+		if err != nil {
+			return watchEventsMsg{gen: gen, stream: s, err: err}
+		}
+		events := []AppEvent{ev}
+		deadline := time.After(burstWindow)
+		for len(events) < 256 {
+			ch := make(chan nextResult, 1)
+			go func() { e, err := s.Next(); ch <- nextResult{e, err} }()
+			select {
+			case r := <-ch:
+				if r.err != nil {
+					return watchEventsMsg{gen: gen, stream: s, events: events, err: r.err}
+				}
+				events = append(events, r.ev)
+				continue
+			case <-deadline:
+				// The pending Next belongs to the stream; hand it over.
+				return watchEventsMsg{gen: gen, stream: &primed{AppStream: s, ch: ch}, events: events}
+			}
+		}
+		return watchEventsMsg{gen: gen, stream: s, events: events}
+	}
+}
+
+type nextResult struct {
+	ev  AppEvent
+	err error
+}
+
+// primed is a stream whose next result is already being awaited.
+type primed struct {
+	AppStream
+	ch <-chan nextResult
+}
+
+func (p *primed) Next() (AppEvent, error) {
+	if p.ch != nil {
+		r := <-p.ch
+		p.ch = nil
+		return r.ev, r.err
+	}
+	return p.AppStream.Next()
+}
+
+func pendingCmd(ctx context.Context, r PendingReader, stage, app, deployed, path string) tea.Cmd {
+	if r == nil || deployed == "" {
+		return nil
+	}
+	return func() tea.Msg {
+		commits, ancestor, err := r.Pending(ctx, deployed, path)
+		return pendingMsg{stage: stage, app: app, deployed: deployed, commits: commits, ancestor: ancestor, err: err}
+	}
+}
+
+func saveCacheCmd(c CacheWriter, b *board.Board) tea.Cmd {
+	if c == nil || b == nil {
+		return nil
+	}
+	return func() tea.Msg { return cacheSavedMsg{err: c.Save(b)} }
+}

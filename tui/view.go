@@ -1,0 +1,559 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/opsrepo"
+)
+
+// View renders the whole screen. It is pure: the clock comes from the model.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "stagedeck"
+	return v
+}
+
+// render builds exactly height lines of at most width cells.
+func (m Model) render() string {
+	w, h := max(m.width, 1), max(m.height, 1)
+	var lines []string
+	lines = append(lines, m.headerLines(w)...)
+	body := max(0, h-len(lines)-2)
+	switch m.screen {
+	case screenHelp:
+		lines = append(lines, m.helpLines(w, body)...)
+	case screenDetail:
+		lines = append(lines, m.detailLines(w, body)...)
+	case screenMatrix:
+		lines = append(lines, m.matrixLines(w, body)...)
+	default:
+		lines = append(lines, m.boardLines(w, body)...)
+	}
+	for len(lines) < h-2 {
+		lines = append(lines, "")
+	}
+	lines = append(lines, m.statusLine(w), m.footerLine(w))
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, w, "…")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (m Model) headerLines(w int) []string {
+	s := m.styles
+	var badges []string
+	if m.opts.Demo {
+		badges = append(badges, s.Badge.Render(" DEMO "))
+	}
+	if m.opts.ReadOnly {
+		badges = append(badges, s.BadgeWarn.Render(" READ-ONLY "))
+	}
+	if m.cached {
+		badges = append(badges, s.BadgeWarn.Render(" cached "))
+	}
+	if !m.disconnected.IsZero() {
+		badges = append(badges, s.BadgeWarn.Render(" stale "+shortDur(m.now.Sub(m.disconnected))+" "))
+	}
+	repo := "ops repo: loading"
+	if m.board != nil {
+		repo = fmt.Sprintf("ops %s@%s", displayURL(m.board.Repo.URL), m.board.Repo.Branch)
+		if !m.board.Repo.LastFetch.IsZero() {
+			repo += " · fetched " + age(m.now, m.board.Repo.LastFetch) + " ago"
+		}
+	}
+	argoCtx := "argocd: git-only mode"
+	if len(m.opts.Contexts) > 0 {
+		argoCtx = "argocd " + strings.Join(m.opts.Contexts, ",")
+		switch m.watch {
+		case watchLive:
+			argoCtx += " · live"
+		case watchConnecting:
+			argoCtx += " · connecting"
+		case watchRetrying:
+			argoCtx += fmt.Sprintf(" · reconnecting (%s)", m.backoff)
+		}
+	}
+	left := s.Header.Render("stagedeck") + "  " + repo + " · " + argoCtx
+	right := strings.Join(badges, " ")
+	line1 := left
+	if right != "" {
+		gap := w - lipgloss.Width(left) - lipgloss.Width(right)
+		if gap < 1 {
+			line1 = right + " " + left
+		} else {
+			line1 = left + strings.Repeat(" ", gap) + right
+		}
+	}
+	tabs := []string{"Board", "Matrix"}
+	cur := 0
+	if m.listScreen() == screenMatrix {
+		cur = 1
+	}
+	for i, t := range tabs {
+		if i == cur {
+			tabs[i] = s.Title.Render(t)
+		} else {
+			tabs[i] = s.Dim.Render(t)
+		}
+	}
+	line2 := strings.Join(tabs, " │ ") + "   " + s.Dim.Render(m.summary())
+	return []string{line1, line2}
+}
+
+func (m Model) summary() string {
+	if m.board == nil {
+		return ""
+	}
+	apps, out, behind := 0, 0, 0
+	for _, st := range m.board.Stages {
+		for _, a := range st.Apps {
+			apps++
+			if a.SyncStatus == "OutOfSync" {
+				out++
+			}
+			if a.PendingCommits > 0 {
+				behind++
+			}
+		}
+	}
+	return fmt.Sprintf("%d stages · %d apps · %d out of sync · %d behind", len(m.board.Stages), apps, out, behind)
+}
+
+// boardColumns are the app-row column widths for a terminal width.
+type boardColumns struct{ name, sync, health, sha, behind, mode, last int }
+
+func columnsFor(w int) boardColumns {
+	c := boardColumns{name: 18, sync: 11, health: 13, sha: 7, behind: 6, mode: 6}
+	if w >= 110 {
+		c.name = 24
+	}
+	used := 2 + c.name + 1 + c.sync + 1 + c.health + 1 + c.sha + 1 + c.sha + 1 + c.behind + 1 + c.mode + 1
+	if rest := w - used; rest >= 14 {
+		c.last = rest
+	}
+	return c
+}
+
+func (m Model) boardLines(w, h int) []string {
+	if h <= 0 {
+		return nil
+	}
+	s := m.styles
+	c := columnsFor(w)
+	head := "  " + pad("STAGE / APP", c.name) + " " + pad("SYNC", c.sync) + " " + pad("HEALTH", c.health) + " " +
+		pad("DEPLOY", c.sha) + " " + pad("HEAD", c.sha) + " " + padLeft("BEHIND", c.behind) + " " + pad("MODE", c.mode)
+	if c.last > 0 {
+		head += " LAST CHANGE"
+	}
+	lines := []string{s.ColHead.Render(head)}
+	if m.board == nil {
+		msg := "Loading board…"
+		if m.err != nil {
+			msg = "Could not load the board."
+		}
+		return append(lines, "", "  "+msg)
+	}
+	if len(m.rows) == 0 {
+		return append(lines, "", "  "+s.Dim.Render("No stage or app matches the filter; esc clears it."))
+	}
+	end := min(len(m.rows), m.offset+h-1)
+	for i := m.offset; i < end; i++ {
+		r := m.rows[i]
+		st := m.board.Stages[r.stage]
+		selected := i == m.cursor && m.screen == screenBoard
+		if r.app < 0 {
+			lines = append(lines, m.stageLine(st, w, selected))
+		} else {
+			lines = append(lines, m.appLine(st, st.Apps[r.app], c, selected))
+		}
+	}
+	return lines
+}
+
+func (m Model) stageLine(st board.Stage, w int, selected bool) string {
+	s := m.styles
+	fold := "▾"
+	if m.collapsed[st.Name] && m.filter.Value() == "" {
+		fold = "▸"
+	}
+	name := strings.ToUpper(st.Name)
+	if st.Protected {
+		name += " 🔒"
+	}
+	if st.CIManaged {
+		name += " (ci)"
+	}
+	parts := []string{}
+	if !m.board.GitOnly {
+		if st.ArgoError != "" {
+			parts = append(parts, "? Argo CD unknown: "+st.ArgoError)
+		} else if len(st.Apps) == 0 {
+			parts = append(parts, "no apps found under "+st.Path+"/")
+		} else {
+			sm, _ := s.syncMark(st.Sync())
+			hm, _ := s.healthMark(st.Health())
+			parts = append(parts, sm+" "+st.Sync()+"  "+hm+" "+st.Health(), fmt.Sprintf("%d behind", st.Behind()))
+		}
+	}
+	if st.Head != nil {
+		parts = append(parts, "head "+st.Head.ShortSHA(), fmt.Sprintf("%s %s: %s", age(m.now, st.Head.Date), st.Head.Author, st.Head.Subject))
+	}
+	plain := fold + " " + name + "  " + strings.Join(parts, " · ")
+	if selected {
+		return s.Selected.Render(pad(plain, w))
+	}
+	line := s.Stage.Render(fold+" "+name) + "  " + strings.Join(parts, " · ")
+	if st.ArgoError != "" {
+		line = s.Stage.Render(fold+" "+name) + "  " + s.Unknown.Render(strings.Join(parts, " · "))
+	}
+	return line
+}
+
+func (m Model) appLine(st board.Stage, a board.App, c boardColumns, selected bool) string {
+	s := m.styles
+	sm, sst := s.syncMark(a.SyncStatus)
+	hm, hst := s.healthMark(a.HealthStatus)
+	syncT := pad(sm+" "+a.SyncStatus, c.sync)
+	healthT := pad(hm+" "+a.HealthStatus, c.health)
+	dep := opsrepo.Short(a.DeployedRevision)
+	if dep == "" {
+		dep = "-"
+	}
+	headSHA := "-"
+	if a.Head != nil {
+		headSHA = a.Head.ShortSHA()
+	}
+	behind := ""
+	switch {
+	case a.NotAncestor:
+		behind = "?"
+	case a.DeployedRevision != "":
+		behind = fmt.Sprint(a.PendingCommits)
+	}
+	mode := "manual"
+	if a.AutoSync {
+		mode = "auto"
+	}
+	pm, pst := s.phaseMark(a.OperationPhase, a.OperationRunning)
+	if pm != "" {
+		mode = pm + " " + map[bool]string{true: "sync", false: "fail"}[a.OperationRunning]
+	}
+	last := ""
+	if c.last > 0 && a.Head != nil {
+		last = fmt.Sprintf("%s %s: %s", age(m.now, a.Head.Date), a.Head.Author, a.Head.Subject)
+	}
+	cells := []string{"  " + pad(a.Name, c.name), syncT, healthT, pad(dep, c.sha), pad(headSHA, c.sha), padLeft(behind, c.behind), pad(mode, c.mode)}
+	if last != "" {
+		cells = append(cells, last)
+	}
+	if selected {
+		return s.Selected.Render(strings.Join(cells, " "))
+	}
+	behindStyle := s.Dim
+	if a.PendingCommits > 0 || a.NotAncestor {
+		behindStyle = s.Warn
+	}
+	modeStyle := s.Dim
+	if pm != "" {
+		modeStyle = pst
+	}
+	cells[1], cells[2] = sst.Render(syncT), hst.Render(healthT)
+	cells[5], cells[6] = behindStyle.Render(cells[5]), modeStyle.Render(cells[6])
+	return strings.Join(cells, " ")
+}
+
+// matrixLines shows which revision is where: apps (by path within the
+// stage) as rows, stages as columns.
+func (m Model) matrixLines(w, h int) []string {
+	s := m.styles
+	if m.board == nil {
+		return []string{"", "  Loading board…"}
+	}
+	keys := map[string]map[string]board.App{}
+	var order []string
+	for _, st := range m.board.Stages {
+		for _, a := range st.Apps {
+			k := strings.TrimPrefix(strings.TrimPrefix(a.Path, st.Path), "/")
+			if k == "" {
+				k = a.Name
+			}
+			if keys[k] == nil {
+				keys[k] = map[string]board.App{}
+				order = append(order, k)
+			}
+			keys[k][st.Name] = a
+		}
+	}
+	sort.Strings(order)
+	nameW := 14
+	n := max(1, len(m.board.Stages))
+	cellW := max(9, (w-2-nameW)/n-1)
+	head := "  " + pad("APP", nameW)
+	for _, st := range m.board.Stages {
+		t := st.Name
+		if st.Protected {
+			t += " 🔒"
+		}
+		head += " " + pad(t, cellW)
+	}
+	lines := []string{s.ColHead.Render(head)}
+	q := strings.ToLower(m.filter.Value())
+	start := min(m.matrixOffset, max(0, len(order)-1))
+	for _, k := range order[start:] {
+		if len(lines) >= h {
+			break
+		}
+		if q != "" && !strings.Contains(strings.ToLower(k), q) {
+			continue
+		}
+		line := "  " + pad(k, nameW)
+		for _, st := range m.board.Stages {
+			a, ok := keys[k][st.Name]
+			if !ok {
+				line += " " + s.Dim.Render(pad("·", cellW))
+				continue
+			}
+			mark, style := s.syncMark(a.SyncStatus)
+			if a.HealthStatus == "Degraded" {
+				mark, style = s.healthMark(a.HealthStatus)
+			}
+			if a.OperationRunning {
+				mark, style = "⟳", s.Busy
+			}
+			txt := mark + " " + opsrepo.Short(a.DeployedRevision)
+			if tag := imageTag(a.Images); tag != "" && cellW-len([]rune(txt)) > 3 {
+				txt += " " + tag
+			}
+			line += " " + style.Render(pad(txt, cellW))
+		}
+		lines = append(lines, line)
+	}
+	if len(order) == 0 {
+		lines = append(lines, "", "  No Argo CD apps on the board.")
+	}
+	return lines
+}
+
+func imageTag(images []string) string {
+	if len(images) == 0 {
+		return ""
+	}
+	img := images[0]
+	if i := strings.LastIndex(img, ":"); i >= 0 && !strings.Contains(img[i:], "/") {
+		return img[i+1:]
+	}
+	return ""
+}
+
+func (m Model) helpLines(w, h int) []string {
+	lines := []string{m.styles.Title.Render("Keys"), ""}
+	lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n")...)
+	lines = append(lines, "", m.styles.Dim.Render("States carry a symbol as well as a colour: ✓ synced  ✗ out of sync  ? unknown"),
+		m.styles.Dim.Render("♥ healthy  ◐ progressing  ✖ degraded  ∅ missing  ⟳ operation running  ! last sync failed  🔒 protected"))
+	return lines
+}
+
+func (m Model) detailLines(w, h int) []string {
+	s := m.styles
+	if m.board == nil {
+		return nil
+	}
+	st, ok := m.board.Stage(m.detail.stage)
+	if !ok {
+		return []string{"", "  " + m.detail.stage + " is no longer on the board. esc goes back."}
+	}
+	var lines []string
+	add := func(l ...string) { lines = append(lines, l...) }
+	commitLine := func(c opsrepo.Commit) string {
+		return fmt.Sprintf("  %s  %-16s %4s  %s", c.ShortSHA(), clip(c.Author, 16), age(m.now, c.Date), c.Subject)
+	}
+	if m.detail.app == "" {
+		title := "Stage " + st.Name + "  (" + st.Path + "/)"
+		if st.Protected {
+			title += "  🔒 protected"
+		}
+		add(s.Title.Render(title), "")
+		if st.Head != nil {
+			add("Head      "+commitLine(*st.Head)[2:], "")
+		}
+		if st.ArgoError != "" {
+			add(s.Error.Render("Argo CD: "+st.ArgoError), "")
+		}
+		add(s.Header.Render("Apps"))
+		for _, a := range st.Apps {
+			add(fmt.Sprintf("  %-22s %-10s %-12s deployed %s  %d behind", a.Name, a.SyncStatus, a.HealthStatus, dash(opsrepo.Short(a.DeployedRevision)), a.PendingCommits))
+		}
+		if len(st.Apps) == 0 {
+			add("  none")
+		}
+		add("", s.Header.Render("Pending commits (deployed..head, any app)"))
+		seen := map[string]bool{}
+		var all []opsrepo.Commit
+		for _, a := range st.Apps {
+			for _, c := range a.Pending {
+				if !seen[c.SHA] {
+					seen[c.SHA] = true
+					all = append(all, c)
+				}
+			}
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i].Date.After(all[j].Date) })
+		for _, c := range all {
+			add(commitLine(c))
+		}
+		if len(all) == 0 {
+			add("  none: every app is at head")
+		}
+	} else {
+		_, i := m.findApp(st.Name, m.detail.app)
+		if i < 0 {
+			return []string{"", "  " + m.detail.app + " is no longer on the board. esc goes back."}
+		}
+		a := st.Apps[i]
+		mode := "manual sync"
+		if a.AutoSync {
+			mode = "auto-sync"
+		}
+		add(s.Title.Render(st.Name+" / "+a.Name)+"  "+s.Dim.Render(mode+" · project "+a.Project+" · "+a.Path+"/"), "")
+		sm, sst := s.syncMark(a.SyncStatus)
+		hm, hst := s.healthMark(a.HealthStatus)
+		add("Sync      "+sst.Render(sm+" "+a.SyncStatus)+"    Health "+hst.Render(hm+" "+a.HealthStatus))
+		add("Deployed  " + dash(opsrepo.Short(a.DeployedRevision)) + "    compared against " + dash(opsrepo.Short(a.TargetRevision)))
+		if a.Head != nil {
+			add("Head      " + commitLine(*a.Head)[2:])
+		}
+		if a.NotAncestor {
+			add(s.Warn.Render("The deployed revision is not in " + m.board.Repo.Branch + "'s history (rewritten or foreign)."))
+		}
+		if len(a.Images) > 0 {
+			add("Images    " + strings.Join(a.Images, ", "))
+		}
+		add("", s.Header.Render(fmt.Sprintf("Pending commits (%d)", a.PendingCommits)))
+		for _, c := range a.Pending {
+			add(commitLine(c))
+		}
+		if len(a.Pending) == 0 {
+			add("  none")
+		}
+		add("", s.Header.Render("Last operation"))
+		if a.OperationPhase == "" {
+			add("  none")
+		} else {
+			pm, pst := s.phaseMark(a.OperationPhase, a.OperationRunning)
+			add("  " + pst.Render(strings.TrimSpace(pm+" "+a.OperationPhase)) + "  " + a.OperationMessage)
+		}
+		add("", s.Header.Render("Conditions"))
+		for _, c := range a.Conditions {
+			add("  " + s.Warn.Render(c))
+		}
+		if len(a.Conditions) == 0 {
+			add("  none")
+		}
+		add("", s.Header.Render("Deploy history (Argo CD)"))
+		for j := len(a.History) - 1; j >= 0 && j >= len(a.History)-5; j-- {
+			hst := a.History[j]
+			add(fmt.Sprintf("  #%d  %s  %s ago", hst.ID, opsrepo.Short(hst.Revision), age(m.now, hst.DeployedAt)))
+		}
+		if len(a.History) == 0 {
+			add("  none")
+		}
+	}
+	off := min(m.detailOffset, max(0, len(lines)-h))
+	lines = lines[off:]
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	return lines
+}
+
+func (m Model) statusLine(w int) string {
+	s := m.styles
+	switch {
+	case m.filtering:
+		return m.filter.View()
+	case m.err != nil:
+		return s.Error.Render("✗ " + oneLine(m.err.Error()))
+	case m.filter.Value() != "":
+		return s.Dim.Render("filter: " + m.filter.Value() + "  (esc clears)")
+	case m.loading && m.board != nil:
+		return s.Dim.Render("refreshing…")
+	case m.board != nil && len(m.board.Errors) > 0:
+		e := m.board.Errors[0]
+		return s.Error.Render("✗ " + e.Source + ": " + oneLine(e.Message))
+	}
+	return ""
+}
+
+func (m Model) footerLine(w int) string {
+	if m.screen == screenDetail {
+		return m.styles.Footer.Render("esc back · ↑/↓ scroll · r refresh · q back · ctrl+c quit")
+	}
+	if m.screen == screenHelp {
+		return m.styles.Footer.Render("? or esc back · ctrl+c quit")
+	}
+	return m.help.ShortHelpView(m.keys.ShortHelp())
+}
+
+// --- small text helpers ---
+
+func pad(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return s + strings.Repeat(" ", w-sw)
+}
+
+func padLeft(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw >= w {
+		return ansi.Truncate(s, w, "…")
+	}
+	return strings.Repeat(" ", w-sw) + s
+}
+
+func clip(s string, w int) string { return ansi.Truncate(s, w, "…") }
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func displayURL(u string) string {
+	if i := strings.Index(u, "stagedeck-demo-"); i >= 0 {
+		return "demo:" + u[strings.LastIndex(u, "/")+1:]
+	}
+	return u
+}
+
+// age is a short human age: 45s, 25m, 3h, 12d.
+func age(now, t time.Time) string { return shortDur(now.Sub(t)) }
+
+func shortDur(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", max(0, int(d.Seconds())))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+}
