@@ -44,16 +44,16 @@ stages:
 
 func TestParseErrorsNameKeyAndLine(t *testing.T) {
 	cases := map[string]string{
-		"opsRepo:\n  url: x\nstages:\n  - name: a\n    path: a\n    protectd: true\n":          "line 6: field protectd not found",
-		"opsRepo:\n  url: x\nstages:\n  - name: a\n    path: a\n    protected: yes please\n":   "line 6: cannot unmarshal",
-		"opsRepo:\n  url: x\nstages:\n  - {name: a, path: a}\n  - {name: a, path: b}\n":        `line 5: stages[1].name "a" duplicates stages[0]`,
-		"opsRepo:\n  url: x\nstages:\n  - {name: a}\n":                                          `line 4: stages[0].path is missing`,
-		"opsRepo:\n  url: x\nstages:\n  - {name: a, path: ../up}\n":                            "must stay inside",
-		"stages:\n  - {name: a, path: a}\n":                                                      "opsRepo.url is missing",
-		"opsRepo:\n  url: x\n":                                                                   "stages is empty",
-		"opsRepo:\n  url: x\nrefreshInterval: soon\nstages:\n  - {name: a, path: a}\n":          "line 3: refreshInterval",
-		"opsRepo:\n  url: x\nstages:\n  - {name: a, path: a, argocd: other}\n":                  "no top-level argocd section",
-		"":                                                                                       "file is empty",
+		"opsRepo:\n  url: x\nstages:\n  - name: a\n    path: a\n    protectd: true\n":        "line 6: field protectd not found",
+		"opsRepo:\n  url: x\nstages:\n  - name: a\n    path: a\n    protected: yes please\n": "line 6: cannot unmarshal",
+		"opsRepo:\n  url: x\nstages:\n  - {name: a, path: a}\n  - {name: a, path: b}\n":      `line 5: stages[1].name "a" duplicates stages[0]`,
+		"opsRepo:\n  url: x\nstages:\n  - {name: a}\n":                                       `line 4: stages[0].path is missing`,
+		"opsRepo:\n  url: x\nstages:\n  - {name: a, path: ../up}\n":                          "must stay inside",
+		"stages:\n  - {name: a, path: a}\n":                                                  "opsRepo.url is missing",
+		"opsRepo:\n  url: x\n":                                                               "stages is empty",
+		"opsRepo:\n  url: x\nrefreshInterval: soon\nstages:\n  - {name: a, path: a}\n":       "line 3: refreshInterval",
+		"opsRepo:\n  url: x\nstages:\n  - {name: a, path: a, argocd: other}\n":               "no top-level argocd section",
+		"": "file is empty",
 	}
 	for src, want := range cases {
 		_, err := Parse([]byte(src))

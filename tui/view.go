@@ -429,7 +429,7 @@ func (m Model) detailLines(w, h int) []string {
 		add(s.Title.Render(st.Name+" / "+a.Name)+"  "+s.Dim.Render(mode+" · project "+a.Project+" · "+a.Path+"/"), "")
 		sm, sst := s.syncMark(a.SyncStatus)
 		hm, hst := s.healthMark(a.HealthStatus)
-		add("Sync      "+sst.Render(sm+" "+a.SyncStatus)+"    Health "+hst.Render(hm+" "+a.HealthStatus))
+		add("Sync      " + sst.Render(sm+" "+a.SyncStatus) + "    Health " + hst.Render(hm+" "+a.HealthStatus))
 		add("Deployed  " + dash(opsrepo.Short(a.DeployedRevision)) + "    compared against " + dash(opsrepo.Short(a.TargetRevision)))
 		if a.Head != nil {
 			add("Head      " + commitLine(*a.Head)[2:])
