@@ -41,14 +41,14 @@ func (m *Model) rebuildRows(keep rowKey) {
 	}
 	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
 	for si, st := range m.board.Stages {
-		stageHit := q == "" || matchStage(st, q)
+		stageHit := q == "" || strings.Contains(strings.ToLower(st.Name), q)
 		var apps []int
 		for ai, a := range st.Apps {
 			if stageHit || matchApp(a, q) {
 				apps = append(apps, ai)
 			}
 		}
-		if q != "" && !stageHit && len(apps) == 0 {
+		if q != "" && !stageHit && len(apps) == 0 && !matchStage(st, q) {
 			continue
 		}
 		m.rows = append(m.rows, row{stage: si, app: -1})

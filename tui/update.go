@@ -204,7 +204,9 @@ func (m *Model) applyEvents(events []AppEvent) []tea.Cmd {
 			st.Apps = append(st.Apps, ev.App)
 			sortApps(st.Apps)
 			changedRows = true
-			cmds = append(cmds, pendingCmd(m.ctx, m.opts.Pending, st.Name, ev.App.Name, ev.App.DeployedRevision, ev.App.Path))
+			if cmd := pendingCmd(m.ctx, m.opts.Pending, st.Name, ev.App.Name, ev.App.DeployedRevision, ev.App.Path); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
 		default:
 			old := st.Apps[i]
 			if olderRV(ev.App.ResourceVersion, old.ResourceVersion) {
@@ -214,7 +216,9 @@ func (m *Model) applyEvents(events []AppEvent) []tea.Cmd {
 			a.Head, a.Pending, a.PendingCommits, a.NotAncestor = old.Head, old.Pending, old.PendingCommits, old.NotAncestor
 			st.Apps[i] = a
 			if a.DeployedRevision != old.DeployedRevision {
-				cmds = append(cmds, pendingCmd(m.ctx, m.opts.Pending, st.Name, a.Name, a.DeployedRevision, a.Path))
+				if cmd := pendingCmd(m.ctx, m.opts.Pending, st.Name, a.Name, a.DeployedRevision, a.Path); cmd != nil {
+					cmds = append(cmds, cmd)
+				}
 			}
 		}
 	}

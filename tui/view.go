@@ -210,15 +210,16 @@ func (m Model) stageLine(st board.Stage, w int, selected bool) string {
 	if st.Head != nil {
 		parts = append(parts, "head "+st.Head.ShortSHA(), fmt.Sprintf("%s %s: %s", age(m.now, st.Head.Date), st.Head.Author, st.Head.Subject))
 	}
-	plain := fold + " " + name + "  " + strings.Join(parts, " · ")
+	// The gutter's › marks the cursor without colour (NO_COLOR, 16 colours).
+	plain := "›" + fold + " " + name + "  " + strings.Join(parts, " · ")
 	if selected {
 		return s.Selected.Render(pad(plain, w))
 	}
-	line := s.Stage.Render(fold+" "+name) + "  " + strings.Join(parts, " · ")
+	rest := strings.Join(parts, " · ")
 	if st.ArgoError != "" {
-		line = s.Stage.Render(fold+" "+name) + "  " + s.Unknown.Render(strings.Join(parts, " · "))
+		rest = s.Unknown.Render(rest)
 	}
-	return line
+	return " " + s.Stage.Render(fold+" "+name) + "  " + rest
 }
 
 func (m Model) appLine(st board.Stage, a board.App, c boardColumns, selected bool) string {
@@ -259,6 +260,7 @@ func (m Model) appLine(st board.Stage, a board.App, c boardColumns, selected boo
 		cells = append(cells, last)
 	}
 	if selected {
+		cells[0] = "›" + cells[0][1:]
 		return s.Selected.Render(strings.Join(cells, " "))
 	}
 	behindStyle := s.Dim

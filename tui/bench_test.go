@@ -1,0 +1,65 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/opsrepo"
+)
+
+// bigBoard is 5 stages x 200 apps = 1,000 apps.
+func bigBoard() *board.Board {
+	b := &board.Board{Repo: board.RepoInfo{URL: "git@github.com:acme/ops.git", Branch: "main"}}
+	for s, name := range []string{"mr-1", "itg", "tst", "perf", "prod"} {
+		st := board.Stage{Name: name, Path: name, Protected: name == "prod", Head: commit(fmt.Sprintf("%07x", s), "Dana Kim", "bump", time.Hour)}
+		for a := 0; a < 200; a++ {
+			app := board.App{
+				Name: fmt.Sprintf("%s-svc%03d", name, a), Path: fmt.Sprintf("%s/svc%03d", name, a),
+				SyncStatus: []string{"Synced", "OutOfSync"}[a%2], HealthStatus: []string{"Healthy", "Progressing", "Degraded"}[a%3],
+				DeployedRevision: strings.Repeat("ab", 20), AutoSync: name == "itg", PendingCommits: a % 4,
+				Head: &opsrepo.Commit{SHA: strings.Repeat("cd", 20), Author: "Omar Haddad", Date: epoch.Add(-time.Duration(a) * time.Minute), Subject: "Promote svc to " + name},
+			}
+			st.Apps = append(st.Apps, app)
+		}
+		b.Stages = append(b.Stages, st)
+	}
+	return b
+}
+
+// BenchmarkViewBoard renders the board of 1,000 apps at 120x40; target under 2 ms.
+func BenchmarkViewBoard(b *testing.B) {
+	m := newModel(bigBoard(), 120, 40)
+	m = press(nil, m, "G") // the cursor at the bottom: the window is not at offset 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = m.View()
+	}
+}
+
+func BenchmarkViewMatrix(b *testing.B) {
+	m := press(nil, newModel(bigBoard(), 120, 40), "tab")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = m.View()
+	}
+}
+
+// BenchmarkApplyWatchBurst applies a burst of 100 watch events to the big board.
+func BenchmarkApplyWatchBurst(b *testing.B) {
+	m := newModel(bigBoard(), 120, 40)
+	var events []AppEvent
+	for i := 0; i < 100; i++ {
+		a := m.board.Stages[i%5].Apps[i]
+		a.SyncStatus = "Synced"
+		events = append(events, AppEvent{Stage: m.board.Stages[i%5].Name, App: a})
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.applyEvents(events)
+	}
+}
