@@ -57,7 +57,9 @@ type Repo struct {
 	gitDir string
 	local  bool
 
-	mu        sync.Mutex // serialises fetch/commit/push against reads of refs
+	// mu serialises every use of the go-git repository: its packfile
+	// readers and caches are not safe for concurrent use.
+	mu        sync.Mutex
 	repo      *git.Repository
 	lastFetch time.Time
 }
@@ -215,6 +217,8 @@ func (r *Repo) LastFetch() time.Time {
 // RemoteURLs are the URLs Argo CD may know this repository by: the configured
 // URL and, for a local clone, its remotes' URLs.
 func (r *Repo) RemoteURLs() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	urls := []string{r.opts.URL}
 	if r.local {
 		urls = append(urls, "file://"+r.dir)
@@ -251,6 +255,12 @@ func (r *Repo) Fetch(ctx context.Context) error {
 
 // Head resolves the ops branch: origin's copy when a local clone has one.
 func (r *Repo) Head() (plumbing.Hash, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.head()
+}
+
+func (r *Repo) head() (plumbing.Hash, error) {
 	candidates := []plumbing.ReferenceName{plumbing.NewBranchReferenceName(r.opts.Branch)}
 	if r.local {
 		candidates = append([]plumbing.ReferenceName{plumbing.NewRemoteReferenceName("origin", r.opts.Branch)}, candidates...)
@@ -265,6 +275,12 @@ func (r *Repo) Head() (plumbing.Hash, error) {
 
 // Resolve turns a full or abbreviated sha (or a ref name) into a commit hash.
 func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.resolve(rev)
+}
+
+func (r *Repo) resolve(rev string) (plumbing.Hash, error) {
 	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("%w: %s", ErrUnknownRevision, rev)
@@ -277,6 +293,12 @@ func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
 
 // CommitInfo returns the commit's board fields.
 func (r *Repo) CommitInfo(h plumbing.Hash) (Commit, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.commitInfo(h)
+}
+
+func (r *Repo) commitInfo(h plumbing.Hash) (Commit, error) {
 	c, err := r.repo.CommitObject(h)
 	if err != nil {
 		return Commit{}, fmt.Errorf("%w: %s", ErrUnknownRevision, h)

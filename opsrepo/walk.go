@@ -94,7 +94,7 @@ func (w *walker) commit(h plumbing.Hash) (*node, error) {
 
 // info decodes the full commit for display.
 func (w *walker) info(h plumbing.Hash) (Commit, error) {
-	return w.r.CommitInfo(h)
+	return w.r.commitInfo(h)
 }
 
 // child returns the hash of entry name in tree, or zero if absent. It scans
@@ -272,6 +272,8 @@ func (q *commitQueue) Pop() any {
 // LastChanges finds, in one walk from head, the last commit that changed each
 // path, as `git log -1 -- path` would. A path that never existed is absent.
 func (r *Repo) LastChanges(ctx context.Context, head plumbing.Hash, paths []string) (map[string]Commit, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	w := newWalker(r, paths)
 	defer w.close()
 	out := make(map[string]Commit, len(paths))
@@ -361,7 +363,9 @@ const (
 
 // Pending walks deployed..head once for all paths, as `git log deployed..head -- path` would.
 func (r *Repo) Pending(ctx context.Context, head plumbing.Hash, deployed string, paths []string) (Pending, error) {
-	dep, err := r.Resolve(deployed)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	dep, err := r.resolve(deployed)
 	if err != nil {
 		return Pending{}, err
 	}
@@ -439,6 +443,8 @@ func (r *Repo) Pending(ctx context.Context, head plumbing.Hash, deployed string,
 
 // PathExists reports whether path exists in commit h.
 func (r *Repo) PathExists(h plumbing.Hash, path string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	w := newWalker(r, []string{path})
 	defer w.close()
 	s, err := w.subtrees(h)

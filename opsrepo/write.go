@@ -56,6 +56,8 @@ func InitBare(dir, branch string) (*Repo, error) {
 // WriteCommit stores a commit on top of parent (zero = a root commit) with
 // the changes applied to parent's tree. It moves no reference.
 func (r *Repo) WriteCommit(parent plumbing.Hash, changes []FileChange, author Signature, message string) (plumbing.Hash, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.opts.ReadOnly {
 		return plumbing.ZeroHash, ErrReadOnly
 	}
@@ -183,6 +185,8 @@ var ErrBranchMoved = errors.New("branch moved")
 // SetBranch moves the local branch from old (zero = must not exist) to new,
 // atomically with respect to other writers of this repository.
 func (r *Repo) SetBranch(old, new plumbing.Hash) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.opts.ReadOnly {
 		return ErrReadOnly
 	}
@@ -203,6 +207,8 @@ func (r *Repo) SetBranch(old, new plumbing.Hash) error {
 
 // ReadFile returns the content of path at commit h.
 func (r *Repo) ReadFile(h plumbing.Hash, p string) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	c, err := r.repo.CommitObject(h)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownRevision, h)
@@ -223,6 +229,8 @@ func (r *Repo) ReadFile(h plumbing.Hash, p string) ([]byte, error) {
 
 // PathChanged reports whether path differs between commits from and to.
 func (r *Repo) PathChanged(from, to plumbing.Hash, p string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	w := newWalker(r, []string{p})
 	defer w.close()
 	a, err := w.subtrees(from)

@@ -317,7 +317,7 @@ func (m Model) matrixLines(w, h int) []string {
 		if len(lines) >= h {
 			break
 		}
-		if q != "" && !strings.Contains(strings.ToLower(k), q) {
+		if q != "" && !matrixMatch(k, keys[k], q) {
 			continue
 		}
 		line := "  " + pad(k, nameW)
@@ -346,6 +346,19 @@ func (m Model) matrixLines(w, h int) []string {
 		lines = append(lines, "", "  No Argo CD apps on the board.")
 	}
 	return lines
+}
+
+// matrixMatch filters matrix rows by app key or any stage's app name.
+func matrixMatch(k string, apps map[string]board.App, q string) bool {
+	if strings.Contains(strings.ToLower(k), q) {
+		return true
+	}
+	for _, a := range apps {
+		if strings.Contains(strings.ToLower(a.Name), q) {
+			return true
+		}
+	}
+	return false
 }
 
 func imageTag(images []string) string {
