@@ -58,7 +58,7 @@ func TestDetailAndBack(t *testing.T) {
 	if strings.Contains(s, "worker") {
 		t.Errorf("the matrix ignores the filter:\n%s", s)
 	}
-	tm.send("ctrl+c"[:0]+"\x03")
+	tm.send("ctrl+c"[:0] + "\x03")
 	if err := tm.exit(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
