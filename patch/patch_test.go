@@ -1,0 +1,158 @@
+package patch
+
+import (
+	"strings"
+	"testing"
+)
+
+const oldSecrets = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web
+data:
+  LOG_LEVEL: info
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: api
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"data":{"PASSWORD":"aHVudGVyMg=="}}'
+type: Opaque
+data:
+  PASSWORD: aHVudGVyMg==
+  USER: YWRtaW4=
+  OLDKEY: b2xkdmFsdWU=
+stringData:
+  TOKEN: plain-token-value-1
+---
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: api-db
+  namespace: api
+spec:
+  encryptedData:
+    DB_PASSWORD: AgC4kX9Qz1c8Wm2rT0vLp7YhN3sB6dFjE5uKaG0iOqOLD
+    DB_USER: AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq
+  template:
+    data:
+      config.ini: "password=supersecret-template"
+`
+
+const newSecrets = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web
+data:
+  LOG_LEVEL: debug
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: api
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"data":{"PASSWORD":"bmV3cGFzcw=="}}'
+type: Opaque
+data:
+  PASSWORD: bmV3cGFzcw==
+  USER: YWRtaW4=
+  NEWKEY: bmV3dmFsdWU=
+stringData:
+  TOKEN: plain-token-value-1
+---
+apiVersion: bitnami.com/v1alpha1
+kind: SealedSecret
+metadata:
+  name: api-db
+  namespace: api
+spec:
+  encryptedData:
+    DB_PASSWORD: AgBhR7tYw2nQ5xK8mV3cL0pZ9sD4fG6jH1uE7iO2aTNEW
+    DB_USER: AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq
+  template:
+    data:
+      config.ini: "password=supersecret-template"
+`
+
+// every secret value and ciphertext in the fixtures: none may ever be printed.
+var secretValues = []string{
+	"aHVudGVyMg==", "YWRtaW4=", "b2xkdmFsdWU=", "plain-token-value-1", "bmV3cGFzcw==", "bmV3dmFsdWU=",
+	"AgC4kX9Qz1c8Wm2rT0vLp7YhN3sB6dFjE5uKaG0iOqOLD", "AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq",
+	"AgBhR7tYw2nQ5xK8mV3cL0pZ9sD4fG6jH1uE7iO2aTNEW", "supersecret-template", "hunter2",
+}
+
+func assertNoSecrets(t *testing.T, out string) {
+	t.Helper()
+	for _, v := range secretValues {
+		if strings.Contains(out, v) {
+			t.Errorf("secret value %q appears in the output", v)
+		}
+	}
+}
+
+func TestUnifiedRedactsSecretsKeyByKey(t *testing.T) {
+	out := Unified([]Pair{{From: &File{Path: "api/secrets.yaml", Content: []byte(oldSecrets)}, To: &File{Path: "api/secrets.yaml", Content: []byte(newSecrets)}}}, 3)
+	assertNoSecrets(t, out)
+	for _, want := range []string{
+		"-  LOG_LEVEL: info", "+  LOG_LEVEL: debug", // ordinary values still show
+		"-  PASSWORD: <hidden>", "+  PASSWORD: <hidden changed>",
+		"-  OLDKEY: <hidden removed>", "+  NEWKEY: <hidden added>",
+		"-    DB_PASSWORD: <hidden>", "+    DB_PASSWORD: <hidden changed>",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff lacks %q:\n%s", want, out)
+		}
+	}
+	for _, unchanged := range []string{"USER: <hidden", "TOKEN: <hidden", "DB_USER: <hidden", "config.ini: <hidden"} {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, unchanged) && (strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-")) {
+				t.Errorf("unchanged key shown as a change: %q", l)
+			}
+		}
+	}
+}
+
+func TestAddedAndDeletedSecretFilesAndBrokenYAML(t *testing.T) {
+	out := Unified([]Pair{
+		{To: &File{Path: "prod/sealed.yaml", Content: []byte(newSecrets)}},
+		{From: &File{Path: "tst/sealed.yaml", Content: []byte(oldSecrets)}},
+		{From: &File{Path: "x/broken.yaml", Content: []byte("kind: Secret\ndata:\n  PASSWORD: aHVudGVyMg==\n  - [\n")}, To: &File{Path: "x/broken.yaml", Content: []byte("kind: Secret\ndata: {PASSWORD: b2xkdmFsdWU=}\n")}},
+	}, 3)
+	assertNoSecrets(t, out)
+	for _, want := range []string{"new file mode", "deleted file mode", "+  PASSWORD: <hidden added>", "-  OLDKEY: <hidden removed>", "is not valid YAML"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestUnifiedRenameBinaryAndNoChange(t *testing.T) {
+	out := Unified([]Pair{
+		{From: &File{Path: "a/values.yaml", Content: []byte("x: 1\n")}, To: &File{Path: "a/values-renamed.yaml", Content: []byte("x: 1\n")}},
+		{From: &File{Path: "a/logo.png", Content: []byte("\x89PNG\x00\x01")}, To: &File{Path: "a/logo.png", Content: []byte("\x89PNG\x00\x02")}},
+		{From: &File{Path: "same.yaml", Content: []byte("a: 1\n")}, To: &File{Path: "same.yaml", Content: []byte("a: 1\n")}},
+	}, 3)
+	for _, want := range []string{"rename from a/values.yaml", "rename to a/values-renamed.yaml", "Binary files a/a/logo.png and b/a/logo.png differ"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x00") || strings.Contains(out, "same.yaml") {
+		t.Errorf("binary bytes dumped or an unchanged file listed:\n%q", out)
+	}
+	if Unified([]Pair{{From: &File{Path: "s", Content: []byte(oldSecrets)}, To: &File{Path: "s", Content: []byte(oldSecrets)}}}, 3) != "" {
+		t.Error("identical secret files produce a diff")
+	}
+}
+
+func TestClassify(t *testing.T) {
+	cases := map[string]LineKind{"+a": LineAdd, "-a": LineDelete, "@@ -1 +1 @@": LineHunk, "--- a/x": LineFile, "+++ b/x": LineFile, " ctx": LineContext, "Binary files a and b differ": LineBinary}
+	for l, want := range cases {
+		if got := Classify(l); got != want {
+			t.Errorf("Classify(%q) = %v, want %v", l, got, want)
+		}
+	}
+}
