@@ -1,0 +1,128 @@
+package opsrepo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/stagedeck/stagedeck/patch"
+)
+
+// Changes returns the files under dir that differ between commits from and
+// to, renames detected, as pairs for patch.Unified. A zero from diffs
+// against nothing (everything added).
+func (r *Repo) Changes(ctx context.Context, from, to plumbing.Hash, dir string) ([]patch.Pair, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, err := r.subtree(from, dir)
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.subtree(to, dir)
+	if err != nil {
+		return nil, err
+	}
+	return r.treeChanges(ctx, a, b, strings.Trim(dir, "/")+"/", strings.Trim(dir, "/")+"/", true)
+}
+
+// CommitChanges is what one commit changed under dir (against its first parent).
+func (r *Repo) CommitChanges(ctx context.Context, commit plumbing.Hash, dir string) ([]patch.Pair, error) {
+	r.mu.Lock()
+	c, err := r.repo.CommitObject(commit)
+	r.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownRevision, commit)
+	}
+	var parent plumbing.Hash
+	if len(c.ParentHashes) > 0 {
+		parent = c.ParentHashes[0]
+	}
+	return r.Changes(ctx, parent, commit, dir)
+}
+
+// CompareDirs diffs two directories of one commit, files matched by their
+// path relative to each directory: what making dirB look like dirA changes.
+// Paths in the pairs are relative.
+func (r *Repo) CompareDirs(ctx context.Context, commit plumbing.Hash, dirA, dirB string) ([]patch.Pair, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, err := r.subtree(commit, dirA)
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.subtree(commit, dirB)
+	if err != nil {
+		return nil, err
+	}
+	return r.treeChanges(ctx, b, a, "", "", false)
+}
+
+// subtree returns the tree at dir in commit h; nil when h is zero or dir absent.
+func (r *Repo) subtree(h plumbing.Hash, dir string) (*object.Tree, error) {
+	if h.IsZero() {
+		return nil, nil
+	}
+	c, err := r.repo.CommitObject(h)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownRevision, h)
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, err
+	}
+	dir = strings.Trim(dir, "/")
+	if dir == "" {
+		return t, nil
+	}
+	sub, err := t.Tree(dir)
+	if err != nil {
+		return nil, nil // absent on this side: everything added or removed
+	}
+	return sub, nil
+}
+
+func (r *Repo) treeChanges(ctx context.Context, a, b *object.Tree, prefixA, prefixB string, renames bool) ([]patch.Pair, error) {
+	opts := *object.DefaultDiffTreeOptions // rename score 60, as git
+	opts.DetectRenames = renames
+	changes, err := object.DiffTreeWithOptions(ctx, a, b, &opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]patch.Pair, 0, len(changes))
+	for _, ch := range changes {
+		from, to, err := ch.Files()
+		if err != nil {
+			return nil, err
+		}
+		var p patch.Pair
+		if from != nil {
+			if p.From, err = fileOf(prefixA+ch.From.Name, from); err != nil {
+				return nil, err
+			}
+		}
+		if to != nil {
+			if p.To, err = fileOf(prefixB+ch.To.Name, to); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func fileOf(path string, f *object.File) (*patch.File, error) {
+	rd, err := f.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, err
+	}
+	return &patch.File{Path: path, Content: b}, nil
+}
