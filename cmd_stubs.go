@@ -6,11 +6,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newDiffCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{Use: "diff STAGE [APP]", Short: "Print the pending config diff of a stage (not yet available)", Hidden: true,
-		RunE: func(*cobra.Command, []string) error { return withCode(exitUsage, errors.New("diff is not built yet")) }}
-}
-
 func newSyncCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{Use: "sync STAGE [APP]", Short: "Sync a stage to a reviewed revision (not yet available)", Hidden: true,
 		RunE: func(*cobra.Command, []string) error { return withCode(exitUsage, errors.New("sync is not built yet")) }}

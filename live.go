@@ -249,7 +249,8 @@ func runConsole(ctx context.Context, g *globalFlags) error {
 	defer lazy.Close()
 	l := live{lazy}
 	opts := tui.Options{
-		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached,
+		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached, Diff: l,
+		Pager: os.Getenv("STAGEDECK_DIFF_PAGER"),
 		Demo: g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration,
 	}
 	if !cfg.GitOnly() {
@@ -271,4 +272,28 @@ func runConsole(ctx context.Context, g *globalFlags) error {
 		return withCode(exitUsage, fmt.Errorf("console: %w", err))
 	}
 	return nil
+}
+
+func (l live) PendingDiff(ctx context.Context, req tui.DiffRequest) (string, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	return pendingDiff(ctx, s.repo, req)
+}
+
+func (l live) CompareDiff(ctx context.Context, head, dirA, dirB string) (string, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	return compareDiff(ctx, s.repo, head, dirA, dirB)
+}
+
+func (l live) ManifestDiff(ctx context.Context, targets []tui.DiffTarget) (string, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	return manifestDiff(ctx, s, targets)
 }

@@ -213,3 +213,70 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %d %q", code, out)
 	}
 }
+
+// demoSecrets are prefixes of every sealed value the demo sandbox writes.
+var demoSecrets = []string{"AgC4kX9Qz1c8", "AgBy3i4OJSWK", "AgBhR7tYw2nQ"}
+
+func TestDiffCLIExitCodesAndRedaction(t *testing.T) {
+	t.Setenv("STAGEDECK_DEMO_EPOCH", demoEpoch)
+	t.Setenv("STAGEDECK_DEMO_CI_INTERVAL", "-1s")
+	cases := []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"diff", "--demo", "tst"}, exitPending, []string{"+    tag: \"1.3.3\"", "tst/web/values.yaml"}},
+		{[]string{"diff", "--demo", "perf"}, exitOK, nil},
+		{[]string{"diff", "--demo", "tst", "--against", "perf"}, exitPending, []string{"-    DB_PASSWORD: <hidden>", "+    DB_PASSWORD: <hidden changed>", "    DB_USER: <hidden>"}},
+		{[]string{"diff", "--demo", "prod", "api", "--manifests"}, exitPending, []string{"OutOfSync  bitnami.com.SealedSecret/prod-api/api-db", "+    DB_PASSWORD: <hidden changed>"}},
+		{[]string{"diff", "--demo", "prod", "web"}, exitPending, []string{"FEATURE_NEW_CHECKOUT"}},
+		{[]string{"diff", "--demo", "nope"}, exitUsage, nil},
+		{[]string{"diff", "--demo", "tst", "nope"}, exitUsage, nil},
+		{[]string{"diff", "--demo", "tst", "--commit", "0000000"}, exitUsage, nil},
+		{[]string{"diff", "--demo", "tst", "--manifests", "--against", "perf"}, exitUsage, nil},
+		{[]string{"diff", "--demo"}, exitUsage, nil},
+	}
+	for _, tc := range cases {
+		out, errOut, code := stagedeck(t, tc.args...)
+		if code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.args, code, tc.code, errOut)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%v: output lacks %q:\n%s", tc.args, w, out)
+			}
+		}
+		for _, s := range demoSecrets {
+			if strings.Contains(out+errOut, s) {
+				t.Errorf("%v: sealed value %s… printed", tc.args, s)
+			}
+		}
+	}
+	// One commit of the range.
+	out, _, _ := stagedeck(t, "status", "--demo", "-o", "json")
+	var doc struct {
+		Stages []struct {
+			Name string
+			Apps []struct {
+				Name    string
+				Pending []struct{ SHA string }
+			}
+		}
+	}
+	json.Unmarshal([]byte(out), &doc)
+	var sha string
+	for _, s := range doc.Stages {
+		for _, a := range s.Apps {
+			if a.Name == "tst-worker" && len(a.Pending) > 0 {
+				sha = a.Pending[0].SHA
+			}
+		}
+	}
+	if sha == "" {
+		t.Fatal("tst-worker has no pending commit in the demo")
+	}
+	out, _, code := stagedeck(t, "diff", "--demo", "tst", "--commit", sha)
+	if code != exitPending || !strings.Contains(out, "tst/worker/values.yaml") || strings.Contains(out, "tst/web/") {
+		t.Errorf("--commit %s: exit %d\n%s", sha[:7], code, out)
+	}
+}

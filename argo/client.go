@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/argoproj/argo-cd/v2/pkg/apiclient"
@@ -15,6 +16,7 @@ import (
 	log "github.com/sirupsen/logrus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"sigs.k8s.io/yaml"
 )
 
 // Sentinel errors callers branch on.
@@ -302,4 +304,68 @@ func equalFold(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// Resource is one managed resource with its normalised live and predicted
+// (target) state as YAML, for the manifest diff.
+type Resource struct {
+	Group, Kind, Namespace, Name string
+	Live, Target                 string
+	Modified, Hook               bool
+}
+
+// Status is the resource's sync state as the manifest diff lists it.
+func (r Resource) Status() string {
+	switch {
+	case r.Live == "":
+		return "Missing"
+	case r.Target == "":
+		return "Extra"
+	case r.Modified:
+		return "OutOfSync"
+	}
+	return "Synced"
+}
+
+// Path names the resource like a file in a diff.
+func (r Resource) Path() string {
+	ns := r.Namespace
+	if ns == "" {
+		ns = "_cluster"
+	}
+	kind := r.Kind
+	if r.Group != "" {
+		kind = r.Group + "." + kind
+	}
+	return kind + "/" + ns + "/" + r.Name + ".yaml"
+}
+
+// ManagedResources returns the app's resources with live and target state.
+func (c *Client) ManagedResources(ctx context.Context, app string) ([]Resource, error) {
+	res, err := c.apps.ManagedResources(ctx, &application.ResourcesQuery{ApplicationName: &app})
+	if err != nil {
+		return nil, c.wrap("managed resources of "+app, err)
+	}
+	out := make([]Resource, 0, len(res.Items))
+	for _, it := range res.Items {
+		r := Resource{Group: it.Group, Kind: it.Kind, Namespace: it.Namespace, Name: it.Name, Modified: it.Modified, Hook: it.Hook}
+		if r.Live, err = toYAML(it.NormalizedLiveState); err != nil {
+			return nil, fmt.Errorf("live state of %s: %w", r.Path(), err)
+		}
+		if r.Target, err = toYAML(it.PredictedLiveState); err != nil {
+			return nil, fmt.Errorf("target state of %s: %w", r.Path(), err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// toYAML turns Argo CD's JSON states into YAML ("" and "null" mean absent).
+func toYAML(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "null" {
+		return "", nil
+	}
+	b, err := yaml.JSONToYAML([]byte(s))
+	return string(b), err
 }

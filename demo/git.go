@@ -1,8 +1,11 @@
 package demo
 
 import (
+	"context"
 	"strings"
 	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/stagedeck/stagedeck/opsrepo"
 )
@@ -50,4 +53,23 @@ func (g gitAdapter) Metadata(sha string) (string, time.Time, string, error) {
 // Images is the image list Argo CD's summary would show for path at sha.
 func (g gitAdapter) Images(sha, path string) []string {
 	return g.state.images(strings.TrimSpace(sha), path)
+}
+
+// Files lists the files under dir at sha, relative to dir.
+func (g gitAdapter) Files(sha, dir string) (map[string][]byte, error) {
+	h, err := g.ops.Resolve(sha)
+	if err != nil {
+		return nil, err
+	}
+	pairs, err := g.ops.Changes(context.Background(), plumbing.ZeroHash, h, dir)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(pairs))
+	for _, p := range pairs {
+		if p.To != nil {
+			out[strings.TrimPrefix(p.To.Path, strings.Trim(dir, "/")+"/")] = p.To.Content
+		}
+	}
+	return out, nil
 }

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -98,5 +100,48 @@ func BenchmarkFirstPaint(b *testing.B) {
 		<-tm.done
 		tm.pty.Close()
 		b.StartTimer()
+	}
+}
+
+// TestDiffCompareAndPager: d on TST shows its pending commits and diff; c
+// compares TST with PERF, the SealedSecret as changed keys only; o hands the
+// redacted diff to STAGEDECK_DIFF_PAGER and the console comes back.
+func TestDiffCompareAndPager(t *testing.T) {
+	paged := filepath.Join(t.TempDir(), "paged.diff")
+	tm := start(t, 110, 36, append(demoEnv, "STAGEDECK_DEMO_CI_INTERVAL=-1s", "STAGEDECK_DIFF_PAGER=tee "+paged), "--demo")
+	tm.waitFor(10*time.Second, "PROD", "tst-web")
+	tm.send("/", "t", "s", "t", keyEnter, "d")
+	tm.waitFor(5*time.Second, "Pending on tst", "All 2 pending commits", "Promote worker", "+    tag: \"0.9.", "-    tag: \"0.9.")
+	tm.send(keyEsc, "c")
+	tm.waitFor(5*time.Second, "Compare tst with")
+	tm.send("j", "j", keyEnter) // mr-123, itg, perf
+	s := tm.waitFor(5*time.Second, "Promote tst → perf", "DB_PASSWORD: <hidden changed>")
+	for _, secret := range []string{"AgC4kX9Qz1c8", "AgBy3i4OJSWK", "AgBhR7tYw2nQ"} {
+		if strings.Contains(s, secret) {
+			t.Fatalf("sealed value %s… on screen", secret)
+		}
+	}
+	tm.send("o")
+	deadline := time.Now().Add(5 * time.Second)
+	var data []byte
+	for time.Now().Before(deadline) {
+		data, _ = os.ReadFile(paged)
+		if strings.Contains(string(data), "DB_PASSWORD: <hidden changed>") {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(string(data), "diff --git a/api/templates/sealedsecret-db.yaml") {
+		t.Fatalf("the pager did not get the diff: %q", data)
+	}
+	for _, secret := range []string{"AgC4kX9Qz1c8", "AgBy3i4OJSWK", "AgBhR7tYw2nQ"} {
+		if strings.Contains(string(data), secret) {
+			t.Fatalf("sealed value %s… given to the pager", secret)
+		}
+	}
+	tm.waitFor(5*time.Second, "Promote tst → perf") // the console is back after the pager exits
+	tm.send("q", "q")
+	if err := tm.exit(5 * time.Second); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -62,13 +62,16 @@ type CacheWriter interface {
 // Options are the console's injected dependencies. Any interface may be nil:
 // git-only mode has no Watcher or Refresher.
 type Options struct {
-	Ctx      context.Context
-	Source   BoardSource
-	Fetcher  Fetcher
-	Refresh  Refresher
-	Watcher  Watcher
-	Pending  PendingReader
-	Cache    CacheWriter
+	Ctx     context.Context
+	Source  BoardSource
+	Fetcher Fetcher
+	Refresh Refresher
+	Watcher Watcher
+	Pending PendingReader
+	Cache   CacheWriter
+	Diff    DiffSource
+	// Pager is STAGEDECK_DIFF_PAGER: a command line (no shell) given the diff on stdin.
+	Pager    string
 	Cached   *board.Board // last board from disk, shown marked "cached"
 	Contexts []string     // argocd contexts, for the header
 	Demo     bool
@@ -87,10 +90,12 @@ const (
 	screenMatrix
 	screenDetail
 	screenHelp
+	screenDiff
+	screenPick
 )
 
 func (s screen) String() string {
-	return [...]string{"board", "matrix", "detail", "help"}[s]
+	return [...]string{"board", "matrix", "detail", "help", "diff", "pick"}[s]
 }
 
 // Model is the root model.
@@ -121,6 +126,11 @@ type Model struct {
 	detail       rowKey
 	detailOffset int
 	matrixOffset int
+
+	diff       diffScreen
+	diffGen    int
+	pickFor    rowKey
+	pickCursor int
 
 	now          time.Time
 	lastFetch    time.Time
@@ -325,4 +335,23 @@ func saveCacheCmd(c CacheWriter, b *board.Board) tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg { return cacheSavedMsg{err: c.Save(b)} }
+}
+
+// DiffTarget is one app's path and the revision deployed from it.
+type DiffTarget struct {
+	Stage, App, Path, Deployed string
+}
+
+// DiffRequest pins a pending diff to the head the owner was looking at.
+type DiffRequest struct {
+	Targets []DiffTarget
+	Head    string
+	Commit  string // only this commit; "" = deployed..head
+}
+
+// DiffSource renders redacted unified diffs.
+type DiffSource interface {
+	PendingDiff(ctx context.Context, req DiffRequest) (string, error)
+	CompareDiff(ctx context.Context, head, dirA, dirB string) (string, error)
+	ManifestDiff(ctx context.Context, targets []DiffTarget) (string, error)
 }

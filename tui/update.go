@@ -2,7 +2,9 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -118,6 +120,20 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		a := &st.Apps[i]
 		a.Pending, a.PendingCommits, a.NotAncestor = msg.commits, len(msg.commits), !msg.ancestor
+		return m, nil
+
+	case diffLoadedMsg:
+		if msg.gen != m.diff.gen {
+			return m, nil // the selection or tab changed since
+		}
+		m.diff.loading, m.diff.err, m.diff.text = false, msg.err, msg.text
+		m.diff.lines = strings.Split(strings.TrimRight(msg.text, "\n"), "\n")
+		return m, nil
+
+	case pagerDoneMsg:
+		if msg.err != nil {
+			m.err = fmt.Errorf("diff pager %q: %w", m.opts.Pager, msg.err)
+		}
 		return m, nil
 
 	case cacheSavedMsg:
@@ -294,7 +310,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
-		if msg.String() == "q" && (m.screen == screenDetail || m.screen == screenHelp) {
+		if msg.String() == "q" && m.screen != screenBoard && m.screen != screenMatrix {
 			m.screen = m.back
 			return m, nil
 		}
@@ -308,7 +324,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, k.Back):
 		switch {
-		case m.screen == screenDetail || m.screen == screenHelp:
+		case m.screen == screenDetail || m.screen == screenHelp || m.screen == screenDiff || m.screen == screenPick:
 			m.screen = m.back
 		case m.filter.Value() != "":
 			keep := m.selected()
@@ -319,6 +335,12 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	if m.screen == screenHelp {
 		return m, nil
+	}
+	if m.screen == screenDiff {
+		return m.handleDiffKey(msg)
+	}
+	if m.screen == screenPick {
+		return m.handlePickKey(msg)
 	}
 	if m.screen == screenDetail {
 		switch {
@@ -373,6 +395,11 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, m.startRefresh(true, false)
 	case key.Matches(msg, k.Hard):
 		return m, m.startRefresh(true, true)
+	case key.Matches(msg, k.Diff):
+		return m, m.openDiff()
+	case key.Matches(msg, k.Compare):
+		m.openPicker()
+		return m, nil
 	case key.Matches(msg, k.Enter):
 		if m.board != nil && m.cursor < len(m.rows) {
 			m.detail, m.detailOffset = m.selected(), 0

@@ -33,6 +33,10 @@ func (m Model) render() string {
 		lines = append(lines, m.helpLines(w, body)...)
 	case screenDetail:
 		lines = append(lines, m.detailLines(w, body)...)
+	case screenDiff:
+		lines = append(lines, m.diffLines(w, body)...)
+	case screenPick:
+		lines = append(lines, m.pickLines(w, body)...)
 	case screenMatrix:
 		lines = append(lines, m.matrixLines(w, body)...)
 	default:
@@ -517,6 +521,19 @@ func (m Model) footerLine(w int) string {
 	}
 	if m.screen == screenHelp {
 		return m.styles.Footer.Render("? or esc back · ctrl+c quit")
+	}
+	if m.screen == screenDiff {
+		hint := "esc back · ↑/↓ pgup/pgdn scroll"
+		if m.diff.kind == diffPending {
+			hint += " · n/p commit · tab config/manifests"
+		}
+		if m.diff.external != "" {
+			hint += " · o pager"
+		}
+		return m.styles.Footer.Render(hint + " · ctrl+c quit")
+	}
+	if m.screen == screenPick {
+		return m.styles.Footer.Render("↑/↓ choose · enter compare · esc back")
 	}
 	return m.help.ShortHelpView(m.keys.ShortHelp())
 }

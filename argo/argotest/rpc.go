@@ -2,6 +2,7 @@ package argotest
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 )
 
 // Version answers the apiclient's connection probe.
@@ -213,21 +215,90 @@ func (s *Server) RevisionMetadata(_ context.Context, q *application.RevisionMeta
 	return &v1alpha1.RevisionMetadata{Author: author, Date: metav1.NewTime(date), Message: msg}, nil
 }
 
-// ManagedResources lists the app's resources with live and target state.
+// Files is optional on Git: the files under dir at a revision. With it the
+// fake renders managed resources from the ops repo, as a repo-server would.
+type Files interface {
+	Files(sha, dir string) (map[string][]byte, error)
+}
+
+// ManagedResources lists the app's resources with normalised live and
+// predicted state as JSON, as Argo CD does: values.yaml becomes a ConfigMap,
+// every manifest under templates/ is itself.
 func (s *Server) ManagedResources(_ context.Context, q *application.ResourcesQuery) (*application.ManagedResourcesResponse, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	a, err := s.appLocked(q.ApplicationName)
 	if err != nil {
+		s.mu.Unlock()
 		return nil, err
 	}
-	live := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + a.Name + "-values\ndata:\n  revision: " + deployedRevision(a) + "\n"
-	target := strings.Replace(live, deployedRevision(a), a.Status.Sync.Revision, 1)
-	return &application.ManagedResourcesResponse{Items: []*v1alpha1.ResourceDiff{{
-		Kind: "ConfigMap", Namespace: a.Spec.Destination.Namespace, Name: a.Name + "-values",
-		NormalizedLiveState: live, PredictedLiveState: target, LiveState: live, TargetState: target,
-		Modified: live != target,
-	}}}, nil
+	a = a.DeepCopy()
+	s.mu.Unlock()
+	files, ok := s.opts.Git.(Files)
+	if !ok {
+		return &application.ManagedResourcesResponse{}, nil
+	}
+	render := func(rev string) map[string]string {
+		out := map[string]string{}
+		if rev == "" {
+			return out
+		}
+		fs, err := files.Files(rev, a.Spec.Source.Path)
+		if err != nil {
+			return out
+		}
+		for name, content := range fs {
+			switch {
+			case name == "values.yaml":
+				cm := map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+					"metadata": map[string]any{"name": a.Name + "-values", "namespace": a.Spec.Destination.Namespace},
+					"data":     map[string]any{"values.yaml": string(content)}}
+				b, _ := json.Marshal(cm)
+				out["/ConfigMap/"+a.Name+"-values"] = string(b)
+			case strings.HasPrefix(name, "templates/"):
+				b, err := yaml.YAMLToJSON(content)
+				if err != nil {
+					continue
+				}
+				var obj struct {
+					APIVersion string `json:"apiVersion"`
+					Kind       string `json:"kind"`
+					Metadata   struct{ Name string } `json:"metadata"`
+				}
+				if json.Unmarshal(b, &obj) != nil || obj.Kind == "" {
+					continue
+				}
+				group := ""
+				if g, _, ok := strings.Cut(obj.APIVersion, "/"); ok {
+					group = g
+				}
+				out[group+"/"+obj.Kind+"/"+obj.Metadata.Name] = string(b)
+			}
+		}
+		return out
+	}
+	live, target := render(deployedRevision(a)), render(a.Status.Sync.Revision)
+	keys := map[string]bool{}
+	for k := range live {
+		keys[k] = true
+	}
+	for k := range target {
+		keys[k] = true
+	}
+	var names []string
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	res := &application.ManagedResourcesResponse{}
+	for _, k := range names {
+		parts := strings.SplitN(k, "/", 3)
+		res.Items = append(res.Items, &v1alpha1.ResourceDiff{
+			Group: parts[0], Kind: parts[1], Namespace: a.Spec.Destination.Namespace, Name: parts[2],
+			NormalizedLiveState: live[k], PredictedLiveState: target[k], LiveState: live[k], TargetState: target[k],
+			Modified: live[k] != target[k],
+		})
+	}
+	return res, nil
 }
 
 // Rollback is refused for automated apps, as Argo CD does.

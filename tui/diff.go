@@ -1,0 +1,367 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/patch"
+)
+
+// diffKind says what the diff screen compares.
+type diffKind int
+
+const (
+	diffPending diffKind = iota // deployed..head, or one commit
+	diffCompare                 // two stage directories at head
+)
+
+// diffTab is the pending diff's tab.
+type diffTab int
+
+const (
+	tabConfig diffTab = iota
+	tabManifests
+)
+
+func (t diffTab) String() string { return [...]string{"Config (git)", "Manifests (Argo CD)"}[t] }
+
+// diffScreen is the state of the diff view; its text is split into lines
+// once, and only the visible window is drawn.
+type diffScreen struct {
+	kind     diffKind
+	title    string
+	targets  []DiffTarget
+	head     string
+	commits  []opsrepo.Commit // pending, newest first
+	sel      int              // 0 = the whole range; i = commits[i-1]
+	tab      diffTab
+	dirA     string // compare: promote dirA ...
+	dirB     string // ... into dirB
+	lines    []string
+	text     string
+	offset   int
+	loading  bool
+	err      error
+	gen      int
+	external string // STAGEDECK_DIFF_PAGER
+}
+
+type diffLoadedMsg struct {
+	gen  int
+	text string
+	err  error
+}
+
+type pagerDoneMsg struct{ err error }
+
+func pendingDiffCmd(ctx context.Context, src DiffSource, req DiffRequest, gen int) tea.Cmd {
+	return func() tea.Msg {
+		text, err := src.PendingDiff(ctx, req)
+		return diffLoadedMsg{gen: gen, text: text, err: err}
+	}
+}
+
+func compareDiffCmd(ctx context.Context, src DiffSource, head, a, b string, gen int) tea.Cmd {
+	return func() tea.Msg {
+		text, err := src.CompareDiff(ctx, head, a, b)
+		return diffLoadedMsg{gen: gen, text: text, err: err}
+	}
+}
+
+func manifestDiffCmd(ctx context.Context, src DiffSource, targets []DiffTarget, gen int) tea.Cmd {
+	return func() tea.Msg {
+		text, err := src.ManifestDiff(ctx, targets)
+		return diffLoadedMsg{gen: gen, text: text, err: err}
+	}
+}
+
+// targetsOf turns the selected row into diff targets and its pending commits.
+func targetsOf(st board.Stage, app string) ([]DiffTarget, []opsrepo.Commit) {
+	var out []DiffTarget
+	seen := map[string]bool{}
+	var commits []opsrepo.Commit
+	for _, a := range st.Apps {
+		if app != "" && a.Name != app {
+			continue
+		}
+		out = append(out, DiffTarget{Stage: st.Name, App: a.Name, Path: a.Path, Deployed: a.DeployedRevision})
+		for _, c := range a.Pending {
+			if !seen[c.SHA] {
+				seen[c.SHA] = true
+				commits = append(commits, c)
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, DiffTarget{Stage: st.Name, App: st.Name, Path: st.Path})
+	}
+	sort.SliceStable(commits, func(i, j int) bool { return commits[i].Date.After(commits[j].Date) })
+	return out, commits
+}
+
+// openDiff opens the pending diff of the selected row.
+func (m *Model) openDiff() tea.Cmd {
+	if m.board == nil || m.cursor >= len(m.rows) || m.opts.Diff == nil {
+		return nil
+	}
+	k := m.selected()
+	st, _ := m.board.Stage(k.stage)
+	targets, commits := targetsOf(*st, k.app)
+	title := "Pending on " + st.Name
+	if k.app != "" {
+		title += " / " + k.app
+	}
+	m.diffGen++
+	m.diff = diffScreen{
+		kind: diffPending, title: title, targets: targets, head: m.board.Repo.Head, commits: commits,
+		loading: true, gen: m.diffGen, external: m.opts.Pager,
+	}
+	m.back, m.screen = m.listScreen(), screenDiff
+	return pendingDiffCmd(m.ctx, m.opts.Diff, DiffRequest{Targets: targets, Head: m.diff.head}, m.diffGen)
+}
+
+// openCompare opens the comparison of the selected stage with another.
+func (m *Model) openCompare(other string) tea.Cmd {
+	k := m.pickFor
+	st, ok1 := m.board.Stage(k.stage)
+	ot, ok2 := m.board.Stage(other)
+	if !ok1 || !ok2 || m.opts.Diff == nil {
+		return nil
+	}
+	dirA, dirB := st.Path, ot.Path
+	title := fmt.Sprintf("Promote %s → %s", st.Name, ot.Name)
+	if k.app != "" {
+		if _, i := m.findApp(st.Name, k.app); i >= 0 {
+			rel := strings.TrimPrefix(strings.TrimPrefix(st.Apps[i].Path, st.Path), "/")
+			dirA, dirB = st.Path+"/"+rel, ot.Path+"/"+rel
+			title += " (" + rel + ")"
+		}
+	}
+	m.diffGen++
+	m.diff = diffScreen{kind: diffCompare, title: title, head: m.board.Repo.Head, dirA: dirA, dirB: dirB, loading: true, gen: m.diffGen, external: m.opts.Pager}
+	m.back, m.screen = m.listScreen(), screenDiff
+	return compareDiffCmd(m.ctx, m.opts.Diff, m.diff.head, dirA, dirB, m.diffGen)
+}
+
+// reloadDiff fetches the diff for the current commit selection or tab.
+func (m *Model) reloadDiff() tea.Cmd {
+	d := &m.diff
+	m.diffGen++
+	d.gen, d.loading, d.err, d.offset = m.diffGen, true, nil, 0
+	if d.tab == tabManifests {
+		return manifestDiffCmd(m.ctx, m.opts.Diff, d.targets, d.gen)
+	}
+	req := DiffRequest{Targets: d.targets, Head: d.head}
+	if d.sel > 0 {
+		req.Commit = d.commits[d.sel-1].SHA
+	}
+	return pendingDiffCmd(m.ctx, m.opts.Diff, req, d.gen)
+}
+
+func (m Model) handleDiffKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.keys
+	d := &m.diff
+	page := max(1, m.height-7)
+	switch {
+	case key.Matches(msg, k.Down):
+		d.offset++
+	case key.Matches(msg, k.Up):
+		d.offset--
+	case key.Matches(msg, k.PageDown):
+		d.offset += page
+	case key.Matches(msg, k.PageUp):
+		d.offset -= page
+	case key.Matches(msg, k.Top):
+		d.offset = 0
+	case key.Matches(msg, k.Bottom):
+		d.offset = len(d.lines)
+	case key.Matches(msg, k.NextCommit) && d.kind == diffPending && d.tab == tabConfig && len(d.commits) > 0:
+		d.sel = (d.sel + 1) % (len(d.commits) + 1)
+		return m, m.reloadDiff()
+	case key.Matches(msg, k.PrevCommit) && d.kind == diffPending && d.tab == tabConfig && len(d.commits) > 0:
+		d.sel = (d.sel + len(d.commits)) % (len(d.commits) + 1)
+		return m, m.reloadDiff()
+	case key.Matches(msg, k.Tab) && d.kind == diffPending && len(m.opts.Contexts) > 0:
+		d.tab = 1 - d.tab
+		return m, m.reloadDiff()
+	case key.Matches(msg, k.Pager) && d.external != "" && !d.loading:
+		return m, pagerCmd(d.external, d.text)
+	}
+	d.offset = max(0, min(d.offset, len(d.lines)-page))
+	return m, nil
+}
+
+// pagerCmd hands the redacted diff to STAGEDECK_DIFF_PAGER: argv split on
+// spaces, no shell; Bubble Tea releases the terminal and restores it after.
+func pagerCmd(pager, text string) tea.Cmd {
+	argv := strings.Fields(pager)
+	if len(argv) == 0 {
+		return nil
+	}
+	c := exec.Command(argv[0], argv[1:]...)
+	c.Stdin = strings.NewReader(text)
+	c.Env = os.Environ()
+	return tea.ExecProcess(c, func(err error) tea.Msg { return pagerDoneMsg{err: err} })
+}
+
+func (m Model) diffLines(w, h int) []string {
+	s := m.styles
+	d := m.diff
+	var lines []string
+	title := s.Title.Render(d.title)
+	if d.kind == diffPending {
+		tabs := []string{tabConfig.String()}
+		if len(m.opts.Contexts) > 0 {
+			tabs = append(tabs, tabManifests.String())
+		}
+		for i := range tabs {
+			if diffTab(i) == d.tab {
+				tabs[i] = s.Header.Render("[" + tabs[i] + "]")
+			} else {
+				tabs[i] = s.Dim.Render(tabs[i])
+			}
+		}
+		title += "   " + strings.Join(tabs, " ")
+	}
+	title += s.Dim.Render("   head " + opsrepo.Short(d.head))
+	lines = append(lines, title)
+	if d.kind == diffPending && d.tab == tabConfig {
+		sel := fmt.Sprintf("All %d pending commits (deployed..head)", len(d.commits))
+		if len(d.commits) == 0 {
+			sel = "No pending commits"
+		}
+		if d.sel > 0 {
+			c := d.commits[d.sel-1]
+			sel = fmt.Sprintf("Commit %d/%d  %s  %s  %s ago  %s", d.sel, len(d.commits), c.ShortSHA(), c.Author, age(m.now, c.Date), c.Subject)
+		}
+		lines = append(lines, s.Dim.Render("n/p ")+sel)
+		for i, c := range d.commits {
+			if len(lines) >= 2+min(5, h/4) {
+				lines = append(lines, s.Dim.Render(fmt.Sprintf("    … %d more", len(d.commits)-i)))
+				break
+			}
+			mark := "  "
+			if d.sel == i+1 {
+				mark = "› "
+			}
+			lines = append(lines, s.Dim.Render(fmt.Sprintf("  %s%s %-14s %4s  %s", mark, c.ShortSHA(), clip(c.Author, 14), age(m.now, c.Date), c.Subject)))
+		}
+	}
+	switch {
+	case d.loading:
+		return append(lines, "", "  Loading diff…")
+	case d.err != nil:
+		return append(lines, "", s.Error.Render("  "+oneLine(d.err.Error())))
+	case len(d.lines) == 0 || strings.TrimSpace(d.text) == "":
+		return append(lines, "", "  No differences.")
+	}
+	room := h - len(lines)
+	if room <= 0 {
+		return lines
+	}
+	off := max(0, min(d.offset, len(d.lines)-room))
+	end := min(len(d.lines), off+room)
+	for _, l := range d.lines[off:end] {
+		lines = append(lines, m.colorDiffLine(l, w))
+	}
+	return lines
+}
+
+// colorDiffLine colours a unified-diff line; in YAML lines the key is bold.
+func (m Model) colorDiffLine(l string, w int) string {
+	s := m.styles
+	l = clip(strings.ReplaceAll(l, "\t", "    "), w)
+	switch patch.Classify(l) {
+	case patch.LineAdd:
+		return yamlKey(l, s.Good.Bold(true), s.Good)
+	case patch.LineDelete:
+		return yamlKey(l, s.Bad.Bold(true), s.Bad)
+	case patch.LineHunk:
+		return s.Busy.Render(l)
+	case patch.LineFile:
+		return s.Header.Render(l)
+	case patch.LineBinary:
+		return s.Warn.Render(l)
+	}
+	if strings.HasPrefix(l, "#") {
+		return s.Dim.Render(l)
+	}
+	return l
+}
+
+type renderer interface{ Render(...string) string }
+
+func yamlKey(l string, keyStyle, rest renderer) string {
+	if i := strings.Index(l, ": "); i > 0 && !strings.ContainsAny(l[1:i], "\"'{[") {
+		return keyStyle.Render(l[:i+1]) + rest.Render(l[i+1:])
+	}
+	if strings.HasSuffix(l, ":") && !strings.ContainsAny(l[1:], " \"'") {
+		return keyStyle.Render(l)
+	}
+	return rest.Render(l)
+}
+
+// --- the stage picker for comparisons ---
+
+func (m *Model) openPicker() {
+	if m.board == nil || m.cursor >= len(m.rows) {
+		return
+	}
+	m.pickFor = m.selected()
+	m.pickCursor = 0
+	m.back, m.screen = m.listScreen(), screenPick
+}
+
+func (m Model) pickChoices() []string {
+	var out []string
+	for _, st := range m.board.Stages {
+		if st.Name != m.pickFor.stage {
+			out = append(out, st.Name)
+		}
+	}
+	return out
+}
+
+func (m Model) handlePickKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	choices := m.pickChoices()
+	switch {
+	case key.Matches(msg, m.keys.Down):
+		m.pickCursor = min(m.pickCursor+1, len(choices)-1)
+	case key.Matches(msg, m.keys.Up):
+		m.pickCursor = max(m.pickCursor-1, 0)
+	case key.Matches(msg, m.keys.Enter) && len(choices) > 0:
+		back := m.back
+		cmd := m.openCompare(choices[m.pickCursor])
+		m.back = back
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m Model) pickLines(w, h int) []string {
+	s := m.styles
+	what := m.pickFor.stage
+	if m.pickFor.app != "" {
+		what += " / " + m.pickFor.app
+	}
+	lines := []string{s.Title.Render("Compare " + what + " with…"), s.Dim.Render("The diff shows what promoting " + m.pickFor.stage + " into the chosen stage would change."), ""}
+	for i, c := range m.pickChoices() {
+		mark := "  "
+		if i == m.pickCursor {
+			mark = "› "
+			lines = append(lines, s.Selected.Render(mark+c))
+			continue
+		}
+		lines = append(lines, mark+c)
+	}
+	return lines
+}
