@@ -251,7 +251,7 @@ func runConsole(ctx context.Context, g *globalFlags) error {
 	opts := tui.Options{
 		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached, Diff: l,
 		Pager: os.Getenv("STAGEDECK_DIFF_PAGER"),
-		Demo: g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration,
+		Demo:  g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration,
 	}
 	if !cfg.GitOnly() {
 		opts.Refresh, opts.Watcher = l, l

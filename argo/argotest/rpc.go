@@ -260,8 +260,8 @@ func (s *Server) ManagedResources(_ context.Context, q *application.ResourcesQue
 					continue
 				}
 				var obj struct {
-					APIVersion string `json:"apiVersion"`
-					Kind       string `json:"kind"`
+					APIVersion string                `json:"apiVersion"`
+					Kind       string                `json:"kind"`
 					Metadata   struct{ Name string } `json:"metadata"`
 				}
 				if json.Unmarshal(b, &obj) != nil || obj.Kind == "" {
