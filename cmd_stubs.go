@@ -6,11 +6,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newSyncCmd(g *globalFlags) *cobra.Command {
-	return &cobra.Command{Use: "sync STAGE [APP]", Short: "Sync a stage to a reviewed revision (not yet available)", Hidden: true,
-		RunE: func(*cobra.Command, []string) error { return withCode(exitUsage, errors.New("sync is not built yet")) }}
-}
-
 func newRollbackCmd(g *globalFlags) *cobra.Command {
 	return &cobra.Command{Use: "rollback STAGE", Short: "Roll a stage back by git revert (not yet available)", Hidden: true,
 		RunE: func(*cobra.Command, []string) error {

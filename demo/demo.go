@@ -267,3 +267,10 @@ spec:
 	}
 	return out
 }
+
+// Head is the ops branch's head on the sandbox's remote.
+func (sb *Sandbox) Head() string {
+	sb.mu.Lock()
+	defer sb.mu.Unlock()
+	return sb.headOrEmpty()
+}

@@ -313,3 +313,22 @@ func toCommit(c *object.Commit) Commit {
 		Date: c.Author.When, Subject: strings.TrimSpace(subject),
 	}
 }
+
+// Operator names who is acting, for sync infos and commit trailers: git's
+// user.name (repository, then global config), else $USER.
+func (r *Repo) Operator() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, scope := range []config.Scope{config.LocalScope, config.GlobalScope} {
+		if c, err := r.repo.ConfigScoped(scope); err == nil && c.User.Name != "" {
+			if c.User.Email != "" {
+				return c.User.Name + " <" + c.User.Email + ">"
+			}
+			return c.User.Name
+		}
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "unknown"
+}

@@ -87,8 +87,9 @@ type Server struct {
 	rv       int64
 	watchers map[chan *v1alpha1.ApplicationWatchEvent]string
 	calls    []Call
-	denied   map[string]bool // "project/app" the token may not sync
-	windows  map[string]bool // app -> sync window closed
+	denied   map[string]bool   // "project/app" the token may not sync
+	windows  map[string]bool   // app -> sync window closed
+	failNext map[string]string // app -> message of its next sync's failure
 	timers   []*time.Timer
 	closed   bool
 }
@@ -109,7 +110,7 @@ func Start(opts Options) (*Server, error) {
 		opts: opts, lis: lis,
 		apps:     map[string]*v1alpha1.Application{},
 		watchers: map[chan *v1alpha1.ApplicationWatchEvent]string{},
-		denied:   map[string]bool{}, windows: map[string]bool{},
+		denied:   map[string]bool{}, windows: map[string]bool{}, failNext: map[string]string{},
 	}
 	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.authUnary), grpc.StreamInterceptor(s.authStream))
 	application.RegisterApplicationServiceServer(s.grpc, s)
@@ -221,6 +222,31 @@ func (s *Server) CloseSyncWindow(app string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.windows[app] = true
+}
+
+// DropStreams ends every open watch with Unavailable, as a restarting
+// argocd-server or a dropped connection does; the operations go on.
+func (s *Server) DropStreams() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.watchers {
+		close(ch)
+		delete(s.watchers, ch)
+	}
+}
+
+// FailNextSync makes app's next sync end Failed with message, health Degraded.
+func (s *Server) FailNextSync(app, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext[app] = message
+}
+
+// SetSyncDuration changes how long the next simulated syncs run.
+func (s *Server) SetSyncDuration(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.SyncDuration = d
 }
 
 // Calls returns the recorded mutating and metadata calls.
@@ -363,6 +389,16 @@ func (s *Server) finishSync(name, revision string, dryRun bool) {
 		st.Phase, st.Message = synccommon.OperationSucceeded, "successfully synced (dry run)"
 		st.SyncResult = &v1alpha1.SyncOperationResult{Revision: deployedRevision(a), Source: *a.Spec.Source}
 		a.Status.Health.Status = health.HealthStatusHealthy
+		s.publishLocked("MODIFIED", a)
+		return
+	}
+	if msg, ok := s.failNext[name]; ok {
+		delete(s.failNext, name)
+		st.Phase, st.Message = synccommon.OperationFailed, msg
+		st.SyncResult = &v1alpha1.SyncOperationResult{Revision: revision, Source: *a.Spec.Source, Resources: v1alpha1.ResourceResults{
+			{Group: "apps", Kind: "Deployment", Namespace: a.Spec.Destination.Namespace, Name: a.Name, Status: synccommon.ResultCodeSyncFailed, Message: msg, SyncPhase: synccommon.SyncPhaseSync},
+		}}
+		a.Status.Health.Status = health.HealthStatusDegraded
 		s.publishLocked("MODIFIED", a)
 		return
 	}

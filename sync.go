@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/tui"
+)
+
+// syncCheck is the pre-check of one app: may it be synced now, and why not.
+type syncCheck struct {
+	App     board.App
+	Allowed bool
+	Problem string // "sync window closed: deny ..." or "permission denied: ..."
+}
+
+// clientFor returns the Argo CD client serving a stage.
+func (s *session) clientFor(stage string) (*argo.Client, error) {
+	st, ok := s.cfg.StageByName(stage)
+	if !ok {
+		return nil, fmt.Errorf("no stage %q", stage)
+	}
+	name := s.cfg.ContextFor(st)
+	if err := s.argoErr[name]; err != nil {
+		return nil, err
+	}
+	c, ok := s.argo[name]
+	if !ok {
+		return nil, errors.New("no Argo CD configured: syncing needs an argocd section in the config")
+	}
+	return c, nil
+}
+
+// reviewedRevision resolves rev and insists it is on the ops branch: a sync
+// deploys a reviewed commit of the branch, nothing else.
+func reviewedRevision(ctx context.Context, repo *opsrepo.Repo, rev string) (string, error) {
+	if rev == "" {
+		return "", errors.New("no revision: pass --revision SHA, the commit you reviewed (see `stagedeck diff`)")
+	}
+	h, err := repo.Resolve(rev)
+	if err != nil {
+		return "", fmt.Errorf("revision %s is not in the ops repository: fetch, or check the sha", rev)
+	}
+	head, err := repo.Head()
+	if err != nil {
+		return "", err
+	}
+	if h != head {
+		p, err := repo.Pending(ctx, head, h.String(), nil)
+		if err != nil {
+			return "", err
+		}
+		if !p.Ancestor {
+			return "", fmt.Errorf("revision %s is not on branch %s", opsrepo.Short(h.String()), repo.Branch())
+		}
+	}
+	return h.String(), nil
+}
+
+// checkSync asks Argo CD, before anything is sent, whether each app may be
+// synced: RBAC (CanI sync on project/app) and the sync windows.
+func checkSync(ctx context.Context, c *argo.Client, apps []board.App) []syncCheck {
+	out := make([]syncCheck, len(apps))
+	for i, a := range apps {
+		out[i] = syncCheck{App: a, Allowed: true}
+		cctx, cancel := argo.WithTimeout(ctx)
+		can, err := c.CanSync(cctx, a.Project, a.Name)
+		cancel()
+		switch {
+		case err != nil:
+			out[i].Allowed, out[i].Problem = false, err.Error()
+			continue
+		case !can:
+			out[i].Allowed, out[i].Problem = false, fmt.Sprintf("permission denied: your Argo CD account may not sync %s/%s", a.Project, a.Name)
+			continue
+		}
+		cctx, cancel = argo.WithTimeout(ctx)
+		open, active, err := c.SyncWindows(cctx, a.Name)
+		cancel()
+		switch {
+		case err != nil:
+			out[i].Allowed, out[i].Problem = false, err.Error()
+		case !open:
+			out[i].Allowed, out[i].Problem = false, "sync window closed: "+strings.Join(active, "; ")
+		}
+	}
+	return out
+}
+
+// startSync sends one sync request, once, and returns what following it needs.
+func startSync(ctx context.Context, c *argo.Client, req argo.SyncRequest) (requested, prevStarted time.Time, err error) {
+	cctx, cancel := argo.WithTimeout(ctx)
+	before, err := c.Get(cctx, req.App, "")
+	cancel()
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	if before.Pending || before.Operation.Running() {
+		return time.Time{}, time.Time{}, fmt.Errorf("%s: %w", req.App, argo.ErrOperationRunning)
+	}
+	requested = time.Now()
+	// Sent exactly once: on a timeout the outcome is unknown, so we follow
+	// the app instead of sending again.
+	_, err = c.Sync(ctx, req)
+	return requested, before.Operation.StartedAt, err
+}
+
+func newSyncCmd(g *globalFlags) *cobra.Command {
+	var revision, reason, confirm string
+	var dryRun, prune, wait, yes bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "sync STAGE [APP]",
+		Short: "Sync a stage (or one app) to the exact revision you reviewed",
+		Long: "Sync every app of STAGE (or one) to --revision, the ops-repo commit you reviewed; a\n" +
+			"newer head is never deployed by accident. Permissions and sync windows are checked\n" +
+			"before anything is sent, and the request is sent once. A protected stage also needs\n" +
+			"--confirm STAGE. Exit 0 succeeded, 1 failed or degraded, 2 refused or bad input.",
+		Example: "  stagedeck sync tst --revision 3f2a1bc --yes --wait\n  stagedeck sync prod api --revision 3f2a1bc --confirm prod --reason 'JIRA-42' --wait",
+		Args:    cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			s, err := openSession(ctx, g, true)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			defer s.Close()
+			cfgStage, ok := s.cfg.StageByName(args[0])
+			if !ok {
+				return withCode(exitUsage, fmt.Errorf("no stage %q: stages are %s", args[0], strings.Join(s.cfg.StageNames(), ", ")))
+			}
+			if cfgStage.Protected && confirm != cfgStage.Name {
+				return withCode(exitUsage, fmt.Errorf("%s is protected: add --confirm %s to sync it", cfgStage.Name, cfgStage.Name))
+			}
+			rev, err := reviewedRevision(ctx, s.repo, revision)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			c, err := s.clientFor(cfgStage.Name)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			b, err := board.Collect(ctx, s.sources())
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			st, _ := b.Stage(cfgStage.Name)
+			if st.ArgoError != "" {
+				return withCode(exitUsage, errors.New(st.ArgoError))
+			}
+			app := ""
+			if len(args) == 2 {
+				app = args[1]
+			}
+			targets, err := diffTargets(st, app)
+			if err != nil {
+				return withCode(exitUsage, err)
+			}
+			apps := appsOf(st, targets)
+			if len(apps) == 0 {
+				return withCode(exitUsage, fmt.Errorf("stage %s has no Argo CD apps to sync", st.Name))
+			}
+			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			if rev != b.Repo.Head {
+				fmt.Fprintf(errOut, "note: %s is not the head of %s (%s): newer commits will not be deployed\n", opsrepo.Short(rev), b.Repo.Branch, opsrepo.Short(b.Repo.Head))
+			}
+			for _, a := range apps {
+				if a.AutoSync {
+					fmt.Fprintf(errOut, "warning: %s has auto-sync: Argo CD will move it to head on its own\n", a.Name)
+				}
+			}
+			var refused []string
+			for _, ch := range checkSync(ctx, c, apps) {
+				if !ch.Allowed {
+					refused = append(refused, ch.App.Name+": "+ch.Problem)
+				}
+			}
+			if len(refused) > 0 {
+				return withCode(exitUsage, fmt.Errorf("refused before sending: %s", strings.Join(refused, "; ")))
+			}
+			if !yes {
+				ok, err := confirmTTY(cmd.InOrStdin(), errOut, fmt.Sprintf("Sync %d app(s) of %s to %s? [y/N] ", len(apps), st.Name, opsrepo.Short(rev)))
+				if err != nil {
+					return withCode(exitUsage, err)
+				}
+				if !ok {
+					return withCode(exitUsage, errors.New("not confirmed: nothing was sent"))
+				}
+			}
+			operator := s.repo.Operator()
+			type sent struct {
+				app                  board.App
+				requested, prevStart time.Time
+			}
+			var started []sent
+			for _, a := range apps {
+				req := argo.SyncRequest{App: a.Name, Project: a.Project, Revision: rev, DryRun: dryRun, Prune: prune, Reason: reason, Operator: operator}
+				requested, prev, err := startSync(ctx, c, req)
+				if err != nil {
+					msg := err.Error()
+					if len(started) > 0 {
+						msg += fmt.Sprintf(" (already sent: %s)", names(started, func(x sent) string { return x.app.Name }))
+					}
+					return withCode(exitUsage, errors.New(msg))
+				}
+				fmt.Fprintf(out, "%s: sync to %s sent\n", a.Name, opsrepo.Short(rev))
+				started = append(started, sent{a, requested, prev})
+			}
+			if !wait {
+				return nil
+			}
+			wctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			failed := false
+			for _, x := range started {
+				f := c.Follow(wctx, x.app.Name, rev, x.requested, x.prevStart, dryRun)
+				last := ""
+				for {
+					o, err := f.Next()
+					if err != nil {
+						f.Close()
+						if errors.Is(err, context.DeadlineExceeded) {
+							return withCode(exitPending, fmt.Errorf("%s: not finished after %s (it may still be running; nothing was re-sent)", x.app.Name, timeout))
+						}
+						return withCode(exitPending, err)
+					}
+					line := progressLine(x.app.Name, o)
+					if line != last {
+						fmt.Fprintln(out, line)
+						last = line
+					}
+					if o.Finished {
+						if !o.Succeeded() {
+							failed = true
+						}
+						break
+					}
+				}
+				f.Close()
+			}
+			if failed {
+				return &exitError{code: exitPending}
+			}
+			return nil
+		},
+		ValidArgsFunction: stageCompletion(g),
+	}
+	cmd.Flags().StringVar(&revision, "revision", "", "the reviewed ops-repo commit to deploy (required)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "ask Argo CD for a dry run")
+	cmd.Flags().BoolVar(&prune, "prune", false, "prune resources no longer in git")
+	cmd.Flags().StringVar(&reason, "reason", "", "why: sent with the request as sync info")
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it finished and the apps are healthy or degraded")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().StringVar(&confirm, "confirm", "", "the stage's name, required for protected stages")
+	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "how long --wait waits")
+	return cmd
+}
+
+func appsOf(st *board.Stage, targets []tui.DiffTarget) []board.App {
+	var out []board.App
+	for _, t := range targets {
+		for _, a := range st.Apps {
+			if a.Name == t.App {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+func names[T any](xs []T, f func(T) string) string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, f(x))
+	}
+	return strings.Join(out, ", ")
+}
+
+// progressLine is one line of `sync --wait` output.
+func progressLine(app string, o argo.Observation) string {
+	switch {
+	case o.Reconnecting:
+		return fmt.Sprintf("%s: connection lost (%v); re-attaching to the running operation", app, o.Err)
+	case !o.Ours:
+		return fmt.Sprintf("%s: waiting for Argo CD to start the operation", app)
+	}
+	op := o.App.Operation
+	line := fmt.Sprintf("%s: %s", app, op.Phase)
+	if op.Message != "" {
+		line += ": " + op.Message
+	}
+	if op.Phase == "Succeeded" || o.Finished {
+		line += fmt.Sprintf(" (health %s)", o.App.Health)
+	}
+	for _, r := range op.Resources {
+		if r.Status != "Synced" {
+			line += fmt.Sprintf("; %s/%s %s: %s", r.Kind, r.Name, r.Status, r.Message)
+		}
+	}
+	return line
+}
+
+// confirmTTY asks on a terminal; without one it refuses and names --yes.
+func confirmTTY(in io.Reader, out io.Writer, prompt string) (bool, error) {
+	f, ok := in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return false, errors.New("not a terminal: add --yes to confirm the sync")
+	}
+	fmt.Fprint(out, prompt)
+	line, _ := bufio.NewReader(in).ReadString('\n')
+	return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes"), nil
+}

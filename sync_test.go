@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stagedeck/stagedeck/argo/argotest"
+	"github.com/stagedeck/stagedeck/demo"
+)
+
+// sandboxConfig starts a demo sandbox and writes a real config file for it,
+// so tests can drive stagedeck and still inspect the fake Argo CD.
+func sandboxConfig(t *testing.T) (*demo.Sandbox, string) {
+	t.Helper()
+	sb, err := demo.Start(demo.Options{CIInterval: -1, SyncDuration: 200 * time.Millisecond, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Close)
+	var stages strings.Builder
+	for _, s := range sb.Config.Stages {
+		fmt.Fprintf(&stages, "  - {name: %s, path: %s, protected: %v, ciManaged: %v}\n", s.Name, s.Path, s.Protected, s.CIManaged)
+	}
+	cfg := fmt.Sprintf("opsRepo:\n  url: %s\nargocd:\n  context: demo\n  configPath: %s\ncacheDir: %s\nstages:\n%s",
+		sb.Remote, sb.Config.ArgoCD.ConfigPath, filepath.Join(t.TempDir(), "cache"), stages.String())
+	p := filepath.Join(t.TempDir(), "stagedeck.yaml")
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return sb, p
+}
+
+func syncCalls(sb *demo.Sandbox) []argotest.Call {
+	var out []argotest.Call
+	for _, c := range sb.Argo.Calls() {
+		if c.Method == "Sync" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestSyncDeploysTheReviewedRevisionEvenAfterHeadMoves(t *testing.T) {
+	t.Setenv("USER", "ann")
+	sb, cfg := sandboxConfig(t)
+	reviewed := sb.Head()
+	if _, err := sb.CICommit(); err != nil { // CI pushes a newer commit after the review
+		t.Fatal(err)
+	}
+	out, errOut, code := stagedeck(t, "sync", "--config", cfg, "tst", "web", "--revision", reviewed[:7], "--reason", "JIRA-7", "--yes", "--wait")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "newer commits will not be deployed") {
+		t.Errorf("no note that head moved: %q", errOut)
+	}
+	calls := syncCalls(sb)
+	if len(calls) != 1 || calls[0].App != "tst-web" || calls[0].Revision != reviewed || calls[0].Prune || calls[0].DryRun {
+		t.Fatalf("sync calls = %+v, want one for tst-web pinned to %s", calls, reviewed)
+	}
+	if calls[0].Infos["Reason"] != "JIRA-7" || calls[0].Infos["Operator"] == "" {
+		t.Errorf("sync infos = %v", calls[0].Infos)
+	}
+	if !strings.Contains(out, "tst-web: Succeeded") {
+		t.Errorf("no progress output:\n%s", out)
+	}
+	json, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
+	if !strings.Contains(json, `"name": "tst-web"`) || !strings.Contains(json, `"deployedRevision": "`+reviewed+`"`) {
+		t.Errorf("status does not show tst-web deployed at the reviewed %s", reviewed[:7])
+	}
+}
+
+func TestSyncRefusalsSendNothing(t *testing.T) {
+	sb, cfg := sandboxConfig(t)
+	head := sb.Head()
+	sb.Argo.CloseSyncWindow("perf-web")
+	sb.Argo.DenySync("tst", "tst-api")
+	cases := []struct {
+		name string
+		args []string
+		msg  string
+	}{
+		{"protected without --confirm", []string{"prod", "--revision", head, "--yes"}, "add --confirm prod"},
+		{"protected, wrong --confirm", []string{"prod", "--revision", head, "--yes", "--confirm", "tst"}, "add --confirm prod"},
+		{"sync window", []string{"perf", "--revision", head, "--yes"}, "perf-web: sync window closed"},
+		{"rbac", []string{"tst", "api", "--revision", head, "--yes"}, "may not sync tst/tst-api"},
+		{"no revision", []string{"tst", "--yes"}, "pass --revision"},
+		{"unknown revision", []string{"tst", "--revision", "0123abc", "--yes"}, "not in the ops repository"},
+		{"read-only", []string{"tst", "web", "--revision", head, "--yes", "--read-only"}, "read-only mode"},
+		{"no confirmation", []string{"tst", "web", "--revision", head}, "add --yes"},
+		{"unknown app", []string{"tst", "nope", "--revision", head, "--yes"}, `no app "nope"`},
+	}
+	for _, tc := range cases {
+		_, errOut, code := stagedeck(t, append([]string{"sync", "--config", cfg}, tc.args...)...)
+		if code != exitUsage || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("%s: exit %d %q, want 2 and %q", tc.name, code, errOut, tc.msg)
+		}
+	}
+	if calls := syncCalls(sb); len(calls) != 0 {
+		t.Errorf("refused syncs reached Argo CD: %+v", calls)
+	}
+}
+
+func TestSyncFailedOrDegradedExitsOne(t *testing.T) {
+	sb, cfg := sandboxConfig(t)
+	sb.Argo.FailNextSync("tst-worker", "one or more objects failed to apply")
+	out, _, code := stagedeck(t, "sync", "--config", cfg, "tst", "worker", "--revision", sb.Head(), "--yes", "--wait")
+	if code != exitPending || !strings.Contains(out, "tst-worker: Failed: one or more objects failed to apply") {
+		t.Errorf("failed sync: exit %d\n%s", code, out)
+	}
+}
