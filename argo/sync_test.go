@@ -115,4 +115,3 @@ func TestSyncWindowsAndRefusals(t *testing.T) {
 		t.Error("a sync without a pinned revision was sent")
 	}
 }
-
