@@ -250,11 +250,11 @@ func runConsole(ctx context.Context, g *globalFlags) error {
 	l := live{lazy}
 	opts := tui.Options{
 		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached, Diff: l,
-		Pager: os.Getenv("STAGEDECK_DIFF_PAGER"),
-		Demo:  g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration,
+		Pager: os.Getenv("STAGEDECK_DIFF_PAGER"), Operator: opsrepo.DefaultOperator(),
+		Demo: g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration,
 	}
 	if !cfg.GitOnly() {
-		opts.Refresh, opts.Watcher = l, l
+		opts.Refresh, opts.Watcher, opts.Syncer = l, l, l
 		seen := map[string]bool{}
 		for _, st := range cfg.Stages {
 			name := cfg.ContextFor(st)
@@ -297,3 +297,62 @@ func (l live) ManifestDiff(ctx context.Context, targets []tui.DiffTarget) (strin
 	}
 	return manifestDiff(ctx, s, targets)
 }
+
+func (l live) CheckSync(ctx context.Context, stage string, apps []board.App) ([]tui.SyncCheck, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.clientFor(stage)
+	if err != nil {
+		return nil, err
+	}
+	var out []tui.SyncCheck
+	for _, ch := range checkSync(ctx, c, apps) {
+		out = append(out, tui.SyncCheck{App: ch.App.Name, Allowed: ch.Allowed, Problem: ch.Problem})
+	}
+	return out, nil
+}
+
+func (l live) StartSync(ctx context.Context, stage string, req argo.SyncRequest) (tui.SyncStart, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return tui.SyncStart{}, err
+	}
+	c, err := s.clientFor(stage)
+	if err != nil {
+		return tui.SyncStart{}, err
+	}
+	requested, prev, err := startSync(ctx, c, req)
+	return tui.SyncStart{App: req.App, Revision: req.Revision, Requested: requested, PrevStarted: prev, DryRun: req.DryRun}, err
+}
+
+func (l live) FollowSync(ctx context.Context, stage string, st tui.SyncStart) tui.SyncFollower {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return failedFollower{err}
+	}
+	c, err := s.clientFor(stage)
+	if err != nil {
+		return failedFollower{err}
+	}
+	return c.Follow(ctx, st.App, st.Revision, st.Requested, st.PrevStarted, st.DryRun)
+}
+
+func (l live) Terminate(ctx context.Context, stage, app string) error {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := s.clientFor(stage)
+	if err != nil {
+		return err
+	}
+	return c.Terminate(ctx, app)
+}
+
+// failedFollower reports why following could not even start.
+type failedFollower struct{ err error }
+
+func (f failedFollower) Next() (argo.Observation, error) { return argo.Observation{}, f.err }
+func (failedFollower) Close()                            {}

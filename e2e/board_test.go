@@ -145,3 +145,34 @@ func TestDiffCompareAndPager(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSyncFromDiff: diff TST -> sync -> confirm -> progress -> Succeeded ->
+// the board shows TST deployed at the reviewed sha.
+func TestSyncFromDiff(t *testing.T) {
+	tm := start(t, 120, 40, append(demoEnv, "STAGEDECK_DEMO_CI_INTERVAL=-1s"), "--demo")
+	tm.waitFor(10*time.Second, "PROD", "tst-web", "live")
+	tm.send("/", "t", "s", "t", keyEnter, "d")
+	s := tm.waitFor(5*time.Second, "Pending on tst", "All 2 pending commits")
+	m := regexp.MustCompile(`head ([0-9a-f]{7})`).FindStringSubmatch(s[strings.Index(s, "Pending on tst"):])
+	if m == nil {
+		t.Fatalf("no reviewed head on the diff screen:\n%s", s)
+	}
+	reviewed := m[1]
+	tm.send("s")
+	tm.waitFor(5*time.Second, "Sync tst → "+reviewed, "Brings 2 commit(s)", "✓ allowed")
+	tm.send("m", "E", "2", "E", keyEnter, "y")
+	tm.waitFor(10*time.Second, "tst-worker", "Done.")
+	s = tm.screen()
+	if strings.Count(s, "✓ Succeeded") != 3 {
+		t.Fatalf("not every app succeeded:\n%s", s)
+	}
+	tm.send(keyEsc)
+	tm.waitUntil(10*time.Second, "TST rows deployed at "+reviewed, func(s string) bool {
+		return regexp.MustCompile(`tst-web\s+✓ Synced\s+♥ Healthy\s+`+reviewed).MatchString(s) &&
+			regexp.MustCompile(`tst-worker\s+✓ Synced\s+♥ Healthy\s+`+reviewed).MatchString(s)
+	})
+	tm.send("q")
+	if err := tm.exit(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}

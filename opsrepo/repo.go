@@ -319,16 +319,26 @@ func toCommit(c *object.Commit) Commit {
 func (r *Repo) Operator() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, scope := range []config.Scope{config.LocalScope, config.GlobalScope} {
-		if c, err := r.repo.ConfigScoped(scope); err == nil && c.User.Name != "" {
-			if c.User.Email != "" {
-				return c.User.Name + " <" + c.User.Email + ">"
-			}
-			return c.User.Name
-		}
+	if c, err := r.repo.ConfigScoped(config.LocalScope); err == nil && c.User.Name != "" {
+		return userString(c.User.Name, c.User.Email)
+	}
+	return DefaultOperator()
+}
+
+// DefaultOperator is the global git user.name (and email), else $USER.
+func DefaultOperator() string {
+	if c, err := config.LoadConfig(config.GlobalScope); err == nil && c.User.Name != "" {
+		return userString(c.User.Name, c.User.Email)
 	}
 	if u := os.Getenv("USER"); u != "" {
 		return u
 	}
 	return "unknown"
+}
+
+func userString(name, email string) string {
+	if email != "" {
+		return name + " <" + email + ">"
+	}
+	return name
 }

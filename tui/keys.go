@@ -8,7 +8,7 @@ type keyMap struct {
 	Enter, Back, Filter, Refresh, Hard      key.Binding
 	Tab, Collapse, Help, Quit               key.Binding
 	Diff, Compare, NextCommit, PrevCommit   key.Binding
-	Pager                                   key.Binding
+	Pager, Sync                             key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -33,12 +33,13 @@ func newKeyMap() keyMap {
 		NextCommit: key.NewBinding(key.WithKeys("n", "]"), key.WithHelp("n/p", "next/prev commit")),
 		PrevCommit: key.NewBinding(key.WithKeys("p", "["), key.WithHelp("p", "previous commit")),
 		Pager:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open in $STAGEDECK_DIFF_PAGER")),
+		Sync:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sync (preview first)")),
 	}
 }
 
 // ShortHelp is the footer line.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Down, k.Enter, k.Diff, k.Filter, k.Refresh, k.Tab, k.Help, k.Quit}
+	return []key.Binding{k.Down, k.Enter, k.Diff, k.Sync, k.Filter, k.Refresh, k.Tab, k.Help, k.Quit}
 }
 
 // FullHelp is the ? screen.
@@ -46,7 +47,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Enter, k.Back, k.Filter, k.Collapse, k.Tab},
-		{k.Diff, k.Compare, k.NextCommit, k.Pager},
+		{k.Diff, k.Compare, k.NextCommit, k.Pager, k.Sync},
 		{k.Refresh, k.Hard, k.Help, k.Quit},
 	}
 }

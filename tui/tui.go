@@ -70,6 +70,9 @@ type Options struct {
 	Pending PendingReader
 	Cache   CacheWriter
 	Diff    DiffSource
+	Syncer  Syncer
+	// Operator is who acts (git user.name or $USER), sent with syncs.
+	Operator string
 	// Pager is STAGEDECK_DIFF_PAGER: a command line (no shell) given the diff on stdin.
 	Pager    string
 	Cached   *board.Board // last board from disk, shown marked "cached"
@@ -92,10 +95,11 @@ const (
 	screenHelp
 	screenDiff
 	screenPick
+	screenSync
 )
 
 func (s screen) String() string {
-	return [...]string{"board", "matrix", "detail", "help", "diff", "pick"}[s]
+	return [...]string{"board", "matrix", "detail", "help", "diff", "pick", "sync"}[s]
 }
 
 // Model is the root model.
@@ -131,6 +135,9 @@ type Model struct {
 	diffGen    int
 	pickFor    rowKey
 	pickCursor int
+
+	sync    syncScreen
+	syncGen int
 
 	now          time.Time
 	lastFetch    time.Time

@@ -17,6 +17,9 @@ const maxBackoff = 30 * time.Second
 
 // Update applies one message. It never does I/O: it returns Cmds.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if mm, cmd, ok := m.handleSyncMsg(msg); ok {
+		return mm, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -286,6 +289,12 @@ func mergeNewer(old, nb *board.Board) *board.Board {
 
 func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
+	if m.screen == screenSync {
+		if msg.String() == "ctrl+c" {
+			return m, tea.Quit
+		}
+		return m.handleSyncKey(msg)
+	}
 	if m.filtering {
 		switch msg.String() {
 		case "esc":
@@ -337,6 +346,15 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	if m.screen == screenDiff {
+		if key.Matches(msg, k.Sync) {
+			app := ""
+			if len(m.diff.targets) == 1 && m.diff.targets[0].App != m.diff.targets[0].Stage {
+				app = m.diff.targets[0].App
+			}
+			if m.diff.kind == diffPending && len(m.diff.targets) > 0 {
+				return m, m.openSync(m.diff.targets[0].Stage, app, m.diff.head)
+			}
+		}
 		return m.handleDiffKey(msg)
 	}
 	if m.screen == screenPick {
@@ -397,6 +415,11 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, m.startRefresh(true, true)
 	case key.Matches(msg, k.Diff):
 		return m, m.openDiff()
+	case key.Matches(msg, k.Sync):
+		if m.board != nil && m.cursor < len(m.rows) {
+			sel := m.selected()
+			return m, m.openSync(sel.stage, sel.app, m.board.Repo.Head)
+		}
 	case key.Matches(msg, k.Compare):
 		m.openPicker()
 		return m, nil

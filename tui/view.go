@@ -37,6 +37,8 @@ func (m Model) render() string {
 		lines = append(lines, m.diffLines(w, body)...)
 	case screenPick:
 		lines = append(lines, m.pickLines(w, body)...)
+	case screenSync:
+		lines = append(lines, m.syncLines(w, body)...)
 	case screenMatrix:
 		lines = append(lines, m.matrixLines(w, body)...)
 	default:
@@ -531,6 +533,15 @@ func (m Model) footerLine(w int) string {
 			hint += " · o pager"
 		}
 		return m.styles.Footer.Render(hint + " · ctrl+c quit")
+	}
+	if m.screen == screenSync {
+		switch m.sync.phase {
+		case syncPreview:
+			return m.styles.Footer.Render("y/enter sync · p prune · D dry run · m reason · esc cancel")
+		case syncEditReason, syncConfirm:
+			return m.styles.Footer.Render("enter done · esc back")
+		}
+		return m.styles.Footer.Render("t terminate · esc back · ctrl+c quit")
 	}
 	if m.screen == screenPick {
 		return m.styles.Footer.Render("↑/↓ choose · enter compare · esc back")

@@ -1,0 +1,529 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/opsrepo"
+)
+
+// Syncer runs manual syncs against the Argo CD serving a stage.
+type Syncer interface {
+	CheckSync(ctx context.Context, stage string, apps []board.App) ([]SyncCheck, error)
+	StartSync(ctx context.Context, stage string, req argo.SyncRequest) (SyncStart, error)
+	FollowSync(ctx context.Context, stage string, start SyncStart) SyncFollower
+	Terminate(ctx context.Context, stage, app string) error
+}
+
+// SyncCheck is the pre-check of one app: RBAC and sync windows.
+type SyncCheck struct {
+	App     string
+	Allowed bool
+	Problem string
+}
+
+// SyncStart is what following a sent sync needs.
+type SyncStart struct {
+	App, Revision          string
+	Requested, PrevStarted time.Time
+	DryRun                 bool
+}
+
+// SyncFollower yields observations of a running sync; it re-attaches by itself.
+type SyncFollower interface {
+	Next() (argo.Observation, error)
+	Close()
+}
+
+// syncPhase is where the sync flow is.
+type syncPhase int
+
+const (
+	syncPreview syncPhase = iota
+	syncEditReason
+	syncConfirm // typing a protected stage's name
+	syncRunning
+	syncDone
+)
+
+type appProgress struct {
+	obs     argo.Observation
+	sendErr error
+	err     error
+	sent    bool
+}
+
+// syncScreen is the sync preview, confirmation and progress.
+type syncScreen struct {
+	stage     string
+	protected bool
+	apps      []board.App
+	revision  string // pinned: the head the owner reviewed
+	commits   []opsrepo.Commit
+	prune     bool
+	dryRun    bool
+	checks    map[string]SyncCheck
+	checking  bool
+	checkErr  error
+	reason    textinput.Model
+	confirm   textinput.Model
+	phase     syncPhase
+	progress  map[string]*appProgress
+	askTerm   bool
+	notice    string
+	gen       int
+}
+
+type syncCheckedMsg struct {
+	gen    int
+	checks []SyncCheck
+	err    error
+}
+
+type syncStartedMsg struct {
+	gen       int
+	starts    []SyncStart
+	followers []SyncFollower
+	failedApp string
+	err       error
+}
+
+type syncObsMsg struct {
+	gen int
+	app string
+	f   SyncFollower
+	obs argo.Observation
+	err error
+}
+
+type terminateDoneMsg struct {
+	gen int
+	err error
+}
+
+func checkSyncCmd(ctx context.Context, s Syncer, stage string, apps []board.App, gen int) tea.Cmd {
+	return func() tea.Msg {
+		checks, err := s.CheckSync(ctx, stage, apps)
+		return syncCheckedMsg{gen: gen, checks: checks, err: err}
+	}
+}
+
+// startSyncCmd sends each app's sync once, in order, stopping at the first refusal.
+func startSyncCmd(ctx context.Context, s Syncer, stage string, reqs []argo.SyncRequest, gen int) tea.Cmd {
+	return func() tea.Msg {
+		msg := syncStartedMsg{gen: gen}
+		for _, r := range reqs {
+			st, err := s.StartSync(ctx, stage, r)
+			if err != nil {
+				msg.failedApp, msg.err = r.App, err
+				return msg
+			}
+			msg.starts = append(msg.starts, st)
+			msg.followers = append(msg.followers, s.FollowSync(ctx, stage, st))
+		}
+		return msg
+	}
+}
+
+// followCmd waits for the next observation; the handler re-arms it.
+func followCmd(f SyncFollower, app string, gen int) tea.Cmd {
+	return func() tea.Msg {
+		o, err := f.Next()
+		return syncObsMsg{gen: gen, app: app, f: f, obs: o, err: err}
+	}
+}
+
+func terminateCmd(ctx context.Context, s Syncer, stage string, apps []string, gen int) tea.Cmd {
+	return func() tea.Msg {
+		var errs []error
+		for _, a := range apps {
+			if err := s.Terminate(ctx, stage, a); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return terminateDoneMsg{gen: gen, err: errors.Join(errs...)}
+	}
+}
+
+// openSync opens the preview for apps of stage, pinned to revision.
+func (m *Model) openSync(stage, app, revision string) tea.Cmd {
+	if m.opts.Syncer == nil || m.board == nil {
+		if m.opts.Syncer == nil {
+			m.err = errors.New("syncing needs Argo CD: the config has no argocd section")
+		}
+		return nil
+	}
+	st, ok := m.board.Stage(stage)
+	if !ok {
+		return nil
+	}
+	var apps []board.App
+	for _, a := range st.Apps {
+		if app == "" || a.Name == app {
+			apps = append(apps, a)
+		}
+	}
+	if len(apps) == 0 {
+		m.err = fmt.Errorf("%s has no Argo CD apps to sync", stage)
+		return nil
+	}
+	_, commits := targetsOf(*st, app)
+	reason := textinput.New()
+	reason.Prompt, reason.Placeholder, reason.CharLimit = "Reason    ", "optional, sent with the sync ([m] to edit)", 200
+	reason.SetWidth(60)
+	confirm := textinput.New()
+	confirm.Prompt, confirm.Placeholder = "Type "+st.Name+" to confirm: ", st.Name
+	confirm.SetWidth(30)
+	m.syncGen++
+	m.sync = syncScreen{
+		stage: st.Name, protected: st.Protected, apps: apps, revision: revision, commits: commits,
+		checks: map[string]SyncCheck{}, checking: true, reason: reason, confirm: confirm,
+		progress: map[string]*appProgress{}, gen: m.syncGen,
+	}
+	if m.screen != screenDiff {
+		m.back = m.listScreen()
+	}
+	m.screen = screenSync
+	return checkSyncCmd(m.ctx, m.opts.Syncer, st.Name, apps, m.syncGen)
+}
+
+// blocked says why the sync cannot be confirmed now ("" = it can).
+func (s *syncScreen) blocked() string {
+	if s.checking {
+		return "still checking permissions and sync windows"
+	}
+	if s.checkErr != nil {
+		return "the pre-check failed: " + s.checkErr.Error()
+	}
+	var probs []string
+	for _, a := range s.apps {
+		if c, ok := s.checks[a.Name]; !ok || !c.Allowed {
+			p := "not checked"
+			if ok {
+				p = c.Problem
+			}
+			probs = append(probs, a.Name+": "+p)
+		}
+	}
+	return strings.Join(probs, "; ")
+}
+
+func (m *Model) sendSync() tea.Cmd {
+	s := &m.sync
+	operator := m.opts.Operator
+	var reqs []argo.SyncRequest
+	for _, a := range s.apps {
+		reqs = append(reqs, argo.SyncRequest{App: a.Name, Project: a.Project, Revision: s.revision, DryRun: s.dryRun, Prune: s.prune,
+			Reason: strings.TrimSpace(s.reason.Value()), Operator: operator})
+		s.progress[a.Name] = &appProgress{}
+	}
+	s.phase = syncRunning
+	return startSyncCmd(m.ctx, m.opts.Syncer, s.stage, reqs, s.gen)
+}
+
+func (m Model) handleSyncMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
+	s := &m.sync
+	switch msg := msg.(type) {
+	case syncCheckedMsg:
+		if msg.gen != s.gen {
+			return m, nil, true
+		}
+		s.checking, s.checkErr, s.notice = false, msg.err, ""
+		for _, c := range msg.checks {
+			s.checks[c.App] = c
+		}
+		return m, nil, true
+	case syncStartedMsg:
+		if msg.gen != s.gen {
+			return m, nil, true
+		}
+		var cmds []tea.Cmd
+		for i, st := range msg.starts {
+			s.progress[st.App].sent = true
+			cmds = append(cmds, followCmd(msg.followers[i], st.App, s.gen))
+		}
+		if msg.err != nil {
+			if p, ok := s.progress[msg.failedApp]; ok {
+				p.sendErr = msg.err
+			}
+			for _, a := range s.apps {
+				if p := s.progress[a.Name]; !p.sent && p.sendErr == nil {
+					p.sendErr = errors.New("not sent: an earlier app was refused")
+				}
+			}
+			if len(msg.starts) == 0 {
+				s.phase = syncDone
+			}
+		}
+		return m, tea.Batch(cmds...), true
+	case syncObsMsg:
+		if msg.gen != s.gen {
+			msg.f.Close()
+			return m, nil, true
+		}
+		p := s.progress[msg.app]
+		if msg.err != nil {
+			p.err = msg.err
+			msg.f.Close()
+			m.checkSyncDone()
+			return m, nil, true
+		}
+		p.obs = msg.obs
+		if msg.obs.Finished {
+			msg.f.Close()
+			m.checkSyncDone()
+			return m, nil, true
+		}
+		return m, followCmd(msg.f, msg.app, s.gen), true
+	case terminateDoneMsg:
+		if msg.gen == s.gen && msg.err != nil {
+			s.notice = "terminate: " + msg.err.Error()
+		}
+		return m, nil, true
+	}
+	return m, nil, false
+}
+
+func (m *Model) checkSyncDone() {
+	for _, p := range m.sync.progress {
+		if p.sendErr == nil && p.err == nil && !p.obs.Finished {
+			return
+		}
+	}
+	m.sync.phase = syncDone
+}
+
+func (m Model) handleSyncKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	s := &m.sync
+	switch s.phase {
+	case syncEditReason:
+		switch msg.String() {
+		case "enter", "esc":
+			s.phase = syncPreview
+			s.reason.Blur()
+			return m, nil
+		}
+		var cmd tea.Cmd
+		s.reason, cmd = s.reason.Update(msg)
+		return m, cmd
+	case syncConfirm:
+		switch msg.String() {
+		case "esc":
+			s.phase = syncPreview
+			s.confirm.Blur()
+			s.confirm.SetValue("")
+			return m, nil
+		case "enter":
+			if s.confirm.Value() != s.stage {
+				s.notice = fmt.Sprintf("type %s exactly to confirm", s.stage)
+				return m, nil
+			}
+			s.confirm.Blur()
+			return m, m.sendSync()
+		}
+		var cmd tea.Cmd
+		s.confirm, cmd = s.confirm.Update(msg)
+		return m, cmd
+	case syncRunning, syncDone:
+		switch {
+		case s.askTerm && msg.String() == "y":
+			s.askTerm = false
+			var running []string
+			for _, a := range s.apps {
+				if p := s.progress[a.Name]; p.sent && !p.obs.Finished && p.err == nil {
+					running = append(running, a.Name)
+				}
+			}
+			s.notice = "terminating " + strings.Join(running, ", ")
+			return m, terminateCmd(m.ctx, m.opts.Syncer, s.stage, running, s.gen)
+		case s.askTerm:
+			s.askTerm = false
+		case msg.String() == "t" && s.phase == syncRunning:
+			s.askTerm = true
+		case key.Matches(msg, m.keys.Back), msg.String() == "q":
+			m.screen = m.back
+		}
+		return m, nil
+	}
+	// preview
+	switch msg.String() {
+	case "esc", "q":
+		m.screen = m.back
+	case "p":
+		s.prune = !s.prune
+	case "D":
+		s.dryRun = !s.dryRun
+	case "m":
+		s.phase = syncEditReason
+		return m, s.reason.Focus()
+	case "y", "enter":
+		if why := s.blocked(); why != "" {
+			s.notice = "cannot sync: " + why
+			return m, nil
+		}
+		if s.protected {
+			s.phase = syncConfirm
+			s.notice = ""
+			return m, s.confirm.Focus()
+		}
+		return m, m.sendSync()
+	}
+	return m, nil
+}
+
+func (m Model) syncLines(w, h int) []string {
+	s := m.styles
+	sy := m.sync
+	var lines []string
+	add := func(l ...string) { lines = append(lines, l...) }
+	target := sy.stage
+	if len(sy.apps) == 1 && len(m.stageApps(sy.stage)) > 1 {
+		target += " / " + sy.apps[0].Name
+	}
+	title := fmt.Sprintf("Sync %s → %s", target, opsrepo.Short(sy.revision))
+	if sy.dryRun {
+		title += "  (dry run)"
+	}
+	add(s.Title.Render(title))
+	if m.board != nil && m.board.Repo.Head != "" && m.board.Repo.Head != sy.revision {
+		add(s.Warn.Render(fmt.Sprintf("! Newer commits exist on %s (head now %s): %s, the revision you reviewed, is what is sent.",
+			m.board.Repo.Branch, opsrepo.Short(m.board.Repo.Head), opsrepo.Short(sy.revision))))
+	}
+	if sy.phase >= syncRunning {
+		return append(lines, m.progressLines(w)...)
+	}
+	add("", s.Header.Render(fmt.Sprintf("Brings %d commit(s)", len(sy.commits))))
+	for i, c := range sy.commits {
+		if i == 5 {
+			add(s.Dim.Render(fmt.Sprintf("  … %d more", len(sy.commits)-5)))
+			break
+		}
+		add(fmt.Sprintf("  %s  %-16s %4s  %s", c.ShortSHA(), clip(c.Author, 16), age(m.now, c.Date), c.Subject))
+	}
+	add("", s.Header.Render("Apps"))
+	for _, a := range sy.apps {
+		state := s.Dim.Render("checking…")
+		if c, ok := sy.checks[a.Name]; ok {
+			if c.Allowed {
+				state = s.Good.Render("✓ allowed")
+			} else {
+				state = s.Bad.Render("✗ " + c.Problem)
+			}
+		} else if !sy.checking {
+			state = s.Bad.Render("✗ not checked")
+		}
+		mode := "manual"
+		if a.AutoSync {
+			mode = "auto"
+		}
+		add(fmt.Sprintf("  %-20s %-6s deployed %s  ", clip(a.Name, 20), mode, dash(opsrepo.Short(a.DeployedRevision))) + state)
+	}
+	if sy.checkErr != nil {
+		add(s.Error.Render("  pre-check failed: " + oneLine(sy.checkErr.Error())))
+	}
+	for _, a := range sy.apps {
+		if a.AutoSync {
+			add(s.Warn.Render(fmt.Sprintf("⚠ %s has auto-sync: Argo CD will move it to head on its own.", a.Name)))
+		}
+	}
+	onoff := map[bool]string{true: "on", false: "off"}
+	add("", fmt.Sprintf("Options   [p] prune: %s   [D] dry run: %s   [m] reason", onoff[sy.prune], onoff[sy.dryRun]))
+	add(sy.reason.View())
+	add(s.Dim.Render("Operator  " + m.operator()))
+	if m.opts.ReadOnly {
+		add(s.BadgeWarn.Render(" READ-ONLY ") + " stagedeck refuses to send syncs in read-only mode.")
+	}
+	if sy.protected {
+		add("", s.Warn.Render("🔒 "+sy.stage+" is protected: you will type its name to confirm."))
+	}
+	if sy.phase == syncConfirm {
+		add(sy.confirm.View())
+	}
+	if sy.notice != "" {
+		add("", s.Error.Render(sy.notice))
+	}
+	return lines
+}
+
+func (m Model) operator() string { return m.opts.Operator }
+
+func (m Model) stageApps(stage string) []board.App {
+	if m.board == nil {
+		return nil
+	}
+	st, ok := m.board.Stage(stage)
+	if !ok {
+		return nil
+	}
+	return st.Apps
+}
+
+func (m Model) progressLines(w int) []string {
+	s := m.styles
+	sy := m.sync
+	var lines []string
+	for _, a := range sy.apps {
+		p := sy.progress[a.Name]
+		if p == nil {
+			continue
+		}
+		name := pad(a.Name, 20)
+		switch {
+		case p.sendErr != nil:
+			lines = append(lines, name+" "+s.Bad.Render("✗ "+oneLine(p.sendErr.Error())))
+			continue
+		case !p.sent:
+			lines = append(lines, name+" "+s.Dim.Render("sending…"))
+			continue
+		case p.err != nil:
+			lines = append(lines, name+" "+s.Bad.Render("✗ "+oneLine(p.err.Error())))
+			continue
+		case p.obs.Reconnecting:
+			lines = append(lines, name+" "+s.Warn.Render("connection lost; re-attaching to the running operation (not re-sent)"))
+			continue
+		case !p.obs.Ours:
+			lines = append(lines, name+" "+s.Dim.Render("sent; waiting for Argo CD to start the operation"))
+			continue
+		}
+		op := p.obs.App.Operation
+		mark, st := s.phaseMark(op.Phase, op.Running())
+		switch {
+		case op.Phase == "Succeeded":
+			mark, st = "✓", s.Good
+		case mark == "":
+			mark = "·"
+		}
+		hm, hst := s.healthMark(p.obs.App.Health)
+		line := name + " " + st.Render(mark+" "+pad(op.Phase, 10)) + " " + hst.Render(hm+" "+pad(p.obs.App.Health, 11)) + " " + oneLine(op.Message)
+		lines = append(lines, line)
+		for _, r := range op.Resources {
+			rs := s.Good
+			if r.Status != "Synced" {
+				rs = s.Bad
+			}
+			lines = append(lines, "    "+pad(r.Kind+"/"+r.Name, 30)+" "+rs.Render(pad(r.Status, 10))+" "+s.Dim.Render(oneLine(r.Message)))
+		}
+	}
+	lines = append(lines, "")
+	switch {
+	case sy.askTerm:
+		lines = append(lines, s.Warn.Render("Terminate the running operation(s)? y to confirm, any other key to keep them running."))
+	case sy.phase == syncDone:
+		lines = append(lines, s.Header.Render("Done.")+" "+s.Dim.Render("esc returns to the board; its rows update from the watch."))
+	default:
+		lines = append(lines, s.Dim.Render("t terminate · esc back to the board (the sync goes on)"))
+	}
+	if sy.notice != "" {
+		lines = append(lines, s.Warn.Render(sy.notice))
+	}
+	return lines
+}
