@@ -235,22 +235,7 @@ func (r *Repo) RemoteURLs() []string {
 func (r *Repo) Fetch(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, err := r.repo.Remote("origin"); errors.Is(err, git.ErrRemoteNotFound) {
-		r.lastFetch = time.Now()
-		return nil
-	}
-	refspec := config.RefSpec("+refs/heads/*:refs/remotes/origin/*")
-	if !r.local {
-		refspec = "+refs/heads/*:refs/heads/*"
-	}
-	err := r.repo.FetchContext(ctx, &git.FetchOptions{
-		RemoteName: "origin", RefSpecs: []config.RefSpec{refspec}, Auth: r.opts.Auth, Tags: git.NoTags, Force: true,
-	})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return fmt.Errorf("fetch %s: %w: %v", r.opts.URL, ErrUnreachable, err)
-	}
-	r.lastFetch = time.Now()
-	return nil
+	return r.fetchLocked(ctx)
 }
 
 // Head resolves the ops branch: origin's copy when a local clone has one.

@@ -365,6 +365,10 @@ const (
 func (r *Repo) Pending(ctx context.Context, head plumbing.Hash, deployed string, paths []string) (Pending, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.pendingLocked(ctx, head, deployed, paths)
+}
+
+func (r *Repo) pendingLocked(ctx context.Context, head plumbing.Hash, deployed string, paths []string) (Pending, error) {
 	dep, err := r.resolve(deployed)
 	if err != nil {
 		return Pending{}, err

@@ -28,11 +28,13 @@ func init() {
 	}
 }
 
-// FileChange writes Content to Path, or deletes Path when Delete is set.
+// FileChange writes Content to Path, deletes Path when Delete is set, or
+// makes directory Path the tree Subtree when that is set.
 type FileChange struct {
 	Path    string
 	Content []byte
 	Delete  bool
+	Subtree plumbing.Hash
 }
 
 // Signature names who made a commit and when.
@@ -58,6 +60,10 @@ func InitBare(dir, branch string) (*Repo, error) {
 func (r *Repo) WriteCommit(parent plumbing.Hash, changes []FileChange, author Signature, message string) (plumbing.Hash, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.writeCommit(parent, changes, author, message)
+}
+
+func (r *Repo) writeCommit(parent plumbing.Hash, changes []FileChange, author Signature, message string) (plumbing.Hash, error) {
 	if r.opts.ReadOnly {
 		return plumbing.ZeroHash, ErrReadOnly
 	}
@@ -109,6 +115,10 @@ func (r *Repo) applyChanges(base plumbing.Hash, changes []FileChange) (plumbing.
 		}
 		if ch.Delete {
 			delete(entries, head)
+			continue
+		}
+		if !ch.Subtree.IsZero() {
+			entries[head] = object.TreeEntry{Name: head, Mode: filemode.Dir, Hash: ch.Subtree}
 			continue
 		}
 		h, err := r.writeBlob(ch.Content)
@@ -187,6 +197,10 @@ var ErrBranchMoved = errors.New("branch moved")
 func (r *Repo) SetBranch(old, new plumbing.Hash) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.setBranchLocked(old, new)
+}
+
+func (r *Repo) setBranchLocked(old, new plumbing.Hash) error {
 	if r.opts.ReadOnly {
 		return ErrReadOnly
 	}

@@ -1,0 +1,358 @@
+package opsrepo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/stagedeck/stagedeck/patch"
+)
+
+// Sentinel errors of rollbacks.
+var (
+	ErrConflict     = errors.New("the revert no longer applies")
+	ErrNothingToDo  = errors.New("nothing to change")
+	ErrPushRejected = errors.New("push rejected")
+	ErrAuth         = errors.New("git authentication failed")
+	ErrNoRemote     = errors.New("no remote to push to")
+)
+
+// ConflictError names the files whose later changes overlap the revert and
+// the commits that made them.
+type ConflictError struct {
+	Files   []string
+	Commits []Commit
+}
+
+func (e *ConflictError) Error() string {
+	var cs []string
+	for _, c := range e.Commits {
+		cs = append(cs, fmt.Sprintf("%s %q (%s)", c.ShortSHA(), c.Subject, c.Author))
+	}
+	return fmt.Sprintf("%v: later commits changed the same lines of %s: %s", ErrConflict, strings.Join(e.Files, ", "), strings.Join(cs, ", "))
+}
+
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Rollback describes a revert or restore commit.
+type Rollback struct {
+	Stage     string // stage name, for the message
+	Path      string // the stage directory: nothing outside it changes
+	Revert    string // revert this commit's changes ...
+	RestoreTo string // ... or make Path identical to its state at this commit
+	Reason    string
+	Operator  Signature
+}
+
+// Plan is a rollback commit built on a head but not yet on any branch.
+type Plan struct {
+	Parent  plumbing.Hash
+	Commit  plumbing.Hash
+	Message string
+	Pairs   []patch.Pair // the exact change the commit makes
+}
+
+// PrepareRollback builds the rollback commit on the current head. Nothing
+// moves: the caller previews Plan.Pairs, then Publishes.
+func (r *Repo) PrepareRollback(ctx context.Context, rb Rollback) (*Plan, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	head, err := r.head()
+	if err != nil {
+		return nil, err
+	}
+	return r.prepareOn(ctx, head, rb)
+}
+
+func (r *Repo) prepareOn(ctx context.Context, head plumbing.Hash, rb Rollback) (*Plan, error) {
+	if r.opts.ReadOnly {
+		return nil, fmt.Errorf("rollback of %s: %w", rb.Stage, ErrReadOnly)
+	}
+	dir := strings.Trim(rb.Path, "/")
+	var changes []FileChange
+	var msg string
+	switch {
+	case rb.Revert != "":
+		target, err := r.resolve(rb.Revert)
+		if err != nil {
+			return nil, err
+		}
+		c, err := r.repo.CommitObject(target)
+		if err != nil {
+			return nil, err
+		}
+		if len(c.ParentHashes) != 1 {
+			return nil, fmt.Errorf("%s is a merge or root commit: use restore-to instead of revert", Short(target.String()))
+		}
+		if changes, err = r.revertChanges(ctx, head, c.ParentHashes[0], target, dir); err != nil {
+			return nil, err
+		}
+		info, _ := r.commitInfo(target)
+		msg = fmt.Sprintf("Revert %q\n\nThis reverts commit %s in stage %s (%s/).\n", info.Subject, target, rb.Stage, dir)
+	case rb.RestoreTo != "":
+		good, err := r.resolve(rb.RestoreTo)
+		if err != nil {
+			return nil, err
+		}
+		sub, err := r.subtree(good, dir)
+		if err != nil {
+			return nil, err
+		}
+		if sub == nil {
+			return nil, fmt.Errorf("%s/ did not exist at %s: pick a later commit", dir, Short(good.String()))
+		}
+		changes = []FileChange{{Path: dir, Subtree: sub.Hash}}
+		info, _ := r.commitInfo(good)
+		msg = fmt.Sprintf("Restore %s to %s\n\nMakes %s/ identical to its state at commit %s (%q).\n", rb.Stage, Short(good.String()), dir, good, info.Subject)
+	default:
+		return nil, errors.New("rollback needs a commit to revert or to restore to")
+	}
+	msg += "\nReason: " + oneLine(rb.Reason) + "\nOperator: " + userString(rb.Operator.Name, rb.Operator.Email) + "\n"
+	when := rb.Operator.When
+	if when.IsZero() {
+		when = time.Now()
+	}
+	commit, err := r.writeCommit(head, changes, Signature{Name: rb.Operator.Name, Email: rb.Operator.Email, When: when}, msg)
+	if err != nil {
+		return nil, err
+	}
+	a, _ := r.subtree(head, dir)
+	b, _ := r.subtree(commit, dir)
+	pairs, err := r.treeChanges(ctx, a, b, dir+"/", dir+"/", true)
+	if err != nil {
+		return nil, err
+	}
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("%w: %s/ already has that content at %s", ErrNothingToDo, dir, Short(head.String()))
+	}
+	return &Plan{Parent: head, Commit: commit, Message: msg, Pairs: pairs}, nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// revertChanges undoes, on head, what target changed (against parent)
+// inside dir, merging line by line with later changes to the same files.
+func (r *Repo) revertChanges(ctx context.Context, head, parent, target plumbing.Hash, dir string) ([]FileChange, error) {
+	p, err := r.subtree(parent, dir)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.subtree(target, dir)
+	if err != nil {
+		return nil, err
+	}
+	pairs, err := r.treeChanges(ctx, p, t, dir+"/", dir+"/", false)
+	if err != nil {
+		return nil, err
+	}
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("%w: commit %s did not change %s/", ErrNothingToDo, Short(target.String()), dir)
+	}
+	var out []FileChange
+	var conflicts []string
+	for _, pr := range pairs {
+		path := pathOf(pr)
+		cur, exists, err := r.fileAt(head, path)
+		if err != nil {
+			return nil, err
+		}
+		var before, after []byte // the file before and after target
+		if pr.From != nil {
+			before = pr.From.Content
+		}
+		if pr.To != nil {
+			after = pr.To.Content
+		}
+		switch {
+		case pr.To == nil: // target deleted it: bring it back
+			if !exists {
+				out = append(out, FileChange{Path: path, Content: before})
+			} else if !bytes.Equal(cur, before) {
+				conflicts = append(conflicts, path)
+			}
+		case !exists: // deleted since
+			conflicts = append(conflicts, path)
+		case bytes.Equal(cur, after): // untouched since: take the old version
+			if pr.From == nil {
+				out = append(out, FileChange{Path: path, Delete: true})
+			} else {
+				out = append(out, FileChange{Path: path, Content: before})
+			}
+		case pr.From == nil || patch.IsBinary(cur) || patch.IsBinary(after) || patch.IsBinary(before):
+			conflicts = append(conflicts, path)
+		default:
+			merged, ok := merge3(string(after), string(cur), string(before))
+			if !ok {
+				conflicts = append(conflicts, path)
+				continue
+			}
+			out = append(out, FileChange{Path: path, Content: []byte(merged)})
+		}
+	}
+	if len(conflicts) > 0 {
+		sort.Strings(conflicts)
+		ce := &ConflictError{Files: conflicts}
+		pend, err := r.pendingLocked(ctx, head, target.String(), conflicts)
+		if err == nil {
+			seen := map[string]bool{}
+			for _, f := range conflicts {
+				for _, c := range pend.Commits[f] {
+					if !seen[c.SHA] {
+						seen[c.SHA] = true
+						ce.Commits = append(ce.Commits, c)
+					}
+				}
+			}
+		}
+		return nil, ce
+	}
+	return out, nil
+}
+
+func pathOf(p patch.Pair) string {
+	if p.To != nil {
+		return p.To.Path
+	}
+	return p.From.Path
+}
+
+// fileAt reads path at commit h; exists is false when it is absent.
+func (r *Repo) fileAt(h plumbing.Hash, path string) ([]byte, bool, error) {
+	c, err := r.repo.CommitObject(h)
+	if err != nil {
+		return nil, false, err
+	}
+	f, err := c.File(path)
+	if err != nil {
+		return nil, false, nil
+	}
+	s, err := f.Contents()
+	return []byte(s), true, err
+}
+
+// PublishResult says how a rollback landed.
+type PublishResult struct {
+	Commit   plumbing.Hash
+	Attempts int
+	// Rebased: the remote moved and the rollback was rebuilt on its new head.
+	Rebased bool
+}
+
+// maxPushAttempts bounds fetch-and-reapply retries under concurrent pushes.
+const maxPushAttempts = 4
+
+// Publish pushes a prepared rollback to the ops branch, never forcing. When
+// the remote moved meanwhile it fetches, rebuilds the rollback on the new
+// head (refusing if it no longer applies) and tries again.
+func (r *Repo) Publish(ctx context.Context, plan *Plan, rb Rollback) (PublishResult, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.opts.ReadOnly {
+		return PublishResult{}, fmt.Errorf("push: %w", ErrReadOnly)
+	}
+	res := PublishResult{Commit: plan.Commit}
+	for attempt := 1; ; attempt++ {
+		res.Attempts = attempt
+		err := r.pushLocked(ctx, plan.Parent, plan.Commit)
+		if err == nil {
+			res.Commit = plan.Commit
+			return res, nil
+		}
+		if !errors.Is(err, ErrPushRejected) || attempt >= maxPushAttempts {
+			return res, err
+		}
+		// Someone pushed first: fetch and rebuild on their head.
+		if err := r.fetchLocked(ctx); err != nil {
+			return res, err
+		}
+		head, err := r.head()
+		if err != nil {
+			return res, err
+		}
+		next, err := r.prepareOn(ctx, head, rb)
+		if err != nil {
+			return res, fmt.Errorf("the remote moved to %s and %w", Short(head.String()), err)
+		}
+		plan, res.Rebased = next, true
+	}
+}
+
+// pushLocked moves the remote branch from parent to commit (fast-forward
+// only); without a remote it moves a bare repository's branch in place.
+func (r *Repo) pushLocked(ctx context.Context, parent, commit plumbing.Hash) error {
+	branch := plumbing.NewBranchReferenceName(r.opts.Branch)
+	if _, err := r.repo.Remote("origin"); errors.Is(err, git.ErrRemoteNotFound) {
+		if wt, err := r.repo.Worktree(); err == nil && wt != nil {
+			return fmt.Errorf("%w: %s is a working copy without an origin; point opsRepo.url at the remote", ErrNoRemote, r.dir)
+		}
+		err := r.setBranchLocked(parent, commit)
+		if errors.Is(err, ErrBranchMoved) {
+			return fmt.Errorf("%w: %v", ErrPushRejected, err)
+		}
+		return err
+	}
+	tmp := plumbing.ReferenceName("refs/stagedeck/rollback")
+	if err := r.repo.Storer.SetReference(plumbing.NewHashReference(tmp, commit)); err != nil {
+		return err
+	}
+	defer r.repo.Storer.RemoveReference(tmp)
+	err := r.repo.PushContext(ctx, &git.PushOptions{
+		RemoteName: "origin",
+		RefSpecs:   []config.RefSpec{config.RefSpec(tmp.String() + ":" + branch.String())},
+		// Compare-and-swap: only if the remote is still at the head we built on.
+		RequireRemoteRefs: []config.RefSpec{config.RefSpec(parent.String() + ":" + branch.String())},
+		Auth:              r.opts.Auth,
+	})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return classifyPushError(r.opts.URL, err)
+	}
+	// Record what the remote now has.
+	name := branch
+	if r.local {
+		name = plumbing.NewRemoteReferenceName("origin", r.opts.Branch)
+	}
+	return r.repo.Storer.SetReference(plumbing.NewHashReference(name, commit))
+}
+
+// classifyPushError turns go-git's push errors into our sentinels with a fix.
+func classifyPushError(url string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "non-fast-forward"), strings.Contains(msg, "required to be"),
+		strings.Contains(msg, "fetch first"), strings.Contains(msg, "failed to update ref"), errors.Is(err, git.ErrForceNeeded):
+		return fmt.Errorf("%w: %s moved: %v", ErrPushRejected, url, err)
+	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed),
+		strings.Contains(msg, "unable to authenticate"), strings.Contains(msg, "permission denied"), strings.Contains(msg, "Permission denied"):
+		return fmt.Errorf("%w: push to %s: %v: set STAGEDECK_GIT_TOKEN, configure a git credential helper, or load your key into ssh-agent (STAGEDECK_SSH_KEY)", ErrAuth, url, err)
+	case strings.Contains(msg, "knownhosts"), strings.Contains(msg, "key mismatch"):
+		return fmt.Errorf("%w: push to %s: host key not trusted: %v: add the host to ~/.ssh/known_hosts", ErrAuth, url, err)
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return fmt.Errorf("push to %s: repository not found: check opsRepo.url", url)
+	}
+	return fmt.Errorf("push to %s: %w: %v", url, ErrUnreachable, err)
+}
+
+func (r *Repo) fetchLocked(ctx context.Context) error {
+	if _, err := r.repo.Remote("origin"); errors.Is(err, git.ErrRemoteNotFound) {
+		return nil
+	}
+	refspec := config.RefSpec("+refs/heads/*:refs/remotes/origin/*")
+	if !r.local {
+		refspec = "+refs/heads/*:refs/heads/*"
+	}
+	err := r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{refspec}, Auth: r.opts.Auth, Tags: git.NoTags, Force: true})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return fmt.Errorf("fetch %s: %w: %v", r.opts.URL, ErrUnreachable, err)
+	}
+	r.lastFetch = time.Now()
+	return nil
+}
