@@ -137,123 +137,18 @@ func newSyncCmd(g *globalFlags) *cobra.Command {
 				return withCode(exitUsage, err)
 			}
 			defer s.Close()
-			cfgStage, ok := s.cfg.StageByName(args[0])
-			if !ok {
-				return withCode(exitUsage, fmt.Errorf("no stage %q: stages are %s", args[0], strings.Join(s.cfg.StageNames(), ", ")))
-			}
-			if cfgStage.Protected && confirm != cfgStage.Name {
-				return withCode(exitUsage, fmt.Errorf("%s is protected: add --confirm %s to sync it", cfgStage.Name, cfgStage.Name))
+			app := ""
+			if len(args) == 2 {
+				app = args[1]
 			}
 			rev, err := reviewedRevision(ctx, s.repo, revision)
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
-			c, err := s.clientFor(cfgStage.Name)
-			if err != nil {
-				return withCode(exitUsage, err)
-			}
-			b, err := board.Collect(ctx, s.sources())
-			if err != nil {
-				return withCode(exitUsage, err)
-			}
-			st, _ := b.Stage(cfgStage.Name)
-			if st.ArgoError != "" {
-				return withCode(exitUsage, errors.New(st.ArgoError))
-			}
-			app := ""
-			if len(args) == 2 {
-				app = args[1]
-			}
-			targets, err := diffTargets(st, app)
-			if err != nil {
-				return withCode(exitUsage, err)
-			}
-			apps := appsOf(st, targets)
-			if len(apps) == 0 {
-				return withCode(exitUsage, fmt.Errorf("stage %s has no Argo CD apps to sync", st.Name))
-			}
-			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-			if rev != b.Repo.Head {
-				fmt.Fprintf(errOut, "note: %s is not the head of %s (%s): newer commits will not be deployed\n", opsrepo.Short(rev), b.Repo.Branch, opsrepo.Short(b.Repo.Head))
-			}
-			for _, a := range apps {
-				if a.AutoSync {
-					fmt.Fprintf(errOut, "warning: %s has auto-sync: Argo CD will move it to head on its own\n", a.Name)
-				}
-			}
-			var refused []string
-			for _, ch := range checkSync(ctx, c, apps) {
-				if !ch.Allowed {
-					refused = append(refused, ch.App.Name+": "+ch.Problem)
-				}
-			}
-			if len(refused) > 0 {
-				return withCode(exitUsage, fmt.Errorf("refused before sending: %s", strings.Join(refused, "; ")))
-			}
-			if !yes {
-				ok, err := confirmTTY(cmd.InOrStdin(), errOut, fmt.Sprintf("Sync %d app(s) of %s to %s? [y/N] ", len(apps), st.Name, opsrepo.Short(rev)))
-				if err != nil {
-					return withCode(exitUsage, err)
-				}
-				if !ok {
-					return withCode(exitUsage, errors.New("not confirmed: nothing was sent"))
-				}
-			}
-			operator := s.repo.Operator()
-			type sent struct {
-				app                  board.App
-				requested, prevStart time.Time
-			}
-			var started []sent
-			for _, a := range apps {
-				req := argo.SyncRequest{App: a.Name, Project: a.Project, Revision: rev, DryRun: dryRun, Prune: prune, Reason: reason, Operator: operator}
-				requested, prev, err := startSync(ctx, c, req)
-				if err != nil {
-					msg := err.Error()
-					if len(started) > 0 {
-						msg += fmt.Sprintf(" (already sent: %s)", names(started, func(x sent) string { return x.app.Name }))
-					}
-					return withCode(exitUsage, errors.New(msg))
-				}
-				fmt.Fprintf(out, "%s: sync to %s sent\n", a.Name, opsrepo.Short(rev))
-				started = append(started, sent{a, requested, prev})
-			}
-			if !wait {
-				return nil
-			}
-			wctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			failed := false
-			for _, x := range started {
-				f := c.Follow(wctx, x.app.Name, rev, x.requested, x.prevStart, dryRun)
-				last := ""
-				for {
-					o, err := f.Next()
-					if err != nil {
-						f.Close()
-						if errors.Is(err, context.DeadlineExceeded) {
-							return withCode(exitPending, fmt.Errorf("%s: not finished after %s (it may still be running; nothing was re-sent)", x.app.Name, timeout))
-						}
-						return withCode(exitPending, err)
-					}
-					line := progressLine(x.app.Name, o)
-					if line != last {
-						fmt.Fprintln(out, line)
-						last = line
-					}
-					if o.Finished {
-						if !o.Succeeded() {
-							failed = true
-						}
-						break
-					}
-				}
-				f.Close()
-			}
-			if failed {
-				return &exitError{code: exitPending}
-			}
-			return nil
+			return runSync(ctx, s, syncOptions{
+				stage: args[0], app: app, revision: rev, reason: reason, confirm: confirm,
+				dryRun: dryRun, prune: prune, wait: wait, yes: yes, timeout: timeout,
+			}, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 		ValidArgsFunction: stageCompletion(g),
 	}
@@ -266,6 +161,128 @@ func newSyncCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&confirm, "confirm", "", "the stage's name, required for protected stages")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "how long --wait waits")
 	return cmd
+}
+
+// syncOptions are one sync's inputs, from the CLI or a rollback.
+type syncOptions struct {
+	stage, app, revision, reason, confirm string
+	dryRun, prune, wait, yes              bool
+	timeout                               time.Duration
+}
+
+// runSync syncs a stage (or one app) to a revision already checked to be
+// on the branch: pre-checks, confirmation, one request per app, and with
+// wait, following each to its end.
+func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, errOut io.Writer) error {
+	cfgStage, ok := s.cfg.StageByName(o.stage)
+	if !ok {
+		return withCode(exitUsage, fmt.Errorf("no stage %q: stages are %s", o.stage, strings.Join(s.cfg.StageNames(), ", ")))
+	}
+	if cfgStage.Protected && o.confirm != cfgStage.Name {
+		return withCode(exitUsage, fmt.Errorf("%s is protected: add --confirm %s to sync it", cfgStage.Name, cfgStage.Name))
+	}
+	rev, app, dryRun, prune, reason, timeout := o.revision, o.app, o.dryRun, o.prune, o.reason, o.timeout
+	c, err := s.clientFor(cfgStage.Name)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	b, err := board.Collect(ctx, s.sources())
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	st, _ := b.Stage(cfgStage.Name)
+	if st.ArgoError != "" {
+		return withCode(exitUsage, errors.New(st.ArgoError))
+	}
+	targets, err := diffTargets(st, app)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	apps := appsOf(st, targets)
+	if len(apps) == 0 {
+		return withCode(exitUsage, fmt.Errorf("stage %s has no Argo CD apps to sync", st.Name))
+	}
+	if rev != b.Repo.Head {
+		fmt.Fprintf(errOut, "note: %s is not the head of %s (%s): newer commits will not be deployed\n", opsrepo.Short(rev), b.Repo.Branch, opsrepo.Short(b.Repo.Head))
+	}
+	for _, a := range apps {
+		if a.AutoSync {
+			fmt.Fprintf(errOut, "warning: %s has auto-sync: Argo CD will move it to head on its own\n", a.Name)
+		}
+	}
+	var refused []string
+	for _, ch := range checkSync(ctx, c, apps) {
+		if !ch.Allowed {
+			refused = append(refused, ch.App.Name+": "+ch.Problem)
+		}
+	}
+	if len(refused) > 0 {
+		return withCode(exitUsage, fmt.Errorf("refused before sending: %s", strings.Join(refused, "; ")))
+	}
+	if !o.yes {
+		ok, err := confirmTTY(in, errOut, fmt.Sprintf("Sync %d app(s) of %s to %s? [y/N] ", len(apps), st.Name, opsrepo.Short(rev)))
+		if err != nil {
+			return withCode(exitUsage, err)
+		}
+		if !ok {
+			return withCode(exitUsage, errors.New("not confirmed: nothing was sent"))
+		}
+	}
+	operator := s.repo.Operator()
+	type sent struct {
+		app                  board.App
+		requested, prevStart time.Time
+	}
+	var started []sent
+	for _, a := range apps {
+		req := argo.SyncRequest{App: a.Name, Project: a.Project, Revision: rev, DryRun: dryRun, Prune: prune, Reason: reason, Operator: operator}
+		requested, prev, err := startSync(ctx, c, req)
+		if err != nil {
+			msg := err.Error()
+			if len(started) > 0 {
+				msg += fmt.Sprintf(" (already sent: %s)", names(started, func(x sent) string { return x.app.Name }))
+			}
+			return withCode(exitUsage, errors.New(msg))
+		}
+		fmt.Fprintf(out, "%s: sync to %s sent\n", a.Name, opsrepo.Short(rev))
+		started = append(started, sent{a, requested, prev})
+	}
+	if !o.wait {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	failed := false
+	for _, x := range started {
+		f := c.Follow(wctx, x.app.Name, rev, x.requested, x.prevStart, dryRun)
+		last := ""
+		for {
+			obs, err := f.Next()
+			if err != nil {
+				f.Close()
+				if errors.Is(err, context.DeadlineExceeded) {
+					return withCode(exitPending, fmt.Errorf("%s: not finished after %s (it may still be running; nothing was re-sent)", x.app.Name, timeout))
+				}
+				return withCode(exitPending, err)
+			}
+			line := progressLine(x.app.Name, obs)
+			if line != last {
+				fmt.Fprintln(out, line)
+				last = line
+			}
+			if obs.Finished {
+				if !obs.Succeeded() {
+					failed = true
+				}
+				break
+			}
+		}
+		f.Close()
+	}
+	if failed {
+		return &exitError{code: exitPending}
+	}
+	return nil
 }
 
 func appsOf(st *board.Stage, targets []tui.DiffTarget) []board.App {

@@ -310,6 +310,16 @@ func (r *Repo) Operator() string {
 	return DefaultOperator()
 }
 
+// OperatorSignature is Operator as a commit signature.
+func (r *Repo) OperatorSignature() Signature {
+	op := r.Operator()
+	name, email, ok := strings.Cut(op, " <")
+	if !ok {
+		return Signature{Name: op, Email: op + "@stagedeck.invalid"}
+	}
+	return Signature{Name: name, Email: strings.TrimSuffix(email, ">")}
+}
+
 // DefaultOperator is the global git user.name (and email), else $USER.
 func DefaultOperator() string {
 	if c, err := config.LoadConfig(config.GlobalScope); err == nil && c.User.Name != "" {

@@ -45,8 +45,8 @@ func newRemoteFixture(t *testing.T) *remoteFixture {
 		"tst/web/values.yaml":  "image: web:1.0\nreplicas: 1\n",
 	})
 	step("Bump web to 1.1 in tst and prod", map[string]string{
-		"prod/web/values.yaml": "image: web:1.1\nreplicas: 4\nenv: prod\nlog: info\ncpu: 1\nmemory: 1Gi\n",
-		"tst/web/values.yaml":  "image: web:1.1\nreplicas: 1\n",
+		"prod/web/values.yaml":  "image: web:1.1\nreplicas: 4\nenv: prod\nlog: info\ncpu: 1\nmemory: 1Gi\n",
+		"tst/web/values.yaml":   "image: web:1.1\nreplicas: 1\n",
 		"prod/web/feature.yaml": "flag: on\n",
 		"prod/web/old.yaml":     "",
 	})
@@ -63,7 +63,9 @@ func newRemoteFixture(t *testing.T) *remoteFixture {
 	return f
 }
 
-func (f *remoteFixture) remoteHead(t *testing.T) string { return gitCLI(t, f.bare, "rev-parse", "main") }
+func (f *remoteFixture) remoteHead(t *testing.T) string {
+	return gitCLI(t, f.bare, "rev-parse", "main")
+}
 
 func (f *remoteFixture) remoteFile(t *testing.T, path string) string {
 	return gitCLI(t, f.bare, "show", "main:"+path)
@@ -290,4 +292,3 @@ func gitCLIAllowFail(dir string, args ...string) error {
 	}
 	return nil
 }
-

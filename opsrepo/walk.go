@@ -457,3 +457,46 @@ func (r *Repo) PathExists(h plumbing.Hash, path string) (bool, error) {
 	}
 	return !s[0].IsZero(), nil
 }
+
+// History lists up to limit commits that changed path, newest first, as
+// `git log -n limit -- path` does.
+func (r *Repo) History(ctx context.Context, head plumbing.Hash, path string, limit int) ([]Commit, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := newWalker(r, []string{path})
+	defer w.close()
+	c, err := w.commit(head)
+	if err != nil {
+		return nil, err
+	}
+	live := map[plumbing.Hash]pathSet{head: newPathSet(1, true)}
+	q := &commitQueue{c}
+	var out []Commit
+	for q.Len() > 0 && len(out) < limit {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c := heap.Pop(q).(*node)
+		changed, parents, err := w.step(c, live[c.Hash])
+		if err != nil {
+			return nil, err
+		}
+		if changed[0] {
+			info, err := w.info(c.Hash)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, info)
+		}
+		for k, ph := range c.ParentHashes {
+			if parents[k].empty() {
+				continue // history simplification: not followed for this path
+			}
+			if err := w.enqueue(q, live, ph, parents[k]); err != nil {
+				return nil, err
+			}
+		}
+		w.forget(c.Hash)
+	}
+	return out, nil
+}

@@ -115,3 +115,23 @@ func TestPendingEdgeCases(t *testing.T) {
 		t.Error("a path that never existed has a last change")
 	}
 }
+
+func TestHistoryMatchesGitLog(t *testing.T) {
+	dir := t.TempDir()
+	genRepo(t, dir, 300, 3, 4, true, 11)
+	r := openLocal(t, dir)
+	head, _ := r.Head()
+	for _, p := range []string{"stage1", "stage2/app001"} {
+		got, err := r.History(context.Background(), head, p, 25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var shas []string
+		for _, c := range got {
+			shas = append(shas, c.SHA)
+		}
+		if want := gitCLI(t, dir, "log", "-n", "25", "--format=%H", "--", p); strings.Join(shas, "\n") != want {
+			t.Errorf("History(%s) differs from git log -n 25", p)
+		}
+	}
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/patch"
+)
+
+// rollbackExitCode maps rollback errors: 1 refused or conflicted, 3 remote
+// unreachable, 2 for the rest (bad input).
+func rollbackExitCode(err error) int {
+	switch {
+	case errors.Is(err, opsrepo.ErrConflict), errors.Is(err, opsrepo.ErrNothingToDo), errors.Is(err, opsrepo.ErrReadOnly),
+		errors.Is(err, opsrepo.ErrPushRejected), errors.Is(err, opsrepo.ErrAuth), errors.Is(err, opsrepo.ErrNoRemote):
+		return exitPending
+	case errors.Is(err, opsrepo.ErrUnreachable):
+		return exitUnreachable
+	}
+	return exitUsage
+}
+
+// prepareRollback checks the stage and builds the rollback commit.
+func prepareRollback(ctx context.Context, s *session, stage, revert, to, reason string) (*opsrepo.Plan, opsrepo.Rollback, error) {
+	st, ok := s.cfg.StageByName(stage)
+	if !ok {
+		return nil, opsrepo.Rollback{}, withCode(exitUsage, fmt.Errorf("no stage %q: stages are %s", stage, strings.Join(s.cfg.StageNames(), ", ")))
+	}
+	if strings.TrimSpace(reason) == "" {
+		return nil, opsrepo.Rollback{}, withCode(exitUsage, errors.New("a rollback needs --reason TEXT: it goes into the commit"))
+	}
+	rb := opsrepo.Rollback{Stage: st.Name, Path: st.Path, Revert: revert, RestoreTo: to, Reason: reason, Operator: s.repo.OperatorSignature()}
+	plan, err := s.repo.PrepareRollback(ctx, rb)
+	if err != nil {
+		return nil, rb, withCode(rollbackExitCode(err), err)
+	}
+	return plan, rb, nil
+}
+
+func newRollbackCmd(g *globalFlags) *cobra.Command {
+	var revert, to, reason, confirm string
+	var yes, syncAfter bool
+	cmd := &cobra.Command{
+		Use:   "rollback STAGE (--revert SHA | --to SHA) --reason TEXT",
+		Short: "Roll a stage back with a new commit in the ops repo (git revert, never a rewrite)",
+		Long: "Roll a stage back in git: --revert SHA undoes one commit inside the stage directory\n" +
+			"(later changes to other lines are kept; overlapping ones refuse); --to SHA makes the\n" +
+			"stage directory identical to its state at SHA. The exact diff is shown first, then\n" +
+			"the commit is pushed (never forced); if someone pushed meanwhile it is rebuilt on\n" +
+			"their commit or refused. --sync then syncs the stage's apps to it.\n" +
+			"Exit 0 pushed, 1 refused or conflicted, 2 bad input, 3 remote unreachable.",
+		Example: "  stagedeck rollback prod --to 3f2a1bc --reason 'INC-42' --confirm prod --yes --sync\n  stagedeck rollback tst --revert 9e8d7c6 --reason 'bad values'",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (revert == "") == (to == "") {
+				return withCode(exitUsage, errors.New("give exactly one of --revert SHA or --to SHA"))
+			}
+			ctx := cmd.Context()
+			s, err := openSession(ctx, g, true)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			st, ok := s.cfg.StageByName(args[0])
+			if ok && st.Protected && confirm != st.Name {
+				return withCode(exitUsage, fmt.Errorf("%s is protected: add --confirm %s to roll it back", st.Name, st.Name))
+			}
+			plan, rb, err := prepareRollback(ctx, s, args[0], revert, to, reason)
+			if err != nil {
+				return err
+			}
+			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			subject, _, _ := strings.Cut(plan.Message, "\n")
+			fmt.Fprintf(out, "# %s\n# on %s (%s@%s)\n", subject, opsrepo.Short(plan.Parent.String()), s.repo.URL(), s.repo.Branch())
+			fmt.Fprint(out, patch.Unified(plan.Pairs, diffContext))
+			if !yes {
+				ok, err := confirmTTY(cmd.InOrStdin(), errOut, "Commit and push this rollback? [y/N] ")
+				if err != nil {
+					return withCode(exitUsage, errors.New("not a terminal: add --yes to push the rollback"))
+				}
+				if !ok {
+					return withCode(exitPending, errors.New("not confirmed: nothing was committed or pushed"))
+				}
+			}
+			res, err := s.repo.Publish(ctx, plan, rb)
+			if err != nil {
+				return withCode(rollbackExitCode(err), err)
+			}
+			note := ""
+			if res.Rebased {
+				note = fmt.Sprintf(" (the remote had moved; rebuilt on its new head, attempt %d)", res.Attempts)
+			}
+			fmt.Fprintf(out, "pushed %s to %s %s%s\n", opsrepo.Short(res.Commit.String()), s.repo.URL(), s.repo.Branch(), note)
+			return afterRollback(ctx, s, st.Name, res.Commit.String(), reason, confirm, syncAfter, cmd.InOrStdin(), out, errOut)
+		},
+		ValidArgsFunction: stageCompletion(g),
+	}
+	cmd.Flags().StringVar(&revert, "revert", "", "undo this commit's changes inside the stage directory")
+	cmd.Flags().StringVar(&to, "to", "", "make the stage directory identical to its state at this commit")
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required): the commit's Reason trailer")
+	cmd.Flags().StringVar(&confirm, "confirm", "", "the stage's name, required for protected stages")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&syncAfter, "sync", false, "sync the stage's manual apps to the rollback commit and wait")
+	return cmd
+}
+
+// afterRollback syncs manual apps to the pushed commit when asked, and says
+// what Argo CD will do otherwise.
+func afterRollback(ctx context.Context, s *session, stage, commit, reason, confirm string, syncAfter bool, in io.Reader, out, errOut io.Writer) error {
+	if s.cfg.GitOnly() {
+		fmt.Fprintln(out, "git-only mode: sync the stage in Argo CD when you are ready")
+		return nil
+	}
+	if !syncAfter {
+		fmt.Fprintf(out, "next: stagedeck sync %s --revision %s (auto-sync apps pick it up on their own)\n", stage, opsrepo.Short(commit))
+		return nil
+	}
+	return runSync(ctx, s, syncOptions{stage: stage, revision: commit, reason: "rollback: " + reason, confirm: confirm, wait: true, yes: true, timeout: 10 * time.Minute}, in, out, errOut)
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+
+	"strings"
+	"testing"
+)
+
+func remoteLog(t *testing.T, bare string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", bare}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v: %s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func TestRollbackCLI(t *testing.T) {
+	t.Setenv("USER", "oncall")
+	sb, cfg := sandboxConfig(t)
+	bare := strings.TrimPrefix(sb.Remote, "file://")
+	prodHistory := remoteLog(t, bare, "log", "--format=%H", "-n", "2", "--", "prod")
+	lines := strings.Fields(prodHistory)
+	last, previous := lines[0], lines[1]
+	before := sb.Head()
+
+	bad := [][]string{
+		{"rollback", "--config", cfg, "prod", "--to", previous, "--reason", "x", "--yes"},                  // protected
+		{"rollback", "--config", cfg, "tst", "--to", previous, "--yes"},                                    // no reason
+		{"rollback", "--config", cfg, "tst", "--to", previous, "--revert", last, "--reason", "x", "--yes"}, // both
+		{"rollback", "--config", cfg, "nope", "--to", previous, "--reason", "x", "--yes"},                  // stage
+		{"rollback", "--config", cfg, "tst", "--to", "0123456789", "--reason", "x", "--yes"},               // revision
+		{"rollback", "--config", cfg, "tst", "--to", previous, "--reason", "x"},                            // not a terminal
+	}
+	for _, args := range bad {
+		if _, errOut, code := stagedeck(t, args...); code == exitOK || code == exitUnreachable {
+			t.Errorf("%v: exit %d (%s)", args[4:], code, errOut)
+		}
+	}
+	if sb.Head() != before {
+		t.Fatal("a refused rollback pushed something")
+	}
+	// A revert of the last prod commit, pushed and synced.
+	out, errOut, code := stagedeck(t, "rollback", "--config", cfg, "prod", "--revert", last, "--reason", "INC-7", "--confirm", "prod", "--yes", "--sync")
+	if code != exitOK {
+		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
+	}
+	head := remoteLog(t, bare, "rev-parse", "main")
+	if !strings.Contains(out, "pushed "+head[:7]) || !strings.Contains(out, "prod-web: Succeeded") {
+		t.Errorf("output:\n%s", out)
+	}
+	if remoteLog(t, bare, "rev-parse", "main^") != before {
+		t.Error("the rollback is not a new commit on top of the old head")
+	}
+	msg := remoteLog(t, bare, "log", "-1", "--format=%B")
+	if !strings.HasPrefix(msg, `Revert "`) || !strings.Contains(msg, "Reason: INC-7") || !strings.Contains(msg, "Operator: ") {
+		t.Errorf("commit message:\n%s", msg)
+	}
+	// Reverting it again conflicts with nothing but changes nothing: refused with 1.
+	if _, errOut, code := stagedeck(t, "rollback", "--config", cfg, "prod", "--revert", last, "--reason", "again", "--confirm", "prod", "--yes"); code != exitPending {
+		t.Errorf("second revert: exit %d %s", code, errOut)
+	}
+	// Unreachable remote: exit 3.
+	if err := os.Rename(bare, bare+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Rename(bare+".moved", bare)
+	if _, errOut, code := stagedeck(t, "rollback", "--config", cfg, "tst", "--to", previous, "--reason", "x", "--yes"); code != exitUnreachable {
+		t.Errorf("unreachable remote: exit %d %s", code, errOut)
+	}
+
+}
