@@ -249,7 +249,7 @@ func runConsole(ctx context.Context, g *globalFlags) error {
 	defer lazy.Close()
 	l := live{lazy}
 	opts := tui.Options{
-		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached, Diff: l,
+		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached, Diff: l, Rollback: l,
 		Pager: os.Getenv("STAGEDECK_DIFF_PAGER"), Operator: opsrepo.DefaultOperator(),
 		Demo: g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration,
 	}
@@ -356,3 +356,35 @@ type failedFollower struct{ err error }
 
 func (f failedFollower) Next() (argo.Observation, error) { return argo.Observation{}, f.err }
 func (failedFollower) Close()                            {}
+
+func (l live) History(ctx context.Context, path string, limit int) ([]opsrepo.Commit, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	head, err := s.repo.Head()
+	if err != nil {
+		return nil, err
+	}
+	return s.repo.History(ctx, head, path, limit)
+}
+
+// PrepareRollback fetches first, so the commit is built on the remote's head.
+func (l live) PrepareRollback(ctx context.Context, rb opsrepo.Rollback) (*opsrepo.Plan, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.repo.Fetch(ctx); err != nil {
+		return nil, err
+	}
+	return s.repo.PrepareRollback(ctx, rb)
+}
+
+func (l live) PublishRollback(ctx context.Context, plan *opsrepo.Plan, rb opsrepo.Rollback) (opsrepo.PublishResult, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return opsrepo.PublishResult{}, err
+	}
+	return s.repo.Publish(ctx, plan, rb)
+}

@@ -27,6 +27,9 @@ type Board struct {
 	Demo    bool     `json:"demo,omitempty"`
 	// CollectedAt is when this snapshot was taken.
 	CollectedAt time.Time `json:"collectedAt"`
+	// KnownHealthy is, per app, the last revision the console saw deployed
+	// and Healthy; kept across runs in the board cache.
+	KnownHealthy map[string]string `json:"knownHealthy,omitempty"`
 }
 
 // RepoInfo describes the ops repository as read.

@@ -107,9 +107,13 @@ func Start(opts Options) (*Sandbox, error) {
 			if st.CIManaged {
 				project = "previews"
 			}
+			var previous []string
+			if prev := deployed[st.Name+"-previous"]; prev != "" {
+				previous = []string{prev}
+			}
 			srv.AddApp(argotest.AppSpec{
 				Name: name, Project: project, RepoURL: sb.Remote, Path: st.Path + "/" + app,
-				Auto: st.Name == "itg" || st.CIManaged, Deployed: deployed[st.Name],
+				Auto: st.Name == "itg" || st.CIManaged, Deployed: deployed[st.Name], Previous: previous,
 				Images: sb.state.images(deployed[st.Name], st.Path+"/"+app),
 			})
 		}

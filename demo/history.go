@@ -106,7 +106,7 @@ func (sb *Sandbox) buildHistory(epoch time.Time) (map[string]string, error) {
 	sb.state.key("perf", "api").extra = []string{"PROFILING: \"true\""}
 	do("raj", "perf: enable api profiling for the load test", "perf/api")
 	promote("raj", "web", "perf", "prod")
-	promote("raj", "api", "perf", "prod")
+	deployed["prod-previous"] = promote("raj", "api", "perf", "prod")
 	ci("web")
 	promote("omar", "worker", "itg", "tst")
 	sb.state.key("prod", "api").replicas = 6

@@ -176,3 +176,50 @@ func TestSyncFromDiff(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRollbackProdFromHistory: history of PROD -> restore to the previous
+// deployed revision -> confirm -> pushed -> sync -> PROD runs the new commit.
+func TestRollbackProdFromHistory(t *testing.T) {
+	tm := start(t, 120, 40, append(demoEnv, "STAGEDECK_DEMO_CI_INTERVAL=-1s"), "--demo")
+	tm.waitFor(10*time.Second, "PROD", "prod-web", "live")
+	tm.send("/", "p", "r", "o", "d", keyEnter, "h")
+	s := tm.waitFor(5*time.Second, "History of prod", "● deployed now", "◦ deployed")
+	// Move the cursor down to the previous deployed revision.
+	var rows []string
+	for _, l := range strings.Split(s, "\n") {
+		if regexp.MustCompile(`^[› ] [0-9a-f]{7}  `).MatchString(l) {
+			rows = append(rows, l)
+		}
+	}
+	target := -1
+	for i, l := range rows {
+		if strings.Contains(l, "◦ deployed") {
+			target = i
+			break
+		}
+	}
+	if target < 0 {
+		t.Fatalf("no previous deploy marked:\n%s", s)
+	}
+	sha := strings.Fields(strings.TrimLeft(rows[target], "› "))[0]
+	for i := 0; i < target; i++ {
+		tm.send("j")
+	}
+	tm.send("R", "I", "N", "C", "-", "9", keyEnter)
+	tm.waitFor(5*time.Second, "Commit: Restore prod to "+sha, "diff --git")
+	tm.send("y", "p", "r", "o", "d", keyEnter)
+	s = tm.waitFor(10*time.Second, "✓ Pushed")
+	pushed := regexp.MustCompile(`✓ Pushed ([0-9a-f]{7})`).FindStringSubmatch(s)[1]
+	tm.send("s")
+	tm.waitFor(10*time.Second, "Sync prod → "+pushed, "✓ allowed")
+	tm.send("y", "p", "r", "o", "d", keyEnter)
+	tm.waitFor(15*time.Second, "Done.")
+	tm.send(keyEsc)
+	tm.waitUntil(10*time.Second, "PROD deployed at "+pushed, func(s string) bool {
+		return regexp.MustCompile(`prod-web\s+✓ Synced\s+♥ Healthy\s+` + pushed).MatchString(s)
+	})
+	tm.send("q")
+	if err := tm.exit(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}

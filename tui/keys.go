@@ -8,7 +8,7 @@ type keyMap struct {
 	Enter, Back, Filter, Refresh, Hard      key.Binding
 	Tab, Collapse, Help, Quit               key.Binding
 	Diff, Compare, NextCommit, PrevCommit   key.Binding
-	Pager, Sync                             key.Binding
+	Pager, Sync, History                    key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -34,6 +34,7 @@ func newKeyMap() keyMap {
 		PrevCommit: key.NewBinding(key.WithKeys("p", "["), key.WithHelp("p", "previous commit")),
 		Pager:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open in $STAGEDECK_DIFF_PAGER")),
 		Sync:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sync (preview first)")),
+		History:    key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "history / rollback")),
 	}
 }
 
@@ -47,7 +48,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Enter, k.Back, k.Filter, k.Collapse, k.Tab},
-		{k.Diff, k.Compare, k.NextCommit, k.Pager, k.Sync},
+		{k.Diff, k.Compare, k.NextCommit, k.Pager, k.Sync, k.History},
 		{k.Refresh, k.Hard, k.Help, k.Quit},
 	}
 }

@@ -71,6 +71,8 @@ type Options struct {
 	Cache   CacheWriter
 	Diff    DiffSource
 	Syncer  Syncer
+	// Rollback reads history and pushes revert commits (git-only mode too).
+	Rollback Rollbacker
 	// Operator is who acts (git user.name or $USER), sent with syncs.
 	Operator string
 	// Pager is STAGEDECK_DIFF_PAGER: a command line (no shell) given the diff on stdin.
@@ -96,10 +98,11 @@ const (
 	screenDiff
 	screenPick
 	screenSync
+	screenHistory
 )
 
 func (s screen) String() string {
-	return [...]string{"board", "matrix", "detail", "help", "diff", "pick", "sync"}[s]
+	return [...]string{"board", "matrix", "detail", "help", "diff", "pick", "sync", "history"}[s]
 }
 
 // Model is the root model.
@@ -138,6 +141,9 @@ type Model struct {
 
 	sync    syncScreen
 	syncGen int
+
+	rollback rollbackScreen
+	rbGen    int
 
 	now          time.Time
 	lastFetch    time.Time
@@ -178,6 +184,7 @@ func New(opts Options) Model {
 	}
 	if opts.Cached != nil {
 		m.board, m.cached = opts.Cached, true
+		noteHealthy(m.board, nil)
 		m.rebuildRows(rowKey{})
 	}
 	if opts.Watcher != nil {

@@ -20,6 +20,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if mm, cmd, ok := m.handleSyncMsg(msg); ok {
 		return mm, cmd
 	}
+	if mm, cmd, ok := m.handleRollbackMsg(msg); ok {
+		return mm, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -55,7 +58,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.err = nil
 		keep := m.selected()
+		var known map[string]string
+		if m.board != nil {
+			known = m.board.KnownHealthy
+		}
 		m.board = mergeNewer(m.board, msg.board)
+		noteHealthy(m.board, known)
 		m.cached = false
 		m.rebuildRows(keep)
 		if m.opts.Demo {
@@ -244,6 +252,7 @@ func (m *Model) applyEvents(events []AppEvent) []tea.Cmd {
 	if changedRows {
 		m.rebuildRows(keep)
 	}
+	noteHealthy(m.board, nil)
 	return cmds
 }
 
@@ -289,9 +298,12 @@ func mergeNewer(old, nb *board.Board) *board.Board {
 
 func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
-	if m.screen == screenSync {
+	if m.screen == screenSync || m.screen == screenHistory {
 		if msg.String() == "ctrl+c" {
 			return m, tea.Quit
+		}
+		if m.screen == screenHistory {
+			return m.handleHistoryKey(msg)
 		}
 		return m.handleSyncKey(msg)
 	}
@@ -415,6 +427,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, m.startRefresh(true, true)
 	case key.Matches(msg, k.Diff):
 		return m, m.openDiff()
+	case key.Matches(msg, k.History):
+		return m, m.openHistory()
 	case key.Matches(msg, k.Sync):
 		if m.board != nil && m.cursor < len(m.rows) {
 			sel := m.selected()

@@ -39,6 +39,8 @@ func (m Model) render() string {
 		lines = append(lines, m.pickLines(w, body)...)
 	case screenSync:
 		lines = append(lines, m.syncLines(w, body)...)
+	case screenHistory:
+		lines = append(lines, m.historyLines(w, body)...)
 	case screenMatrix:
 		lines = append(lines, m.matrixLines(w, body)...)
 	default:
@@ -533,6 +535,15 @@ func (m Model) footerLine(w int) string {
 			hint += " · o pager"
 		}
 		return m.styles.Footer.Render(hint + " · ctrl+c quit")
+	}
+	if m.screen == screenHistory {
+		switch m.rollback.phase {
+		case rbPick:
+			return m.styles.Footer.Render("↑/↓ choose · v revert this commit · R restore the stage to it · esc back")
+		case rbPreview:
+			return m.styles.Footer.Render("y/enter commit and push · ↑/↓ scroll · esc drop")
+		}
+		return m.styles.Footer.Render("enter done · esc back · ctrl+c quit")
 	}
 	if m.screen == screenSync {
 		switch m.sync.phase {

@@ -57,8 +57,10 @@ type AppSpec struct {
 	// TargetRevision is the source's spec revision; default "main".
 	TargetRevision string
 	Auto           bool
-	// Deployed is the revision already synced (history entry 0); "" = never synced.
+	// Deployed is the revision already synced (the last history entry); "" = never synced.
 	Deployed string
+	// Previous are older deploys, oldest first, recorded in history before Deployed.
+	Previous []string
 	Images   []string
 }
 
@@ -193,9 +195,13 @@ func (s *Server) AddApp(spec AppSpec) {
 	}
 	a.Status.Health.Status = health.HealthStatusHealthy
 	a.Status.Summary.Images = spec.Images
+	for i, rev := range spec.Previous {
+		at := metav1.NewTime(time.Now().Add(-time.Duration(len(spec.Previous)-i) * 26 * time.Hour))
+		a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: int64(i), Revision: rev, DeployedAt: at, DeployStartedAt: &at, Source: *a.Spec.Source})
+	}
 	if spec.Deployed != "" {
 		deployedAt := metav1.NewTime(time.Now().Add(-2 * time.Hour))
-		a.Status.History = v1alpha1.RevisionHistories{{ID: 0, Revision: spec.Deployed, DeployedAt: deployedAt, DeployStartedAt: &deployedAt, Source: *a.Spec.Source}}
+		a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: int64(len(spec.Previous)), Revision: spec.Deployed, DeployedAt: deployedAt, DeployStartedAt: &deployedAt, Source: *a.Spec.Source})
 		a.Status.OperationState = &v1alpha1.OperationState{
 			Operation:  v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: spec.Deployed}},
 			Phase:      synccommon.OperationSucceeded,

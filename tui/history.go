@@ -1,0 +1,425 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/patch"
+)
+
+// Rollbacker reads a path's history and rolls a stage back by a new commit.
+type Rollbacker interface {
+	History(ctx context.Context, path string, limit int) ([]opsrepo.Commit, error)
+	PrepareRollback(ctx context.Context, rb opsrepo.Rollback) (*opsrepo.Plan, error)
+	PublishRollback(ctx context.Context, plan *opsrepo.Plan, rb opsrepo.Rollback) (opsrepo.PublishResult, error)
+}
+
+// rollbackPhase is where the history/rollback flow is.
+type rollbackPhase int
+
+const (
+	rbPick rollbackPhase = iota
+	rbReason
+	rbPreparing
+	rbPreview
+	rbConfirm
+	rbPushing
+	rbDone
+)
+
+// historyLimit is how many commits the history view lists.
+const historyLimit = 200
+
+type rollbackScreen struct {
+	stage, app, path string
+	protected, auto  bool
+	commits          []opsrepo.Commit
+	cursor, offset   int
+	loading          bool
+	err              error
+	phase            rollbackPhase
+	restore          bool // restore-to instead of revert
+	target           opsrepo.Commit
+	reason, confirm  textinput.Model
+	rb               opsrepo.Rollback
+	plan             *opsrepo.Plan
+	lines            []string
+	result           opsrepo.PublishResult
+	gen              int
+}
+
+type historyLoadedMsg struct {
+	gen     int
+	commits []opsrepo.Commit
+	err     error
+}
+
+type rollbackPreparedMsg struct {
+	gen  int
+	plan *opsrepo.Plan
+	err  error
+}
+
+type rollbackPublishedMsg struct {
+	gen int
+	res opsrepo.PublishResult
+	err error
+}
+
+func historyCmd(ctx context.Context, r Rollbacker, path string, gen int) tea.Cmd {
+	return func() tea.Msg {
+		cs, err := r.History(ctx, path, historyLimit)
+		return historyLoadedMsg{gen: gen, commits: cs, err: err}
+	}
+}
+
+func prepareRollbackCmd(ctx context.Context, r Rollbacker, rb opsrepo.Rollback, gen int) tea.Cmd {
+	return func() tea.Msg {
+		p, err := r.PrepareRollback(ctx, rb)
+		return rollbackPreparedMsg{gen: gen, plan: p, err: err}
+	}
+}
+
+func publishRollbackCmd(ctx context.Context, r Rollbacker, plan *opsrepo.Plan, rb opsrepo.Rollback, gen int) tea.Cmd {
+	return func() tea.Msg {
+		res, err := r.PublishRollback(ctx, plan, rb)
+		return rollbackPublishedMsg{gen: gen, res: res, err: err}
+	}
+}
+
+func (m *Model) openHistory() tea.Cmd {
+	if m.board == nil || m.cursor >= len(m.rows) || m.opts.Rollback == nil {
+		return nil
+	}
+	k := m.selected()
+	st, _ := m.board.Stage(k.stage)
+	path := st.Path
+	auto := false
+	for _, a := range st.Apps {
+		if k.app == "" || a.Name == k.app {
+			auto = auto || a.AutoSync
+			if k.app != "" {
+				path = a.Path
+			}
+		}
+	}
+	reason := textinput.New()
+	reason.Prompt, reason.Placeholder, reason.CharLimit = "Reason (required): ", "why, e.g. INC-42 checkout errors", 200
+	reason.SetWidth(60)
+	confirm := textinput.New()
+	confirm.Prompt, confirm.Placeholder = "Type "+st.Name+" to confirm: ", st.Name
+	confirm.SetWidth(30)
+	m.rbGen++
+	m.rollback = rollbackScreen{stage: st.Name, app: k.app, path: path, protected: st.Protected, auto: auto,
+		loading: true, reason: reason, confirm: confirm, gen: m.rbGen}
+	m.back, m.screen = m.listScreen(), screenHistory
+	return historyCmd(m.ctx, m.opts.Rollback, path, m.rbGen)
+}
+
+func (m Model) handleRollbackMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
+	r := &m.rollback
+	switch msg := msg.(type) {
+	case historyLoadedMsg:
+		if msg.gen == r.gen {
+			r.loading, r.err, r.commits = false, msg.err, msg.commits
+		}
+		return m, nil, true
+	case rollbackPreparedMsg:
+		if msg.gen != r.gen {
+			return m, nil, true
+		}
+		if msg.err != nil {
+			r.phase, r.err = rbPick, msg.err
+			return m, nil, true
+		}
+		r.plan, r.phase, r.offset = msg.plan, rbPreview, 0
+		r.lines = strings.Split(strings.TrimRight(patch.Unified(msg.plan.Pairs, 3), "\n"), "\n")
+		return m, nil, true
+	case rollbackPublishedMsg:
+		if msg.gen != r.gen {
+			return m, nil, true
+		}
+		if msg.err != nil {
+			r.phase, r.err = rbPreview, msg.err
+			return m, nil, true
+		}
+		r.result, r.phase = msg.res, rbDone
+		// Fetch so the board (and a sync preview) sees the new commit.
+		return m, m.startRefresh(false, false), true
+	}
+	return m, nil, false
+}
+
+func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	r := &m.rollback
+	switch r.phase {
+	case rbReason:
+		switch msg.String() {
+		case "esc":
+			r.phase = rbPick
+			r.reason.Blur()
+			return m, nil
+		case "enter":
+			if strings.TrimSpace(r.reason.Value()) == "" {
+				r.err = errors.New("a rollback needs a reason: it goes into the commit")
+				return m, nil
+			}
+			r.reason.Blur()
+			r.rb = opsrepo.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.Value(), Operator: operatorSignature(m.opts.Operator)}
+			if r.restore {
+				r.rb.RestoreTo = r.target.SHA
+			} else {
+				r.rb.Revert = r.target.SHA
+			}
+			r.phase, r.err = rbPreparing, nil
+			return m, prepareRollbackCmd(m.ctx, m.opts.Rollback, r.rb, r.gen)
+		}
+		var cmd tea.Cmd
+		r.reason, cmd = r.reason.Update(msg)
+		return m, cmd
+	case rbConfirm:
+		switch msg.String() {
+		case "esc":
+			r.phase = rbPreview
+			r.confirm.Blur()
+			return m, nil
+		case "enter":
+			if r.confirm.Value() != r.stage {
+				r.err = fmt.Errorf("type %s exactly to confirm", r.stage)
+				return m, nil
+			}
+			r.confirm.Blur()
+			r.phase, r.err = rbPushing, nil
+			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, r.rb, r.gen)
+		}
+		var cmd tea.Cmd
+		r.confirm, cmd = r.confirm.Update(msg)
+		return m, cmd
+	case rbPreparing, rbPushing:
+		return m, nil // one at a time; never two pushes
+	case rbPreview:
+		switch {
+		case msg.String() == "y" || msg.String() == "enter":
+			if r.protected {
+				r.phase = rbConfirm
+				return m, r.confirm.Focus()
+			}
+			r.phase, r.err = rbPushing, nil
+			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, r.rb, r.gen)
+		case key.Matches(msg, m.keys.Down):
+			r.offset = min(r.offset+1, max(0, len(r.lines)-1))
+		case key.Matches(msg, m.keys.Up):
+			r.offset = max(0, r.offset-1)
+		case msg.String() == "esc" || msg.String() == "q":
+			r.phase, r.plan = rbPick, nil // the prepared commit is simply dropped
+		}
+		return m, nil
+	case rbDone:
+		switch msg.String() {
+		case "s":
+			if m.opts.Syncer != nil {
+				app := r.app
+				back := m.back
+				cmd := m.openSync(r.stage, app, r.result.Commit.String())
+				m.back = back
+				return m, cmd
+			}
+		case "esc", "q":
+			m.screen = m.back
+		}
+		return m, nil
+	}
+	// rbPick
+	switch {
+	case key.Matches(msg, m.keys.Down):
+		r.cursor = min(r.cursor+1, len(r.commits)-1)
+	case key.Matches(msg, m.keys.Up):
+		r.cursor = max(r.cursor-1, 0)
+	case key.Matches(msg, m.keys.Top):
+		r.cursor = 0
+	case key.Matches(msg, m.keys.Bottom):
+		r.cursor = len(r.commits) - 1
+	case msg.String() == "v" || msg.String() == "R":
+		if len(r.commits) == 0 {
+			return m, nil
+		}
+		r.restore = msg.String() == "R"
+		r.target = r.commits[r.cursor]
+		r.phase, r.err = rbReason, nil
+		return m, r.reason.Focus()
+	case msg.String() == "esc" || msg.String() == "q":
+		m.screen = m.back
+	}
+	return m, nil
+}
+
+func (m Model) stagePath(stage string) string {
+	if st, ok := m.board.Stage(stage); ok {
+		return st.Path
+	}
+	return stage
+}
+
+// operatorSignature splits "Name <email>".
+func operatorSignature(op string) opsrepo.Signature {
+	name, email, ok := strings.Cut(op, " <")
+	if !ok {
+		return opsrepo.Signature{Name: op, Email: op + "@stagedeck.invalid"}
+	}
+	return opsrepo.Signature{Name: name, Email: strings.TrimSuffix(email, ">")}
+}
+
+// deployMarks says, per sha, what Argo CD did with it for the apps in view.
+func (m Model) deployMarks(stage, app string) (deployed map[string]string, now map[string]bool, healthy map[string]bool) {
+	deployed, now, healthy = map[string]string{}, map[string]bool{}, map[string]bool{}
+	st, ok := m.board.Stage(stage)
+	if !ok {
+		return
+	}
+	for _, a := range st.Apps {
+		if app != "" && a.Name != app {
+			continue
+		}
+		for _, h := range a.History {
+			deployed[h.Revision] = age(m.now, h.DeployedAt) + " ago"
+		}
+		now[a.DeployedRevision] = true
+		if rev := m.board.KnownHealthy[a.Name]; rev != "" {
+			healthy[rev] = true
+		}
+	}
+	return
+}
+
+func (m Model) historyLines(w, h int) []string {
+	s := m.styles
+	r := m.rollback
+	what := r.stage
+	if r.app != "" {
+		what += " / " + r.app
+	}
+	lines := []string{s.Title.Render("History of "+what) + s.Dim.Render("  "+r.path+"/ · newest first")}
+	switch r.phase {
+	case rbPreview, rbConfirm, rbPushing, rbDone:
+		return append(lines, m.rollbackPreviewLines(w, h-1)...)
+	}
+	if r.loading {
+		return append(lines, "", "  Loading history…")
+	}
+	deployed, now, healthy := m.deployMarks(r.stage, r.app)
+	room := max(1, h-6)
+	off := 0
+	if r.cursor >= room {
+		off = r.cursor - room + 1
+	}
+	for i := off; i < len(r.commits) && i < off+room; i++ {
+		c := r.commits[i]
+		var marks []string
+		if now[c.SHA] {
+			marks = append(marks, s.Good.Render("● deployed now"))
+		} else if when, ok := deployed[c.SHA]; ok {
+			marks = append(marks, s.Busy.Render("◦ deployed "+when))
+		}
+		if healthy[c.SHA] {
+			marks = append(marks, s.Good.Render("♥ last known healthy"))
+		}
+		line := fmt.Sprintf("%s  %-16s %-10s %s", c.ShortSHA(), clip(c.Author, 16), c.Date.Format("2006-01-02"), c.Subject)
+		if i == r.cursor {
+			line = s.Selected.Render("› " + line)
+		} else {
+			line = "  " + line
+		}
+		if len(marks) > 0 {
+			line += "  " + strings.Join(marks, " ")
+		}
+		lines = append(lines, line)
+	}
+	if len(r.commits) == 0 && r.err == nil {
+		lines = append(lines, "", "  No commits changed "+r.path+"/.")
+	}
+	if r.phase == rbReason {
+		verb := "Revert " + r.target.ShortSHA()
+		if r.restore {
+			verb = "Restore " + r.stage + " to " + r.target.ShortSHA()
+		}
+		lines = append(lines, "", s.Header.Render(verb), r.reason.View())
+	}
+	if r.phase == rbPreparing {
+		lines = append(lines, "", s.Dim.Render("Preparing the commit…"))
+	}
+	if r.err != nil {
+		lines = append(lines, "", s.Error.Render(oneLine(r.err.Error())))
+	}
+	return lines
+}
+
+func (m Model) rollbackPreviewLines(w, h int) []string {
+	s := m.styles
+	r := m.rollback
+	subject, _, _ := strings.Cut(r.plan.Message, "\n")
+	lines := []string{s.Header.Render("Commit: ") + subject + s.Dim.Render("  on "+opsrepo.Short(r.plan.Parent.String())), ""}
+	switch r.phase {
+	case rbDone:
+		note := ""
+		if r.result.Rebased {
+			note = fmt.Sprintf(" (the remote had moved: rebuilt on its new head, attempt %d)", r.result.Attempts)
+		}
+		lines = append(lines, s.Good.Render("✓ Pushed "+opsrepo.Short(r.result.Commit.String())+note))
+		if r.auto {
+			lines = append(lines, s.Dim.Render("Auto-sync apps: Argo CD picks the commit up on its own; watch the board."))
+		}
+		if m.opts.Syncer != nil {
+			lines = append(lines, "s sync "+r.stage+" to "+opsrepo.Short(r.result.Commit.String())+" (preview first) · esc back")
+		} else {
+			lines = append(lines, s.Dim.Render("git-only mode: sync in Argo CD when ready · esc back"))
+		}
+		return lines
+	case rbPushing:
+		lines = append(lines, s.Dim.Render("Pushing…"))
+	case rbConfirm:
+		lines = append(lines, s.Warn.Render("🔒 "+r.stage+" is protected."), r.confirm.View())
+	default:
+		lines = append(lines, "This exact change will be committed and pushed (y/enter; esc drops it):")
+	}
+	if r.err != nil {
+		lines = append(lines, s.Error.Render(oneLine(r.err.Error())))
+	}
+	room := h - len(lines)
+	if room > 0 && len(r.lines) > 0 {
+		off := max(0, min(r.offset, len(r.lines)-room))
+		for _, l := range r.lines[off:min(len(r.lines), off+room)] {
+			lines = append(lines, m.colorDiffLine(l, w))
+		}
+	}
+	return lines
+}
+
+// noteHealthy records, per app, the last revision seen deployed and Healthy.
+func noteHealthy(b *board.Board, old map[string]string) {
+	if b == nil {
+		return
+	}
+	if b.KnownHealthy == nil {
+		b.KnownHealthy = map[string]string{}
+	}
+	for k, v := range old {
+		if _, ok := b.KnownHealthy[k]; !ok {
+			b.KnownHealthy[k] = v
+		}
+	}
+	for _, st := range b.Stages {
+		for _, a := range st.Apps {
+			if a.HealthStatus == "Healthy" && !a.OperationRunning && a.DeployedRevision != "" && a.SyncStatus != "Unknown" {
+				b.KnownHealthy[a.Name] = a.DeployedRevision
+			}
+		}
+	}
+}
