@@ -13,12 +13,12 @@ var demoEnv = []string{"STAGEDECK_DEMO_SYNC_DURATION=300ms"}
 
 func TestBoardShowsEveryStageAndQuitsCleanly(t *testing.T) {
 	tm := start(t, 120, 40, demoEnv, "--demo")
-	tm.waitFor(10*time.Second, "DEMO", "MR-123", "ITG", "TST", "PERF", "PROD 🔒", "tst-web", "prod-api", "live")
-	tm.send("q")
-	if err := tm.exit(5 * time.Second); err != nil {
+	tm.WaitFor(10*time.Second, "DEMO", "MR-123", "ITG", "TST", "PERF", "PROD 🔒", "tst-web", "prod-api", "live")
+	tm.Send("q")
+	if err := tm.Exit(5 * time.Second); err != nil {
 		t.Fatalf("exit: %v", err)
 	}
-	out := tm.output()
+	out := tm.Output()
 	// The alternate screen is left and the cursor shown again: the shell is usable.
 	if !strings.Contains(out, "\x1b[?1049l") {
 		t.Error("alternate screen not restored on quit")
@@ -30,38 +30,38 @@ func TestBoardShowsEveryStageAndQuitsCleanly(t *testing.T) {
 
 func TestFilterToOneApp(t *testing.T) {
 	tm := start(t, 100, 30, demoEnv, "--demo")
-	tm.waitFor(10*time.Second, "PROD", "tst-web")
-	tm.send("/", "t", "s", "t", "-", "w", "e", "b", keyEnter)
-	s := tm.waitUntil(5*time.Second, "only TST and tst-web", func(s string) bool {
+	tm.WaitFor(10*time.Second, "PROD", "tst-web")
+	tm.Send("/", "t", "s", "t", "-", "w", "e", "b", keyEnter)
+	s := tm.WaitUntil(5*time.Second, "only TST and tst-web", func(s string) bool {
 		return strings.Contains(s, "tst-web") && !strings.Contains(s, "prod-api") && !strings.Contains(s, "tst-api")
 	})
 	if !strings.Contains(s, "filter: tst-web") {
 		t.Errorf("filter not shown in the status line:\n%s", s)
 	}
-	tm.send(keyEsc)
-	tm.waitFor(5*time.Second, "prod-api", "tst-api")
-	tm.send("q")
-	if err := tm.exit(5 * time.Second); err != nil {
+	tm.Send(keyEsc)
+	tm.WaitFor(5*time.Second, "prod-api", "tst-api")
+	tm.Send("q")
+	if err := tm.Exit(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestDetailAndBack(t *testing.T) {
 	tm := start(t, 100, 30, demoEnv, "--demo")
-	tm.waitFor(10*time.Second, "PROD", "tst-web")
-	tm.send("/", "t", "s", "t", "-", "w", "e", "b", keyEnter, "j", keyEnter)
-	tm.waitFor(5*time.Second, "tst / tst-web", "Pending commits (1)", "Promote", "Deploy history")
-	tm.send(keyEsc)
-	tm.waitFor(5*time.Second, "STAGE / APP", "tst-web")
-	tm.send("?")
-	tm.waitFor(5*time.Second, "Keys", "hard refresh")
-	tm.send(keyEsc, keyTab)
-	s := tm.waitFor(5*time.Second, "APP", "web ", "1.3.")
+	tm.WaitFor(10*time.Second, "PROD", "tst-web")
+	tm.Send("/", "t", "s", "t", "-", "w", "e", "b", keyEnter, "j", keyEnter)
+	tm.WaitFor(5*time.Second, "tst / tst-web", "Pending commits (1)", "Promote", "Deploy history")
+	tm.Send(keyEsc)
+	tm.WaitFor(5*time.Second, "STAGE / APP", "tst-web")
+	tm.Send("?")
+	tm.WaitFor(5*time.Second, "Keys", "hard refresh")
+	tm.Send(keyEsc, keyTab)
+	s := tm.WaitFor(5*time.Second, "APP", "web ", "1.3.")
 	if strings.Contains(s, "worker") {
 		t.Errorf("the matrix ignores the filter:\n%s", s)
 	}
-	tm.send("ctrl+c"[:0] + "\x03")
-	if err := tm.exit(5 * time.Second); err != nil {
+	tm.Send("ctrl+c"[:0] + "\x03")
+	if err := tm.Exit(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -70,19 +70,19 @@ func TestDetailAndBack(t *testing.T) {
 // controller auto-syncs, and the watch stream moves the ITG rows in place.
 func TestITGAutoSyncMovesTheRow(t *testing.T) {
 	tm := start(t, 120, 40, append(demoEnv, "STAGEDECK_DEMO_CI_INTERVAL=1500ms"), "--demo")
-	s := tm.waitFor(10*time.Second, "itg-api", "live")
+	s := tm.WaitFor(10*time.Second, "itg-api", "live")
 	shaRE := regexp.MustCompile(`itg-api\s+\S+ \S+\s+\S+ \S+\s+([0-9a-f]{7})`)
 	m := shaRE.FindStringSubmatch(s)
 	if m == nil {
 		t.Fatalf("no deployed sha on the itg-api row:\n%s", s)
 	}
 	before := m[1]
-	tm.waitUntil(20*time.Second, "itg-api deployed at a new revision", func(s string) bool {
+	tm.WaitUntil(20*time.Second, "itg-api deployed at a new revision", func(s string) bool {
 		m := shaRE.FindStringSubmatch(s)
 		return m != nil && m[1] != before
 	})
-	tm.send("q")
-	if err := tm.exit(5 * time.Second); err != nil {
+	tm.Send("q")
+	if err := tm.Exit(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -92,13 +92,11 @@ func TestITGAutoSyncMovesTheRow(t *testing.T) {
 func BenchmarkFirstPaint(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		tm := start(b, 100, 30, demoEnv, "--demo")
-		for !strings.Contains(tm.screen(), "stagedeck") {
+		for !strings.Contains(tm.Screen(), "stagedeck") {
 			time.Sleep(time.Millisecond)
 		}
 		b.StopTimer()
-		tm.cmd.Process.Kill()
-		<-tm.done
-		tm.pty.Close()
+		tm.Kill()
 		b.StartTimer()
 	}
 }
@@ -109,19 +107,19 @@ func BenchmarkFirstPaint(b *testing.B) {
 func TestDiffCompareAndPager(t *testing.T) {
 	paged := filepath.Join(t.TempDir(), "paged.diff")
 	tm := start(t, 110, 36, append(demoEnv, "STAGEDECK_DEMO_CI_INTERVAL=-1s", "STAGEDECK_DIFF_PAGER=tee "+paged), "--demo")
-	tm.waitFor(10*time.Second, "PROD", "tst-web")
-	tm.send("/", "t", "s", "t", keyEnter, "d")
-	tm.waitFor(5*time.Second, "Pending on tst", "All 2 pending commits", "Promote worker", "+    tag: \"0.9.", "-    tag: \"0.9.")
-	tm.send(keyEsc, "c")
-	tm.waitFor(5*time.Second, "Compare tst with")
-	tm.send("j", "j", keyEnter) // mr-123, itg, perf
-	s := tm.waitFor(5*time.Second, "Promote tst → perf", "DB_PASSWORD: <hidden changed>")
+	tm.WaitFor(10*time.Second, "PROD", "tst-web")
+	tm.Send("/", "t", "s", "t", keyEnter, "d")
+	tm.WaitFor(5*time.Second, "Pending on tst", "All 2 pending commits", "Promote worker", "+    tag: \"0.9.", "-    tag: \"0.9.")
+	tm.Send(keyEsc, "c")
+	tm.WaitFor(5*time.Second, "Compare tst with")
+	tm.Send("j", "j", keyEnter) // mr-123, itg, perf
+	s := tm.WaitFor(5*time.Second, "Promote tst → perf", "DB_PASSWORD: <hidden changed>")
 	for _, secret := range []string{"AgC4kX9Qz1c8", "AgBy3i4OJSWK", "AgBhR7tYw2nQ"} {
 		if strings.Contains(s, secret) {
 			t.Fatalf("sealed value %s… on screen", secret)
 		}
 	}
-	tm.send("o")
+	tm.Send("o")
 	deadline := time.Now().Add(5 * time.Second)
 	var data []byte
 	for time.Now().Before(deadline) {
@@ -139,9 +137,9 @@ func TestDiffCompareAndPager(t *testing.T) {
 			t.Fatalf("sealed value %s… given to the pager", secret)
 		}
 	}
-	tm.waitFor(5*time.Second, "Promote tst → perf") // the console is back after the pager exits
-	tm.send("q", "q")
-	if err := tm.exit(5 * time.Second); err != nil {
+	tm.WaitFor(5*time.Second, "Promote tst → perf") // the console is back after the pager exits
+	tm.Send("q", "q")
+	if err := tm.Exit(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -150,29 +148,29 @@ func TestDiffCompareAndPager(t *testing.T) {
 // the board shows TST deployed at the reviewed sha.
 func TestSyncFromDiff(t *testing.T) {
 	tm := start(t, 120, 40, append(demoEnv, "STAGEDECK_DEMO_CI_INTERVAL=-1s"), "--demo")
-	tm.waitFor(10*time.Second, "PROD", "tst-web", "live")
-	tm.send("/", "t", "s", "t", keyEnter, "d")
-	s := tm.waitFor(5*time.Second, "Pending on tst", "All 2 pending commits")
+	tm.WaitFor(10*time.Second, "PROD", "tst-web", "live")
+	tm.Send("/", "t", "s", "t", keyEnter, "d")
+	s := tm.WaitFor(5*time.Second, "Pending on tst", "All 2 pending commits")
 	m := regexp.MustCompile(`head ([0-9a-f]{7})`).FindStringSubmatch(s[strings.Index(s, "Pending on tst"):])
 	if m == nil {
 		t.Fatalf("no reviewed head on the diff screen:\n%s", s)
 	}
 	reviewed := m[1]
-	tm.send("s")
-	tm.waitFor(5*time.Second, "Sync tst → "+reviewed, "Brings 2 commit(s)", "✓ allowed")
-	tm.send("m", "E", "2", "E", keyEnter, "y")
-	tm.waitFor(10*time.Second, "tst-worker", "Done.")
-	s = tm.screen()
+	tm.Send("s")
+	tm.WaitFor(5*time.Second, "Sync tst → "+reviewed, "Brings 2 commit(s)", "✓ allowed")
+	tm.Send("m", "E", "2", "E", keyEnter, "y")
+	tm.WaitFor(10*time.Second, "tst-worker", "Done.")
+	s = tm.Screen()
 	if strings.Count(s, "✓ Succeeded") != 3 {
 		t.Fatalf("not every app succeeded:\n%s", s)
 	}
-	tm.send(keyEsc)
-	tm.waitUntil(10*time.Second, "TST rows deployed at "+reviewed, func(s string) bool {
+	tm.Send(keyEsc)
+	tm.WaitUntil(10*time.Second, "TST rows deployed at "+reviewed, func(s string) bool {
 		return regexp.MustCompile(`tst-web\s+✓ Synced\s+♥ Healthy\s+`+reviewed).MatchString(s) &&
 			regexp.MustCompile(`tst-worker\s+✓ Synced\s+♥ Healthy\s+`+reviewed).MatchString(s)
 	})
-	tm.send("q")
-	if err := tm.exit(5 * time.Second); err != nil {
+	tm.Send("q")
+	if err := tm.Exit(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -181,9 +179,9 @@ func TestSyncFromDiff(t *testing.T) {
 // deployed revision -> confirm -> pushed -> sync -> PROD runs the new commit.
 func TestRollbackProdFromHistory(t *testing.T) {
 	tm := start(t, 120, 40, append(demoEnv, "STAGEDECK_DEMO_CI_INTERVAL=-1s"), "--demo")
-	tm.waitFor(10*time.Second, "PROD", "prod-web", "live")
-	tm.send("/", "p", "r", "o", "d", keyEnter, "h")
-	s := tm.waitFor(5*time.Second, "History of prod", "● deployed now", "◦ deployed")
+	tm.WaitFor(10*time.Second, "PROD", "prod-web", "live")
+	tm.Send("/", "p", "r", "o", "d", keyEnter, "h")
+	s := tm.WaitFor(5*time.Second, "History of prod", "● deployed now", "◦ deployed")
 	// Move the cursor down to the previous deployed revision.
 	var rows []string
 	for _, l := range strings.Split(s, "\n") {
@@ -203,23 +201,23 @@ func TestRollbackProdFromHistory(t *testing.T) {
 	}
 	sha := strings.Fields(strings.TrimLeft(rows[target], "› "))[0]
 	for i := 0; i < target; i++ {
-		tm.send("j")
+		tm.Send("j")
 	}
-	tm.send("R", "I", "N", "C", "-", "9", keyEnter)
-	tm.waitFor(5*time.Second, "Commit: Restore prod to "+sha, "diff --git")
-	tm.send("y", "p", "r", "o", "d", keyEnter)
-	s = tm.waitFor(10*time.Second, "✓ Pushed")
+	tm.Send("R", "I", "N", "C", "-", "9", keyEnter)
+	tm.WaitFor(5*time.Second, "Commit: Restore prod to "+sha, "diff --git")
+	tm.Send("y", "p", "r", "o", "d", keyEnter)
+	s = tm.WaitFor(10*time.Second, "✓ Pushed")
 	pushed := regexp.MustCompile(`✓ Pushed ([0-9a-f]{7})`).FindStringSubmatch(s)[1]
-	tm.send("s")
-	tm.waitFor(10*time.Second, "Sync prod → "+pushed, "✓ allowed")
-	tm.send("y", "p", "r", "o", "d", keyEnter)
-	tm.waitFor(15*time.Second, "Done.")
-	tm.send(keyEsc)
-	tm.waitUntil(10*time.Second, "PROD deployed at "+pushed, func(s string) bool {
+	tm.Send("s")
+	tm.WaitFor(10*time.Second, "Sync prod → "+pushed, "✓ allowed")
+	tm.Send("y", "p", "r", "o", "d", keyEnter)
+	tm.WaitFor(15*time.Second, "Done.")
+	tm.Send(keyEsc)
+	tm.WaitUntil(10*time.Second, "PROD deployed at "+pushed, func(s string) bool {
 		return regexp.MustCompile(`prod-web\s+✓ Synced\s+♥ Healthy\s+` + pushed).MatchString(s)
 	})
-	tm.send("q")
-	if err := tm.exit(5 * time.Second); err != nil {
+	tm.Send("q")
+	if err := tm.Exit(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -10,4 +10,22 @@ if [ -n "$unformatted" ]; then
   echo "gofmt needed:" >&2; echo "$unformatted" >&2; exit 1
 fi
 go vet ./...
+go vet -tags realargo ./e2e/realargo/
 go test -count=1 -timeout 20m ./...
+
+# The end-to-end tier against a real Argo CD (etcd, kube-apiserver, Argo CD,
+# Redis, git on loopback). Binaries are built once and cached by version.
+if [ "${STAGEDECK_SKIP_REALARGO:-}" = 1 ]; then
+  echo "test.sh: STAGEDECK_SKIP_REALARGO=1: skipping the real Argo CD tier" >&2
+  exit 0
+fi
+bin=$(./scripts/realargo-deps.sh)
+log=$(mktemp)
+if STAGEDECK_E2E_BIN=$bin go test -tags realargo -count=1 -timeout 40m -v ./e2e/realargo/ >"$log" 2>&1; then
+  grep -E '^(--- |ok|realargo:)' "$log"
+  rm -f "$log"
+else
+  cat "$log"
+  echo "test.sh: the real Argo CD tier failed" >&2
+  exit 1
+fi

@@ -1,0 +1,417 @@
+//go:build realargo
+
+package realargo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/e2e/termtest"
+)
+
+// application is what the tests read of an Application straight from the
+// kube-apiserver, bypassing Argo CD's API and stagedeck.
+type application struct {
+	Status struct {
+		Sync struct {
+			Status   string `json:"status"`
+			Revision string `json:"revision"`
+		} `json:"sync"`
+		Health struct {
+			Status string `json:"status"`
+		} `json:"health"`
+		OperationState *struct {
+			Phase      string `json:"phase"`
+			SyncResult struct {
+				Revision string `json:"revision"`
+			} `json:"syncResult"`
+		} `json:"operationState"`
+		History []struct {
+			Revision string `json:"revision"`
+		} `json:"history"`
+	} `json:"status"`
+}
+
+func getApp(t *testing.T, name string) application {
+	t.Helper()
+	out, err := env.kubectl("get", "application", name, "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a application
+	if err := json.Unmarshal([]byte(out), &a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func deployedOf(a application) string {
+	if a.Status.OperationState != nil && a.Status.OperationState.SyncResult.Revision != "" {
+		return a.Status.OperationState.SyncResult.Revision
+	}
+	if n := len(a.Status.History); n > 0 {
+		return a.Status.History[n-1].Revision
+	}
+	return ""
+}
+
+func waitApp(t *testing.T, name, what string, timeout time.Duration, ok func(application) bool) application {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		a := getApp(t, name)
+		if ok(a) {
+			return a
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s not reached in %s: %+v", name, what, timeout, a.Status)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func remoteHead(t *testing.T) string {
+	out, err := run(env.dir, nil, "git", "-C", env.bare, "rev-parse", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func configMapData(t *testing.T, ns, name, key string) string {
+	out, _ := env.kubectl("get", "configmap", name, "-n", ns, "-o", "jsonpath={.data."+key+"}")
+	return out
+}
+
+// TestSyncDeploysTheReviewedRevision: the owner reviews head, CI pushes a
+// newer commit, `stagedeck sync --revision <reviewed>` deploys the reviewed
+// one: the ConfigMap in the kube-apiserver has the reviewed content.
+func TestSyncDeploysTheReviewedRevision(t *testing.T) {
+	cfg := env.config("")
+	reviewed, err := env.commitPush("tst: web version 2", map[string]string{"tst/web/configmap.yaml": webManifest("tst", "2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer, err := env.commitPush("tst: web version 3", map[string]string{"tst/web/configmap.yaml": webManifest("tst", "3")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := env.stagedeckRun("sync", "--config", cfg, "tst", "web", "--revision", reviewed, "--yes", "--wait", "--timeout", "2m")
+	if code != 0 {
+		t.Fatalf("sync: exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "newer commits will not be deployed") {
+		t.Errorf("no head-moved note: %s", errOut)
+	}
+	a := getApp(t, "tst-web")
+	if got := deployedOf(a); got != reviewed {
+		t.Errorf("Argo CD deployed %s, want the reviewed %s (head is %s)", got, reviewed, newer)
+	}
+	if v := configMapData(t, "tst", "web-config", "version"); v != "2" {
+		t.Errorf("ConfigMap tst/web-config version = %q, want the reviewed 2", v)
+	}
+	// Sync the other manual apps to head so later flows start settled.
+	for _, st := range []string{"tst", "perf", "prod"} {
+		args := []string{"sync", "--config", cfg, st, "web", "--revision", remoteHead(t), "--yes", "--wait", "--timeout", "2m"}
+		if st == "prod" {
+			args = append(args, "--confirm", "prod")
+		}
+		if out, errOut, code := env.stagedeckRun(args...); code != 0 {
+			t.Fatalf("sync %s: exit %d\n%s%s", st, code, out, errOut)
+		}
+	}
+}
+
+// TestStatusEqualsTheTruth: deployed revision from Argo CD (the sync
+// result, not the compared revision), head from git.
+func TestStatusEqualsTheTruth(t *testing.T) {
+	cfg := env.config("")
+	out, errOut, code := env.stagedeckRun("status", "--config", cfg, "-o", "json")
+	if code != 0 {
+		t.Fatalf("status: exit %d %s", code, errOut)
+	}
+	var doc struct {
+		Stages []struct {
+			Name string
+			Head struct{ SHA string }
+			Apps []struct {
+				Name             string
+				SyncStatus       string
+				HealthStatus     string
+				DeployedRevision string
+				TargetRevision   string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	apps := 0
+	for _, st := range doc.Stages {
+		want, _ := run(env.dir, nil, "git", "-C", env.bare, "log", "-1", "--format=%H", "main", "--", st.Name)
+		if st.Head.SHA != want {
+			t.Errorf("%s head %s, git says %s", st.Name, st.Head.SHA, want)
+		}
+		for _, a := range st.Apps {
+			apps++
+			truth := getApp(t, a.Name)
+			if a.DeployedRevision != deployedOf(truth) {
+				t.Errorf("%s deployed %q, Argo CD %q", a.Name, a.DeployedRevision, deployedOf(truth))
+			}
+			if a.TargetRevision != truth.Status.Sync.Revision {
+				t.Errorf("%s target %q, Argo CD compared %q", a.Name, a.TargetRevision, truth.Status.Sync.Revision)
+			}
+			if a.SyncStatus != truth.Status.Sync.Status {
+				t.Errorf("%s sync %q, Argo CD %q", a.Name, a.SyncStatus, truth.Status.Sync.Status)
+			}
+		}
+	}
+	if apps != 8 {
+		t.Errorf("status found %d apps, want 8 (4 stages x web, api)", apps)
+	}
+}
+
+// TestDiffManifestsShowsManagedResources compares `diff --manifests` with
+// the managed-resources endpoint, and checks the SealedSecret is redacted.
+func TestDiffManifestsShowsManagedResources(t *testing.T) {
+	cfg := env.config("")
+	if _, err := env.commitPush("tst: rotate api password, more replicas", map[string]string{
+		"tst/api/templates/sealedsecret.yaml": sealed("tst", sealedValues[1]),
+		"tst/api/values.yaml":                 "replicas: 3\nlogLevel: info\n",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = env.api("GET", "/api/v1/applications/tst-api?refresh=normal", env.token, nil)
+	waitApp(t, "tst-api", "compared with the new head", time.Minute, func(a application) bool { return a.Status.Sync.Revision == remoteHead(t) })
+	res, err := env.api("GET", "/api/v1/applications/tst-api/managed-resources", env.token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := env.stagedeckRun("diff", "--config", cfg, "tst", "api", "--manifests")
+	if code != 1 {
+		t.Fatalf("diff --manifests: exit %d, want 1 (differences)\n%s%s", code, out, errOut)
+	}
+	items, _ := res["items"].([]any)
+	if len(items) == 0 {
+		t.Fatal("managed-resources returned nothing")
+	}
+	for _, it := range items {
+		m := it.(map[string]any)
+		name, kind := fmt.Sprint(m["name"]), fmt.Sprint(m["kind"])
+		if !strings.Contains(out, kind) || !strings.Contains(out, name) {
+			t.Errorf("diff lacks %s/%s:\n%s", kind, name, out)
+		}
+	}
+	for _, want := range []string{`+  replicas: "3"`, "DB_PASSWORD: <hidden"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff lacks %q:\n%s", want, out)
+		}
+	}
+	for _, v := range sealedValues {
+		if strings.Contains(out+errOut, v) {
+			t.Errorf("sealed value %s printed", v)
+		}
+	}
+}
+
+// TestRollbackRevertOnITGIsPickedUpByAutoSync: a revert commit on itg is
+// pushed and Argo CD's auto-sync deploys it.
+func TestRollbackRevertOnITGIsPickedUpByAutoSync(t *testing.T) {
+	cfg := env.config("")
+	bad, err := env.commitPush("itg: web version 9 (bad)", map[string]string{"itg/web/configmap.yaml": webManifest("itg", "9")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = env.api("GET", "/api/v1/applications/itg-web?refresh=normal", env.token, nil)
+	waitApp(t, "itg-web", "auto-synced the bad commit", 2*time.Minute, func(a application) bool { return deployedOf(a) == bad })
+	out, errOut, code := env.stagedeckRun("rollback", "--config", cfg, "itg", "--revert", bad, "--reason", "bad version", "--yes")
+	if code != 0 {
+		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
+	}
+	revert := remoteHead(t)
+	if !strings.Contains(out, "pushed "+revert[:7]) {
+		t.Errorf("output:\n%s", out)
+	}
+	_, _ = env.api("GET", "/api/v1/applications/itg-web?refresh=normal", env.token, nil)
+	waitApp(t, "itg-web", "auto-synced the revert", 2*time.Minute, func(a application) bool { return deployedOf(a) == revert })
+	if v := configMapData(t, "itg", "web-config", "version"); v == "9" {
+		t.Errorf("the revert did not reach the cluster: version %q", v)
+	}
+}
+
+func TestReadOnlyRefusesAndNothingHappens(t *testing.T) {
+	cfg := env.config("readOnly: true\n")
+	before := getApp(t, "perf-web")
+	_, errOut, code := env.stagedeckRun("sync", "--config", cfg, "perf", "web", "--revision", remoteHead(t), "--yes")
+	if code != 2 || !strings.Contains(errOut, "read-only mode") {
+		t.Errorf("read-only sync: exit %d %s", code, errOut)
+	}
+	_, errOut, code = env.stagedeckRun("rollback", "--config", cfg, "perf", "--to", remoteHead(t)+"~1", "--reason", "x", "--yes")
+	if code == 0 || !strings.Contains(errOut, "read-only") {
+		t.Errorf("read-only rollback: exit %d %s", code, errOut)
+	}
+	after := getApp(t, "perf-web")
+	if len(after.Status.History) != len(before.Status.History) {
+		t.Error("a read-only run changed perf-web's history")
+	}
+}
+
+func TestBadTokenGivesTheLoginHint(t *testing.T) {
+	bad := filepath.Join(env.dir, "argocd-bad")
+	data, _ := os.ReadFile(env.argoConfig)
+	os.WriteFile(bad, []byte(strings.Replace(string(data), env.token, "not-a-token", 1)), 0o600)
+	cfg := env.config("")
+	cfgData, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(cfgData), env.argoConfig, bad, 1)), 0o644)
+	out, errOut, code := env.stagedeckRun("status", "--config", cfg, "--exit-code")
+	if code != 3 || !strings.Contains(out+errOut, "argocd login "+env.argoAddr) {
+		t.Errorf("bad token: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestArgoClientAgainstTheRealServer runs the argo package's behaviours
+// (as its fake-backed tests check them) against the real API server.
+func TestArgoClientAgainstTheRealServer(t *testing.T) {
+	t.Setenv("ARGOCD_SERVER", "")
+	t.Setenv("ARGOCD_AUTH_TOKEN", "")
+	c, err := argo.Dial(argo.Options{ConfigPath: env.argoConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	apps, err := c.List(ctx)
+	if err != nil || len(apps) != 8 {
+		t.Fatalf("List: %d apps, %v", len(apps), err)
+	}
+	if _, err := c.Get(ctx, "nope", ""); !errors.Is(err, argo.ErrNotFound) && !errors.Is(err, argo.ErrPermissionDenied) {
+		t.Errorf("missing app: %v", err)
+	}
+	if ok, err := c.CanSync(ctx, "default", "perf-web"); !ok || err != nil {
+		t.Errorf("CanSync as admin: %v %v", ok, err)
+	}
+	if open, _, err := c.SyncWindows(ctx, "perf-web"); !open || err != nil {
+		t.Errorf("SyncWindows: %v %v", open, err)
+	}
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "perf-web", Revision: "0123456789abcdef0123456789abcdef01234567"}); err == nil {
+		t.Error("sync of a revision not in the repo was accepted")
+	}
+	// Deployed is the sync result, not the compared revision.
+	pinned, err := env.commitPush("perf: web version 5", map[string]string{"perf/web/configmap.yaml": webManifest("perf", "5")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := c.Get(ctx, "perf-web", "")
+	requested := time.Now()
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "perf-web", Revision: pinned, Reason: "e2e", Operator: "e2e"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.commitPush("perf: web version 6", map[string]string{"perf/web/configmap.yaml": webManifest("perf", "6")}); err != nil {
+		t.Fatal(err)
+	}
+	f := c.Follow(ctx, "perf-web", pinned, requested, before.Operation.StartedAt, false)
+	defer f.Close()
+	var last argo.Observation
+	deadline := time.Now().Add(2 * time.Minute)
+	for !last.Finished && time.Now().Before(deadline) {
+		if last, err = f.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !last.Succeeded() || last.App.Sources[0].Deployed != pinned {
+		t.Fatalf("follow ended %+v deployed %s, want Succeeded at %s", last.App.Operation, last.App.Sources[0].Deployed, pinned)
+	}
+	got, _ := c.Get(ctx, "perf-web", "normal")
+	if got.Sources[0].Deployed != pinned {
+		t.Errorf("deployed %s, want %s", got.Sources[0].Deployed, pinned)
+	}
+	if got.Sources[0].Compared == pinned {
+		t.Log("note: Argo CD had not compared against the newer head yet")
+	}
+	ro, _ := argo.Dial(argo.Options{ConfigPath: env.argoConfig, ReadOnly: true})
+	defer ro.Close()
+	if _, err := ro.Sync(ctx, argo.SyncRequest{App: "perf-web", Revision: pinned}); !errors.Is(err, argo.ErrReadOnly) {
+		t.Errorf("read-only client: %v", err)
+	}
+}
+
+// TestWatchReconnectsAfterServerRestart restarts argocd-server during a
+// sync; the follower re-attaches and the sync is not sent twice.
+func TestWatchReconnectsAfterServerRestart(t *testing.T) {
+	c, err := argo.Dial(argo.Options{ConfigPath: env.argoConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	head := remoteHead(t)
+	before, err := c.Get(ctx, "prod-web", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	histBefore := len(getApp(t, "prod-web").Status.History)
+	requested := time.Now()
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "prod-web", Revision: head}); err != nil {
+		t.Fatal(err)
+	}
+	f := c.Follow(ctx, "prod-web", head, requested, before.Operation.StartedAt, false)
+	defer f.Close()
+	if _, err := f.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.restartServer(); err != nil {
+		t.Fatal(err)
+	}
+	reconnected := false
+	var last argo.Observation
+	deadline := time.Now().Add(2 * time.Minute)
+	for !last.Finished && time.Now().Before(deadline) {
+		if last, err = f.Next(); err != nil {
+			t.Fatal(err)
+		}
+		reconnected = reconnected || last.Reconnecting
+	}
+	if !reconnected || !last.Finished {
+		t.Errorf("reconnected=%v finished=%v", reconnected, last.Finished)
+	}
+	if n := len(getApp(t, "prod-web").Status.History); n != histBefore+1 {
+		t.Errorf("history grew by %d, want exactly one sync", n-histBefore)
+	}
+}
+
+// TestConsoleSyncsTST drives the real binary: the board shows the real apps;
+// sync TST web; the row turns Synced.
+func TestConsoleSyncsTST(t *testing.T) {
+	if _, err := env.commitPush("tst: web version 7", map[string]string{"tst/web/configmap.yaml": webManifest("tst", "7")}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = env.api("GET", "/api/v1/applications/tst-web?refresh=normal", env.token, nil)
+	waitApp(t, "tst-web", "OutOfSync", time.Minute, func(a application) bool { return a.Status.Sync.Status == "OutOfSync" })
+	cfg := env.config("")
+	tm := termtest.Start(t, env.stagedeck, 120, 40, env.stagedeckEnv(), "--config", cfg)
+	tm.WaitFor(30*time.Second, "ITG", "TST", "PERF", "PROD 🔒", "tst-web", "tst-api", "live")
+	tm.WaitUntil(30*time.Second, "tst-web out of sync", func(s string) bool {
+		return regexp.MustCompile(`tst-web\s+✗ OutOfSync`).MatchString(s)
+	})
+	tm.Send("/", "t", "s", "t", "-", "w", "e", "b", termtest.KeyEnter, "j", "s")
+	tm.WaitFor(20*time.Second, "Sync tst / tst-web", "✓ allowed")
+	tm.Send("y")
+	tm.WaitFor(2*time.Minute, "Done.")
+	tm.Send(termtest.KeyEsc)
+	tm.WaitUntil(time.Minute, "tst-web synced", func(s string) bool {
+		return regexp.MustCompile(`tst-web\s+✓ Synced`).MatchString(s)
+	})
+	tm.Send("q")
+	if err := tm.Exit(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,461 @@
+//go:build realargo
+
+// Package realargo is the end-to-end tier against a real Argo CD: etcd,
+// kube-apiserver, Argo CD's API server, repo server and application
+// controller, Redis and real git, all on loopback in a temp dir. The
+// binaries come from scripts/realargo-deps.sh (built once, cached by version).
+package realargo
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// env is the running tier, shared by every test of the package.
+var env *tier
+
+type tier struct {
+	dir, bin       string
+	kubeconfig     string
+	argoAddr       string
+	token          string // the ci account's API token
+	argoConfig     string // an argocd CLI config logged in as ci
+	bare           string // the ops remote
+	work           string // a clone standing for CI
+	procs          []*exec.Cmd
+	mu             sync.Mutex
+	stagedeck      string
+	repoServerAddr string
+	redisAddr      string
+	serverLog      string
+	ports          map[string]int
+}
+
+func TestMain(m *testing.M) {
+	t := &tier{ports: map[string]int{}}
+	code := 1
+	func() {
+		defer t.stopAll()
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		go func() { <-sig; t.stopAll(); os.Exit(130) }()
+		start := time.Now()
+		if err := t.up(); err != nil {
+			fmt.Fprintln(os.Stderr, "realargo: setting up the tier failed:", err)
+			t.dumpLogs()
+			return
+		}
+		fmt.Fprintf(os.Stderr, "realargo: tier up in %s\n", time.Since(start).Round(time.Millisecond))
+		env = t
+		code = m.Run()
+		if code != 0 {
+			t.dumpLogs()
+		}
+	}()
+	os.Exit(code)
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// start runs a long-lived process whose output goes to dir/logs/name.log.
+// Pdeathsig kills it if the test binary dies; stopAll kills it otherwise.
+func (t *tier) start(name string, env []string, bin string, args ...string) (*exec.Cmd, error) {
+	logf, err := os.Create(filepath.Join(t.dir, "logs", name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Dir = t.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	t.mu.Lock()
+	t.procs = append(t.procs, cmd)
+	t.mu.Unlock()
+	return cmd, nil
+}
+
+func (t *tier) stopAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.procs) - 1; i >= 0; i-- {
+		p := t.procs[i]
+		if p.Process != nil {
+			_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+			_, _ = p.Process.Wait()
+		}
+	}
+	t.procs = nil
+	if t.dir != "" && os.Getenv("STAGEDECK_E2E_KEEP") == "" {
+		_ = os.RemoveAll(t.dir)
+	}
+}
+
+func (t *tier) dumpLogs() {
+	if t.dir == "" {
+		return
+	}
+	logs, _ := filepath.Glob(filepath.Join(t.dir, "logs", "*.log"))
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		if len(b) > 3000 {
+			b = b[len(b)-3000:]
+		}
+		fmt.Fprintf(os.Stderr, "---- %s (tail)\n%s\n", filepath.Base(l), b)
+	}
+}
+
+func run(dir string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, out.String())
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+func (t *tier) kubectl(args ...string) (string, error) {
+	return run(t.dir, []string{"KUBECONFIG=" + t.kubeconfig}, filepath.Join(t.bin, "kubectl"), args...)
+}
+
+func (t *tier) kubectlApply(manifest string) error {
+	cmd := exec.Command(filepath.Join(t.bin, "kubectl"), "apply", "-f", "-")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+t.kubeconfig)
+	cmd.Stdin = strings.NewReader(manifest)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("kubectl apply: %v: %s", err, out)
+	}
+	return nil
+}
+
+func poll(timeout time.Duration, what string, f func() error) error {
+	deadline := time.Now().Add(timeout)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return nil
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return fmt.Errorf("%s: not ready after %s: %v", what, timeout, err)
+}
+
+func randomKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// up builds nothing (the deps script did), starts every process and
+// installs CRDs, config, the ops repo and the Applications.
+func (t *tier) up() error {
+	var err error
+	t.bin = os.Getenv("STAGEDECK_E2E_BIN")
+	if t.bin == "" {
+		out, err := run("../..", nil, "bash", "scripts/realargo-deps.sh")
+		if err != nil {
+			return err
+		}
+		t.bin = strings.TrimSpace(out[strings.LastIndex(out, "\n")+1:])
+	}
+	if t.dir, err = os.MkdirTemp("", "stagedeck-realargo-"); err != nil {
+		return err
+	}
+	for _, d := range []string{"logs", "etcd", "certs", "tls", "ssh", "gpg", "gnupg", "tmp", "home"} {
+		if err := os.MkdirAll(filepath.Join(t.dir, d), 0o700); err != nil {
+			return err
+		}
+	}
+	// stagedeck itself, built from this checkout.
+	t.stagedeck = filepath.Join(t.dir, "stagedeck")
+	if _, err := run("../..", nil, "go", "build", "-o", t.stagedeck, "."); err != nil {
+		return err
+	}
+	for _, p := range []string{"etcd", "etcdPeer", "apiserver", "redis", "repo", "repoMetrics", "server", "serverMetrics", "ctrlMetrics"} {
+		t.ports[p] = freePort()
+	}
+	// etcd
+	etcdBin := "/usr/bin/etcd"
+	if p, err := exec.LookPath("etcd"); err == nil {
+		etcdBin = p
+	}
+	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", t.ports["etcd"])
+	if _, err := t.start("etcd", []string{"ETCD_UNSUPPORTED_ARCH=" + os.Getenv("GOARCH")}, etcdBin,
+		"--data-dir", filepath.Join(t.dir, "etcd"), "--listen-client-urls", etcdURL, "--advertise-client-urls", etcdURL,
+		"--listen-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", t.ports["etcdPeer"]),
+		"--initial-advertise-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", t.ports["etcdPeer"]),
+		"--initial-cluster", fmt.Sprintf("default=http://127.0.0.1:%d", t.ports["etcdPeer"])); err != nil {
+		return err
+	}
+	// kube-apiserver
+	sa := filepath.Join(t.dir, "certs", "sa.key")
+	if _, err := run(t.dir, nil, "openssl", "genrsa", "-out", sa, "2048"); err != nil {
+		return err
+	}
+	if _, err := run(t.dir, nil, "openssl", "rsa", "-in", sa, "-pubout", "-out", sa+".pub"); err != nil {
+		return err
+	}
+	adminToken := strings.TrimRight(base64.RawURLEncoding.EncodeToString([]byte(randomKey())), "=")
+	tokens := filepath.Join(t.dir, "certs", "tokens.csv")
+	if err := os.WriteFile(tokens, []byte(adminToken+",admin,admin,system:masters\n"), 0o600); err != nil {
+		return err
+	}
+	if _, err := t.start("kube-apiserver", nil, filepath.Join(t.bin, "kube-apiserver"),
+		"--etcd-servers", etcdURL, "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
+		"--secure-port", fmt.Sprint(t.ports["apiserver"]), "--cert-dir", filepath.Join(t.dir, "certs"),
+		"--token-auth-file", tokens, "--authorization-mode", "RBAC",
+		"--service-account-key-file", sa+".pub", "--service-account-signing-key-file", sa,
+		"--service-account-issuer", "https://kubernetes.default.svc", "--endpoint-reconciler-type", "none",
+		"--service-cluster-ip-range", "10.96.0.0/24", "--disable-admission-plugins", "ServiceAccount"); err != nil {
+		return err
+	}
+	t.kubeconfig = filepath.Join(t.dir, "kubeconfig")
+	kc := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: "https://127.0.0.1:%d", insecure-skip-tls-verify: true}
+users:
+- name: admin
+  user: {token: %q}
+contexts:
+- name: local
+  context: {cluster: local, user: admin, namespace: argocd}
+current-context: local
+`, t.ports["apiserver"], adminToken)
+	if err := os.WriteFile(t.kubeconfig, []byte(kc), 0o600); err != nil {
+		return err
+	}
+	if err := poll(90*time.Second, "kube-apiserver", func() error { _, err := t.kubectl("get", "--raw", "/readyz"); return err }); err != nil {
+		return err
+	}
+	if _, err := t.kubectl("create", "namespace", "argocd"); err != nil {
+		return err
+	}
+	crds, _ := filepath.Glob(filepath.Join(t.bin, "crds", "*.yaml"))
+	for _, c := range crds {
+		if _, err := t.kubectl("apply", "-f", c); err != nil {
+			return err
+		}
+	}
+	if err := t.kubectlApply(sealedSecretCRD); err != nil {
+		return err
+	}
+	// Established is polled: kubectl wait fails right after creation.
+	if err := poll(60*time.Second, "CRDs", func() error {
+		_, err := t.kubectl("get", "applications.argoproj.io,appprojects.argoproj.io,sealedsecrets.bitnami.com", "-A")
+		return err
+	}); err != nil {
+		return err
+	}
+	adminPassword := "stagedeck-e2e"
+	hash, _ := bcrypt.GenerateFromPassword([]byte(adminPassword), bcrypt.DefaultCost)
+	if err := t.kubectlApply(fmt.Sprintf(argoConfigManifests, base64.StdEncoding.EncodeToString(hash),
+		base64.StdEncoding.EncodeToString([]byte(time.Now().UTC().Format(time.RFC3339))), base64.StdEncoding.EncodeToString([]byte(randomKey())))); err != nil {
+		return err
+	}
+	// redis
+	t.redisAddr = fmt.Sprintf("127.0.0.1:%d", t.ports["redis"])
+	if _, err := t.start("redis", nil, "redis-server", "--port", fmt.Sprint(t.ports["redis"]), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no"); err != nil {
+		return err
+	}
+	// Argo CD outside a cluster.
+	argoEnv := []string{
+		"KUBECONFIG=" + t.kubeconfig, "ARGOCD_FAKE_IN_CLUSTER=true", "ARGOCD_GPG_ENABLED=false",
+		"ARGOCD_TLS_DATA_PATH=" + filepath.Join(t.dir, "tls"), "ARGOCD_SSH_DATA_PATH=" + filepath.Join(t.dir, "ssh"),
+		"ARGOCD_GNUPGHOME=" + filepath.Join(t.dir, "gnupg"), "ARGOCD_GPG_DATA_PATH=" + filepath.Join(t.dir, "gpg"),
+		"ARGOCD_PLUGINSOCKFILEPATH=" + filepath.Join(t.dir, "tmp"), "ARGOCD_ASK_PASS_SOCK=" + filepath.Join(t.dir, "tmp", "askpass.sock"),
+		"TMPDIR=" + filepath.Join(t.dir, "tmp"), "HOME=" + filepath.Join(t.dir, "home"),
+		"PATH=" + t.bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+	}
+	t.repoServerAddr = fmt.Sprintf("127.0.0.1:%d", t.ports["repo"])
+	if _, err := t.start("repo-server", argoEnv, filepath.Join(t.bin, "argocd-repo-server"),
+		"--port", fmt.Sprint(t.ports["repo"]), "--address", "127.0.0.1", "--metrics-port", fmt.Sprint(t.ports["repoMetrics"]),
+		"--metrics-address", "127.0.0.1", "--disable-tls", "--redis", t.redisAddr, "--loglevel", "warn"); err != nil {
+		return err
+	}
+	if _, err := t.start("application-controller", argoEnv, filepath.Join(t.bin, "argocd-application-controller"),
+		"--repo-server", t.repoServerAddr, "--repo-server-plaintext", "--redis", t.redisAddr, "--namespace", "argocd",
+		"--metrics-port", fmt.Sprint(t.ports["ctrlMetrics"]), "--app-resync", "10", "--loglevel", "warn"); err != nil {
+		return err
+	}
+	if err := t.startServer(argoEnv); err != nil {
+		return err
+	}
+	if err := t.login(adminPassword); err != nil {
+		return err
+	}
+	if err := t.opsRepo(); err != nil {
+		return err
+	}
+	return t.applications()
+}
+
+func (t *tier) startServer(argoEnv []string) error {
+	t.argoAddr = fmt.Sprintf("127.0.0.1:%d", t.ports["server"])
+	if _, err := t.start("server", argoEnv, filepath.Join(t.bin, "argocd-server"),
+		"--insecure", "--address", "127.0.0.1", "--port", fmt.Sprint(t.ports["server"]), "--metrics-port", fmt.Sprint(t.ports["serverMetrics"]),
+		"--repo-server", t.repoServerAddr, "--repo-server-plaintext", "--redis", t.redisAddr, "--namespace", "argocd",
+		"--staticassets", filepath.Join(t.dir, "tmp"), "--loglevel", "warn"); err != nil {
+		return err
+	}
+	return poll(60*time.Second, "argocd-server", func() error {
+		resp, err := http.Get("http://" + t.argoAddr + "/healthz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("healthz %d", resp.StatusCode)
+		}
+		return nil
+	})
+}
+
+// restartServer kills argocd-server and starts it again on the same port.
+func (t *tier) restartServer() error {
+	t.mu.Lock()
+	var srv *exec.Cmd
+	for _, p := range t.procs {
+		if strings.HasSuffix(p.Path, "argocd-server") {
+			srv = p
+		}
+	}
+	t.mu.Unlock()
+	if srv != nil {
+		_ = syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
+		_, _ = srv.Process.Wait()
+	}
+	argoEnv := srv.Env[len(os.Environ()):]
+	return t.startServer(argoEnv)
+}
+
+func (t *tier) api(method, path, token string, body any) (map[string]any, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+t.argoAddr+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, data)
+	}
+	_ = json.Unmarshal(data, &out)
+	return out, nil
+}
+
+// login gets an admin session, mints an API token for the ci account and
+// writes an argocd CLI config with it, as `argocd login` would.
+func (t *tier) login(adminPassword string) error {
+	var session map[string]any
+	if err := poll(30*time.Second, "admin login", func() error {
+		var err error
+		session, err = t.api("POST", "/api/v1/session", "", map[string]string{"username": "admin", "password": adminPassword})
+		return err
+	}); err != nil {
+		return err
+	}
+	tok, err := t.api("POST", "/api/v1/account/ci/token", session["token"].(string), map[string]string{"name": "ci"})
+	if err != nil {
+		return err
+	}
+	t.token = tok["token"].(string)
+	t.argoConfig = filepath.Join(t.dir, "argocd-config")
+	cfg := fmt.Sprintf(`contexts:
+- name: e2e
+  server: %[1]s
+  user: %[1]s
+current-context: e2e
+servers:
+- server: %[1]s
+  plain-text: true
+users:
+- name: %[1]s
+  auth-token: %[2]s
+`, t.argoAddr, t.token)
+	return os.WriteFile(t.argoConfig, []byte(cfg), 0o600)
+}
+
+// stagedeckEnv is the environment stagedeck runs with in this tier.
+func (t *tier) stagedeckEnv() []string {
+	return []string{"XDG_CACHE_HOME=" + filepath.Join(t.dir, "home", "cache"), "ARGOCD_SERVER=", "ARGOCD_AUTH_TOKEN=", "USER=e2e"}
+}
+
+// config writes a stagedeck.yaml for the tier and returns its path.
+func (t *tier) config(extra string) string {
+	p := filepath.Join(t.dir, fmt.Sprintf("stagedeck-%d.yaml", time.Now().UnixNano()))
+	cfg := fmt.Sprintf(`opsRepo:
+  url: file://%s
+argocd:
+  context: e2e
+  configPath: %s
+cacheDir: %s
+%sstages:
+  - {name: itg, path: itg}
+  - {name: tst, path: tst}
+  - {name: perf, path: perf}
+  - {name: prod, path: prod, protected: true}
+`, t.bare, t.argoConfig, filepath.Join(t.dir, "home", "cache", fmt.Sprint(time.Now().UnixNano())), extra)
+	_ = os.WriteFile(p, []byte(cfg), 0o644)
+	return p
+}
+
+// stagedeckRun runs the built binary and returns stdout, stderr, exit code.
+func (t *tier) stagedeckRun(args ...string) (string, string, int) {
+	cmd := exec.Command(t.stagedeck, args...)
+	cmd.Env = append(os.Environ(), t.stagedeckEnv()...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		code = -1
+	}
+	return out.String(), errb.String(), code
+}
