@@ -130,7 +130,7 @@ func (c *Client) wrap(what string, err error) error {
 	case codes.NotFound:
 		return fmt.Errorf("%w: %s: %s", ErrNotFound, what, st.Message())
 	case codes.FailedPrecondition:
-		if containsFold(st.Message(), "another operation is already in progress") {
+		if strings.Contains(strings.ToLower(st.Message()), "another operation is already in progress") {
 			return fmt.Errorf("%w: %s", ErrOperationRunning, what)
 		}
 	case codes.Canceled:
@@ -275,35 +275,6 @@ const callTimeout = 15 * time.Second
 // WithTimeout derives a context for one read call.
 func WithTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, callTimeout)
-}
-
-func containsFold(s, sub string) bool {
-	return len(s) >= len(sub) && (indexFold(s, sub) >= 0)
-}
-
-func indexFold(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if equalFold(s[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
-}
-
-func equalFold(a, b string) bool {
-	for i := 0; i < len(a); i++ {
-		ca, cb := a[i], b[i]
-		if 'A' <= ca && ca <= 'Z' {
-			ca += 'a' - 'A'
-		}
-		if 'A' <= cb && cb <= 'Z' {
-			cb += 'a' - 'A'
-		}
-		if ca != cb {
-			return false
-		}
-	}
-	return true
 }
 
 // Resource is one managed resource with its normalised live and predicted

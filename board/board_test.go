@@ -1,0 +1,106 @@
+package board
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/config"
+	"github.com/stagedeck/stagedeck/opsrepo"
+)
+
+type lister struct {
+	apps []argo.App
+	err  error
+}
+
+func (l lister) List(context.Context) ([]argo.App, error) { return l.apps, l.err }
+
+func gitRepo(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	run := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@x")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run("init", "-q", "-b", "main")
+	for _, p := range []string{"envs/tst/web/values.yaml", "envs/tst/api/values.yaml", "envs/tst-eu/web/values.yaml", "envs/prod/web/values.yaml"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), []byte("a: 1\n"), 0o644)
+	}
+	run("add", "-A")
+	run("commit", "-q", "-m", "base")
+	base := run("rev-parse", "HEAD")
+	os.WriteFile(filepath.Join(dir, "envs/tst/web/values.yaml"), []byte("a: 2\n"), 0o644)
+	run("commit", "-qam", "tst web a=2")
+	run("remote", "add", "origin", "git@github.com:acme/ops.git")
+	return dir, base
+}
+
+func TestCollectDiscoversAppsBySourceAndPath(t *testing.T) {
+	dir, base := gitRepo(t)
+	repo, err := opsrepo.Open(context.Background(), opsrepo.Options{URL: dir, Branch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	cfg := &config.Config{
+		OpsRepo: config.OpsRepo{URL: dir, Branch: "main"}, ArgoCD: &config.ArgoCD{},
+		Stages: []config.Stage{{Name: "tst", Path: "envs/tst"}, {Name: "tst-eu", Path: "envs/tst-eu"}, {Name: "prod", Path: "envs/prod", ArgoCD: "prod-ctx"}},
+	}
+	apps := []argo.App{
+		// The https form of the ssh origin, with a .git suffix: the same repo.
+		{Name: "tst-web", Sync: "OutOfSync", Health: "Healthy", Sources: []argo.Source{{RepoURL: "https://github.com/acme/ops.git", Path: "envs/tst/web", Deployed: base}}},
+		// Multi-source: a chart from elsewhere plus values from the ops repo.
+		{Name: "tst-api", Sync: "Synced", Health: "Healthy", Sources: []argo.Source{
+			{RepoURL: "https://charts.example.com", Path: ""},
+			{RepoURL: "ssh://git@github.com/acme/ops", Path: "envs/tst/api", Deployed: base},
+		}},
+		// A sibling directory sharing the prefix belongs to another stage.
+		{Name: "tst-eu-web", Sync: "Synced", Health: "Healthy", Sources: []argo.Source{{RepoURL: "git@github.com:acme/ops.git", Path: "envs/tst-eu/web", Deployed: base}}},
+		// Another repository is not ours.
+		{Name: "other", Sources: []argo.Source{{RepoURL: "https://github.com/acme/other.git", Path: "envs/tst/web"}}},
+	}
+	b, err := Collect(context.Background(), Sources{
+		Config: cfg, Repo: repo,
+		Argo:    map[string]AppLister{"": lister{apps: apps}},
+		ArgoErr: map[string]error{"prod-ctx": errors.New("argo cd prod: unreachable")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tst, _ := b.Stage("tst")
+	if len(tst.Apps) != 2 || tst.Apps[0].Name != "tst-api" || tst.Apps[1].Name != "tst-web" {
+		t.Fatalf("tst apps = %+v", tst.Apps)
+	}
+	if tst.Apps[1].PendingCommits != 1 || tst.Apps[0].PendingCommits != 0 || tst.Behind() != 1 {
+		t.Errorf("pending: web %d api %d", tst.Apps[1].PendingCommits, tst.Apps[0].PendingCommits)
+	}
+	if tst.Apps[0].Path != "envs/tst/api" || tst.Apps[0].DeployedRevision != base {
+		t.Errorf("multi-source app took the wrong source: %+v", tst.Apps[0])
+	}
+	if eu, _ := b.Stage("tst-eu"); len(eu.Apps) != 1 || eu.Apps[0].Name != "tst-eu-web" {
+		t.Errorf("tst-eu apps = %+v", eu.Apps)
+	}
+	prod, _ := b.Stage("prod")
+	if prod.ArgoError == "" || prod.Sync() != "Unknown" || prod.Head == nil {
+		t.Errorf("unreachable context: %+v", prod)
+	}
+	if len(b.Errors) != 1 || b.Errors[0].Source != "argocd:prod-ctx" {
+		t.Errorf("errors = %+v", b.Errors)
+	}
+	if b.Settled() {
+		t.Error("a board with an out-of-sync app is settled")
+	}
+}
