@@ -221,3 +221,17 @@ func TestRollbackProdFromHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoColorKeepsStateInSymbols: with NO_COLOR no colour is sent, and
+// state still reads from the symbols.
+func TestNoColorKeepsStateInSymbols(t *testing.T) {
+	tm := start(t, 100, 30, append(demoEnv, "NO_COLOR=1", "STAGEDECK_DEMO_CI_INTERVAL=-1s"), "--demo")
+	tm.WaitFor(10*time.Second, "✓ Synced", "✗ OutOfSync", "♥ Healthy", "🔒", "›")
+	tm.Send("q")
+	if err := tm.Exit(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if m := regexp.MustCompile(`\x1b\[[0-9;]*(3[0-7]|38;[25];[0-9;]+|9[0-7])m`).FindString(tm.Output()); m != "" {
+		t.Errorf("colour sent despite NO_COLOR: %q", m)
+	}
+}
