@@ -118,7 +118,7 @@ func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
 		}
 		row(name, dash(s.Sync()), dash(s.Health()), sha, behind, info)
 		if s.ArgoError != "" {
-			fmt.Fprintln(w, clip("  argo cd: "+s.ArgoError, width))
+			fmt.Fprintln(w, "  argo cd state unknown: see the error below")
 		}
 		for _, a := range s.Apps {
 			mode := "manual"
@@ -142,8 +142,9 @@ func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
 			row("  "+a.Name, a.SyncStatus, a.HealthStatus, deployed, behind, mode)
 		}
 	}
+	// Errors are printed whole: they carry the fix (an argocd login command).
 	for _, e := range b.Errors {
-		fmt.Fprintln(w, clip("error: "+e.Source+": "+e.Message, width))
+		fmt.Fprintln(w, "error: "+e.Source+": "+e.Message)
 	}
 }
 

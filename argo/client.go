@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -79,7 +80,7 @@ func Dial(opts Options) (*Client, error) {
 		UserAgent: "stagedeck",
 	})
 	if err != nil {
-		return nil, fmt.Errorf("argocd context %q: %v: run `argocd login <server>` or set ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", opts.Context, err)
+		return nil, fmt.Errorf("%w: argocd context %q: %v: run `argocd login %s` or set ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", ErrUnauthenticated, opts.Context, err, serverOf(cfgPath, opts))
 	}
 	c := &Client{server: ac.ClientOptions().ServerAddr, readOnly: opts.ReadOnly}
 	closer, apps, err := ac.NewApplicationClient()
@@ -94,6 +95,22 @@ func Dial(opts Options) (*Client, error) {
 	c.closers = append(c.closers, closer)
 	c.apps, c.accounts = apps, accounts
 	return c, nil
+}
+
+// serverOf names the server a login would be for, for error messages.
+func serverOf(cfgPath string, opts Options) string {
+	if opts.ServerAddr != "" {
+		return opts.ServerAddr
+	}
+	if env := os.Getenv(apiclient.EnvArgoCDServer); env != "" {
+		return env
+	}
+	if cfg, err := localconfig.ReadLocalConfig(cfgPath); err == nil && cfg != nil {
+		if ctx, err := cfg.ResolveContext(opts.Context); err == nil && ctx != nil {
+			return ctx.Server.Server
+		}
+	}
+	return "<server>"
 }
 
 // Server is the API server address in use.

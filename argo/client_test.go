@@ -249,3 +249,14 @@ func TestNormalizeRepoURL(t *testing.T) {
 		t.Error("file URL not reduced to its path")
 	}
 }
+
+func TestDialWithoutLoginNamesTheServer(t *testing.T) {
+	t.Setenv("ARGOCD_SERVER", "")
+	t.Setenv("ARGOCD_AUTH_TOKEN", "")
+	p := filepath.Join(t.TempDir(), "config")
+	os.WriteFile(p, []byte("contexts:\n- name: corp\n  server: argocd.example.com\n  user: argocd.example.com\ncurrent-context: corp\nservers:\n- server: argocd.example.com\nusers:\n- name: argocd.example.com\n  auth-token: not-a-jwt\n"), 0o600)
+	_, err := argo.Dial(argo.Options{ConfigPath: p, Context: "nope"})
+	if err == nil || !strings.Contains(err.Error(), "argocd login") {
+		t.Errorf("unknown context: %v", err)
+	}
+}

@@ -108,8 +108,15 @@ func TestSyncWindowsAndRefusals(t *testing.T) {
 		t.Errorf("sync of a missing app: %v", err)
 	}
 	srv.AddApp(argotest.AppSpec{Name: "tst-web", RepoURL: "r", Path: "tst/web", Deployed: shaOld})
-	if _, err := c.Sync(ctx, argo.SyncRequest{App: "tst-web", Revision: "deadbeef"}); err == nil || !strings.Contains(err.Error(), "unable to resolve 'deadbeef'") {
-		t.Errorf("sync of an unknown revision: %v", err)
+	// Like Argo CD (checked in the real tier): the request is accepted and
+	// the operation errors; the deployed revision stays what it was.
+	requested := time.Now()
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "tst-web", Revision: "deadbeef"}); err != nil {
+		t.Fatalf("sync of an unknown revision refused at once: %v", err)
+	}
+	got, _ := follow(t, c.Follow(ctx, "tst-web", "deadbeef", requested, time.Time{}, false))
+	if got.Succeeded() || got.App.Operation.Phase != "Error" || !strings.Contains(got.App.Operation.Message, "not our ref deadbeef") || got.App.Sources[0].Deployed != shaOld {
+		t.Errorf("unknown revision: %+v deployed %s", got.App.Operation, got.App.Sources[0].Deployed)
 	}
 	if _, err := c.Sync(ctx, argo.SyncRequest{App: "tst-web"}); err == nil {
 		t.Error("a sync without a pinned revision was sent")

@@ -152,7 +152,10 @@ func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) 
 	sha := rev
 	if s.opts.Git != nil {
 		if sha, err = s.opts.Git.Resolve(rev); err != nil {
-			return nil, status.Errorf(codes.Unknown, "rpc error: code = Unknown desc = unable to resolve '%s' to a commit SHA", rev)
+			// Argo CD accepts the request; the operation then errors when the
+			// repo server cannot check the revision out.
+			sha = rev
+			s.failNext[a.Name] = "error:ComparisonError: Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = failed to initialize repository resources: rpc error: code = Internal desc = Failed to checkout revision " + rev + ": fatal: remote error: upload-pack: not our ref " + rev
 		}
 	}
 	s.startSyncLocked(a, sha, q.GetDryRun(), "admin", q.Infos)

@@ -398,6 +398,14 @@ func (s *Server) finishSync(name, revision string, dryRun bool) {
 		s.publishLocked("MODIFIED", a)
 		return
 	}
+	if msg, ok := s.failNext[name]; ok && strings.HasPrefix(msg, "error:") {
+		// A revision the repo server cannot resolve: Error, no sync result.
+		delete(s.failNext, name)
+		st.Phase, st.Message, st.SyncResult = synccommon.OperationError, strings.TrimPrefix(msg, "error:"), nil
+		a.Status.Health.Status = health.HealthStatusHealthy
+		s.publishLocked("MODIFIED", a)
+		return
+	}
 	if msg, ok := s.failNext[name]; ok {
 		delete(s.failNext, name)
 		st.Phase, st.Message = synccommon.OperationFailed, msg

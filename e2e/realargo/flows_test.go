@@ -302,8 +302,26 @@ func TestArgoClientAgainstTheRealServer(t *testing.T) {
 	if open, _, err := c.SyncWindows(ctx, "perf-web"); !open || err != nil {
 		t.Errorf("SyncWindows: %v %v", open, err)
 	}
-	if _, err := c.Sync(ctx, argo.SyncRequest{App: "perf-web", Revision: "0123456789abcdef0123456789abcdef01234567"}); err == nil {
-		t.Error("sync of a revision not in the repo was accepted")
+	// Argo CD accepts a sync to a revision it cannot resolve; the operation
+	// then fails. (stagedeck checks revisions in git before sending.)
+	bogus := "0123456789abcdef0123456789abcdef01234567"
+	pre, _ := c.Get(ctx, "perf-web", "")
+	asked := time.Now()
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "perf-web", Revision: bogus}); err != nil {
+		t.Logf("sync of an unknown revision refused at once: %v", err)
+	} else {
+		f := c.Follow(ctx, "perf-web", bogus, asked, pre.Operation.StartedAt, false)
+		var o argo.Observation
+		for deadline := time.Now().Add(time.Minute); !o.Finished && time.Now().Before(deadline); {
+			if o, err = f.Next(); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("unknown revision: ours=%v phase=%q message=%q rev=%q", o.Ours, o.App.Operation.Phase, o.App.Operation.Message, o.App.Operation.Revision)
+		}
+		f.Close()
+		if !o.Finished || o.Succeeded() {
+			t.Errorf("sync to an unknown revision: %+v", o.App.Operation)
+		}
 	}
 	// Deployed is the sync result, not the compared revision.
 	pinned, err := env.commitPush("perf: web version 5", map[string]string{"perf/web/configmap.yaml": webManifest("perf", "5")})

@@ -264,7 +264,7 @@ current-context: local
 	if _, err := t.kubectl("create", "namespace", "argocd"); err != nil {
 		return err
 	}
-	crds, _ := filepath.Glob(filepath.Join(t.bin, "crds", "*.yaml"))
+	crds, _ := filepath.Glob(filepath.Join(t.bin, "crds", "*-crd.yaml"))
 	for _, c := range crds {
 		if _, err := t.kubectl("apply", "-f", c); err != nil {
 			return err
