@@ -5,7 +5,6 @@ package realargo
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/argo/argotest"
 	"github.com/stagedeck/stagedeck/e2e/termtest"
 )
 
@@ -278,88 +278,49 @@ func TestBadTokenGivesTheLoginHint(t *testing.T) {
 	}
 }
 
-// TestArgoClientAgainstTheRealServer runs the argo package's behaviours
-// (as its fake-backed tests check them) against the real API server.
-func TestArgoClientAgainstTheRealServer(t *testing.T) {
+// realBackend runs the argo package's shared suite (argotest.RunSuite)
+// against the real Argo CD; the fake runs the same suite in package argo.
+type realBackend struct{ n int }
+
+func (b *realBackend) Client(t *testing.T, readOnly bool) *argo.Client {
+	c, err := argo.Dial(argo.Options{ConfigPath: env.argoConfig, ReadOnly: readOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (b *realBackend) BadTokenClient(t *testing.T) (*argo.Client, error) {
+	bad := filepath.Join(t.TempDir(), "argocd-bad")
+	data, _ := os.ReadFile(env.argoConfig)
+	os.WriteFile(bad, []byte(strings.Replace(string(data), env.token, "not-a-token", 1)), 0o600)
+	return argo.Dial(argo.Options{ConfigPath: bad})
+}
+
+func (b *realBackend) ManualApp() string { return "perf-web" }
+func (b *realBackend) AutoApp() string   { return "itg-web" }
+
+func (b *realBackend) Commit(t *testing.T, app string) string {
+	b.n++
+	stage := strings.TrimSuffix(app, "-web")
+	sha, err := env.commitPush(fmt.Sprintf("%s: web version %d", stage, 100+b.n), map[string]string{stage + "/web/configmap.yaml": webManifest(stage, fmt.Sprint(100+b.n))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha
+}
+
+func (b *realBackend) Refresh(t *testing.T, app string) {
+	if _, err := env.api("GET", "/api/v1/applications/"+app+"?refresh=normal", env.token, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSharedArgoSuiteOnTheRealServer(t *testing.T) {
 	t.Setenv("ARGOCD_SERVER", "")
 	t.Setenv("ARGOCD_AUTH_TOKEN", "")
-	c, err := argo.Dial(argo.Options{ConfigPath: env.argoConfig})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx := context.Background()
-	apps, err := c.List(ctx)
-	if err != nil || len(apps) != 8 {
-		t.Fatalf("List: %d apps, %v", len(apps), err)
-	}
-	if _, err := c.Get(ctx, "nope", ""); !errors.Is(err, argo.ErrNotFound) && !errors.Is(err, argo.ErrPermissionDenied) {
-		t.Errorf("missing app: %v", err)
-	}
-	if ok, err := c.CanSync(ctx, "default", "perf-web"); !ok || err != nil {
-		t.Errorf("CanSync as admin: %v %v", ok, err)
-	}
-	if open, _, err := c.SyncWindows(ctx, "perf-web"); !open || err != nil {
-		t.Errorf("SyncWindows: %v %v", open, err)
-	}
-	// Argo CD accepts a sync to a revision it cannot resolve; the operation
-	// then fails. (stagedeck checks revisions in git before sending.)
-	bogus := "0123456789abcdef0123456789abcdef01234567"
-	pre, _ := c.Get(ctx, "perf-web", "")
-	asked := time.Now()
-	if _, err := c.Sync(ctx, argo.SyncRequest{App: "perf-web", Revision: bogus}); err != nil {
-		t.Logf("sync of an unknown revision refused at once: %v", err)
-	} else {
-		f := c.Follow(ctx, "perf-web", bogus, asked, pre.Operation.StartedAt, false)
-		var o argo.Observation
-		for deadline := time.Now().Add(time.Minute); !o.Finished && time.Now().Before(deadline); {
-			if o, err = f.Next(); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("unknown revision: ours=%v phase=%q message=%q rev=%q", o.Ours, o.App.Operation.Phase, o.App.Operation.Message, o.App.Operation.Revision)
-		}
-		f.Close()
-		if !o.Finished || o.Succeeded() {
-			t.Errorf("sync to an unknown revision: %+v", o.App.Operation)
-		}
-	}
-	// Deployed is the sync result, not the compared revision.
-	pinned, err := env.commitPush("perf: web version 5", map[string]string{"perf/web/configmap.yaml": webManifest("perf", "5")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	before, _ := c.Get(ctx, "perf-web", "")
-	requested := time.Now()
-	if _, err := c.Sync(ctx, argo.SyncRequest{App: "perf-web", Revision: pinned, Reason: "e2e", Operator: "e2e"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.commitPush("perf: web version 6", map[string]string{"perf/web/configmap.yaml": webManifest("perf", "6")}); err != nil {
-		t.Fatal(err)
-	}
-	f := c.Follow(ctx, "perf-web", pinned, requested, before.Operation.StartedAt, false)
-	defer f.Close()
-	var last argo.Observation
-	deadline := time.Now().Add(2 * time.Minute)
-	for !last.Finished && time.Now().Before(deadline) {
-		if last, err = f.Next(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !last.Succeeded() || last.App.Sources[0].Deployed != pinned {
-		t.Fatalf("follow ended %+v deployed %s, want Succeeded at %s", last.App.Operation, last.App.Sources[0].Deployed, pinned)
-	}
-	got, _ := c.Get(ctx, "perf-web", "normal")
-	if got.Sources[0].Deployed != pinned {
-		t.Errorf("deployed %s, want %s", got.Sources[0].Deployed, pinned)
-	}
-	if got.Sources[0].Compared == pinned {
-		t.Log("note: Argo CD had not compared against the newer head yet")
-	}
-	ro, _ := argo.Dial(argo.Options{ConfigPath: env.argoConfig, ReadOnly: true})
-	defer ro.Close()
-	if _, err := ro.Sync(ctx, argo.SyncRequest{App: "perf-web", Revision: pinned}); !errors.Is(err, argo.ErrReadOnly) {
-		t.Errorf("read-only client: %v", err)
-	}
+	argotest.RunSuite(t, &realBackend{})
 }
 
 // TestWatchReconnectsAfterServerRestart restarts argocd-server during a
