@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -20,13 +21,15 @@ import (
 // objects' trees and (tree, name) lookups, so unchanged subtrees are never
 // decoded twice and whole trees are never diffed.
 type walker struct {
-	r       *Repo
-	paths   [][]string
-	graph   commitgraph.Index // nil when the repository has no commit-graph
-	commits map[plumbing.Hash]*node
-	subs    map[plumbing.Hash][]plumbing.Hash // commit -> subtree hash per path
-	entries map[treeName]plumbing.Hash
-	buf     bytes.Buffer // reused for raw tree objects
+	r        *Repo
+	paths    [][]string
+	graph    commitgraph.Index // nil when the repository has no commit-graph
+	packs    *packSet          // mapped packs; nil for in-memory repositories
+	commits  map[plumbing.Hash]*node
+	subs     map[plumbing.Hash][]plumbing.Hash // commit -> subtree hash per path
+	entries  map[treeName]plumbing.Hash
+	lastTree plumbing.Hash
+	lastRaw  []byte
 }
 
 type treeName struct {
@@ -51,6 +54,7 @@ func newWalker(r *Repo, paths []string) *walker {
 		if g, err := commitgraph.OpenChainOrFileIndex(packsInMemory{osfs.New(r.gitDir)}); err == nil {
 			w.graph = g
 		}
+		w.packs = openPacks(r.gitDir)
 	}
 	return w
 }
@@ -59,6 +63,9 @@ func newWalker(r *Repo, paths []string) *walker {
 func (w *walker) close() {
 	if w.graph != nil {
 		_ = w.graph.Close()
+	}
+	if w.packs != nil {
+		w.packs.close()
 	}
 }
 
@@ -83,6 +90,15 @@ func (w *walker) commit(h plumbing.Hash) (*node, error) {
 			}
 		}
 	}
+	if w.packs != nil {
+		if typ, raw, err := w.packs.read(h); err == nil && typ == objCommit {
+			if rc, err := parseCommit(raw); err == nil {
+				n := &node{Hash: h, TreeHash: rc.tree, ParentHashes: rc.parents, When: rc.when}
+				w.commits[h] = n
+				return n, nil
+			}
+		}
+	}
 	c, err := object.GetCommit(w.r.repo.Storer, h)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownRevision, h)
@@ -94,40 +110,73 @@ func (w *walker) commit(h plumbing.Hash) (*node, error) {
 
 // info decodes the full commit for display.
 func (w *walker) info(h plumbing.Hash) (Commit, error) {
+	if w.packs != nil {
+		if typ, raw, err := w.packs.read(h); err == nil && typ == objCommit {
+			if rc, err := parseCommit(raw); err == nil {
+				return Commit{SHA: h.String(), Author: rc.author, Email: rc.email, Date: rc.date, Subject: rc.subject}, nil
+			}
+		}
+	}
 	return w.r.commitInfo(h)
 }
 
 // child returns the hash of entry name in tree, or zero if absent. It scans
 // the raw tree object instead of decoding every entry: a walk looks up one
-// name in thousands of trees.
-func (w *walker) child(tree plumbing.Hash, name string) (plumbing.Hash, error) {
+// name in thousands of trees. Lookups below the root are memoised (unchanged
+// subtrees repeat across commits); root trees are unique per commit, so
+// only the last one read is kept, for the next path of the same commit.
+func (w *walker) child(tree plumbing.Hash, name string, root bool) (plumbing.Hash, error) {
 	k := treeName{tree, name}
-	if h, ok := w.entries[k]; ok {
-		return h, nil
+	if !root {
+		if h, ok := w.entries[k]; ok {
+			return h, nil
+		}
 	}
-	obj, err := w.r.repo.Storer.EncodedObject(plumbing.TreeObject, tree)
+	raw, err := w.rawTree(tree)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	rd, err := obj.Reader()
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	w.buf.Reset()
-	_, err = w.buf.ReadFrom(rd)
-	rd.Close()
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	found, err := findEntry(w.buf.Bytes(), name)
+	found, err := findEntry(raw, name)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("tree %s: %w", tree, err)
 	}
-	if len(w.entries) > 1<<16 {
-		clear(w.entries)
+	if !root {
+		if len(w.entries) > 1<<16 {
+			clear(w.entries)
+		}
+		w.entries[k] = found
 	}
-	w.entries[k] = found
 	return found, nil
+}
+
+// rawTree returns a tree object's content, from the mapped packs or go-git.
+func (w *walker) rawTree(tree plumbing.Hash) ([]byte, error) {
+	if tree == w.lastTree && w.lastRaw != nil {
+		return w.lastRaw, nil
+	}
+	var raw []byte
+	if w.packs != nil {
+		if typ, b, err := w.packs.read(tree); err == nil && typ == objTree {
+			raw = b
+		}
+	}
+	if raw == nil {
+		obj, err := w.r.repo.Storer.EncodedObject(plumbing.TreeObject, tree)
+		if err != nil {
+			return nil, err
+		}
+		rd, err := obj.Reader()
+		if err != nil {
+			return nil, err
+		}
+		raw, err = io.ReadAll(rd)
+		rd.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	w.lastTree, w.lastRaw = tree, raw
+	return raw, nil
 }
 
 // findEntry scans a raw git tree ("<mode> <name>\x00<20-byte hash>"...) for
@@ -161,8 +210,8 @@ func (w *walker) subtrees(h plumbing.Hash) ([]plumbing.Hash, error) {
 	out := make([]plumbing.Hash, len(w.paths))
 	for i, parts := range w.paths {
 		cur := c.TreeHash
-		for _, p := range parts {
-			if cur, err = w.child(cur, p); err != nil {
+		for d, p := range parts {
+			if cur, err = w.child(cur, p, d == 0); err != nil {
 				return nil, err
 			}
 			if cur.IsZero() {
