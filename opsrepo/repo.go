@@ -311,8 +311,11 @@ func (r *Repo) Operator() string {
 }
 
 // OperatorSignature is Operator as a commit signature.
-func (r *Repo) OperatorSignature() Signature {
-	op := r.Operator()
+func (r *Repo) OperatorSignature() Signature { return ParseOperator(r.Operator()) }
+
+// ParseOperator splits "Name <email>" (an operator without an email gets a
+// placeholder one, which git requires).
+func ParseOperator(op string) Signature {
 	name, email, ok := strings.Cut(op, " <")
 	if !ok {
 		return Signature{Name: op, Email: op + "@stagedeck.invalid"}

@@ -48,7 +48,8 @@ type rollbackScreen struct {
 	phase            rollbackPhase
 	restore          bool // restore-to instead of revert
 	target           opsrepo.Commit
-	reason, confirm  textinput.Model
+	reason           textinput.Model
+	confirm          nameConfirm
 	rb               opsrepo.Rollback
 	plan             *opsrepo.Plan
 	lines            []string
@@ -114,9 +115,7 @@ func (m *Model) openHistory() tea.Cmd {
 	reason := textinput.New()
 	reason.Prompt, reason.Placeholder, reason.CharLimit = "Reason (required): ", "why, e.g. INC-42 checkout errors", 200
 	reason.SetWidth(60)
-	confirm := textinput.New()
-	confirm.Prompt, confirm.Placeholder = "Type "+st.Name+" to confirm: ", st.Name
-	confirm.SetWidth(30)
+	confirm := newNameConfirm(st.Name)
 	m.rbGen++
 	m.rollback = rollbackScreen{stage: st.Name, app: k.app, path: path, protected: st.Protected, auto: auto,
 		loading: true, reason: reason, confirm: confirm, gen: m.rbGen}
@@ -173,7 +172,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 				return m, nil
 			}
 			r.reason.Blur()
-			r.rb = opsrepo.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.Value(), Operator: operatorSignature(m.opts.Operator)}
+			r.rb = opsrepo.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.Value(), Operator: opsrepo.ParseOperator(m.opts.Operator)}
 			if r.restore {
 				r.rb.RestoreTo = r.target.SHA
 			} else {
@@ -186,22 +185,16 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		r.reason, cmd = r.reason.Update(msg)
 		return m, cmd
 	case rbConfirm:
-		switch msg.String() {
-		case "esc":
+		outcome, cmd := r.confirm.update(msg)
+		switch outcome {
+		case confirmCancelled:
 			r.phase = rbPreview
-			r.confirm.Blur()
-			return m, nil
-		case "enter":
-			if r.confirm.Value() != r.stage {
-				r.err = fmt.Errorf("type %s exactly to confirm", r.stage)
-				return m, nil
-			}
-			r.confirm.Blur()
+		case confirmWrong:
+			r.err = errors.New(r.confirm.wrongMsg())
+		case confirmDone:
 			r.phase, r.err = rbPushing, nil
 			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, r.rb, r.gen)
 		}
-		var cmd tea.Cmd
-		r.confirm, cmd = r.confirm.Update(msg)
 		return m, cmd
 	case rbPreparing, rbPushing:
 		return m, nil // one at a time; never two pushes
@@ -210,7 +203,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case msg.String() == "y" || msg.String() == "enter":
 			if r.protected {
 				r.phase = rbConfirm
-				return m, r.confirm.Focus()
+				return m, r.confirm.input.Focus()
 			}
 			r.phase, r.err = rbPushing, nil
 			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, r.rb, r.gen)
@@ -266,15 +259,6 @@ func (m Model) stagePath(stage string) string {
 		return st.Path
 	}
 	return stage
-}
-
-// operatorSignature splits "Name <email>".
-func operatorSignature(op string) opsrepo.Signature {
-	name, email, ok := strings.Cut(op, " <")
-	if !ok {
-		return opsrepo.Signature{Name: op, Email: op + "@stagedeck.invalid"}
-	}
-	return opsrepo.Signature{Name: name, Email: strings.TrimSuffix(email, ">")}
 }
 
 // deployMarks says, per sha, what Argo CD did with it for the apps in view.
@@ -385,7 +369,7 @@ func (m Model) rollbackPreviewLines(w, h int) []string {
 	case rbPushing:
 		lines = append(lines, s.Dim.Render("Pushing…"))
 	case rbConfirm:
-		lines = append(lines, s.Warn.Render("🔒 "+r.stage+" is protected."), r.confirm.View())
+		lines = append(lines, s.Warn.Render("🔒 "+r.stage+" is protected."), r.confirm.input.View())
 	default:
 		lines = append(lines, "This exact change will be committed and pushed (y/enter; esc drops it):")
 	}

@@ -75,7 +75,7 @@ type syncScreen struct {
 	checking  bool
 	checkErr  error
 	reason    textinput.Model
-	confirm   textinput.Model
+	confirm   nameConfirm
 	phase     syncPhase
 	progress  map[string]*appProgress
 	askTerm   bool
@@ -180,9 +180,7 @@ func (m *Model) openSync(stage, app, revision string) tea.Cmd {
 	reason := textinput.New()
 	reason.Prompt, reason.Placeholder, reason.CharLimit = "Reason    ", "optional, sent with the sync ([m] to edit)", 200
 	reason.SetWidth(60)
-	confirm := textinput.New()
-	confirm.Prompt, confirm.Placeholder = "Type "+st.Name+" to confirm: ", st.Name
-	confirm.SetWidth(30)
+	confirm := newNameConfirm(st.Name)
 	m.syncGen++
 	m.sync = syncScreen{
 		stage: st.Name, protected: st.Protected, apps: apps, revision: revision, commits: commits,
@@ -316,22 +314,15 @@ func (m Model) handleSyncKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		s.reason, cmd = s.reason.Update(msg)
 		return m, cmd
 	case syncConfirm:
-		switch msg.String() {
-		case "esc":
+		outcome, cmd := s.confirm.update(msg)
+		switch outcome {
+		case confirmCancelled:
 			s.phase = syncPreview
-			s.confirm.Blur()
-			s.confirm.SetValue("")
-			return m, nil
-		case "enter":
-			if s.confirm.Value() != s.stage {
-				s.notice = fmt.Sprintf("type %s exactly to confirm", s.stage)
-				return m, nil
-			}
-			s.confirm.Blur()
+		case confirmWrong:
+			s.notice = s.confirm.wrongMsg()
+		case confirmDone:
 			return m, m.sendSync()
 		}
-		var cmd tea.Cmd
-		s.confirm, cmd = s.confirm.Update(msg)
 		return m, cmd
 	case syncRunning, syncDone:
 		switch {
@@ -373,7 +364,7 @@ func (m Model) handleSyncKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if s.protected {
 			s.phase = syncConfirm
 			s.notice = ""
-			return m, s.confirm.Focus()
+			return m, s.confirm.input.Focus()
 		}
 		return m, m.sendSync()
 	}
@@ -446,7 +437,7 @@ func (m Model) syncLines(w, h int) []string {
 		add("", s.Warn.Render("🔒 "+sy.stage+" is protected: you will type its name to confirm."))
 	}
 	if sy.phase == syncConfirm {
-		add(sy.confirm.View())
+		add(sy.confirm.input.View())
 	}
 	if sy.notice != "" {
 		add("", s.Error.Render(sy.notice))
