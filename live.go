@@ -336,7 +336,31 @@ func (l live) FollowSync(ctx context.Context, stage string, st tui.SyncStart) tu
 	if err != nil {
 		return failedFollower{err}
 	}
-	return c.Follow(ctx, st.App, st.Revision, st.Requested, st.PrevStarted, st.DryRun)
+	ctx, cancel := context.WithTimeout(ctx, followTimeout)
+	return timedFollower{c.Follow(ctx, st.App, st.Revision, st.Requested, st.PrevStarted, st.DryRun), cancel}
+}
+
+// followTimeout bounds how long the console waits for a sync to finish and
+// the app's health to settle.
+const followTimeout = 10 * time.Minute
+
+// timedFollower gives up following after followTimeout, saying so plainly.
+type timedFollower struct {
+	f      *argo.Follower
+	cancel context.CancelFunc
+}
+
+func (t timedFollower) Next() (argo.Observation, error) {
+	o, err := t.f.Next()
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("no final state after %s: the operation may still be running (nothing was re-sent); watch the board", followTimeout)
+	}
+	return o, err
+}
+
+func (t timedFollower) Close() {
+	t.f.Close()
+	t.cancel()
 }
 
 func (l live) Terminate(ctx context.Context, stage, app string) error {

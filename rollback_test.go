@@ -72,3 +72,26 @@ func TestRollbackCLI(t *testing.T) {
 	}
 
 }
+
+// TestRollbackGitOnly: no Argo CD at all; the rollback is pushed to a bare remote.
+func TestRollbackGitOnly(t *testing.T) {
+	work := plainRepo(t)
+	bare := t.TempDir() + "/ops.git"
+	gitCLI(t, work, "clone", "-q", "--bare", work, bare)
+	gitCLI(t, work, "remote", "add", "origin", bare)
+	os.WriteFile(work+"/prod/web/values.yaml", []byte("replicas: 9\n"), 0o644)
+	gitCLI(t, work, "commit", "-qam", "prod: 9 replicas")
+	gitCLI(t, work, "push", "-q", "origin", "main")
+	bad := remoteLog(t, bare, "rev-parse", "main")
+	cfg := writeConfig(t, "opsRepo:\n  url: file://"+bare+"\ncacheDir: "+t.TempDir()+"\nstages:\n  - {name: prod, path: prod, protected: true}\n")
+	out, errOut, code := stagedeck(t, "rollback", "--config", cfg, "prod", "--revert", bad, "--reason", "too many", "--confirm", "prod", "--yes")
+	if code != exitOK || !strings.Contains(out, "git-only mode") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if got := remoteLog(t, bare, "show", "main:prod/web/values.yaml"); got != "replicas: 2" {
+		t.Errorf("prod values after the revert: %q", got)
+	}
+	if parent := remoteLog(t, bare, "rev-parse", "main^"); parent != bad {
+		t.Error("the revert is not on top of the reverted commit")
+	}
+}
