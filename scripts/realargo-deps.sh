@@ -67,8 +67,32 @@ if [ ! -x "$BIN/argocd" ]; then
   mkdir -p "$BIN/crds" && cp "$MOD"/manifests/crds/*.yaml "$BIN/crds/" && chmod -R u+w "$BIN/crds"
 fi
 
+# A second Argo CD for the same suite: our v2.14 client against a v3 server.
+ARGOCD3=v3.2.11
+BIN3=$CACHE/bin-argocd$ARGOCD3
+if [ -n "${STAGEDECK_E2E_ARGOCD3:-}" ] && [ ! -x "$BIN3/argocd" ]; then
+  log "building Argo CD $ARGOCD3 (about 5 minutes cold)"
+  W=$CACHE/src-argocd-$ARGOCD3
+  mkdir -p "$W" "$BIN3"
+  curl -fsSL "https://proxy.golang.org/github.com/argoproj/argo-cd/v3/@v/$ARGOCD3.mod" -o "$W/argocd.mod"
+  {
+    echo "module stagedeck.local/argocd3"
+    echo "go 1.25.5"
+    echo "require github.com/argoproj/argo-cd/v3 $ARGOCD3"
+    sed -n '/^replace (/,/^)/p' "$W/argocd.mod"
+  } > "$W/go.mod"
+  printf 'package tools\n\nimport _ "github.com/argoproj/argo-cd/v3/cmd"\n' > "$W/tools.go"
+  (cd "$W" && GOFLAGS=-mod=mod go mod tidy >&2 && \
+    go build -trimpath -ldflags=-s -o "$BIN3/argocd" github.com/argoproj/argo-cd/v3/cmd >&2)
+  for n in argocd-server argocd-repo-server argocd-application-controller; do ln -sf argocd "$BIN3/$n"; done
+  MOD=$(cd "$W" && go list -m -f '{{.Dir}}' github.com/argoproj/argo-cd/v3)
+  mkdir -p "$BIN3/crds" && cp "$MOD"/manifests/crds/*.yaml "$BIN3/crds/" && chmod -R u+w "$BIN3/crds"
+fi
+
 if [ ! -x "$BIN/helm" ]; then
   log "building helm $HELM (about 1 minute cold)"
   GOBIN="$BIN" go install "helm.sh/helm/v3/cmd/helm@$HELM" >&2
 fi
+# Last line: the main bin dir; with STAGEDECK_E2E_ARGOCD3 the line before is v3's.
+if [ -n "${STAGEDECK_E2E_ARGOCD3:-}" ]; then echo "$BIN3"; fi
 echo "$BIN"

@@ -33,6 +33,7 @@ var env *tier
 
 type tier struct {
 	dir, bin       string
+	argoBin        string // Argo CD binaries and CRDs (STAGEDECK_E2E_ARGOCD_BIN, else bin)
 	kubeconfig     string
 	argoAddr       string
 	token          string // the ci account's API token
@@ -62,7 +63,7 @@ func TestMain(m *testing.M) {
 			t.dumpLogs()
 			return
 		}
-		fmt.Fprintf(os.Stderr, "realargo: tier up in %s\n", time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(os.Stderr, "realargo: tier up in %s (Argo CD from %s)\n", time.Since(start).Round(time.Millisecond), filepath.Base(t.argoBin))
 		env = t
 		code = m.Run()
 		if code != 0 {
@@ -190,6 +191,10 @@ func (t *tier) up() error {
 		}
 		t.bin = strings.TrimSpace(out[strings.LastIndex(out, "\n")+1:])
 	}
+	t.argoBin = t.bin
+	if v := os.Getenv("STAGEDECK_E2E_ARGOCD_BIN"); v != "" {
+		t.argoBin = v // a second backend: another Argo CD version, same suite
+	}
 	if t.dir, err = os.MkdirTemp("", "stagedeck-realargo-"); err != nil {
 		return err
 	}
@@ -264,7 +269,7 @@ current-context: local
 	if _, err := t.kubectl("create", "namespace", "argocd"); err != nil {
 		return err
 	}
-	crds, _ := filepath.Glob(filepath.Join(t.bin, "crds", "*-crd.yaml"))
+	crds, _ := filepath.Glob(filepath.Join(t.argoBin, "crds", "*-crd.yaml"))
 	for _, c := range crds {
 		if _, err := t.kubectl("apply", "-f", c); err != nil {
 			return err
@@ -302,12 +307,12 @@ current-context: local
 		"PATH=" + t.bin + string(os.PathListSeparator) + os.Getenv("PATH"),
 	}
 	t.repoServerAddr = fmt.Sprintf("127.0.0.1:%d", t.ports["repo"])
-	if _, err := t.start("repo-server", argoEnv, filepath.Join(t.bin, "argocd-repo-server"),
+	if _, err := t.start("repo-server", argoEnv, filepath.Join(t.argoBin, "argocd-repo-server"),
 		"--port", fmt.Sprint(t.ports["repo"]), "--address", "127.0.0.1", "--metrics-port", fmt.Sprint(t.ports["repoMetrics"]),
 		"--metrics-address", "127.0.0.1", "--disable-tls", "--redis", t.redisAddr, "--loglevel", "warn"); err != nil {
 		return err
 	}
-	if _, err := t.start("application-controller", argoEnv, filepath.Join(t.bin, "argocd-application-controller"),
+	if _, err := t.start("application-controller", argoEnv, filepath.Join(t.argoBin, "argocd-application-controller"),
 		"--repo-server", t.repoServerAddr, "--repo-server-plaintext", "--redis", t.redisAddr, "--namespace", "argocd",
 		"--metrics-port", fmt.Sprint(t.ports["ctrlMetrics"]), "--app-resync", "10", "--loglevel", "warn"); err != nil {
 		return err
@@ -326,7 +331,7 @@ current-context: local
 
 func (t *tier) startServer(argoEnv []string) error {
 	t.argoAddr = fmt.Sprintf("127.0.0.1:%d", t.ports["server"])
-	if _, err := t.start("server", argoEnv, filepath.Join(t.bin, "argocd-server"),
+	if _, err := t.start("server", argoEnv, filepath.Join(t.argoBin, "argocd-server"),
 		"--insecure", "--address", "127.0.0.1", "--port", fmt.Sprint(t.ports["server"]), "--metrics-port", fmt.Sprint(t.ports["serverMetrics"]),
 		"--repo-server", t.repoServerAddr, "--repo-server-plaintext", "--redis", t.redisAddr, "--namespace", "argocd",
 		"--staticassets", filepath.Join(t.dir, "tmp"), "--loglevel", "warn"); err != nil {
