@@ -98,8 +98,14 @@ func fromApplication(a *v1alpha1.Application) App {
 		if st.FinishedAt != nil {
 			out.Operation.FinishedAt = st.FinishedAt.Time
 		}
-		if st.SyncResult != nil {
+		// Only a successful, real sync deployed its result's revision: a
+		// failed (Argo CD v3 keeps its result) or dry-run operation did not,
+		// so those fall back to the history, which records real deploys only.
+		dryRun := st.Operation.Sync != nil && st.Operation.Sync.DryRun
+		if st.SyncResult != nil && st.Phase == "Succeeded" && !dryRun {
 			result = st.SyncResult
+		}
+		if st.SyncResult != nil {
 			out.Operation.Revision = st.SyncResult.Revision
 			for _, r := range st.SyncResult.Resources {
 				out.Operation.Resources = append(out.Operation.Resources, ResourceResult{

@@ -260,3 +260,22 @@ func TestDialWithoutLoginNamesTheServer(t *testing.T) {
 		t.Errorf("unknown context: %v", err)
 	}
 }
+
+func TestFailedSyncDoesNotMoveTheDeployedRevision(t *testing.T) {
+	srv, c := startFake(t, argo.Options{})
+	srv.AddApp(argotest.AppSpec{Name: "tst-web", RepoURL: "r", Path: "tst/web", Deployed: shaOld})
+	srv.FailNextSync("tst-web", "apply failed")
+	requested := time.Now()
+	if _, err := c.Sync(context.Background(), argo.SyncRequest{App: "tst-web", Revision: shaNew}); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := follow(t, c.Follow(context.Background(), "tst-web", shaNew, requested, time.Time{}, false))
+	if o.App.Operation.Phase != "Failed" || o.App.Operation.Revision != shaNew {
+		t.Fatalf("operation %+v", o.App.Operation)
+	}
+	// The failed operation's result names shaNew (as Argo CD v3 keeps it);
+	// what is deployed is still the last successful sync.
+	if o.App.Sources[0].Deployed != shaOld {
+		t.Errorf("deployed %s after a failed sync, want %s", o.App.Sources[0].Deployed, shaOld)
+	}
+}

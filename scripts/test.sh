@@ -19,13 +19,18 @@ if [ "${STAGEDECK_SKIP_REALARGO:-}" = 1 ]; then
   echo "test.sh: STAGEDECK_SKIP_REALARGO=1: skipping the real Argo CD tier" >&2
   exit 0
 fi
-bin=$(./scripts/realargo-deps.sh)
-log=$(mktemp)
-if STAGEDECK_E2E_BIN=$bin go test -tags realargo -count=1 -timeout 40m -v ./e2e/realargo/ >"$log" 2>&1; then
-  grep -E '^(--- |ok|realargo:)' "$log"
-  rm -f "$log"
-else
-  cat "$log"
-  echo "test.sh: the real Argo CD tier failed" >&2
-  exit 1
-fi
+dirs=$(STAGEDECK_E2E_ARGOCD3=1 ./scripts/realargo-deps.sh)
+bin=$(echo "$dirs" | tail -n 1)
+argocd3=$(echo "$dirs" | head -n 1)
+# The same tier twice: Argo CD v2.14.21 (our client's version), then v3.2.11.
+for argobin in "$bin" "$argocd3"; do
+  log=$(mktemp)
+  if STAGEDECK_E2E_BIN=$bin STAGEDECK_E2E_ARGOCD_BIN=$argobin go test -tags realargo -count=1 -timeout 40m -v ./e2e/realargo/ >"$log" 2>&1; then
+    grep -E '^(--- |ok|realargo:)' "$log"
+    rm -f "$log"
+  else
+    cat "$log"
+    echo "test.sh: the real Argo CD tier failed ($(basename "$argobin"))" >&2
+    exit 1
+  fi
+done

@@ -323,7 +323,8 @@ func (s *Server) reconcileLocked(a *v1alpha1.Application) {
 }
 
 func deployedRevision(a *v1alpha1.Application) string {
-	if st := a.Status.OperationState; st != nil && st.SyncResult != nil && st.SyncResult.Revision != "" {
+	if st := a.Status.OperationState; st != nil && st.SyncResult != nil && st.SyncResult.Revision != "" &&
+		st.Phase == synccommon.OperationSucceeded && (st.Operation.Sync == nil || !st.Operation.Sync.DryRun) {
 		return st.SyncResult.Revision
 	}
 	if n := len(a.Status.History); n > 0 {
