@@ -11,4 +11,8 @@ for b in 'LastChanges$' 'LastChangesDeep$' 'Pending$'; do
   go test ./opsrepo/ -run '^$' -bench "$b" -benchtime 1x | grep -E '^Benchmark'
 done
 echo "== board rendering and diff"
-go test ./tui/ -run '^$' -bench . -benchmem 2>/dev/null | grep -E '^Benchmark' || true
+go test ./tui/ -run "^$" -bench . -benchmem | grep -E "^Benchmark"
+echo "== a 10 MB values-file diff"
+go test ./patch/ -run '^$' -bench . -benchtime 5x | grep -E '^Benchmark'
+echo "== first paint of the console (process start to first frame, in a pty)"
+go test ./e2e/ -run '^$' -bench FirstPaint -benchtime 10x | grep -E '^Benchmark'
