@@ -28,10 +28,9 @@ import (
 type live struct{ lazy *lazySession }
 
 type lazySession struct {
-	g   *globalFlags
-	mu  sync.Mutex
-	s   *session
-	err error
+	g  *globalFlags
+	mu sync.Mutex
+	s  *session
 }
 
 func (l *lazySession) get(ctx context.Context) (*session, error) {

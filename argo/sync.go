@@ -73,44 +73,42 @@ func (c *Client) Follow(ctx context.Context, app, revision string, requested, pr
 
 // Next blocks for the next observation; the caller stops at a Finished one.
 func (f *Follower) Next() (Observation, error) {
-	for {
-		if err := f.ctx.Err(); err != nil {
-			return Observation{}, err
-		}
-		if f.w == nil {
-			if f.backoff > 0 {
-				select {
-				case <-time.After(f.backoff):
-				case <-f.ctx.Done():
-					return Observation{}, f.ctx.Err()
-				}
-			}
-			wctx, stop := context.WithCancel(f.ctx)
-			w, err := f.c.Watch(wctx, f.app)
-			if err != nil {
-				stop()
-				if !errors.Is(err, ErrUnreachable) {
-					return Observation{}, err
-				}
-				f.bump()
-				return Observation{Reconnecting: true, Err: err}, nil
-			}
-			f.w, f.stop, f.backoff = w, stop, 0
-		}
-		ev, err := f.w.Next()
-		if err != nil {
-			f.Close()
-			if errors.Is(err, ErrUnreachable) || errors.Is(err, context.DeadlineExceeded) {
-				f.bump()
-				return Observation{Reconnecting: true, Err: err}, nil
-			}
-			return Observation{}, err
-		}
-		if ev.Type == Deleted {
-			return Observation{}, fmt.Errorf("%w: %s was deleted during the sync", ErrNotFound, f.app)
-		}
-		return f.observe(ev.App), nil
+	if err := f.ctx.Err(); err != nil {
+		return Observation{}, err
 	}
+	if f.w == nil {
+		if f.backoff > 0 {
+			select {
+			case <-time.After(f.backoff):
+			case <-f.ctx.Done():
+				return Observation{}, f.ctx.Err()
+			}
+		}
+		wctx, stop := context.WithCancel(f.ctx)
+		w, err := f.c.Watch(wctx, f.app)
+		if err != nil {
+			stop()
+			if !errors.Is(err, ErrUnreachable) {
+				return Observation{}, err
+			}
+			f.bump()
+			return Observation{Reconnecting: true, Err: err}, nil
+		}
+		f.w, f.stop, f.backoff = w, stop, 0
+	}
+	ev, err := f.w.Next()
+	if err != nil {
+		f.Close()
+		if errors.Is(err, ErrUnreachable) || errors.Is(err, context.DeadlineExceeded) {
+			f.bump()
+			return Observation{Reconnecting: true, Err: err}, nil
+		}
+		return Observation{}, err
+	}
+	if ev.Type == Deleted {
+		return Observation{}, fmt.Errorf("%w: %s was deleted during the sync", ErrNotFound, f.app)
+	}
+	return f.observe(ev.App), nil
 }
 
 func (f *Follower) bump() {

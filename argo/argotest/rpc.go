@@ -97,9 +97,7 @@ func (s *Server) Watch(q *application.ApplicationQuery, stream application.Appli
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		if _, ok := s.watchers[ch]; ok {
-			delete(s.watchers, ch)
-		}
+		delete(s.watchers, ch)
 		s.mu.Unlock()
 	}()
 	sort.Slice(initial, func(i, j int) bool { return initial[i].Application.Name < initial[j].Application.Name })

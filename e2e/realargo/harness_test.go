@@ -45,7 +45,6 @@ type tier struct {
 	stagedeck      string
 	repoServerAddr string
 	redisAddr      string
-	serverLog      string
 	ports          map[string]int
 }
 
