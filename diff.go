@@ -163,7 +163,7 @@ func newDiffCmd(g *globalFlags) *cobra.Command {
 			}
 			s, err := openSession(cmd.Context(), g, true)
 			if err != nil {
-				return withCode(exitUsage, err)
+				return forceCode(exitUsage, err)
 			}
 			defer s.Close()
 			b, err := board.Collect(cmd.Context(), s.sources())

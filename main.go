@@ -54,6 +54,18 @@ func withCode(code int, err error) error {
 	return &exitError{code: code, err: err}
 }
 
+// forceCode gives err the exit code a command promises for all its errors.
+func forceCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return &exitError{code: code, err: ee.err}
+	}
+	return &exitError{code: code, err: err}
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -280,3 +280,15 @@ func TestDiffCLIExitCodesAndRedaction(t *testing.T) {
 		t.Errorf("--commit %s: exit %d\n%s", sha[:7], code, out)
 	}
 }
+
+func TestDiffAndSyncErrorsExitTwoEvenWhenUnreachable(t *testing.T) {
+	cfg := writeConfig(t, "opsRepo:\n  url: file:///nonexistent/ops.git\ncacheDir: "+t.TempDir()+"\nstages:\n  - {name: tst, path: tst}\n")
+	for _, args := range [][]string{{"diff", "--config", cfg, "tst"}, {"sync", "--config", cfg, "tst", "--revision", "abc", "--yes"}} {
+		if _, errOut, code := stagedeck(t, args...); code != exitUsage || !strings.Contains(errOut, "unreachable") {
+			t.Errorf("%v: exit %d %q, want 2 naming the unreachable repo", args[0], code, errOut)
+		}
+	}
+	if _, _, code := stagedeck(t, "status", "--config", cfg); code != exitUnreachable {
+		t.Errorf("status: exit %d, want 3", code)
+	}
+}

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing/transport"
-
 	"github.com/stagedeck/stagedeck/argo"
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/config"
@@ -90,12 +88,16 @@ func openSession(ctx context.Context, g *globalFlags, fetch bool) (*session, err
 		}
 		cacheDir = filepath.Join(dir, "stagedeck")
 	}
+	auth, authErr := opsrepo.Auth(s.cfg.OpsRepo.URL)
 	repo, err := opsrepo.Open(ctx, opsrepo.Options{
 		URL: s.cfg.OpsRepo.URL, Branch: s.cfg.OpsRepo.Branch, CacheDir: cacheDir,
-		ReadOnly: s.readOnly, Auth: gitAuth(s.cfg.OpsRepo.URL),
+		ReadOnly: s.readOnly, Auth: auth,
 	})
 	if err != nil {
 		s.Close()
+		if authErr != nil {
+			err = fmt.Errorf("%w (git credentials: %v)", err, authErr)
+		}
 		return nil, withCode(gitExitCode(err), err)
 	}
 	s.repo = repo
@@ -149,20 +151,13 @@ func (s *session) now() time.Time {
 }
 
 func (s *session) Close() {
+	if s.repo != nil {
+		_ = s.repo.Close()
+	}
 	for _, c := range s.argo {
 		_ = c.Close()
 	}
 	if s.sandbox != nil {
 		s.sandbox.Close()
 	}
-}
-
-// gitAuth resolves ops-repo credentials; an error here is reported when a
-// remote operation needs them, not before.
-func gitAuth(u string) transport.AuthMethod {
-	a, err := opsrepo.Auth(u)
-	if err != nil {
-		return nil
-	}
-	return a
 }

@@ -134,7 +134,7 @@ func newSyncCmd(g *globalFlags) *cobra.Command {
 			ctx := cmd.Context()
 			s, err := openSession(ctx, g, true)
 			if err != nil {
-				return withCode(exitUsage, err)
+				return forceCode(exitUsage, err)
 			}
 			defer s.Close()
 			app := ""
