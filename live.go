@@ -131,12 +131,19 @@ func (l live) Watch(ctx context.Context) (tui.AppStream, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	m := &mergedStream{ch: make(chan streamItem, 64), cancel: cancel}
 	src := s.sources()
+	var firstErr error
+	opened := 0
 	for name, c := range s.argo {
 		w, err := c.Watch(ctx, "")
 		if err != nil {
-			cancel()
-			return nil, err
+			// One unreachable Argo CD must not stop the others' live rows;
+			// its stages show the error from the last refresh.
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
 		}
+		opened++
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
@@ -161,6 +168,10 @@ func (l live) Watch(ctx context.Context) (tui.AppStream, error) {
 				}
 			}
 		}()
+	}
+	if opened == 0 {
+		cancel()
+		return nil, firstErr
 	}
 	return m, nil
 }
