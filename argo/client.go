@@ -13,6 +13,7 @@ import (
 	accountpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/account"
 	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
 	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
+	argoconfig "github.com/argoproj/argo-cd/v2/util/config"
 	"github.com/argoproj/argo-cd/v2/util/localconfig"
 	log "github.com/sirupsen/logrus"
 	"google.golang.org/grpc/codes"
@@ -65,6 +66,23 @@ func init() {
 // Dial connects to Argo CD. It does not fail when the server is merely
 // unreachable: calls then return ErrUnreachable, so the git side still shows.
 func Dial(opts Options) (*Client, error) {
+	// ARGOCD_OPTS carries default flags for the argocd CLI; honour its
+	// connection flags the same way.
+	if err := argoconfig.LoadFlags(); err != nil {
+		return nil, fmt.Errorf("ARGOCD_OPTS: %w", err)
+	}
+	if opts.ConfigPath == "" {
+		opts.ConfigPath = argoconfig.GetFlag("config", "")
+	}
+	if opts.ServerAddr == "" {
+		opts.ServerAddr = argoconfig.GetFlag("server", "")
+	}
+	if opts.AuthToken == "" {
+		opts.AuthToken = argoconfig.GetFlag("auth-token", "")
+	}
+	opts.PlainText = opts.PlainText || argoconfig.GetBoolFlag("plaintext")
+	opts.Insecure = opts.Insecure || argoconfig.GetBoolFlag("insecure")
+	opts.GRPCWeb = opts.GRPCWeb || argoconfig.GetBoolFlag("grpc-web")
 	cfgPath := opts.ConfigPath
 	if cfgPath == "" {
 		p, err := localconfig.DefaultLocalConfigPath()

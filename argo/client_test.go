@@ -279,3 +279,28 @@ func TestFailedSyncDoesNotMoveTheDeployedRevision(t *testing.T) {
 		t.Errorf("deployed %s after a failed sync, want %s", o.App.Sources[0].Deployed, shaOld)
 	}
 }
+
+// TestArgocdOptsIsHonoured: the argocd CLI's ARGOCD_OPTS flags apply.
+func TestArgocdOptsIsHonoured(t *testing.T) {
+	t.Setenv("ARGOCD_SERVER", "")
+	t.Setenv("ARGOCD_AUTH_TOKEN", "")
+	srv, err := argotest.Start(argotest.Options{Token: "opts-token", Git: stubGit{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.AddApp(argotest.AppSpec{Name: "tst-web", RepoURL: "r", Path: "tst/web", Deployed: shaOld})
+	t.Setenv("ARGOCD_OPTS", "--server "+srv.Addr()+" --plaintext --auth-token opts-token --config "+filepath.Join(t.TempDir(), "none"))
+	c, err := argo.Dial(argo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if apps, err := c.List(context.Background()); err != nil || len(apps) != 1 {
+		t.Errorf("List through ARGOCD_OPTS: %d apps, %v", len(apps), err)
+	}
+	t.Setenv("ARGOCD_OPTS", "--server 'unterminated")
+	if _, err := argo.Dial(argo.Options{}); err == nil || !strings.Contains(err.Error(), "ARGOCD_OPTS") {
+		t.Errorf("bad ARGOCD_OPTS: %v", err)
+	}
+}
