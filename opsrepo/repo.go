@@ -129,6 +129,12 @@ func Open(ctx context.Context, opts Options) (*Repo, error) {
 			if repo, err = openFast(r.dir); err != nil {
 				return nil, err
 			}
+			r.repo = repo
+			// The clone made only the default branch local: mirror every
+			// branch, so a configured non-default branch resolves too.
+			if err := r.fetchLocked(ctx); err != nil {
+				return nil, err
+			}
 			r.lastFetch = time.Now()
 		}
 		r.repo = repo

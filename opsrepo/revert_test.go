@@ -292,3 +292,19 @@ func gitCLIAllowFail(dir string, args ...string) error {
 	}
 	return nil
 }
+
+func TestCacheCloneOfANonDefaultBranch(t *testing.T) {
+	f := newRemoteFixture(t)
+	gitCLI(t, f.other, "checkout", "-q", "-b", "release")
+	writeFile(t, f.other, "prod/web/values.yaml", "image: web:2.0\n")
+	rel := commitAll(t, f.other, "release: web 2.0")
+	gitCLI(t, f.other, "push", "-q", "origin", "release")
+	r, err := Open(context.Background(), Options{URL: "file://" + f.bare, Branch: "release", CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if h, err := r.Head(); err != nil || h.String() != rel {
+		t.Errorf("Head of release = %s, %v; want %s", h, err, rel)
+	}
+}
