@@ -244,6 +244,24 @@ func (r *Repo) Fetch(ctx context.Context) error {
 	return r.fetchLocked(ctx)
 }
 
+// fetchLocked fetches every branch of origin: into refs/remotes/origin for a
+// local clone, mirrored into refs/heads for a cache clone.
+func (r *Repo) fetchLocked(ctx context.Context) error {
+	if _, err := r.repo.Remote("origin"); errors.Is(err, git.ErrRemoteNotFound) {
+		return nil
+	}
+	refspec := config.RefSpec("+refs/heads/*:refs/remotes/origin/*")
+	if !r.local {
+		refspec = "+refs/heads/*:refs/heads/*"
+	}
+	err := r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{refspec}, Auth: r.opts.Auth, Tags: git.NoTags, Force: true})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return fmt.Errorf("fetch %s: %w: %v", r.opts.URL, ErrUnreachable, err)
+	}
+	r.lastFetch = time.Now()
+	return nil
+}
+
 // Head resolves the ops branch: origin's copy when a local clone has one.
 func (r *Repo) Head() (plumbing.Hash, error) {
 	r.mu.Lock()

@@ -340,19 +340,3 @@ func classifyPushError(url string, err error) error {
 	}
 	return fmt.Errorf("push to %s: %w: %v", url, ErrUnreachable, err)
 }
-
-func (r *Repo) fetchLocked(ctx context.Context) error {
-	if _, err := r.repo.Remote("origin"); errors.Is(err, git.ErrRemoteNotFound) {
-		return nil
-	}
-	refspec := config.RefSpec("+refs/heads/*:refs/remotes/origin/*")
-	if !r.local {
-		refspec = "+refs/heads/*:refs/heads/*"
-	}
-	err := r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{refspec}, Auth: r.opts.Auth, Tags: git.NoTags, Force: true})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return fmt.Errorf("fetch %s: %w: %v", r.opts.URL, ErrUnreachable, err)
-	}
-	r.lastFetch = time.Now()
-	return nil
-}
