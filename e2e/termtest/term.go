@@ -25,9 +25,12 @@ type Term struct {
 	cmd    *exec.Cmd
 	pty    *os.File
 	emu    *vt.SafeEmulator
-	mu     sync.Mutex
-	raw    bytes.Buffer
-	done   chan error
+	// screenMu orders screen reads after the emulator's writes (its String
+	// is not synchronised).
+	screenMu sync.Mutex
+	mu       sync.Mutex
+	raw      bytes.Buffer
+	done     chan error
 }
 
 // Start runs binary with args in a w x h pseudo-terminal.
@@ -49,7 +52,9 @@ func Start(t testing.TB, binary string, w, h int, env []string, args ...string) 
 				tm.mu.Lock()
 				tm.raw.Write(buf[:n])
 				tm.mu.Unlock()
+				tm.screenMu.Lock()
 				tm.emu.Write(buf[:n])
+				tm.screenMu.Unlock()
 			}
 			if err != nil {
 				return
@@ -65,7 +70,11 @@ func Start(t testing.TB, binary string, w, h int, env []string, args ...string) 
 }
 
 // Screen is the terminal's text now.
-func (tm *Term) Screen() string { return tm.emu.String() }
+func (tm *Term) Screen() string {
+	tm.screenMu.Lock()
+	defer tm.screenMu.Unlock()
+	return tm.emu.String()
+}
 
 // WaitFor polls the screen until every want appears.
 func (tm *Term) WaitFor(timeout time.Duration, want ...string) string {
