@@ -108,6 +108,16 @@ func (l live) Pending(ctx context.Context, deployed, path string) ([]opsrepo.Com
 	}
 	p, err := s.repo.Pending(ctx, head, deployed, []string{path})
 	if errors.Is(err, opsrepo.ErrUnknownRevision) {
+		// Deployed by Argo CD but pushed after our last fetch: fetch, look again.
+		if err := s.repo.Fetch(ctx); err != nil {
+			return nil, false, err
+		}
+		if head, err = s.repo.Head(); err != nil {
+			return nil, false, err
+		}
+		p, err = s.repo.Pending(ctx, head, deployed, []string{path})
+	}
+	if errors.Is(err, opsrepo.ErrUnknownRevision) {
 		return nil, false, nil
 	}
 	if err != nil {

@@ -101,6 +101,9 @@ type Repo interface {
 	Head() (plumbing.Hash, error)
 	LastChanges(ctx context.Context, head plumbing.Hash, paths []string) (map[string]opsrepo.Commit, error)
 	Pending(ctx context.Context, head plumbing.Hash, deployed string, paths []string) (opsrepo.Pending, error)
+	// Fetch brings revisions Argo CD deployed that git has not seen yet.
+	Fetch(ctx context.Context) error
+	Resolve(rev string) (plumbing.Hash, error)
 }
 
 // AppLister lists Argo CD applications of one context.
@@ -126,6 +129,15 @@ var ErrGit = errors.New("ops repository")
 // Git failures are fatal; Argo CD failures become Errors and Unknown stages.
 func Collect(ctx context.Context, src Sources) (*Board, error) {
 	cfg := src.Config
+	var apps map[string][]argo.App
+	var argoErrs map[string]error
+	if !cfg.GitOnly() {
+		apps, argoErrs = listAll(ctx, src, cfg)
+		// Argo CD may already run a commit pushed after our last fetch.
+		if unknownDeployed(src.Repo, apps) {
+			_ = src.Repo.Fetch(ctx) // on failure the app shows the revision as unknown
+		}
+	}
 	head, err := src.Repo.Head()
 	if err != nil {
 		return nil, err
@@ -163,7 +175,6 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 	if cfg.GitOnly() {
 		return b, nil
 	}
-	apps, argoErrs := listAll(ctx, src, cfg)
 	var appPaths []string
 	for _, ctxName := range sortedKeys(argoErrs) {
 		label := "argocd"
@@ -289,6 +300,22 @@ func FillPending(ctx context.Context, repo Repo, head plumbing.Hash, apps []App)
 		}
 	}
 	return nil
+}
+
+// unknownDeployed reports whether an app's deployed revision is missing from git.
+func unknownDeployed(repo Repo, apps map[string][]argo.App) bool {
+	for _, list := range apps {
+		for _, a := range list {
+			for _, src := range a.Sources {
+				if src.Deployed != "" && len(src.Deployed) == 40 {
+					if _, err := repo.Resolve(src.Deployed); err != nil {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
 
 func listAll(ctx context.Context, src Sources, cfg *config.Config) (map[string][]argo.App, map[string]error) {

@@ -104,3 +104,40 @@ func TestCollectDiscoversAppsBySourceAndPath(t *testing.T) {
 		t.Error("a board with an out-of-sync app is settled")
 	}
 }
+
+// TestCollectFetchesARevisionArgoCDDeployedButGitHasNotSeen: CI pushed and
+// ITG auto-synced before our next fetch; the board must not call that
+// revision foreign.
+func TestCollectFetchesARevisionArgoCDDeployedButGitHasNotSeen(t *testing.T) {
+	dir, base := gitRepo(t)
+	bare := t.TempDir() + "/ops.git"
+	if out, err := exec.Command("git", "clone", "-q", "--bare", dir, bare).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	repo, err := opsrepo.Open(context.Background(), opsrepo.Options{URL: "file://" + bare, Branch: "main", CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	// A new commit lands on the remote after stagedeck's clone.
+	cmd := exec.Command("git", "-C", dir, "commit", "-q", "--allow-empty", "-m", "ci: new")
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=A", "GIT_AUTHOR_EMAIL=a@x", "GIT_COMMITTER_NAME=A", "GIT_COMMITTER_EMAIL=a@x")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	out, _ := exec.Command("git", "-C", dir, "push", "-q", bare, "main").CombinedOutput()
+	_ = out
+	newSHA, _ := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	deployed := strings.TrimSpace(string(newSHA))
+	cfg := &config.Config{OpsRepo: config.OpsRepo{URL: "file://" + bare, Branch: "main"}, ArgoCD: &config.ArgoCD{},
+		Stages: []config.Stage{{Name: "tst", Path: "envs/tst"}}}
+	apps := []argo.App{{Name: "tst-web", Sync: "Synced", Health: "Healthy", Sources: []argo.Source{{RepoURL: "file://" + bare, Path: "envs/tst/web", Deployed: deployed}}}}
+	b, err := Collect(context.Background(), Sources{Config: cfg, Repo: repo, Argo: map[string]AppLister{"": lister{apps: apps}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := b.Stages[0].Apps[0]
+	if a.NotAncestor || a.PendingCommits != 0 || b.Repo.Head != deployed {
+		t.Errorf("app %+v, board head %s; want the new revision fetched (base %s)", a, b.Repo.Head, base)
+	}
+}
