@@ -7,8 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/stagedeck/stagedeck/argo"
@@ -110,7 +110,7 @@ func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
 		var sha, info string
 		if s.Head != nil {
 			sha = s.Head.ShortSHA()
-			info = fmt.Sprintf("%s %s: %s", age(now, s.Head.Date), firstName(s.Head.Author), s.Head.Subject)
+			info = fmt.Sprintf("%s %s: %s", board.Age(now, s.Head.Date), firstName(s.Head.Author), s.Head.Subject)
 		}
 		behind := ""
 		if !b.GitOnly && s.ArgoError == "" {
@@ -162,26 +162,5 @@ func firstName(author string) string {
 	return author
 }
 
-// age is a short human age: 45s, 25m, 3h, 12d.
-func age(now, t time.Time) string {
-	d := now.Sub(t)
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", max(0, int(d.Seconds())))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	default:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	}
-}
-
-// clip shortens s to width runes, marking the cut with an ellipsis.
-func clip(s string, width int) string {
-	if utf8.RuneCountInString(s) <= width {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:width-1]) + "…"
-}
+// clip shortens s to width cells, marking the cut with an ellipsis.
+func clip(s string, width int) string { return ansi.Truncate(s, width, "…") }

@@ -72,7 +72,7 @@ func (m Model) headerLines(w int) []string {
 		badges = append(badges, s.BadgeWarn.Render(" cached "))
 	}
 	if !m.disconnected.IsZero() {
-		badges = append(badges, s.BadgeWarn.Render(" stale "+shortDur(m.now.Sub(m.disconnected))+" "))
+		badges = append(badges, s.BadgeWarn.Render(" stale "+board.ShortDuration(m.now.Sub(m.disconnected))+" "))
 	}
 	repo := "ops repo: loading"
 	if m.board != nil {
@@ -596,18 +596,4 @@ func displayURL(u string) string {
 	return u
 }
 
-// age is a short human age: 45s, 25m, 3h, 12d.
-func age(now, t time.Time) string { return shortDur(now.Sub(t)) }
-
-func shortDur(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", max(0, int(d.Seconds())))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	default:
-		return fmt.Sprintf("%dd", int(d.Hours()/24))
-	}
-}
+func age(now, t time.Time) string { return board.Age(now, t) }
