@@ -5,6 +5,8 @@ import (
 
 	"github.com/go-git/go-git/v5/utils/diff"
 	"github.com/sergi/go-diff/diffmatchpatch"
+
+	"github.com/stagedeck/stagedeck/patch"
 )
 
 // edit replaces base lines [start, end) with lines.
@@ -25,7 +27,7 @@ func edits(base, side string) []edit {
 		}
 	}
 	for _, d := range diff.Do(base, side) {
-		lines := splitKeep(d.Text)
+		lines := patch.SplitLines(d.Text)
 		switch d.Type {
 		case diffmatchpatch.DiffEqual:
 			flush()
@@ -47,23 +49,12 @@ func edits(base, side string) []edit {
 	return out
 }
 
-func splitKeep(s string) []string {
-	if s == "" {
-		return nil
-	}
-	lines := strings.SplitAfter(s, "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	return lines
-}
-
 // merge3 merges ours and theirs, both derived from base, line by line as
 // git's merge does: changes to separate regions combine; changes that
 // overlap or touch conflict (ok=false), unless both sides made the same one.
 func merge3(base, ours, theirs string) (string, bool) {
 	a, b := edits(base, ours), edits(base, theirs)
-	baseLines := splitKeep(base)
+	baseLines := patch.SplitLines(base)
 	var out strings.Builder
 	pos, i, j := 0, 0, 0
 	apply := func(e edit) {

@@ -95,7 +95,7 @@ func writeFilePatch(sb *strings.Builder, pr Pair, context int) {
 		case diffmatchpatch.DiffDelete:
 			k = '-'
 		}
-		ops = append(ops, op{kind: k, lines: splitLines(d.Text)})
+		ops = append(ops, op{kind: k, lines: SplitLines(d.Text)})
 	}
 	writeHunks(sb, ops, context)
 }
@@ -107,8 +107,9 @@ func orEmpty(b []byte) []byte {
 	return b
 }
 
-// splitLines splits keeping no terminators; a missing final newline is kept as a last line.
-func splitLines(s string) []string {
+// SplitLines splits s into lines that keep their "\n"; a last line without
+// one is kept as it is.
+func SplitLines(s string) []string {
 	if s == "" {
 		return nil
 	}
