@@ -11,7 +11,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
-	"github.com/stagedeck/stagedeck/argo"
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/opsrepo"
 )
@@ -73,7 +72,7 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 
 func statusExitCode(b *board.Board) int {
 	for _, e := range b.Errors {
-		if strings.Contains(e.Message, argo.ErrUnreachable.Error()) || strings.Contains(e.Message, argo.ErrUnauthenticated.Error()) {
+		if e.Unreachable {
 			return exitUnreachable
 		}
 	}

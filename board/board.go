@@ -90,6 +90,8 @@ type Deployed struct {
 type Error struct {
 	Source  string `json:"source"`
 	Message string `json:"message"`
+	// Unreachable: the source could not be reached or would not let us in.
+	Unreachable bool `json:"unreachable"`
 }
 
 // Repo is what the board needs of the ops repository.
@@ -181,7 +183,9 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 		if ctxName != "" {
 			label += ":" + ctxName
 		}
-		b.Errors = append(b.Errors, Error{Source: label, Message: argoErrs[ctxName].Error()})
+		err := argoErrs[ctxName]
+		b.Errors = append(b.Errors, Error{Source: label, Message: err.Error(),
+			Unreachable: errors.Is(err, argo.ErrUnreachable) || errors.Is(err, argo.ErrUnauthenticated)})
 	}
 	urls := src.Repo.RemoteURLs()
 	for i := range b.Stages {

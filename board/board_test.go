@@ -2,7 +2,7 @@ package board
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,7 +75,7 @@ func TestCollectDiscoversAppsBySourceAndPath(t *testing.T) {
 	b, err := Collect(context.Background(), Sources{
 		Config: cfg, Repo: repo,
 		Argo:    map[string]AppLister{"": lister{apps: apps}},
-		ArgoErr: map[string]error{"prod-ctx": errors.New("argo cd prod: unreachable")},
+		ArgoErr: map[string]error{"prod-ctx": fmt.Errorf("argo cd prod: %w", argo.ErrUnreachable)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ func TestCollectDiscoversAppsBySourceAndPath(t *testing.T) {
 	if prod.ArgoError == "" || prod.Sync() != "Unknown" || prod.Head == nil {
 		t.Errorf("unreachable context: %+v", prod)
 	}
-	if len(b.Errors) != 1 || b.Errors[0].Source != "argocd:prod-ctx" {
+	if len(b.Errors) != 1 || b.Errors[0].Source != "argocd:prod-ctx" || !b.Errors[0].Unreachable {
 		t.Errorf("errors = %+v", b.Errors)
 	}
 	if b.Settled() {
