@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/stagedeck/stagedeck/board"
@@ -10,6 +11,13 @@ import (
 type row struct {
 	stage int // index into board.Stages
 	app   int // index into Stages[stage].Apps; -1 for the stage row
+}
+
+// matrixRow is one app, named by its directory within the stage, across
+// the stages: cells[i] indexes board.Stages[i].Apps, -1 where it is absent.
+type matrixRow struct {
+	key   string
+	cells []int
 }
 
 // rowKey names a row stably across refreshes.
@@ -59,6 +67,7 @@ func (m *Model) rebuildRows(keep rowKey) {
 			m.rows = append(m.rows, row{stage: si, app: ai})
 		}
 	}
+	m.rebuildMatrix(q)
 	m.cursor = 0
 	for i, r := range m.rows {
 		k := m.keyOf(r)
@@ -71,6 +80,56 @@ func (m *Model) rebuildRows(keep rowKey) {
 		}
 	}
 	m.clampCursor()
+}
+
+// rebuildMatrix derives the matrix rows (filtered by q) once per board or
+// filter change, not on every render.
+func (m *Model) rebuildMatrix(q string) {
+	m.matrix = m.matrix[:0]
+	byKey := map[string]int{}
+	for si, st := range m.board.Stages {
+		for ai, a := range st.Apps {
+			k := strings.TrimPrefix(strings.TrimPrefix(a.Path, st.Path), "/")
+			if k == "" {
+				k = a.Name
+			}
+			i, ok := byKey[k]
+			if !ok {
+				i = len(m.matrix)
+				byKey[k] = i
+				cells := make([]int, len(m.board.Stages))
+				for c := range cells {
+					cells[c] = -1
+				}
+				m.matrix = append(m.matrix, matrixRow{key: k, cells: cells})
+			}
+			m.matrix[i].cells[si] = ai
+		}
+	}
+	if q != "" {
+		kept := m.matrix[:0]
+		for _, r := range m.matrix {
+			if m.matrixMatch(r, q) {
+				kept = append(kept, r)
+			}
+		}
+		m.matrix = kept
+	}
+	sort.Slice(m.matrix, func(i, j int) bool { return m.matrix[i].key < m.matrix[j].key })
+	m.matrixOffset = min(m.matrixOffset, max(0, len(m.matrix)-1))
+}
+
+// matrixMatch filters matrix rows by app directory or any stage's app name.
+func (m *Model) matrixMatch(r matrixRow, q string) bool {
+	if strings.Contains(strings.ToLower(r.key), q) {
+		return true
+	}
+	for si, ai := range r.cells {
+		if ai >= 0 && strings.Contains(strings.ToLower(m.board.Stages[si].Apps[ai].Name), q) {
+			return true
+		}
+	}
+	return false
 }
 
 func matchStage(st board.Stage, q string) bool {

@@ -133,6 +133,7 @@ type Model struct {
 	detail       rowKey
 	detailOffset int
 	matrixOffset int
+	matrix       []matrixRow
 
 	diff       diffScreen
 	diffGen    int

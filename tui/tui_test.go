@@ -356,3 +356,11 @@ func TestCachedBoardPaintsAtOnceAndPeriodicRefresh(t *testing.T) {
 		t.Error("no loading state without a cache")
 	}
 }
+
+func TestMatrixFilterAndScrollStayOnMatches(t *testing.T) {
+	m := press(t, newModel(fixtureBoard(), 120, 40), "/", "a", "p", "i", "enter", "tab", "j", "j")
+	out := screenText(m)
+	if !strings.Contains(out, "  api ") || strings.Contains(out, "  web ") {
+		t.Errorf("matrix filtered to api, scrolled past the end:\n%s", out)
+	}
+}

@@ -388,7 +388,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if m.screen == screenMatrix {
 		switch {
 		case key.Matches(msg, k.Down):
-			m.matrixOffset++
+			m.matrixOffset = min(m.matrixOffset+1, max(0, len(m.matrix)-1))
 			return m, nil
 		case key.Matches(msg, k.Up):
 			m.matrixOffset = max(0, m.matrixOffset-1)

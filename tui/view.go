@@ -291,22 +291,6 @@ func (m Model) matrixLines(w, h int) []string {
 	if m.board == nil {
 		return []string{"", "  Loading board…"}
 	}
-	keys := map[string]map[string]board.App{}
-	var order []string
-	for _, st := range m.board.Stages {
-		for _, a := range st.Apps {
-			k := strings.TrimPrefix(strings.TrimPrefix(a.Path, st.Path), "/")
-			if k == "" {
-				k = a.Name
-			}
-			if keys[k] == nil {
-				keys[k] = map[string]board.App{}
-				order = append(order, k)
-			}
-			keys[k][st.Name] = a
-		}
-	}
-	sort.Strings(order)
 	nameW := 14
 	n := max(1, len(m.board.Stages))
 	cellW := max(9, (w-2-nameW)/n-1)
@@ -319,22 +303,18 @@ func (m Model) matrixLines(w, h int) []string {
 		head += " " + pad(t, cellW)
 	}
 	lines := []string{s.ColHead.Render(head)}
-	q := strings.ToLower(m.filter.Value())
-	start := min(m.matrixOffset, max(0, len(order)-1))
-	for _, k := range order[start:] {
+	start := min(m.matrixOffset, max(0, len(m.matrix)-1))
+	for _, r := range m.matrix[start:] {
 		if len(lines) >= h {
 			break
 		}
-		if q != "" && !matrixMatch(k, keys[k], q) {
-			continue
-		}
-		line := "  " + pad(k, nameW)
-		for _, st := range m.board.Stages {
-			a, ok := keys[k][st.Name]
-			if !ok {
+		line := "  " + pad(r.key, nameW)
+		for si, ai := range r.cells {
+			if ai < 0 {
 				line += " " + s.Dim.Render(pad("·", cellW))
 				continue
 			}
+			a := m.board.Stages[si].Apps[ai]
 			mark, style := s.syncMark(a.SyncStatus)
 			if a.HealthStatus == "Degraded" {
 				mark, style = s.healthMark(a.HealthStatus)
@@ -350,23 +330,10 @@ func (m Model) matrixLines(w, h int) []string {
 		}
 		lines = append(lines, line)
 	}
-	if len(order) == 0 {
-		lines = append(lines, "", "  No Argo CD apps on the board.")
+	if len(m.matrix) == 0 {
+		lines = append(lines, "", "  No Argo CD apps on the board (or none match the filter).")
 	}
 	return lines
-}
-
-// matrixMatch filters matrix rows by app key or any stage's app name.
-func matrixMatch(k string, apps map[string]board.App, q string) bool {
-	if strings.Contains(strings.ToLower(k), q) {
-		return true
-	}
-	for _, a := range apps {
-		if strings.Contains(strings.ToLower(a.Name), q) {
-			return true
-		}
-	}
-	return false
 }
 
 func imageTag(images []string) string {
