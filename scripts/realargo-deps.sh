@@ -47,46 +47,37 @@ if [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kubectl" ]; then
     go build -trimpath -ldflags=-s -o "$BIN/kubectl" k8s.io/kubernetes/cmd/kubectl >&2)
 fi
 
-if [ ! -x "$BIN/argocd" ]; then
-  log "building Argo CD $ARGOCD (about 4 minutes cold)"
-  W=$CACHE/src-argocd-$ARGOCD
-  mkdir -p "$W"
-  curl -fsSL "https://proxy.golang.org/github.com/argoproj/argo-cd/v2/@v/$ARGOCD.mod" -o "$W/argocd.mod"
+# build_argocd MODULE VERSION GOVERSION OUTDIR: Argo CD's multi-call binary
+# (with its module's replace block), the component symlinks and its CRDs.
+build_argocd() {
+  local mod=$1 version=$2 gover=$3 out=$4
+  local w=$CACHE/src-argocd-$version
+  log "building Argo CD $version (about 4 minutes cold)"
+  mkdir -p "$w" "$out"
+  curl -fsSL "https://proxy.golang.org/$mod/@v/$version.mod" -o "$w/argocd.mod"
   {
     echo "module stagedeck.local/argocd"
-    echo "go 1.24"
-    echo "require github.com/argoproj/argo-cd/v2 $ARGOCD"
-    sed -n '/^replace (/,/^)/p' "$W/argocd.mod"
-  } > "$W/go.mod"
-  printf 'package tools\n\nimport _ "github.com/argoproj/argo-cd/v2/cmd"\n' > "$W/tools.go"
-  (cd "$W" && GOFLAGS=-mod=mod go mod tidy >&2 && \
-    go build -trimpath -ldflags=-s -o "$BIN/argocd" github.com/argoproj/argo-cd/v2/cmd >&2)
-  for n in argocd-server argocd-repo-server argocd-application-controller; do ln -sf argocd "$BIN/$n"; done
+    echo "go $gover"
+    echo "require $mod $version"
+    sed -n '/^replace (/,/^)/p' "$w/argocd.mod"
+  } > "$w/go.mod"
+  printf 'package tools\n\nimport _ "%s/cmd"\n' "$mod" > "$w/tools.go"
+  (cd "$w" && GOFLAGS=-mod=mod go mod tidy >&2 && \
+    go build -trimpath -ldflags=-s -o "$out/argocd" "$mod/cmd" >&2)
+  for n in argocd-server argocd-repo-server argocd-application-controller; do ln -sf argocd "$out/$n"; done
   # The CRDs of this exact version, from the module cache.
-  MOD=$(cd "$W" && go list -m -f '{{.Dir}}' github.com/argoproj/argo-cd/v2)
-  mkdir -p "$BIN/crds" && cp "$MOD"/manifests/crds/*.yaml "$BIN/crds/" && chmod -R u+w "$BIN/crds"
-fi
+  local dir
+  dir=$(cd "$w" && go list -m -f '{{.Dir}}' "$mod")
+  mkdir -p "$out/crds" && cp "$dir"/manifests/crds/*.yaml "$out/crds/" && chmod -R u+w "$out/crds"
+}
+
+[ -x "$BIN/argocd" ] || build_argocd github.com/argoproj/argo-cd/v2 "$ARGOCD" 1.24 "$BIN"
 
 # A second Argo CD for the same suite: our v2.14 client against a v3 server.
 ARGOCD3=v3.2.11
 BIN3=$CACHE/bin-argocd$ARGOCD3
 if [ -n "${STAGEDECK_E2E_ARGOCD3:-}" ] && [ ! -x "$BIN3/argocd" ]; then
-  log "building Argo CD $ARGOCD3 (about 5 minutes cold)"
-  W=$CACHE/src-argocd-$ARGOCD3
-  mkdir -p "$W" "$BIN3"
-  curl -fsSL "https://proxy.golang.org/github.com/argoproj/argo-cd/v3/@v/$ARGOCD3.mod" -o "$W/argocd.mod"
-  {
-    echo "module stagedeck.local/argocd3"
-    echo "go 1.25.5"
-    echo "require github.com/argoproj/argo-cd/v3 $ARGOCD3"
-    sed -n '/^replace (/,/^)/p' "$W/argocd.mod"
-  } > "$W/go.mod"
-  printf 'package tools\n\nimport _ "github.com/argoproj/argo-cd/v3/cmd"\n' > "$W/tools.go"
-  (cd "$W" && GOFLAGS=-mod=mod go mod tidy >&2 && \
-    go build -trimpath -ldflags=-s -o "$BIN3/argocd" github.com/argoproj/argo-cd/v3/cmd >&2)
-  for n in argocd-server argocd-repo-server argocd-application-controller; do ln -sf argocd "$BIN3/$n"; done
-  MOD=$(cd "$W" && go list -m -f '{{.Dir}}' github.com/argoproj/argo-cd/v3)
-  mkdir -p "$BIN3/crds" && cp "$MOD"/manifests/crds/*.yaml "$BIN3/crds/" && chmod -R u+w "$BIN3/crds"
+  build_argocd github.com/argoproj/argo-cd/v3 "$ARGOCD3" 1.25.5 "$BIN3"
 fi
 
 if [ ! -x "$BIN/helm" ]; then
