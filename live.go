@@ -197,9 +197,29 @@ type mergedStream struct {
 	wg     sync.WaitGroup
 }
 
-func (m *mergedStream) Next() (tui.AppEvent, error) {
+// burstWindow is how long Next keeps gathering after the first change.
+const burstWindow = 40 * time.Millisecond
+
+func (m *mergedStream) Next() ([]tui.AppEvent, error) {
 	it := <-m.ch
-	return it.ev, it.err
+	if it.err != nil {
+		return nil, it.err
+	}
+	events := []tui.AppEvent{it.ev}
+	deadline := time.NewTimer(burstWindow)
+	defer deadline.Stop()
+	for len(events) < 256 {
+		select {
+		case it := <-m.ch:
+			if it.err != nil {
+				return events, it.err
+			}
+			events = append(events, it.ev)
+		case <-deadline.C:
+			return events, nil
+		}
+	}
+	return events, nil
 }
 
 // Close ends every underlying watch.

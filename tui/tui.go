@@ -36,9 +36,12 @@ type Watcher interface {
 	Watch(ctx context.Context) (AppStream, error)
 }
 
-// AppStream yields app changes until it fails.
+// AppStream yields app changes until it fails. Next blocks for the next
+// change and returns it with the ones that follow in the same burst (a sync
+// touches an app several times within milliseconds), so the console redraws
+// once per burst.
 type AppStream interface {
-	Next() (AppEvent, error)
+	Next() ([]AppEvent, error)
 	Close()
 }
 
@@ -282,57 +285,12 @@ func watchCmd(ctx context.Context, w Watcher, gen int) tea.Cmd {
 	}
 }
 
-// burstWindow batches the events of a burst (a sync touches an app several
-// times within milliseconds) into one update.
-const burstWindow = 40 * time.Millisecond
-
-// nextEventsCmd waits for the next event, then gathers what follows within
-// burstWindow. The handler re-arms it.
+// nextEventsCmd waits for the next burst of changes; the handler re-arms it.
 func nextEventsCmd(s AppStream, gen int) tea.Cmd {
 	return func() tea.Msg {
-		ev, err := s.Next()
-		if err != nil {
-			return watchEventsMsg{gen: gen, stream: s, err: err}
-		}
-		events := []AppEvent{ev}
-		deadline := time.After(burstWindow)
-		for len(events) < 256 {
-			ch := make(chan nextResult, 1)
-			go func() { e, err := s.Next(); ch <- nextResult{e, err} }()
-			select {
-			case r := <-ch:
-				if r.err != nil {
-					return watchEventsMsg{gen: gen, stream: s, events: events, err: r.err}
-				}
-				events = append(events, r.ev)
-				continue
-			case <-deadline:
-				// The pending Next belongs to the stream; hand it over.
-				return watchEventsMsg{gen: gen, stream: &primed{AppStream: s, ch: ch}, events: events}
-			}
-		}
-		return watchEventsMsg{gen: gen, stream: s, events: events}
+		events, err := s.Next()
+		return watchEventsMsg{gen: gen, stream: s, events: events, err: err}
 	}
-}
-
-type nextResult struct {
-	ev  AppEvent
-	err error
-}
-
-// primed is a stream whose next result is already being awaited.
-type primed struct {
-	AppStream
-	ch <-chan nextResult
-}
-
-func (p *primed) Next() (AppEvent, error) {
-	if p.ch != nil {
-		r := <-p.ch
-		p.ch = nil
-		return r.ev, r.err
-	}
-	return p.AppStream.Next()
 }
 
 func pendingCmd(ctx context.Context, r PendingReader, stage, app, deployed, path string) tea.Cmd {

@@ -284,8 +284,8 @@ func TestWatchEventsApplyInPlaceAndStaleRepliesAreDropped(t *testing.T) {
 
 type fakeStream struct{ err error }
 
-func (f fakeStream) Next() (AppEvent, error) { return AppEvent{}, f.err }
-func (fakeStream) Close()                    {}
+func (f fakeStream) Next() ([]AppEvent, error) { return nil, f.err }
+func (fakeStream) Close()                      {}
 
 func TestWatchReconnectsWithBackoffAndShowsStale(t *testing.T) {
 	m := newModel(fixtureBoard(), 120, 40)
