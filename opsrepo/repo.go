@@ -204,9 +204,6 @@ func (r *Repo) Close() error {
 	return nil
 }
 
-// Dir is the repository directory on disk.
-func (r *Repo) Dir() string { return r.dir }
-
 // URL is the configured URL or path.
 func (r *Repo) URL() string { return r.opts.URL }
 

@@ -494,19 +494,6 @@ func (r *Repo) pendingLocked(ctx context.Context, head plumbing.Hash, deployed s
 	return res, nil
 }
 
-// PathExists reports whether path exists in commit h.
-func (r *Repo) PathExists(h plumbing.Hash, path string) (bool, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	w := newWalker(r, []string{path})
-	defer w.close()
-	s, err := w.subtrees(h)
-	if err != nil {
-		return false, err
-	}
-	return !s[0].IsZero(), nil
-}
-
 // History lists up to limit commits that changed path, newest first, as
 // `git log -n limit -- path` does.
 func (r *Repo) History(ctx context.Context, head plumbing.Hash, path string, limit int) ([]Commit, error) {

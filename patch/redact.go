@@ -75,12 +75,6 @@ func RedactPair(old, new []byte) ([]byte, []byte) {
 	return encodeDocs(old, oldDocs), encodeDocs(new, newDocs)
 }
 
-// Redact hides the secret values of a single version (no comparison).
-func Redact(b []byte) []byte {
-	_, out := RedactPair(nil, b)
-	return out
-}
-
 // mark replaces each value of mine, comparing with the same key in theirs.
 func mark(mine, theirs map[string]secretDoc, missing string, oldSide bool) {
 	for id, d := range mine {
