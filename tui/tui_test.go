@@ -364,3 +364,11 @@ func TestMatrixFilterAndScrollStayOnMatches(t *testing.T) {
 		t.Errorf("matrix filtered to api, scrolled past the end:\n%s", out)
 	}
 }
+
+func TestWatchEndedByQuitDoesNotReconnect(t *testing.T) {
+	m := newModel(fixtureBoard(), 80, 24)
+	mm, cmd := m.Update(watchEventsMsg{gen: m.streamGen, stream: fakeStream{}, err: fmt.Errorf("watch: %w", context.Canceled)})
+	if cmd != nil && mm.(Model).watch == watchRetrying {
+		t.Error("a canceled watch (quitting) schedules a reconnect")
+	}
+}

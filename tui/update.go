@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -159,7 +160,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) watchFailed(err error) (tea.Model, tea.Cmd) {
-	if errors.Is(err, errCanceled) {
+	if errors.Is(err, context.Canceled) { // quitting: nothing to reconnect
 		return m, nil
 	}
 	if m.disconnected.IsZero() {
@@ -176,8 +177,6 @@ func (m Model) watchFailed(err error) (tea.Model, tea.Cmd) {
 	gen := m.streamGen
 	return m, tea.Tick(m.backoff, func(time.Time) tea.Msg { return reconnectMsg{gen: gen} })
 }
-
-var errCanceled = errors.New("canceled")
 
 // startRefresh begins a git fetch followed by a full collect; with argo it
 // also asks Argo CD to refresh the selected stage's apps.
