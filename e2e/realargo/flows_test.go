@@ -135,25 +135,50 @@ func TestSyncDeploysTheReviewedRevision(t *testing.T) {
 // result, not the compared revision), head from git.
 func TestStatusEqualsTheTruth(t *testing.T) {
 	cfg := env.config("")
-	out, errOut, code := env.stagedeckRun("status", "--config", cfg, "-o", "json")
-	if code != 0 {
-		t.Fatalf("status: exit %d %s", code, errOut)
+	type appStatus struct {
+		Name             string
+		SyncStatus       string
+		DeployedRevision string
+		TargetRevision   string
 	}
 	var doc struct {
 		Stages []struct {
 			Name string
 			Head struct{ SHA string }
-			Apps []struct {
-				Name             string
-				SyncStatus       string
-				HealthStatus     string
-				DeployedRevision string
-				TargetRevision   string
-			}
+			Apps []appStatus
 		}
 	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil {
-		t.Fatal(err)
+	truthOf := func() map[string]appStatus {
+		out := map[string]appStatus{}
+		for _, st := range stages {
+			for _, app := range []string{"web", "api"} {
+				a := getApp(t, st+"-"+app)
+				out[st+"-"+app] = appStatus{Name: st + "-" + app, SyncStatus: a.Status.Sync.Status, DeployedRevision: deployedOf(a), TargetRevision: a.Status.Sync.Revision}
+			}
+		}
+		return out
+	}
+	// Argo CD keeps reconciling: compare only a snapshot taken while its
+	// state did not move (read before and after stagedeck's).
+	var truth map[string]appStatus
+	for attempt := 0; ; attempt++ {
+		before := truthOf()
+		out, errOut, code := env.stagedeckRun("status", "--config", cfg, "-o", "json")
+		if code != 0 {
+			t.Fatalf("status: exit %d %s", code, errOut)
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatal(err)
+		}
+		after := truthOf()
+		if fmt.Sprint(before) == fmt.Sprint(after) {
+			truth = after
+			break
+		}
+		if attempt == 20 {
+			t.Fatal("Argo CD never held still for a snapshot")
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	apps := 0
 	for _, st := range doc.Stages {
@@ -163,15 +188,8 @@ func TestStatusEqualsTheTruth(t *testing.T) {
 		}
 		for _, a := range st.Apps {
 			apps++
-			truth := getApp(t, a.Name)
-			if a.DeployedRevision != deployedOf(truth) {
-				t.Errorf("%s deployed %q, Argo CD %q", a.Name, a.DeployedRevision, deployedOf(truth))
-			}
-			if a.TargetRevision != truth.Status.Sync.Revision {
-				t.Errorf("%s target %q, Argo CD compared %q", a.Name, a.TargetRevision, truth.Status.Sync.Revision)
-			}
-			if a.SyncStatus != truth.Status.Sync.Status {
-				t.Errorf("%s sync %q, Argo CD %q", a.Name, a.SyncStatus, truth.Status.Sync.Status)
+			if a != truth[a.Name] {
+				t.Errorf("stagedeck says %+v, Argo CD %+v", a, truth[a.Name])
 			}
 		}
 	}
