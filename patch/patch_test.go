@@ -122,7 +122,7 @@ func TestAddedAndDeletedSecretFilesAndBrokenYAML(t *testing.T) {
 		{From: &File{Path: "x/broken.yaml", Content: []byte("kind: Secret\ndata:\n  PASSWORD: aHVudGVyMg==\n  - [\n")}, To: &File{Path: "x/broken.yaml", Content: []byte("kind: Secret\ndata: {PASSWORD: b2xkdmFsdWU=}\n")}},
 	}, 3)
 	assertNoSecrets(t, out)
-	for _, want := range []string{"new file mode", "deleted file mode", "+  PASSWORD: <hidden added>", "-  OLDKEY: <hidden removed>", "is not valid YAML"} {
+	for _, want := range []string{"new file mode", "deleted file mode", "+  PASSWORD: <hidden added>", "-  OLDKEY: <hidden removed>", "does not parse as YAML or JSON"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("diff lacks %q:\n%s", want, out)
 		}

@@ -1,15 +1,21 @@
 // Package patch renders unified diffs for people to review before a sync:
 // git changes, Argo CD manifests, two stage directories. Secret values never
 // leave it: Secrets and SealedSecrets are reduced to their keys, each marked
-// added, removed, changed or unchanged.
+// added, removed, changed or unchanged; kustomize secretGenerator literals and
+// env files show keys only; sops values read <encrypted>.
 package patch
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"path"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -23,203 +29,811 @@ const (
 	hiddenRemoved = "<hidden removed>"
 )
 
-// secretKind matches documents whose values must never be shown.
-var secretKind = regexp.MustCompile(`(?m)^\s*kind:\s*["']?(Secret|SealedSecret)["']?\s*$`)
+// minScrub is the shortest secret value also searched for, and hidden,
+// everywhere else in the file: shorter ones would hide ordinary words.
+const minScrub = 6
 
-// hasSecretKind looks for a Secret or SealedSecret kind line; the substring
-// test keeps the regexp off the 10 MB values files that have none.
-func hasSecretKind(b []byte) bool {
-	return bytes.Contains(b, []byte("Secret")) && secretKind.Match(b)
-}
-
-// unparseable replaces a file that mentions a secret kind but is not YAML.
-const unparseable = "# stagedeck: this file declares a Secret or SealedSecret but is not valid YAML; its content is hidden\n"
-
-// secretDoc is one Secret or SealedSecret document's hideable values.
-type secretDoc struct {
-	id     string                // kind/namespace/name
-	values map[string]*yaml.Node // "data.KEY" -> value node
-	orig   map[string]string     // "data.KEY" -> original value, for comparing
+// Markers reports every fixed text redaction writes in place of a value:
+// tests that look for leaked values skip values these already contain.
+func Markers() []string {
+	return []string{hiddenSame, hiddenChanged, hiddenAdded, hiddenRemoved, unparseableLine, unparseableWhy, unencodable,
+		changedSuffix, hiddenGenerated, hiddenComment, hiddenLine, encrypted, encryptedChanged, "!!merge", "&hidden", "*hidden"}
 }
 
 // RedactPair hides the secret values of a file's two versions (nil = absent),
-// comparing them key by key. Files without a Secret or SealedSecret document
-// are returned unchanged; files with one are re-encoded as YAML.
+// comparing them key by key. It is what Unified does to each file it shows.
 func RedactPair(old, new []byte) ([]byte, []byte) {
-	if !hasSecretKind(old) && !hasSecretKind(new) {
-		return old, new
-	}
-	oldDocs, errOld := parseDocs(old)
-	newDocs, errNew := parseDocs(new)
-	if errOld != nil || errNew != nil {
-		// No key-by-key comparison: hide a broken side whole, redact the other alone.
-		alone := func(b []byte, docs []*yaml.Node, err error) []byte {
-			switch {
-			case b == nil:
-				return nil
-			case err != nil:
-				return []byte(unparseable)
+	return redactor{}.pair("", old, new)
+}
+
+// redactor hides secrets in the files of one diff. generated holds the
+// paths a kustomize secretGenerator in the same diff names (files, envs).
+type redactor struct {
+	generated map[string]genKind
+}
+
+type genKind int
+
+const (
+	genNone genKind = iota
+	genEnv          // KEY=VALUE lines: keys shown
+	genFile         // the whole content is one secret value
+)
+
+// newRedactor reads the secretGenerators of every kustomization in pairs.
+func newRedactor(pairs []Pair) redactor {
+	r := redactor{generated: map[string]genKind{}}
+	for _, p := range pairs {
+		for _, f := range []*File{p.From, p.To} {
+			if f == nil || !isKustomization(f.Path) {
+				continue
 			}
-			for _, d := range collect(docs) {
-				for _, n := range d.values {
-					setHidden(n, hiddenSame)
+			s := parseSide(f.Content)
+			for _, d := range s.docs {
+				for _, g := range generators(d) {
+					for _, field := range []string{"envs", "env", "files"} {
+						kind := genEnv
+						if field == "files" {
+							kind = genFile
+						}
+						for _, ref := range strs(get(g, field)) {
+							if _, p, ok := strings.Cut(ref, "="); ok && field == "files" {
+								ref = p
+							}
+							r.generated[path.Join(path.Dir(f.Path), ref)] = kind
+						}
+					}
 				}
 			}
-			return encodeDocs(b, docs)
-		}
-		return alone(old, oldDocs, errOld), alone(new, newDocs, errNew)
-	}
-	oldSecrets, newSecrets := collect(oldDocs), collect(newDocs)
-	mark(oldSecrets, newSecrets, hiddenRemoved, true)
-	mark(newSecrets, oldSecrets, hiddenAdded, false)
-	return encodeDocs(old, oldDocs), encodeDocs(new, newDocs)
-}
-
-// mark replaces each value of mine, comparing with the same key in theirs.
-func mark(mine, theirs map[string]secretDoc, missing string, oldSide bool) {
-	for id, d := range mine {
-		other, ok := theirs[id]
-		for k, n := range d.values {
-			theirValue, present := "", false
-			if ok {
-				theirValue, present = other.orig[k]
-			}
-			switch {
-			case !present:
-				setHidden(n, missing)
-			case d.orig[k] == theirValue:
-				setHidden(n, hiddenSame)
-			case oldSide:
-				setHidden(n, hiddenSame)
-			default:
-				setHidden(n, hiddenChanged)
-			}
 		}
 	}
+	return r
 }
 
-func setHidden(n *yaml.Node, marker string) {
-	n.Kind, n.Tag, n.Style, n.Value, n.Content = yaml.ScalarNode, "!!str", 0, marker, nil
-	n.HeadComment, n.LineComment, n.FootComment = "", "", ""
-}
-
-func canonical(n *yaml.Node) string {
-	if n.Kind == yaml.ScalarNode {
-		return n.Value
+func isKustomization(p string) bool {
+	switch path.Base(p) {
+	case "kustomization.yaml", "kustomization.yml", "Kustomization":
+		return true
 	}
-	b, _ := yaml.Marshal(n)
-	return string(b)
+	return false
 }
 
-func parseDocs(b []byte) ([]*yaml.Node, error) {
+// isEnvFile: dotenv files hold secrets more often than not; their values
+// are hidden whether or not a generator in this diff names them.
+func isEnvFile(p string) bool {
+	b := path.Base(p)
+	return b == ".env" || strings.HasPrefix(b, ".env.") || strings.HasSuffix(b, ".env")
+}
+
+// pairOf redacts a pair's contents by what either of its paths is.
+func (r redactor) pairOf(pr Pair, old, new []byte) ([]byte, []byte) {
+	p := ""
+	for _, f := range []*File{pr.From, pr.To} {
+		if f != nil && (r.generated[path.Clean(f.Path)] != genNone || isEnvFile(f.Path)) {
+			p = f.Path
+		}
+	}
+	return r.pair(p, old, new)
+}
+
+func (r redactor) pair(p string, old, new []byte) ([]byte, []byte) {
+	kind := r.generated[path.Clean(p)]
+	if kind == genNone && p != "" && isEnvFile(p) {
+		kind = genEnv
+	}
+	switch kind {
+	case genFile:
+		return hideGenerated(old, new)
+	case genEnv:
+		return redactEnv(old, new)
+	}
+	if !mayHoldSecret(old) && !mayHoldSecret(new) {
+		return hideEncrypted(old, new)
+	}
+	o, n := parseSide(old), parseSide(new)
+	oc, nc := collect(o.docs), collect(n.docs)
+	if len(oc.values) == 0 && len(nc.values) == 0 && o.err == nil && n.err == nil {
+		return hideEncrypted(old, new)
+	}
+	// Tokens come from both sides before anything is hidden: a value of one
+	// side must not show in the other side either.
+	tokens := append(oc.tokens(), nc.tokens()...)
+	mark(oc, nc, hiddenRemoved, true)
+	mark(nc, oc, hiddenAdded, false)
+	reencode := len(oc.values)+len(nc.values) > 0
+	outOld, outNew := o.render(tokens, reencode), n.render(tokens, reencode)
+	if old != nil && new != nil && bytes.Equal(outOld, outNew) && !bytes.Equal(old, new) && bytes.HasPrefix(outNew, []byte(unparseableLine)) {
+		outNew = append(bytes.TrimSuffix(outNew, []byte("\n")), changedSuffix+"\n"...)
+	}
+	return hideEncrypted(outOld, outNew)
+}
+
+// mayHoldSecret is the cheap gate that keeps the parser off ordinary
+// values files. A kind can only read Secret without the word in the text
+// through an escape or a tag, so those send the file to the parser too.
+func mayHoldSecret(b []byte) bool {
 	if b == nil {
-		return nil, nil
+		return false
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	var docs []*yaml.Node
+	return containsFold(b, "secret") || bytes.IndexByte(b, '\\') >= 0 ||
+		bytes.Contains(b, []byte("!!")) || bytes.Contains(b, []byte("!<")) || bytes.Contains(b, []byte("%TAG"))
+}
+
+func containsFold(b []byte, lower string) bool {
+	for i := 0; i+len(lower) <= len(b); i++ {
+		c := b[i] | 0x20
+		if c == lower[0] && bytes.EqualFold(b[i:i+len(lower)], []byte(lower)) {
+			return true
+		}
+	}
+	return false
+}
+
+// side is one version of a file, parsed.
+type side struct {
+	raw  []byte
+	docs []*yaml.Node
+	json bool
+	err  error
+}
+
+var bom = []byte("\xef\xbb\xbf")
+
+func parseSide(b []byte) side {
+	s := side{raw: b}
+	if b == nil {
+		return s
+	}
+	src := bytes.TrimPrefix(b, bom)
+	if t := bytes.TrimSpace(src); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		if docs, err := parseJSON(src); err == nil {
+			s.docs, s.json = docs, true
+			return s
+		}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
 		if errors.Is(err, io.EOF) {
-			return docs, nil
+			return s
 		}
 		if err != nil {
-			return nil, err
+			s.docs, s.err = nil, err
+			return s
 		}
-		docs = append(docs, &n)
+		s.docs = append(s.docs, &n)
 	}
 }
 
-// collect records the secret values of every Secret and SealedSecret document
-// and strips last-applied-configuration annotations, which repeat the data.
-func collect(docs []*yaml.Node) map[string]secretDoc {
-	out := map[string]secretDoc{}
+// secretValue is one hideable value: its node, and what to compare it by.
+type secretValue struct {
+	node   *yaml.Node
+	orig   string
+	prefix string // "KEY=" for a generator literal
+	data   bool   // base64 data: its decoded text is searched for too
+	// embedded is a manifest inside a string (a ConfigMap's file, a Helm
+	// values block): redacted as a file of its own; inner are its tokens.
+	embedded bool
+	inner    []string
+}
+
+// secrets are the hideable values of one side, by "object|field.key".
+type secrets struct {
+	values map[string]*secretValue
+	docs   []*yaml.Node
+}
+
+func collect(docs []*yaml.Node) secrets {
+	s := secrets{values: map[string]*secretValue{}, docs: docs}
 	for i, d := range docs {
-		root := d
-		if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-			root = root.Content[0]
+		s.object(d, fmt.Sprintf("#%d", i))
+	}
+	return s
+}
+
+// object finds the secrets of every Kubernetes object in n: a document, a
+// List's items, a manifest nested in a values file (extraObjects), a
+// kustomization's secretGenerator.
+func (s secrets) object(n *yaml.Node, where string) {
+	s.walk(n, where, map[*yaml.Node]bool{}, 0)
+}
+
+func (s secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, depth int) {
+	n = deref(n)
+	if n == nil || seen[n] || depth > 256 {
+		return
+	}
+	seen[n] = true
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for i, c := range n.Content {
+			s.walk(c, fmt.Sprintf("%s[%d]", where, i), seen, depth+1)
 		}
-		if root.Kind != yaml.MappingNode {
-			continue
-		}
-		kind := scalar(get(root, "kind"))
-		if kind != "Secret" && kind != "SealedSecret" {
-			continue
-		}
-		meta := get(root, "metadata")
-		id := kind + "/" + scalar(get(meta, "namespace")) + "/" + scalar(get(meta, "name"))
-		if scalar(get(meta, "name")) == "" {
-			id += "#" + string(rune('0'+i))
-		}
-		if ann := get(meta, "annotations"); ann != nil {
-			for j := 0; j+1 < len(ann.Content); j += 2 {
-				if ann.Content[j].Value == "kubectl.kubernetes.io/last-applied-configuration" {
-					setHidden(ann.Content[j+1], hiddenSame)
-				}
+		return
+	case yaml.MappingNode:
+	case yaml.ScalarNode:
+		if strings.Contains(n.Value, "\n") && mayHoldSecret([]byte(n.Value)) {
+			if inner := collect(parseSide([]byte(n.Value)).docs); len(inner.values) > 0 {
+				s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, embedded: true, inner: inner.tokens()}
 			}
 		}
-		sd := secretDoc{id: id, values: map[string]*yaml.Node{}, orig: map[string]string{}}
-		add := func(prefix string, m *yaml.Node) {
-			if m == nil {
-				return
-			}
-			if m.Kind != yaml.MappingNode {
-				sd.values[prefix], sd.orig[prefix] = m, canonical(m) // hide a non-map value as one
-				return
-			}
-			for j := 0; j+1 < len(m.Content); j += 2 {
-				k := prefix + "." + m.Content[j].Value
-				sd.values[k], sd.orig[k] = m.Content[j+1], canonical(m.Content[j+1])
-			}
+		return
+	default:
+		return
+	}
+	kind := str(get(n, "kind"))
+	meta := get(n, "metadata")
+	id := kind + "/" + str(get(meta, "namespace")) + "/" + str(get(meta, "name"))
+	if str(get(meta, "name")) == "" {
+		id += where
+	}
+	switch kind {
+	case "Secret":
+		hideLastApplied(meta)
+		s.fields(id+"|data", get(n, "data"), true)
+		s.fields(id+"|stringData", get(n, "stringData"), false)
+	case "SealedSecret":
+		hideLastApplied(meta)
+		spec := get(n, "spec")
+		s.fields(id+"|encryptedData", get(spec, "encryptedData"), false)
+		tmpl := get(spec, "template")
+		s.fields(id+"|template.data", get(tmpl, "data"), true)
+		s.fields(id+"|template.stringData", get(tmpl, "stringData"), false)
+	}
+	for gi, g := range generators(n) {
+		name := str(get(g, "name"))
+		if name == "" {
+			name = fmt.Sprint(gi)
 		}
-		if kind == "Secret" {
-			add("data", get(root, "data"))
-			add("stringData", get(root, "stringData"))
-		} else {
-			spec := get(root, "spec")
-			add("encryptedData", get(spec, "encryptedData"))
-			add("template.data", get(get(spec, "template"), "data"))
-			add("template.stringData", get(get(spec, "template"), "stringData"))
+		for _, lit := range seq(get(g, "literals")) {
+			lit = deref(lit)
+			if lit.Kind != yaml.ScalarNode {
+				s.values[id+"|secretGenerator."+name+"."+canonical(lit)] = &secretValue{node: lit, orig: canonical(lit)}
+				continue
+			}
+			k, v, _ := strings.Cut(lit.Value, "=")
+			s.values[id+"|secretGenerator."+name+"."+k] = &secretValue{node: lit, orig: v, prefix: k + "="}
 		}
-		out[id] = sd
+	}
+	for _, kv := range pairs(n) {
+		s.walk(kv[1], where+"."+keyString(kv[0]), seen, depth+1)
+	}
+}
+
+// fields records every value of a data map; a value that is not a map is one secret.
+func (s secrets) fields(prefix string, m *yaml.Node, data bool) {
+	if m == nil {
+		return
+	}
+	if deref(m).Kind != yaml.MappingNode {
+		s.values[prefix] = &secretValue{node: m, orig: canonical(m)}
+		return
+	}
+	for _, kv := range pairs(m) {
+		k := prefix + "." + keyString(kv[0])
+		for i := 2; s.values[k] != nil; i++ { // a duplicate key is hidden too
+			k = fmt.Sprintf("%s.%s#%d", prefix, keyString(kv[0]), i)
+		}
+		s.values[k] = &secretValue{node: kv[1], orig: canonical(kv[1]), data: data}
+	}
+}
+
+// generators are the secretGenerator entries of a kustomization.
+func generators(n *yaml.Node) []*yaml.Node {
+	n = deref(n)
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = deref(n.Content[0])
+	}
+	var out []*yaml.Node
+	for _, g := range seq(get(n, "secretGenerator")) {
+		if g = deref(g); g.Kind == yaml.MappingNode {
+			out = append(out, g)
+		}
 	}
 	return out
 }
 
-func get(m *yaml.Node, key string) *yaml.Node {
+func hideLastApplied(meta *yaml.Node) {
+	for _, kv := range pairs(get(meta, "annotations")) {
+		if keyString(kv[0]) == "kubectl.kubernetes.io/last-applied-configuration" {
+			hide(kv[1], hiddenSame, "")
+		}
+	}
+}
+
+// tokens are the secret texts searched for everywhere in the output: each
+// value, each line of it, and what base64 data decodes to.
+func (s secrets) tokens() []string {
+	var out []string
+	add := func(v string) {
+		for _, l := range append([]string{v}, strings.Split(v, "\n")...) {
+			if l = strings.TrimSpace(l); len(l) >= minScrub {
+				out = append(out, l)
+			}
+		}
+	}
+	for _, v := range s.values {
+		if v.embedded {
+			out = append(out, v.inner...)
+			continue
+		}
+		add(v.orig)
+		if v.data {
+			if b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v.orig), "")); err == nil && utf8.Valid(b) {
+				add(string(b))
+			}
+		}
+	}
+	return out
+}
+
+// mark hides each value of mine, comparing with the same key in theirs.
+func mark(mine, theirs secrets, missing string, oldSide bool) {
+	for k, v := range mine.values {
+		other, present := theirs.values[k]
+		if v.embedded {
+			var o, n []byte
+			if present {
+				o, n = []byte(other.orig), []byte(v.orig)
+			} else {
+				n = []byte(v.orig)
+			}
+			if oldSide {
+				o, n = n, o
+			}
+			ro, rn := RedactPair(o, n)
+			v.node.Value, v.node.Style = string(rn), yaml.LiteralStyle
+			if oldSide {
+				v.node.Value = string(ro)
+			}
+			continue
+		}
+		switch {
+		case !present:
+			hide(v.node, missing, v.prefix)
+		case v.orig == other.orig, oldSide:
+			hide(v.node, hiddenSame, v.prefix)
+		default:
+			hide(v.node, hiddenChanged, v.prefix)
+		}
+	}
+}
+
+// hide replaces a value, and the anchor an alias points at, by a marker.
+func hide(n *yaml.Node, marker, prefix string) {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		hide(n.Alias, marker, "")
+	}
+	n.Kind, n.Tag, n.Style, n.Value, n.Content, n.Alias = yaml.ScalarNode, "!!str", 0, prefix+marker, nil, nil
+	n.HeadComment, n.LineComment, n.FootComment = "", "", ""
+}
+
+// render encodes a parsed side with its secrets hidden, after hiding every
+// other node and comment that holds a secret text, then searches the text
+// once more: whatever spelling carried a value, it does not get out.
+func (s side) render(tokens []string, reencode bool) []byte {
+	if s.raw == nil {
+		return nil
+	}
+	var out []byte
+	switch {
+	case s.err != nil && bytes.Contains(s.raw, []byte("Secret")):
+		line := ""
+		if m := yamlLine.FindStringSubmatch(s.err.Error()); m != nil {
+			line = " (line " + m[1] + ")"
+		}
+		return []byte(fmt.Sprintf("%s: %s%s\n", unparseableLine, unparseableWhy, line))
+	case s.err != nil, !reencode:
+		out = s.raw
+	default:
+		seen := map[*yaml.Node]bool{}
+		for _, d := range s.docs {
+			scrubNodes(d, tokens, seen)
+		}
+		if s.json {
+			out = encodeJSON(s.docs)
+		} else {
+			out = encodeYAML(s.raw, s.docs)
+		}
+	}
+	for _, t := range tokens {
+		out = bytes.ReplaceAll(out, []byte(t), []byte(hiddenSame))
+	}
+	return out
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+// unparseableLine replaces a file that mentions a secret kind but does not parse.
+const (
+	unparseableLine = "# stagedeck: content hidden"
+	unparseableWhy  = "it mentions Secret but does not parse as YAML or JSON"
+	unencodable     = ": it could not be shown without its secret values\n"
+	changedSuffix   = " · changed"
+)
+
+// scrubNodes hides every scalar, key and comment holding a secret text.
+func scrubNodes(n *yaml.Node, tokens []string, seen map[*yaml.Node]bool) {
+	if n == nil || seen[n] {
+		return
+	}
+	seen[n] = true
+	for _, c := range []*string{&n.HeadComment, &n.LineComment, &n.FootComment} {
+		if containsAny(*c, tokens) {
+			*c = hiddenComment
+		}
+	}
+	if n.Kind == yaml.ScalarNode {
+		if containsAny(n.Value, tokens) {
+			hide(n, hiddenSame, "")
+			return
+		}
+	}
+	if n.Anchor != "" && containsAny(n.Anchor, tokens) {
+		n.Anchor = "hidden" // aliases keep pointing at the node; the encoder names it
+	}
+	for _, c := range n.Content {
+		scrubNodes(c, tokens, seen)
+	}
+	scrubNodes(n.Alias, tokens, seen)
+}
+
+const hiddenComment = "# <hidden comment>"
+
+func containsAny(s string, tokens []string) bool {
+	if len(s) < minScrub {
+		return false
+	}
+	for _, t := range tokens {
+		if strings.Contains(s, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// --- YAML helpers: aliases resolved, merge keys (<<) expanded ---
+
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 32; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// pairs lists a mapping's key/value pairs, merged ones (<<) first, as
+// Kubernetes reads them.
+func pairs(m *yaml.Node) [][2]*yaml.Node {
+	m = deref(m)
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil
 	}
+	var out [][2]*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind == yaml.ScalarNode && k.Value == "<<" && (k.Tag == "!!merge" || k.Tag == "") {
+			src := deref(v)
+			if src != nil && src.Kind == yaml.SequenceNode {
+				for _, s := range src.Content {
+					out = append(out, pairs(s)...)
+				}
+			} else {
+				out = append(out, pairs(src)...)
+			}
+			continue
 		}
+		out = append(out, [2]*yaml.Node{k, v})
 	}
-	return nil
+	return out
 }
 
-func scalar(n *yaml.Node) string {
+// get is the value of key in a mapping (the last one, as a decoder keeps).
+func get(m *yaml.Node, key string) *yaml.Node {
+	var found *yaml.Node
+	for _, kv := range pairs(m) {
+		if keyString(kv[0]) == key {
+			found = kv[1]
+		}
+	}
+	return found
+}
+
+func keyString(n *yaml.Node) string { return str(n) }
+
+// str is a scalar's decoded value (!!binary included); "" otherwise.
+func str(n *yaml.Node) string {
+	n = deref(n)
 	if n == nil || n.Kind != yaml.ScalarNode {
 		return ""
+	}
+	if n.Tag == "!!binary" {
+		if b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(n.Value), "")); err == nil {
+			return string(b)
+		}
 	}
 	return n.Value
 }
 
-func encodeDocs(orig []byte, docs []*yaml.Node) []byte {
-	if orig == nil {
+func seq(n *yaml.Node) []*yaml.Node {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.SequenceNode {
 		return nil
 	}
+	return n.Content
+}
+
+func strs(n *yaml.Node) []string {
+	var out []string
+	for _, c := range seq(n) {
+		if s := str(c); s != "" {
+			out = append(out, s)
+		}
+	}
+	if s := str(n); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+func canonical(n *yaml.Node) string {
+	n = deref(n)
+	if n == nil {
+		return ""
+	}
+	if n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return fmt.Sprintf("%p", n) // unique: compares as changed
+	}
+	return string(b)
+}
+
+func encodeYAML(orig []byte, docs []*yaml.Node) []byte {
 	var buf bytes.Buffer
 	for i, d := range docs {
-		if i > 0 || strings.HasPrefix(strings.TrimSpace(string(orig)), "---") {
+		if i > 0 || bytes.HasPrefix(bytes.TrimSpace(bytes.TrimPrefix(orig, bom)), []byte("---")) {
 			buf.WriteString("---\n")
 		}
 		enc := yaml.NewEncoder(&buf)
 		enc.SetIndent(2)
 		if err := enc.Encode(d); err != nil {
-			return []byte(unparseable)
+			return []byte(unparseableLine + unencodable)
 		}
 		enc.Close()
 	}
 	return buf.Bytes()
+}
+
+// --- JSON: parsed into YAML nodes in key order, written back as JSON ---
+
+func parseJSON(b []byte) ([]*yaml.Node, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var docs []*yaml.Node
+	for {
+		n, err := jsonValue(dec, 0)
+		if errors.Is(err, io.EOF) && len(docs) > 0 {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}})
+	}
+}
+
+func jsonValue(dec *json.Decoder, depth int) (*yaml.Node, error) {
+	if depth > 512 {
+		return nil, errors.New("json: nested too deeply")
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		if t == '[' {
+			n.Kind, n.Tag = yaml.SequenceNode, "!!seq"
+		} else if t != '{' {
+			return nil, fmt.Errorf("json: unexpected %v", t)
+		}
+		for dec.More() {
+			if n.Kind == yaml.MappingNode {
+				k, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				ks, ok := k.(string)
+				if !ok {
+					return nil, errors.New("json: object key is not a string")
+				}
+				n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: ks})
+			}
+			v, err := jsonValue(dec, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, v)
+		}
+		if _, err := dec.Token(); err != nil {
+			return nil, err
+		}
+		return n, nil
+	case string:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: t}, nil
+	case json.Number:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: t.String()}, nil
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: fmt.Sprint(t)}, nil
+	case nil:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
+	}
+	return nil, fmt.Errorf("json: unexpected token %v", tok)
+}
+
+func encodeJSON(docs []*yaml.Node) []byte {
+	var buf bytes.Buffer
+	for _, d := range docs {
+		if d.Kind == yaml.DocumentNode && len(d.Content) > 0 {
+			d = d.Content[0]
+		}
+		writeJSON(&buf, d, "")
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes()
+}
+
+func writeJSON(buf *bytes.Buffer, n *yaml.Node, indent string) {
+	switch n.Kind {
+	case yaml.MappingNode, yaml.SequenceNode:
+		open, close, step := "{", "}", 2
+		if n.Kind == yaml.SequenceNode {
+			open, close, step = "[", "]", 1
+		}
+		if len(n.Content) == 0 {
+			buf.WriteString(open + close)
+			return
+		}
+		buf.WriteString(open + "\n")
+		for i := 0; i < len(n.Content); i += step {
+			buf.WriteString(indent + "  ")
+			if step == 2 {
+				writeString(buf, n.Content[i].Value)
+				buf.WriteString(": ")
+			}
+			writeJSON(buf, n.Content[i+step-1], indent+"  ")
+			if i+step < len(n.Content) {
+				buf.WriteByte(',')
+			}
+			buf.WriteByte('\n')
+		}
+		buf.WriteString(indent + close)
+	default:
+		if n.Tag == "!!str" || n.Tag == "" {
+			writeString(buf, n.Value)
+		} else {
+			buf.WriteString(n.Value)
+		}
+	}
+}
+
+func writeString(buf *bytes.Buffer, s string) {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	buf.Truncate(buf.Len() - 1) // Encode's newline
+}
+
+// --- files a secretGenerator reads, dotenv files, sops values ---
+
+const (
+	hiddenGenerated = "# stagedeck: content hidden: a kustomize secretGenerator reads this file"
+	hiddenLine      = "<hidden line>"
+)
+
+func hideGenerated(old, new []byte) ([]byte, []byte) {
+	line := func(b []byte, state string) []byte {
+		if b == nil {
+			return nil
+		}
+		return []byte(fmt.Sprintf("%s (%d bytes%s)\n", hiddenGenerated, len(b), state))
+	}
+	state := ""
+	if old != nil && new != nil && !bytes.Equal(old, new) {
+		state = ", changed"
+	}
+	return line(old, ""), line(new, state)
+}
+
+// redactEnv shows the keys of KEY=VALUE lines only; any other line but a
+// blank one is hidden too (a commented-out old password is still one).
+func redactEnv(old, new []byte) ([]byte, []byte) {
+	parse := func(b []byte) map[string]string {
+		m := map[string]string{}
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := envLine(l); ok {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	om, nm := parse(old), parse(new)
+	render := func(b []byte, mine, theirs map[string]string, missing string, oldSide bool) []byte {
+		if b == nil {
+			return nil
+		}
+		var sb strings.Builder
+		for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+			k, v, ok := envLine(l)
+			switch {
+			case strings.TrimSpace(l) == "":
+				sb.WriteString("\n")
+				continue
+			case !ok && strings.HasPrefix(strings.TrimSpace(l), "#"):
+				sb.WriteString(hiddenComment)
+			case !ok:
+				sb.WriteString(hiddenLine)
+			default:
+				tv, present := theirs[k]
+				marker := hiddenChanged
+				switch {
+				case !present:
+					marker = missing
+				case tv == v, oldSide:
+					marker = hiddenSame
+				}
+				sb.WriteString(k + "=" + marker)
+			}
+			sb.WriteString("\n")
+		}
+		return []byte(sb.String())
+	}
+	return render(old, om, nm, hiddenRemoved, true), render(new, nm, om, hiddenAdded, false)
+}
+
+var envKey = regexp.MustCompile(`^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=`)
+
+func envLine(l string) (key, value string, ok bool) {
+	m := envKey.FindStringSubmatchIndex(l)
+	if m == nil {
+		return "", "", false
+	}
+	return l[m[2]:m[3]], strings.TrimSpace(strings.TrimSuffix(l[m[1]:], "\r")), true
+}
+
+const (
+	encrypted        = "<encrypted>"
+	encryptedChanged = "<encrypted changed>"
+)
+
+// sopsValue is a sops-encrypted value: ENC[AES256_GCM,data:...,type:str].
+var sopsValue = regexp.MustCompile(`ENC\[[^\]\n]*\]`)
+
+// hideEncrypted replaces sops values: ciphertext tells a reader nothing
+// but changes on every re-encryption; a value new to this side reads
+// <encrypted changed>.
+func hideEncrypted(old, new []byte) ([]byte, []byte) {
+	if !bytes.Contains(old, []byte("ENC[")) && !bytes.Contains(new, []byte("ENC[")) {
+		return old, new
+	}
+	inOld := map[string]bool{}
+	for _, m := range sopsValue.FindAll(old, -1) {
+		inOld[string(m)] = true
+	}
+	rep := func(b []byte, changedIfNew bool) []byte {
+		if b == nil {
+			return nil
+		}
+		return sopsValue.ReplaceAllFunc(b, func(m []byte) []byte {
+			if changedIfNew && !inOld[string(m)] {
+				return []byte(encryptedChanged)
+			}
+			return []byte(encrypted)
+		})
+	}
+	return rep(old, false), rep(new, old != nil)
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/utils/diff"
 	"github.com/sergi/go-diff/diffmatchpatch"
+
+	"github.com/stagedeck/stagedeck/sanitize"
 )
 
 // File is one side of a change: a path and its content.
@@ -26,14 +28,18 @@ func IsBinary(b []byte) bool {
 	return bytes.IndexByte(b[:min(len(b), 8000)], 0) >= 0
 }
 
-// Unified renders pairs as one unified diff with context lines, secrets
-// redacted first. Pairs that do not differ (after redaction) are left out.
+// Unified renders pairs as one unified diff with context lines. It is the
+// one place file content becomes text to show: secrets are redacted first,
+// and control characters are escaped last, so no caller (console, CLI,
+// pager, preview) ever holds raw content. Pairs that do not differ (after
+// redaction) are left out.
 func Unified(pairs []Pair, context int) string {
+	red := newRedactor(pairs)
 	var sb strings.Builder
 	for _, pr := range pairs {
-		writeFilePatch(&sb, pr, context)
+		writeFilePatch(&sb, pr, context, red)
 	}
-	return sb.String()
+	return sanitize.Body(sb.String())
 }
 
 // op is one run of a line diff.
@@ -42,7 +48,7 @@ type op struct {
 	lines []string
 }
 
-func writeFilePatch(sb *strings.Builder, pr Pair, context int) {
+func writeFilePatch(sb *strings.Builder, pr Pair, context int, red redactor) {
 	var from, to []byte
 	if pr.From != nil {
 		from = orEmpty(pr.From.Content)
@@ -52,13 +58,14 @@ func writeFilePatch(sb *strings.Builder, pr Pair, context int) {
 	}
 	binary := IsBinary(from) || IsBinary(to)
 	if !binary {
-		from, to = RedactPair(from, to)
+		from, to = red.pairOf(pr, from, to)
 	}
 	fromHash := plumbing.ComputeHash(plumbing.BlobObject, from)
 	toHash := plumbing.ComputeHash(plumbing.BlobObject, to)
 	if pr.From != nil && pr.To != nil && pr.From.Path == pr.To.Path && fromHash == toHash {
 		return
 	}
+	pr = cleanPaths(pr)
 	// File header, as git writes it.
 	a, b := "/dev/null", "/dev/null"
 	switch {
@@ -233,4 +240,15 @@ func Classify(line string) LineKind {
 		return LineDelete
 	}
 	return LineContext
+}
+
+// cleanPaths escapes newlines and controls in paths, so a header stays one line.
+func cleanPaths(pr Pair) Pair {
+	if pr.From != nil {
+		pr.From = &File{Path: sanitize.Line(pr.From.Path), Content: pr.From.Content}
+	}
+	if pr.To != nil {
+		pr.To = &File{Path: sanitize.Line(pr.To.Path), Content: pr.To.Content}
+	}
+	return pr
 }

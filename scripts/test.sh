@@ -14,6 +14,8 @@ go vet -tags realargo ./e2e/realargo/
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags realargo ./e2e/realargo/
 go test -count=1 -timeout 20m ./...
+# Redaction must fail closed on any input: a bounded fuzz run every time.
+go test ./patch/ -run '^$' -fuzz '^FuzzRedact$' -fuzztime "${STAGEDECK_FUZZTIME:-30s}"
 
 # The end-to-end tier against a real Argo CD (etcd, kube-apiserver, Argo CD,
 # Redis, git on loopback). Binaries are built once and cached by version.

@@ -1,0 +1,81 @@
+package sanitize
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestLine(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain subject", "plain subject"},
+		{"tab\tkept", "tab\tkept"},
+		{"title \x1b]0;pwned\x07 done", `title \x1b]0;pwned\x07 done`},
+		{"red \x1b[31mbleed", `red \x1b[31mbleed`},
+		{"over\rwrite", `over\x0dwrite`},
+		{"two\nlines", `two\x0alines`},
+		{"del\x7f", `del\x7f`},
+		{"c1 \u009b31m", `c1 \u009b31m`},
+		{"raw c1 \x9b31m", `raw c1 \x9b31m`},
+		{"bidi \u202egnp.exe", `bidi \u202egnp.exe`},
+		{"ünïcode ✓ 🔒", "ünïcode ✓ 🔒"},
+	} {
+		if got := Line(tc.in); got != tc.want {
+			t.Errorf("Line(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestBodyKeepsNewlines(t *testing.T) {
+	in := "+a: 1\n-b: \x1b[2J\r\n"
+	want := "+a: 1\n-b: \\x1b[2J\\x0d\n"
+	if got := Body(in); got != want {
+		t.Fatalf("Body(%q) = %q, want %q", in, got, want)
+	}
+}
+
+func TestNoControlByteSurvives(t *testing.T) {
+	var all strings.Builder
+	for b := 0; b < 256; b++ {
+		all.WriteByte(byte(b))
+	}
+	for _, r := range []rune{0x80, 0x85, 0x9b, 0x9f, 0x202e} {
+		all.WriteRune(r)
+	}
+	for _, out := range []string{Line(all.String()), Body(all.String())} {
+		for _, r := range out {
+			if r < 0x20 && r != '\t' && r != '\n' || r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0xfffd {
+				t.Fatalf("control %U survived in %q", r, out)
+			}
+		}
+		if strings.Contains(Line(all.String()), "\n") {
+			t.Fatal("Line kept a newline")
+		}
+	}
+}
+
+func TestUserinfo(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"fetch http://user:s3cr3t@git.example.com/ops.git: timeout", "fetch http://***@git.example.com/ops.git: timeout"},
+		{`ops repo "https://oauth2:glpat-XYZ@gitlab.example.com/a/b.git"`, `ops repo "https://***@gitlab.example.com/a/b.git"`},
+		{"ssh://git@host:22/ops.git", "ssh://***@host:22/ops.git"},
+		{"git@github.com:acme/ops.git stays", "git@github.com:acme/ops.git stays"},
+		{"mail ann@example.com stays", "mail ann@example.com stays"},
+		{"two: http://a:b@x/ and HTTPS://c:d@y/", "two: http://***@x/ and HTTPS://***@y/"},
+		{"https://host/path?q=a@b", "https://host/path?q=a@b"},
+	} {
+		if got := Userinfo(tc.in); got != tc.want {
+			t.Errorf("Userinfo(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := Error(errors.New("dial http://u:pw@h/\x1b[31m")); got != `dial http://***@h/\x1b[31m` {
+		t.Errorf("Error = %q", got)
+	}
+}
+
+func BenchmarkLineClean(b *testing.B) {
+	s := "ci-bot: deploy api 2.0.7 to itg (#1234)"
+	for b.Loop() {
+		_ = Line(s)
+	}
+}
