@@ -12,6 +12,7 @@ import (
 	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/patch"
+	"github.com/stagedeck/stagedeck/sanitize"
 	"github.com/stagedeck/stagedeck/tui"
 )
 
@@ -102,9 +103,9 @@ func manifestDiff(ctx context.Context, s *session, targets []tui.DiffTarget) (st
 			return "", err
 		}
 		var pairs []patch.Pair
-		fmt.Fprintf(&sb, "# %s: %d resources\n", t.App, len(res))
+		fmt.Fprintf(&sb, "# %s: %d resources\n", sanitize.Line(t.App), len(res))
 		for _, r := range res {
-			fmt.Fprintf(&sb, "#   %-10s %s\n", r.Status(), strings.TrimSuffix(r.Path(), ".yaml"))
+			fmt.Fprintf(&sb, "#   %-10s %s\n", sanitize.Line(r.Status()), sanitize.Line(strings.TrimSuffix(r.Path(), ".yaml")))
 			var p patch.Pair
 			path := t.App + "/" + r.Path()
 			if r.Live != "" {
@@ -206,7 +207,7 @@ func newDiffCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
-			fmt.Fprint(cmd.OutOrStdout(), out)
+			fmt.Fprint(sanitize.NewWriter(cmd.OutOrStdout()), out)
 			if strings.Contains(out, "diff --git") {
 				return &exitError{code: exitPending}
 			}

@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/stagedeck/stagedeck/sanitize"
 )
 
 // Set by the release build (-ldflags "-X main.version=...").
@@ -78,6 +80,8 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	// stderr only ever carries text for a person: cleaned as it is written.
+	stderr = sanitize.NewWriter(stderr)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
@@ -93,6 +97,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
-	fmt.Fprintln(stderr, "stagedeck: "+msg)
+	fmt.Fprintln(stderr, "stagedeck: "+sanitize.Line(sanitize.Userinfo(msg)))
 	return code
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/patch"
+	"github.com/stagedeck/stagedeck/sanitize"
 )
 
 // rollbackExitCode maps rollback errors: 1 refused or conflicted, 3 remote
@@ -76,9 +77,9 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+			out, errOut := sanitize.NewWriter(cmd.OutOrStdout()), cmd.ErrOrStderr()
 			subject, _, _ := strings.Cut(plan.Message, "\n")
-			fmt.Fprintf(out, "# %s\n# on %s (%s@%s)\n", subject, opsrepo.Short(plan.Parent.String()), s.repo.URL(), s.repo.Branch())
+			fmt.Fprintf(out, "# %s\n# on %s (%s@%s)\n", sanitize.Line(subject), opsrepo.Short(plan.Parent.String()), sanitize.Userinfo(s.repo.URL()), s.repo.Branch())
 			fmt.Fprint(out, patch.Unified(plan.Pairs, diffContext))
 			if !yes {
 				ok, err := confirmTTY(cmd.InOrStdin(), errOut, "Commit and push this rollback? [y/N] ")
@@ -97,7 +98,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 			if res.Rebased {
 				note = fmt.Sprintf(" (the remote had moved; rebuilt on its new head, attempt %d)", res.Attempts)
 			}
-			fmt.Fprintf(out, "pushed %s to %s %s%s\n", opsrepo.Short(res.Commit.String()), s.repo.URL(), s.repo.Branch(), note)
+			fmt.Fprintf(out, "pushed %s to %s %s%s\n", opsrepo.Short(res.Commit.String()), sanitize.Userinfo(s.repo.URL()), s.repo.Branch(), note)
 			return afterRollback(ctx, s, st.Name, res.Commit.String(), reason, confirm, syncAfter, cmd.InOrStdin(), out, errOut)
 		},
 		ValidArgsFunction: stageCompletion(g),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/sanitize"
 )
 
 func newStatusCmd(g *globalFlags) *cobra.Command {
@@ -46,13 +47,16 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(b); err != nil {
+				// Exact values; JSON escapes what a terminal would act on.
+				data, err := json.MarshalIndent(b, "", "  ")
+				if err != nil {
+					return err
+				}
+				if _, err := out.Write(append(sanitize.JSON(data), '\n')); err != nil {
 					return err
 				}
 			} else {
-				writeStatusTable(out, b, s.now(), 80)
+				writeStatusTable(sanitize.NewWriter(out), b.Cleaned(), s.now(), 80)
 			}
 			if !exitCode {
 				return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/stagedeck/stagedeck/argo"
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/sanitize"
 	"github.com/stagedeck/stagedeck/tui"
 )
 
@@ -148,7 +149,7 @@ func newSyncCmd(g *globalFlags) *cobra.Command {
 			return runSync(ctx, s, syncOptions{
 				stage: args[0], app: app, revision: rev, reason: reason, confirm: confirm,
 				dryRun: dryRun, prune: prune, wait: wait, yes: yes, timeout: timeout,
-			}, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			}, cmd.InOrStdin(), sanitize.NewWriter(cmd.OutOrStdout()), cmd.ErrOrStderr())
 		},
 		ValidArgsFunction: stageCompletion(g),
 	}
@@ -313,13 +314,13 @@ func progressLine(app string, o argo.Observation) string {
 	case !o.Ours:
 		return fmt.Sprintf("%s: waiting for Argo CD to start the operation", app)
 	}
-	op := o.App.Operation
+	op := o.App.Operation.Cleaned()
 	line := fmt.Sprintf("%s: %s", app, op.Phase)
 	if op.Message != "" {
 		line += ": " + op.Message
 	}
 	if op.Phase == "Succeeded" || o.Finished {
-		line += fmt.Sprintf(" (health %s)", o.App.Health)
+		line += fmt.Sprintf(" (health %s)", sanitize.Line(o.App.Health))
 	}
 	for _, r := range op.Resources {
 		if r.Status != "Synced" {

@@ -16,6 +16,7 @@ import (
 	"github.com/stagedeck/stagedeck/argo"
 	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/sanitize"
 )
 
 // Board is one snapshot of every stage.
@@ -145,7 +146,7 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 		return nil, err
 	}
 	b := &Board{
-		Repo:    RepoInfo{URL: src.Repo.URL(), Branch: src.Repo.Branch(), Head: head.String(), LastFetch: src.Repo.LastFetch()},
+		Repo:    RepoInfo{URL: sanitize.Userinfo(src.Repo.URL()), Branch: src.Repo.Branch(), Head: head.String(), LastFetch: src.Repo.LastFetch()},
 		GitOnly: cfg.GitOnly(), Demo: src.Demo, CollectedAt: time.Now(),
 		Errors: []Error{},
 	}
@@ -172,7 +173,7 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("stage path %s: %w %s on branch %s: fix stages[].path in the config",
-			strings.Join(missing, ", "), opsrepo.ErrUnknownPath, src.Repo.URL(), src.Repo.Branch())
+			strings.Join(missing, ", "), opsrepo.ErrUnknownPath, sanitize.Userinfo(src.Repo.URL()), src.Repo.Branch())
 	}
 	if cfg.GitOnly() {
 		return b, nil
@@ -184,14 +185,14 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 			label += ":" + ctxName
 		}
 		err := argoErrs[ctxName]
-		b.Errors = append(b.Errors, Error{Source: label, Message: err.Error(),
+		b.Errors = append(b.Errors, Error{Source: label, Message: sanitize.Userinfo(err.Error()),
 			Unreachable: errors.Is(err, argo.ErrUnreachable) || errors.Is(err, argo.ErrUnauthenticated)})
 	}
 	urls := src.Repo.RemoteURLs()
 	for i := range b.Stages {
 		st := &b.Stages[i]
 		if err, bad := argoErrs[st.Context]; bad {
-			st.ArgoError = err.Error()
+			st.ArgoError = sanitize.Userinfo(err.Error())
 			continue
 		}
 		for _, a := range apps[st.Context] {

@@ -5,7 +5,9 @@
 package sanitize
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -81,4 +83,54 @@ func Error(err error) string {
 		return ""
 	}
 	return Line(Userinfo(err.Error()))
+}
+
+// Writer cleans everything written through it as a Body: the last line of
+// defence for a command's text output. A rune split across two writes is
+// held back until it is whole.
+type Writer struct {
+	w    io.Writer
+	tail []byte
+}
+
+// NewWriter wraps w.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
+
+func (s *Writer) Write(p []byte) (int, error) {
+	buf := append(s.tail, p...)
+	cut := len(buf)
+	for i := 1; i <= utf8.UTFMax && i <= len(buf); i++ {
+		if utf8.RuneStart(buf[len(buf)-i]) {
+			if !utf8.FullRune(buf[len(buf)-i:]) {
+				cut = len(buf) - i
+			}
+			break
+		}
+	}
+	s.tail = append([]byte(nil), buf[cut:]...)
+	if _, err := io.WriteString(s.w, Body(string(buf[:cut]))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// JSON escapes, inside JSON text, what encoding/json leaves raw but a
+// terminal would act on (DEL, C1 controls, bidi overrides), as \u escapes:
+// the values stay exact for a JSON reader.
+func JSON(b []byte) []byte {
+	if safe(string(b), true) {
+		return b
+	}
+	var out bytes.Buffer
+	s := string(b)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == 0x7f || r >= 0x80 && r <= 0x9f || isBidi(r) {
+			fmt.Fprintf(&out, `\u%04x`, r)
+		} else {
+			out.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return out.Bytes()
 }

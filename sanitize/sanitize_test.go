@@ -1,6 +1,7 @@
 package sanitize
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -77,5 +78,31 @@ func BenchmarkLineClean(b *testing.B) {
 	s := "ci-bot: deploy api 2.0.7 to itg (#1234)"
 	for b.Loop() {
 		_ = Line(s)
+	}
+}
+
+func TestWriterHoldsSplitRunes(t *testing.T) {
+	var sb strings.Builder
+	w := NewWriter(&sb)
+	in := []byte("ok ✓ \x1b[31m\n")
+	for i := range in {
+		if _, err := w.Write(in[i : i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := sb.String(), "ok ✓ \\x1b[31m\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+func TestJSONKeepsValuesExact(t *testing.T) {
+	in := []byte("{\"s\":\"a\x7fb\u009bc\u202ed\"}")
+	out := JSON(in)
+	if string(out) != `{"s":"a\u007fb\u009bc\u202ed"}` {
+		t.Fatalf("got %s", out)
+	}
+	var v map[string]string
+	if err := json.Unmarshal(out, &v); err != nil || v["s"] != "a\x7fb\u009bc\u202ed" {
+		t.Fatalf("not the same value: %q %v", v["s"], err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 
@@ -200,6 +201,22 @@ func (m Model) handleDiffKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// credentialVars are never passed to a child process: a pager has no use
+// for the Argo CD token, the git token or the SSH agent.
+var credentialVars = []string{"ARGOCD_AUTH_TOKEN", "STAGEDECK_GIT_TOKEN", "SSH_AUTH_SOCK", "STAGEDECK_SSH_KEY_PASSPHRASE", "ARGOCD_OPTS"}
+
+// PagerEnv is env without the credential variables.
+func PagerEnv(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(credentialVars, k) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
 // pagerCmd hands the redacted diff to STAGEDECK_DIFF_PAGER: argv split on
 // spaces, no shell; Bubble Tea releases the terminal and restores it after.
 func pagerCmd(pager, text string) tea.Cmd {
@@ -209,7 +226,7 @@ func pagerCmd(pager, text string) tea.Cmd {
 	}
 	c := exec.Command(argv[0], argv[1:]...)
 	c.Stdin = strings.NewReader(text)
-	c.Env = os.Environ()
+	c.Env = PagerEnv(os.Environ())
 	return tea.ExecProcess(c, func(err error) tea.Msg { return pagerDoneMsg{err: err} })
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/patch"
+	"github.com/stagedeck/stagedeck/sanitize"
 )
 
 // Rollbacker reads a path's history and rolls a stage back by a new commit.
@@ -78,7 +79,7 @@ type rollbackPublishedMsg struct {
 func historyCmd(ctx context.Context, r Rollbacker, path string, gen int) tea.Cmd {
 	return func() tea.Msg {
 		cs, err := r.History(ctx, path, historyLimit)
-		return historyLoadedMsg{gen: gen, commits: cs, err: err}
+		return historyLoadedMsg{gen: gen, commits: board.CleanCommits(cs), err: err}
 	}
 }
 
@@ -349,6 +350,7 @@ func (m Model) rollbackPreviewLines(w, h int) []string {
 	s := m.styles
 	r := m.rollback
 	subject, _, _ := strings.Cut(r.plan.Message, "\n")
+	subject = sanitize.Line(subject)
 	lines := []string{s.Header.Render("Commit: ") + subject + s.Dim.Render("  on "+opsrepo.Short(r.plan.Parent.String())), ""}
 	switch r.phase {
 	case rbDone:

@@ -14,6 +14,7 @@ import (
 	"github.com/stagedeck/stagedeck/argo"
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/sanitize"
 )
 
 // Syncer runs manual syncs against the Argo CD serving a stage.
@@ -113,6 +114,9 @@ type terminateDoneMsg struct {
 func checkSyncCmd(ctx context.Context, s Syncer, stage string, apps []board.App, gen int) tea.Cmd {
 	return func() tea.Msg {
 		checks, err := s.CheckSync(ctx, stage, apps)
+		for i := range checks {
+			checks[i].Problem = sanitize.Line(checks[i].Problem)
+		}
 		return syncCheckedMsg{gen: gen, checks: checks, err: err}
 	}
 }
@@ -138,6 +142,7 @@ func startSyncCmd(ctx context.Context, s Syncer, stage string, reqs []argo.SyncR
 func followCmd(f SyncFollower, app string, gen int) tea.Cmd {
 	return func() tea.Msg {
 		o, err := f.Next()
+		o.App = o.App.Cleaned()
 		return syncObsMsg{gen: gen, app: app, f: f, obs: o, err: err}
 	}
 }
@@ -200,7 +205,7 @@ func (s *syncScreen) blocked() string {
 		return "still checking permissions and sync windows"
 	}
 	if s.checkErr != nil {
-		return "the pre-check failed: " + s.checkErr.Error()
+		return "the pre-check failed: " + oneLine(s.checkErr.Error())
 	}
 	var probs []string
 	for _, a := range s.apps {
@@ -284,7 +289,7 @@ func (m Model) handleSyncMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
 		return m, followCmd(msg.f, msg.app, s.gen), true
 	case terminateDoneMsg:
 		if msg.gen == s.gen && msg.err != nil {
-			s.notice = "terminate: " + msg.err.Error()
+			s.notice = "terminate: " + oneLine(msg.err.Error())
 		}
 		return m, nil, true
 	}

@@ -187,7 +187,7 @@ func New(opts Options) Model {
 		now: opts.Now(), loading: true, gen: 1, streamGen: 1,
 	}
 	if opts.Cached != nil {
-		m.board, m.cached = opts.Cached, true
+		m.board, m.cached = opts.Cached.Cleaned(), true
 		noteHealthy(m.board, nil)
 		m.rebuildRows(rowKey{})
 	}
@@ -256,7 +256,7 @@ func collectCmd(ctx context.Context, src BoardSource, gen int) tea.Cmd {
 	}
 	return func() tea.Msg {
 		b, err := src.Collect(ctx)
-		return boardLoadedMsg{gen: gen, board: b, err: err}
+		return boardLoadedMsg{gen: gen, board: b.Cleaned(), err: err}
 	}
 }
 
@@ -289,6 +289,9 @@ func watchCmd(ctx context.Context, w Watcher, gen int) tea.Cmd {
 func nextEventsCmd(s AppStream, gen int) tea.Cmd {
 	return func() tea.Msg {
 		events, err := s.Next()
+		for i := range events {
+			events[i].App = events[i].App.Cleaned()
+		}
 		return watchEventsMsg{gen: gen, stream: s, events: events, err: err}
 	}
 }
@@ -299,7 +302,7 @@ func pendingCmd(ctx context.Context, r PendingReader, stage, app, deployed, path
 	}
 	return func() tea.Msg {
 		commits, ancestor, err := r.Pending(ctx, deployed, path)
-		return pendingMsg{stage: stage, app: app, deployed: deployed, commits: commits, ancestor: ancestor, err: err}
+		return pendingMsg{stage: stage, app: app, deployed: deployed, commits: board.CleanCommits(commits), ancestor: ancestor, err: err}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/sanitize"
 )
 
 // View renders the whole screen. It is pure: the clock comes from the model.
@@ -554,7 +555,11 @@ func dash(s string) string {
 	return s
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine is how foreign text (errors, Argo CD messages) is shown: one
+// line, credentials hidden, control characters escaped.
+func oneLine(s string) string {
+	return sanitize.Line(sanitize.Userinfo(strings.Join(strings.Fields(s), " ")))
+}
 
 func displayURL(u string) string {
 	if i := strings.Index(u, "stagedeck-demo-"); i >= 0 {

@@ -1,0 +1,39 @@
+package argo
+
+import "github.com/stagedeck/stagedeck/sanitize"
+
+// Cleaned is a copy of the app fit for a terminal: the texts Argo CD sent
+// (names, statuses, messages, conditions, images) with control characters
+// escaped.
+func (a App) Cleaned() App {
+	a.Name, a.Namespace, a.Project = sanitize.Line(a.Name), sanitize.Line(a.Namespace), sanitize.Line(a.Project)
+	a.Sync, a.Health = sanitize.Line(a.Sync), sanitize.Line(a.Health)
+	a.Operation = a.Operation.Cleaned()
+	a.Conditions = cleanAll(a.Conditions)
+	a.Images = cleanAll(a.Images)
+	return a
+}
+
+// Cleaned is a copy of the operation fit for a terminal.
+func (o Operation) Cleaned() Operation {
+	o.Phase, o.Message = sanitize.Line(o.Phase), sanitize.Line(o.Message)
+	res := make([]ResourceResult, len(o.Resources))
+	for i, r := range o.Resources {
+		r.Kind, r.Namespace, r.Name = sanitize.Line(r.Kind), sanitize.Line(r.Namespace), sanitize.Line(r.Name)
+		r.Status, r.Message, r.HookPhase = sanitize.Line(r.Status), sanitize.Line(r.Message), sanitize.Line(r.HookPhase)
+		res[i] = r
+	}
+	o.Resources = res
+	return o
+}
+
+func cleanAll(xs []string) []string {
+	if xs == nil {
+		return nil
+	}
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = sanitize.Line(x)
+	}
+	return out
+}
