@@ -260,14 +260,28 @@ func (c boardCache) Save(b *board.Board) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o755); err != nil {
+	if err := opsrepo.PrivateDir(filepath.Dir(c.path)); err != nil {
 		return err
 	}
-	tmp := c.path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	// A unique temp file (0600 from CreateTemp) renamed into place: two
+	// consoles never interleave, a reader never sees half a file.
+	f, err := os.CreateTemp(filepath.Dir(c.path), ".board-*.tmp")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, c.path)
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		_ = os.Remove(f.Name())
+		return werr
+	}
+	if err := os.Rename(f.Name(), c.path); err != nil {
+		_ = os.Remove(f.Name())
+		return err
+	}
+	return nil
 }
 
 // runConsole opens the interactive board.

@@ -89,6 +89,10 @@ func openSession(ctx context.Context, g *globalFlags, fetch bool) (*session, err
 		cacheDir = filepath.Join(dir, "stagedeck")
 	}
 	auth, authErr := opsrepo.Auth(s.cfg.OpsRepo.URL)
+	if errors.Is(authErr, opsrepo.ErrInsecureToken) {
+		s.Close()
+		return nil, withCode(exitUsage, authErr)
+	}
 	repo, err := opsrepo.Open(ctx, opsrepo.Options{
 		URL: s.cfg.OpsRepo.URL, Branch: s.cfg.OpsRepo.Branch, CacheDir: cacheDir,
 		ReadOnly: s.readOnly, Auth: auth,

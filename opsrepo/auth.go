@@ -2,7 +2,9 @@ package opsrepo
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -11,6 +13,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+
+	"github.com/stagedeck/stagedeck/sanitize"
 )
 
 // Auth picks credentials for a remote URL the way a git user expects:
@@ -23,11 +27,14 @@ func Auth(rawURL string) (transport.AuthMethod, error) {
 	}
 	ep, err := transport.NewEndpoint(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("ops repo url %q: %w", rawURL, err)
+		return nil, fmt.Errorf("ops repo url %q: %w", sanitize.Userinfo(rawURL), err)
 	}
 	switch ep.Protocol {
 	case "http", "https":
 		if tok := os.Getenv("STAGEDECK_GIT_TOKEN"); tok != "" {
+			if ep.Protocol == "http" && !isLoopback(ep.Host) {
+				return nil, fmt.Errorf("%w, not to %s over plain http: use an https URL, or unset the token", ErrInsecureToken, ep.Host)
+			}
 			user := ep.User
 			if user == "" {
 				user = "git"
@@ -87,4 +94,42 @@ func credentialFill(ep *transport.Endpoint) (user, pass string, ok bool) {
 		}
 	}
 	return user, pass, pass != ""
+}
+
+// ErrInsecureToken refuses to send a token where anyone on the path reads it.
+var ErrInsecureToken = errors.New("STAGEDECK_GIT_TOKEN is sent only over https")
+
+// splitCredentials moves a password in an http(s) URL into Auth (unless
+// Auth is already set) and returns the URL without its userinfo.
+func splitCredentials(raw string, auth transport.AuthMethod) (string, transport.AuthMethod) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return raw, auth
+	}
+	if pw, ok := u.User.Password(); ok && auth == nil {
+		auth = &http.BasicAuth{Username: u.User.Username(), Password: pw}
+	} else if auth == nil {
+		return raw, auth // a user name alone is not a secret: git asks its helper for that user
+	}
+	u.User = nil
+	return u.String(), auth
+}
+
+// isLoopback reports whether host is this machine.
+func isLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// PrivateDir makes dir (and its parents) and gives dir mode 0700, also when
+// an older version made it 0755: it holds clones and the board cache.
+func PrivateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
 }

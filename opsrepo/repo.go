@@ -25,6 +25,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/filesystem"
+
+	"github.com/stagedeck/stagedeck/sanitize"
 )
 
 // Sentinel errors callers branch on.
@@ -52,7 +54,8 @@ type Options struct {
 
 // Repo is an opened ops repository. It is safe for concurrent use.
 type Repo struct {
-	opts   Options
+	opts    Options
+	display string // the URL as shown: userinfo replaced by ***
 	dir    string
 	gitDir string
 	local  bool
@@ -97,34 +100,38 @@ func Open(ctx context.Context, opts Options) (*Repo, error) {
 	if opts.Branch == "" {
 		opts.Branch = "main"
 	}
-	r := &Repo{opts: opts}
+	// Credentials in the URL move to Auth: the cache clone's config, every
+	// error and every header carry the URL without them.
+	display := sanitize.Userinfo(opts.URL)
+	opts.URL, opts.Auth = splitCredentials(opts.URL, opts.Auth)
+	r := &Repo{opts: opts, display: display}
 	if IsLocalPath(opts.URL) {
 		dir, err := filepath.Abs(opts.URL)
 		if err != nil {
 			return nil, err
 		}
 		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("ops repo %s: %w: no such directory", opts.URL, ErrUnreachable)
+			return nil, fmt.Errorf("ops repo %s: %w: no such directory", r.display, ErrUnreachable)
 		}
 		repo, err := openFast(dir)
 		if err != nil {
-			return nil, fmt.Errorf("ops repo %s: %w", opts.URL, ErrNotRepository)
+			return nil, fmt.Errorf("ops repo %s: %w", r.display, ErrNotRepository)
 		}
 		r.dir, r.local, r.repo = dir, true, repo
 		r.gitDir = gitDirOf(dir)
 	} else {
 		r.dir = filepath.Join(opts.CacheDir, cacheName(opts.URL))
+		if err := PrivateDir(opts.CacheDir); err != nil {
+			return nil, fmt.Errorf("cache dir: %w", err)
+		}
 		repo, err := openFast(r.dir)
 		if err != nil {
-			if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
-				return nil, fmt.Errorf("cache dir: %w", err)
-			}
 			_, err = git.PlainCloneContext(ctx, r.dir, true, &git.CloneOptions{
 				URL: opts.URL, Auth: opts.Auth, Tags: git.NoTags,
 			})
 			if err != nil {
 				_ = os.RemoveAll(r.dir)
-				return nil, fmt.Errorf("ops repo %s: %w: %v", opts.URL, ErrUnreachable, err)
+				return nil, fmt.Errorf("ops repo %s: %w: %s", r.display, ErrUnreachable, sanitize.Userinfo(err.Error()))
 			}
 			if repo, err = openFast(r.dir); err != nil {
 				return nil, err
@@ -139,6 +146,9 @@ func Open(ctx context.Context, opts Options) (*Repo, error) {
 		}
 		r.repo = repo
 		r.gitDir = r.dir
+		if err := r.forgetURLCredentials(); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := r.Head(); err != nil {
 		return nil, err
@@ -205,7 +215,8 @@ func (r *Repo) Close() error {
 }
 
 // URL is the configured URL or path.
-func (r *Repo) URL() string { return r.opts.URL }
+// Credentials it had are hidden (***).
+func (r *Repo) URL() string { return r.display }
 
 // Branch is the ops branch.
 func (r *Repo) Branch() string { return r.opts.Branch }
@@ -253,7 +264,7 @@ func (r *Repo) fetchLocked(ctx context.Context) error {
 	}
 	err := r.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{refspec}, Auth: r.opts.Auth, Tags: git.NoTags, Force: true})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return fmt.Errorf("fetch %s: %w: %v", r.opts.URL, ErrUnreachable, err)
+		return fmt.Errorf("fetch %s: %w: %s", r.display, ErrUnreachable, sanitize.Userinfo(err.Error()))
 	}
 	r.lastFetch = time.Now()
 	return nil
@@ -276,7 +287,7 @@ func (r *Repo) head() (plumbing.Hash, error) {
 			return ref.Hash(), nil
 		}
 	}
-	return plumbing.ZeroHash, fmt.Errorf("ops repo %s: %w: %q (set opsRepo.branch)", r.opts.URL, ErrNoBranch, r.opts.Branch)
+	return plumbing.ZeroHash, fmt.Errorf("ops repo %s: %w: %q (set opsRepo.branch)", r.display, ErrNoBranch, r.opts.Branch)
 }
 
 // Resolve turns a full or abbreviated sha (or a ref name) into a commit hash.
@@ -360,4 +371,25 @@ func userString(name, email string) string {
 		return name + " <" + email + ">"
 	}
 	return name
+}
+
+// forgetURLCredentials rewrites a cache clone's origin URL that still holds
+// userinfo (made by an older version from a URL with a password).
+func (r *Repo) forgetURLCredentials() error {
+	cfg, err := r.repo.Config()
+	if err != nil {
+		return nil
+	}
+	rm, ok := cfg.Remotes["origin"]
+	if !ok || len(rm.URLs) == 0 || rm.URLs[0] == r.opts.URL {
+		return nil
+	}
+	if sanitize.Userinfo(rm.URLs[0]) == rm.URLs[0] {
+		return nil
+	}
+	rm.URLs = []string{r.opts.URL}
+	if err := r.repo.SetConfig(cfg); err != nil {
+		return fmt.Errorf("cache clone %s: %w", r.dir, err)
+	}
+	return nil
 }

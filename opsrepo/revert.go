@@ -313,7 +313,7 @@ func (r *Repo) pushLocked(ctx context.Context, parent, commit plumbing.Hash) err
 		Auth:              r.opts.Auth,
 	})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return classifyPushError(r.opts.URL, err)
+		return classifyPushError(r.display, err)
 	}
 	// Record what the remote now has.
 	name := branch

@@ -143,3 +143,10 @@ func TestCompareStages(t *testing.T) {
 	}
 	golden(t, "compare-80x24", screenText(m))
 }
+
+func TestPagerGetsNoCredentials(t *testing.T) {
+	env := PagerEnv([]string{"PATH=/bin", "ARGOCD_AUTH_TOKEN=x", "STAGEDECK_GIT_TOKEN=y", "SSH_AUTH_SOCK=/tmp/s", "ARGOCD_OPTS=--auth-token z", "LESS=-R"})
+	if strings.Join(env, " ") != "PATH=/bin LESS=-R" {
+		t.Errorf("pager env = %v", env)
+	}
+}

@@ -1,0 +1,97 @@
+package opsrepo
+
+import (
+	"context"
+	"errors"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// httpRemote serves a bare repository over git's smart HTTP protocol
+// (git-http-backend, a real git server) on loopback.
+func httpRemote(t *testing.T) string {
+	t.Helper()
+	backend := "/usr/lib/git-core/git-http-backend"
+	if _, err := os.Stat(backend); err != nil {
+		t.Skip("git-http-backend not installed")
+	}
+	root := t.TempDir()
+	work := t.TempDir()
+	gitCLI(t, work, "init", "-q", "-b", "main")
+	os.MkdirAll(filepath.Join(work, "tst"), 0o755)
+	os.WriteFile(filepath.Join(work, "tst", "values.yaml"), []byte("a: 1\n"), 0o644)
+	gitCLI(t, work, "add", "-A")
+	gitCLI(t, work, "commit", "-q", "-m", "one")
+	gitCLI(t, root, "clone", "-q", "--bare", work, "ops.git")
+	srv := httptest.NewServer(&cgi.Handler{Path: backend, Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}})
+	t.Cleanup(srv.Close)
+	return srv.URL + "/ops.git"
+}
+
+// TestURLCredentialsAreNeverStoredOrShown: a password in opsRepo.url is used
+// to authenticate, and is in no cache file, no URL() and no error.
+func TestURLCredentialsAreNeverStoredOrShown(t *testing.T) {
+	base := httpRemote(t)
+	const pw = "s3cr3t-Passw0rd"
+	withPw := strings.Replace(base, "http://", "http://deploy:"+pw+"@", 1)
+	cache := filepath.Join(t.TempDir(), "cache")
+	r, err := Open(context.Background(), Options{URL: withPw, Branch: "main", CacheDir: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Fetch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if strings.Contains(r.URL(), pw) || !strings.Contains(r.URL(), "***@") {
+		t.Errorf("URL() = %q", r.URL())
+	}
+	fi, err := os.Stat(cache)
+	if err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("cache dir mode %v (%v), want 0700", fi.Mode().Perm(), err)
+	}
+	filepath.WalkDir(cache, func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			if b, _ := os.ReadFile(p); strings.Contains(string(b), pw) {
+				t.Errorf("the password is stored in %s", p)
+			}
+		}
+		if strings.Contains(p, pw) {
+			t.Errorf("the password is in the cache path %s", p)
+		}
+		return nil
+	})
+
+	// Unreachable: the error names the URL without the password.
+	_, err = Open(context.Background(), Options{URL: "http://deploy:" + pw + "@127.0.0.1:1/ops.git", CacheDir: cache})
+	if err == nil || !errors.Is(err, ErrUnreachable) || strings.Contains(err.Error(), pw) {
+		t.Errorf("unreachable: %v", err)
+	}
+}
+
+func TestTokenOnlyOverHTTPSOrLoopback(t *testing.T) {
+	t.Setenv("STAGEDECK_GIT_TOKEN", "tok-123456")
+	if _, err := Auth("http://git.example.com/ops.git"); !errors.Is(err, ErrInsecureToken) {
+		t.Errorf("token over plain http: %v, want ErrInsecureToken", err)
+	}
+	for _, u := range []string{"https://git.example.com/ops.git", "http://127.0.0.1:8080/ops.git", "http://localhost/ops.git", "http://[::1]:3000/ops.git"} {
+		if a, err := Auth(u); err != nil || a == nil {
+			t.Errorf("%s: %v %v", u, a, err)
+		}
+	}
+}
+
+func TestPrivateDirTightensAnOldCacheDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "stagedeck")
+	os.MkdirAll(dir, 0o755)
+	if err := PrivateDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+		t.Errorf("mode %v", fi.Mode().Perm())
+	}
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stagedeck/stagedeck/board"
+)
+
+// hostile is what a repository or server can put in a text to drive a
+// terminal: a title change, a colour, a carriage return, a C1 CSI, bidi.
+const hostile = "\x1b]0;pwned\x07 \x1b[31mred \rover \u009b2J \u202eevil"
+
+// assertInert fails when out carries any byte a terminal would act on.
+func assertInert(t *testing.T, what, out string) {
+	t.Helper()
+	for i, r := range out {
+		if r < 0x20 && r != '\n' && r != '\t' || r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x202e {
+			t.Errorf("%s: control %U at byte %d: %q", what, r, i, out[max(0, i-20):min(len(out), i+20)])
+			return
+		}
+	}
+}
+
+// hostileRepo: stages tst and prod, a commit whose subject and author are
+// hostile, a values file with escape bytes, and the redaction corpus in tst.
+func hostileRepo(t *testing.T) (dir, sha string) {
+	dir = plainRepo(t)
+	corpus := filepath.Join("testdata", "secrets")
+	err := filepath.WalkDir(corpus, func(p string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(corpus, p)
+		dst := filepath.Join(dir, "tst", "corpus", rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tst", "web", "values.yaml"), []byte("replicas: 3\nbanner: \"\x1b[2J\x1b]0;owned\x07\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitCLI(t, dir, "add", "-A")
+	cmd := exec.Command("git", "commit", "-q", "-m", "Deploy "+hostile)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=Mallory \x1b[5m", "GIT_AUTHOR_EMAIL=m@example.com",
+		"GIT_COMMITTER_NAME=M", "GIT_COMMITTER_EMAIL=m@example.com")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("commit: %v %s", err, out)
+	}
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, strings.TrimSpace(string(out))
+}
+
+var corpusLeak = regexp.MustCompile(`sdleak\d\dx9Q[YZ]|c2RsZWFr[A-Za-z0-9+/=]+`)
+
+func assertNoCorpusValue(t *testing.T, what, out string) {
+	t.Helper()
+	if m := corpusLeak.FindString(out); m != "" {
+		t.Errorf("%s: secret value %s printed", what, m)
+	}
+}
+
+// TestHostileTextAndSecretsOnEveryCLIPath: every command's output, stdout
+// and stderr, byte by byte: no control character and no corpus value.
+func TestHostileTextAndSecretsOnEveryCLIPath(t *testing.T) {
+	t.Setenv("STAGEDECK_OPERATOR", "Ann Owner <ann@example.com>")
+	repo, sha := hostileRepo(t)
+	cfg := writeConfig(t, "opsRepo:\n  url: "+repo+"\nstages:\n  - {name: tst, path: tst}\n  - {name: prod, path: prod, protected: true}\n")
+	runs := [][]string{
+		{"status", "--config", cfg},
+		{"diff", "--config", cfg, "tst", "--commit", sha},
+		{"diff", "--config", cfg, "tst", "--against", "prod"},
+		{"diff", "--config", cfg, "prod", "--against", "tst"},
+		{"rollback", "--config", cfg, "tst", "--revert", sha, "--reason", "x"}, // preview, then refused: not a terminal
+		{"rollback", "--config", cfg, "tst", "--to", sha + "~1", "--reason", "x"},
+	}
+	for _, args := range runs {
+		out, errOut, code := stagedeck(t, args...)
+		what := strings.Join(args[:1], " ") + " " + strings.Join(args[3:], " ")
+		if code == exitUsage && strings.HasPrefix(args[0], "diff") {
+			t.Errorf("%s: exit %d: %s", what, code, errOut)
+		}
+		assertInert(t, what+" stdout", out)
+		assertInert(t, what+" stderr", errOut)
+		assertNoCorpusValue(t, what, out+errOut)
+		if args[0] != "status" && !strings.Contains(out, "<hidden") {
+			t.Errorf("%s: no hidden marker in the diff:\n%s", what, out)
+		}
+	}
+	out, _, _ := stagedeck(t, "status", "--config", cfg)
+	if !strings.Contains(out, `Deploy \x1b]0`) {
+		t.Errorf("the hostile subject is not shown escaped:\n%s", out)
+	}
+	// JSON keeps the exact value; JSON's own escapes make it inert.
+	out, _, _ = stagedeck(t, "status", "--config", cfg, "-o", "json")
+	assertInert(t, "status -o json", out)
+	var doc struct {
+		Stages []struct {
+			Head struct{ Subject, Author string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Stages[0].Head.Subject != "Deploy "+hostile || doc.Stages[0].Head.Author != "Mallory \x1b[5m" {
+		t.Errorf("JSON does not keep the exact subject and author: %q %q", doc.Stages[0].Head.Subject, doc.Stages[0].Head.Author)
+	}
+}
+
+func TestCredentialsNeverPrinted(t *testing.T) {
+	const pw = "hunter2-Passw0rd"
+	cache := filepath.Join(t.TempDir(), "cache")
+	cfg := writeConfig(t, "opsRepo:\n  url: http://deploy:"+pw+"@127.0.0.1:1/ops.git\ncacheDir: "+cache+"\nstages:\n  - {name: tst, path: tst}\n")
+	for _, args := range [][]string{{"status"}, {"status", "-o", "json"}, {"diff", "tst"}} {
+		out, errOut, code := stagedeck(t, append(args, "--config", cfg)...)
+		if args[0] == "status" && code != exitUnreachable {
+			t.Errorf("%v: exit %d, want 3 (%s)", args, code, errOut)
+		}
+		if strings.Contains(out+errOut, pw) {
+			t.Errorf("%v: the password is printed: %s%s", args, out, errOut)
+		}
+		if !strings.Contains(errOut, "http://***@127.0.0.1:1/ops.git") {
+			t.Errorf("%v: the error does not name the URL with *** for its userinfo: %s", args, errOut)
+		}
+	}
+	filepath.WalkDir(cache, func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			if b, _ := os.ReadFile(p); strings.Contains(string(b)+p, pw) {
+				t.Errorf("the password is in %s", p)
+			}
+		}
+		return nil
+	})
+
+	t.Setenv("STAGEDECK_GIT_TOKEN", "tok-abcdef")
+	cfg = writeConfig(t, "opsRepo:\n  url: http://git.example.com/ops.git\ncacheDir: "+cache+"\nstages:\n  - {name: tst, path: tst}\n")
+	_, errOut, code := stagedeck(t, "status", "--config", cfg)
+	if code != exitUsage || !strings.Contains(errOut, "only over https") || strings.Count(strings.TrimSpace(errOut), "\n") > 0 || strings.Contains(errOut, "tok-abcdef") {
+		t.Errorf("token over http: exit %d %q", code, errOut)
+	}
+}
+
+func TestBoardCacheIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "stagedeck")
+	os.MkdirAll(dir, 0o755) // as an older version left it
+	c := boardCache{path: filepath.Join(dir, "board-x.json")}
+	repo := plainRepo(t)
+	cfg := writeConfig(t, "opsRepo:\n  url: "+repo+"\nstages:\n  - {name: tst, path: tst}\n")
+	out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
+	var b board.Board
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(&b); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{dir: 0o700, c.path: 0o600} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v (%v), want %v", p, fi.Mode().Perm(), err, want)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(left) > 0 {
+		t.Errorf("temp files left: %v", left)
+	}
+	if c.Load() == nil {
+		t.Error("the saved board does not load")
+	}
+}
