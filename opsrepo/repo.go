@@ -56,9 +56,9 @@ type Options struct {
 type Repo struct {
 	opts    Options
 	display string // the URL as shown: userinfo replaced by ***
-	dir    string
-	gitDir string
-	local  bool
+	dir     string
+	gitDir  string
+	local   bool
 
 	// mu serialises every use of the go-git repository: its packfile
 	// readers and caches are not safe for concurrent use.
