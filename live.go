@@ -299,12 +299,16 @@ func runConsole(ctx context.Context, g *globalFlags) error {
 		cache = boardCache{path: cachePathFor(cfg.Path, cfg.OpsRepo.URL)}
 		cached = cache.Load()
 	}
+	op, opErr := opsrepo.DefaultOperator()
+	if opErr != nil && g.demo {
+		op, opErr = demoOperator, nil
+	}
 	lazy := &lazySession{g: g}
 	defer lazy.Close()
 	l := live{lazy}
 	opts := tui.Options{
 		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached, Diff: l, Rollback: l,
-		Pager: os.Getenv("STAGEDECK_DIFF_PAGER"), Operator: opsrepo.DefaultOperator(),
+		Pager: os.Getenv("STAGEDECK_DIFF_PAGER"), Operator: op.String(), OperatorErr: opErr,
 		Demo: g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration,
 	}
 	if !cfg.GitOnly() {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/patch"
 	"github.com/stagedeck/stagedeck/sanitize"
@@ -37,7 +39,11 @@ func prepareRollback(ctx context.Context, s *session, stage, revert, to, reason 
 	if strings.TrimSpace(reason) == "" {
 		return nil, opsrepo.Rollback{}, withCode(exitUsage, errors.New("a rollback needs --reason TEXT: it goes into the commit"))
 	}
-	rb := opsrepo.Rollback{Stage: st.Name, Path: st.Path, Revert: revert, RestoreTo: to, Reason: reason, Operator: s.repo.OperatorSignature()}
+	op, err := s.operator()
+	if err != nil {
+		return nil, opsrepo.Rollback{}, withCode(exitUsage, fmt.Errorf("%w (nothing was committed)", err))
+	}
+	rb := opsrepo.Rollback{Stage: st.Name, Path: st.Path, Revert: revert, RestoreTo: to, Reason: reason, Operator: op}
 	plan, err := s.repo.PrepareRollback(ctx, rb)
 	if err != nil {
 		return nil, rb, withCode(rollbackExitCode(err), err)
@@ -46,7 +52,8 @@ func prepareRollback(ctx context.Context, s *session, stage, revert, to, reason 
 }
 
 func newRollbackCmd(g *globalFlags) *cobra.Command {
-	var revert, to, reason, confirm string
+	var revert, to, reason string
+	var confirm []string
 	var yes, syncAfter bool
 	cmd := &cobra.Command{
 		Use:   "rollback STAGE (--revert SHA | --to SHA) --reason TEXT",
@@ -70,16 +77,25 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 			}
 			defer s.Close()
 			st, ok := s.cfg.StageByName(args[0])
-			if ok && st.Protected && confirm != st.Name {
+			if ok && st.Protected && !slices.Contains(confirm, st.Name) {
 				return withCode(exitUsage, fmt.Errorf("%s is protected: add --confirm %s to roll it back", st.Name, st.Name))
 			}
 			plan, rb, err := prepareRollback(ctx, s, args[0], revert, to, reason)
 			if err != nil {
 				return err
 			}
+			// Protection follows the paths the commit changes: a parent
+			// stage's rollback that rewrites a protected child needs the
+			// child's confirmation too.
+			touched := s.cfg.Touching(plan.Paths())
+			if missing := config.Unconfirmed(touched, confirm); len(missing) > 0 {
+				return withCode(exitUsage, fmt.Errorf("this rollback changes protected stage %s: add --confirm %s (nothing was committed or pushed)",
+					strings.Join(missing, ", "), strings.Join(missing, " --confirm ")))
+			}
 			out, errOut := sanitize.NewWriter(cmd.OutOrStdout()), cmd.ErrOrStderr()
 			subject, _, _ := strings.Cut(plan.Message, "\n")
-			fmt.Fprintf(out, "# %s\n# on %s (%s@%s)\n", sanitize.Line(subject), opsrepo.Short(plan.Parent.String()), sanitize.Userinfo(s.repo.URL()), s.repo.Branch())
+			fmt.Fprintf(out, "# %s\n# on %s (%s@%s) as %s\n# changes stages: %s\n", sanitize.Line(subject), opsrepo.Short(plan.Parent.String()),
+				sanitize.Userinfo(s.repo.URL()), s.repo.Branch(), sanitize.Line(rb.Operator.String()), strings.Join(stageNames(touched), ", "))
 			fmt.Fprint(out, patch.Unified(plan.Pairs, diffContext))
 			if !yes {
 				ok, err := confirmTTY(cmd.InOrStdin(), errOut, "Commit and push this rollback? [y/N] ")
@@ -106,7 +122,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&revert, "revert", "", "undo this commit's changes inside the stage directory")
 	cmd.Flags().StringVar(&to, "to", "", "make the stage directory identical to its state at this commit")
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required): the commit's Reason trailer")
-	cmd.Flags().StringVar(&confirm, "confirm", "", "the stage's name, required for protected stages")
+	cmd.Flags().StringSliceVar(&confirm, "confirm", nil, "the name of each protected stage the rollback changes (repeat, or comma-separated)")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&syncAfter, "sync", false, "sync the stage's manual apps to the rollback commit and wait")
 	return cmd
@@ -114,7 +130,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 
 // afterRollback syncs manual apps to the pushed commit when asked, and says
 // what Argo CD will do otherwise.
-func afterRollback(ctx context.Context, s *session, stage, commit, reason, confirm string, syncAfter bool, in io.Reader, out, errOut io.Writer) error {
+func afterRollback(ctx context.Context, s *session, stage, commit, reason string, confirm []string, syncAfter bool, in io.Reader, out, errOut io.Writer) error {
 	if s.cfg.GitOnly() {
 		fmt.Fprintln(out, "git-only mode: sync the stage in Argo CD when you are ready")
 		return nil

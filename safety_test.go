@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stagedeck/stagedeck/argo/argotest"
 	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/demo"
 )
 
 // hostile is what a repository or server can put in a text to drive a
@@ -181,5 +184,103 @@ func TestBoardCacheIsPrivate(t *testing.T) {
 	}
 	if c.Load() == nil {
 		t.Error("the saved board does not load")
+	}
+}
+
+// nestedConfig: stage ops owns prod/ (unprotected), stage prodapi owns
+// prod/api (protected), and an app "ops-bundle" deploys all of prod/.
+func nestedConfig(t *testing.T) (*demo.Sandbox, string) {
+	t.Helper()
+	sb, _ := sandboxConfig(t)
+	sb.Argo.AddApp(argotest.AppSpec{Name: "ops-bundle", Project: "prod", RepoURL: sb.Remote, Path: "prod", Deployed: sb.Head()})
+	cfg := fmt.Sprintf("opsRepo:\n  url: %s\nargocd:\n  context: demo\n  configPath: %s\ncacheDir: %s\nstages:\n"+
+		"  - {name: tst, path: tst}\n  - {name: ops, path: prod}\n  - {name: prodapi, path: prod/api, protected: true}\n",
+		sb.Remote, sb.Config.ArgoCD.ConfigPath, filepath.Join(t.TempDir(), "cache"))
+	return sb, writeConfig(t, cfg)
+}
+
+func TestProtectionFollowsPaths(t *testing.T) {
+	t.Setenv("STAGEDECK_OPERATOR", "Ann Owner <ann@example.com>")
+	sb, cfg := nestedConfig(t)
+	bare := strings.TrimPrefix(sb.Remote, "file://")
+	before := sb.Head()
+	apiCommits := strings.Fields(remoteLog(t, bare, "log", "--format=%H", "-n", "2", "--", "prod/api"))
+
+	// status shows the nesting.
+	out, _, _ := stagedeck(t, "status", "--config", cfg)
+	if !strings.Contains(out, "prodapi (prod/api) lies inside ops (prod)") {
+		t.Errorf("status does not show the overlapping stages:\n%s", out)
+	}
+
+	// A rollback of the parent that rewrites prod/api needs prodapi's name.
+	for _, args := range [][]string{
+		{"rollback", "--config", cfg, "ops", "--to", apiCommits[1], "--reason", "x", "--yes"},
+		{"rollback", "--config", cfg, "ops", "--revert", apiCommits[0], "--reason", "x", "--yes"},
+		{"rollback", "--config", cfg, "ops", "--revert", apiCommits[0], "--reason", "x", "--yes", "--confirm", "ops"},
+	} {
+		_, errOut, code := stagedeck(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "--confirm prodapi") {
+			t.Errorf("%v: exit %d %q, want 2 asking for --confirm prodapi", args[3:], code, errOut)
+		}
+	}
+	if sb.Head() != before {
+		t.Fatal("a refused rollback pushed")
+	}
+	// A sync of the parent whose app deploys prod/ needs prodapi's name too.
+	_, errOut, code := stagedeck(t, "sync", "--config", cfg, "ops", "--revision", before, "--yes")
+	if code != exitUsage || !strings.Contains(errOut, "--confirm prodapi") {
+		t.Errorf("sync ops: exit %d %q", code, errOut)
+	}
+	if n := len(syncCalls(sb)); n != 0 {
+		t.Fatalf("%d syncs sent without prodapi's confirmation", n)
+	}
+	// One app of the parent that does not reach prod/api needs nothing more.
+	if _, errOut, code := stagedeck(t, "sync", "--config", cfg, "ops", "prod-web", "--revision", before, "--yes", "--wait"); code != exitOK {
+		t.Errorf("sync ops prod-web: exit %d %s", code, errOut)
+	}
+	// With the confirmation both go through, and the preview names the stages.
+	out, errOut, code = stagedeck(t, "rollback", "--config", cfg, "ops", "--revert", apiCommits[0], "--reason", "x", "--yes", "--confirm", "prodapi")
+	if code != exitOK || !strings.Contains(out, "# changes stages: ops, prodapi (protected)") || !strings.Contains(out, "as Ann Owner <ann@example.com>") {
+		t.Errorf("rollback with --confirm prodapi: exit %d\n%s%s", code, out, errOut)
+	}
+	_, errOut, code = stagedeck(t, "sync", "--config", cfg, "ops", "--revision", sb.Head(), "--yes", "--confirm", "prodapi")
+	if code != exitOK || !strings.Contains(errOut, "stages changed: ops, prodapi (protected)") {
+		t.Errorf("sync with --confirm prodapi: exit %d %s", code, errOut)
+	}
+}
+
+// TestNoAnonymousChanges: without STAGEDECK_OPERATOR or a git identity a
+// rollback and a sync are refused before anything is built or sent.
+func TestNoAnonymousChanges(t *testing.T) {
+	sb, cfg := sandboxConfig(t)
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("STAGEDECK_OPERATOR", "")
+	t.Setenv("USER", "someone")
+	before := sb.Head()
+	for _, args := range [][]string{
+		{"rollback", "--config", cfg, "tst", "--revert", before, "--reason", "x", "--yes"},
+		{"sync", "--config", cfg, "tst", "--revision", before, "--yes"},
+	} {
+		_, errOut, code := stagedeck(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "no identity") || !strings.Contains(errOut, "git config --global user.email") {
+			t.Errorf("%s: exit %d %q", args[0], code, errOut)
+		}
+	}
+	if sb.Head() != before || len(syncCalls(sb)) != 0 {
+		t.Fatal("an anonymous change went through")
+	}
+	t.Setenv("STAGEDECK_OPERATOR", "Rita Oncall")
+	if _, errOut, _ := stagedeck(t, "sync", "--config", cfg, "tst", "--revision", before, "--yes"); !strings.Contains(errOut, "has no email") {
+		t.Errorf("an operator without an email: %q", errOut)
+	}
+	t.Setenv("STAGEDECK_OPERATOR", "Rita Oncall <rita@example.com>")
+	bare := strings.TrimPrefix(sb.Remote, "file://")
+	tstLast := strings.Fields(remoteLog(t, bare, "log", "--format=%H", "-n", "1", "--", "tst"))[0]
+	if _, errOut, code := stagedeck(t, "rollback", "--config", cfg, "tst", "--revert", tstLast, "--reason", "INC-9", "--yes"); code != exitOK {
+		t.Fatalf("rollback as Rita: exit %d %s", code, errOut)
+	}
+	if got := remoteLog(t, bare, "log", "-1", "--format=%an <%ae>|%B"); !strings.HasPrefix(got, "Rita Oncall <rita@example.com>|") || !strings.Contains(got, "Operator: Rita Oncall <rita@example.com>") {
+		t.Errorf("commit identity: %q", got)
 	}
 }

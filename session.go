@@ -146,6 +146,19 @@ func (s *session) sources() board.Sources {
 	return src
 }
 
+// demoOperator acts in the demo sandbox when git has no identity: nothing
+// there reaches a real repository or cluster.
+var demoOperator = opsrepo.Signature{Name: "Demo Operator", Email: "demo@stagedeck.invalid"}
+
+// operator is who acts: see opsrepo.Repo.Operator.
+func (s *session) operator() (opsrepo.Signature, error) {
+	op, err := s.repo.Operator()
+	if err != nil && s.sandbox != nil {
+		return demoOperator, nil
+	}
+	return op, err
+}
+
 // now is the wall clock, or the demo's frozen clock when one is set.
 func (s *session) now() time.Time {
 	if s.sandbox != nil && !s.sandbox.Epoch.IsZero() {

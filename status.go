@@ -97,6 +97,9 @@ func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
 	if b.GitOnly {
 		fmt.Fprintln(w, clip("git-only mode: no argocd section in the config, Argo CD columns are empty", width))
 	}
+	for _, o := range b.OverlapNotes() {
+		fmt.Fprintln(w, clip("note: "+o, width))
+	}
 	row := func(name, sync, health, sha, behind, info string) {
 		line := fmt.Sprintf("%-15s %-9s %-11s %-7s %6s  %s", clip(name, 15), clip(sync, 9), clip(health, 11), sha, behind, info)
 		fmt.Fprintln(w, clip(strings.TrimRight(line, " "), width))

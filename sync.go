@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/stagedeck/stagedeck/argo"
 	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/sanitize"
 	"github.com/stagedeck/stagedeck/tui"
@@ -119,7 +121,8 @@ func startSync(ctx context.Context, c *argo.Client, req argo.SyncRequest) (reque
 }
 
 func newSyncCmd(g *globalFlags) *cobra.Command {
-	var revision, reason, confirm string
+	var revision, reason string
+	var confirm []string
 	var dryRun, prune, wait, yes bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
@@ -159,16 +162,17 @@ func newSyncCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&reason, "reason", "", "why: sent with the request as sync info")
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it finished and the apps are healthy or degraded")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
-	cmd.Flags().StringVar(&confirm, "confirm", "", "the stage's name, required for protected stages")
+	cmd.Flags().StringSliceVar(&confirm, "confirm", nil, "the name of each protected stage the apps deploy into (repeat, or comma-separated)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "how long --wait waits")
 	return cmd
 }
 
 // syncOptions are one sync's inputs, from the CLI or a rollback.
 type syncOptions struct {
-	stage, app, revision, reason, confirm string
-	dryRun, prune, wait, yes              bool
-	timeout                               time.Duration
+	stage, app, revision, reason string
+	confirm                      []string
+	dryRun, prune, wait, yes     bool
+	timeout                      time.Duration
 }
 
 // runSync syncs a stage (or one app) to a revision already checked to be
@@ -179,10 +183,15 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 	if !ok {
 		return withCode(exitUsage, fmt.Errorf("no stage %q: stages are %s", o.stage, strings.Join(s.cfg.StageNames(), ", ")))
 	}
-	if cfgStage.Protected && o.confirm != cfgStage.Name {
+	if cfgStage.Protected && !slices.Contains(o.confirm, cfgStage.Name) {
 		return withCode(exitUsage, fmt.Errorf("%s is protected: add --confirm %s to sync it", cfgStage.Name, cfgStage.Name))
 	}
 	rev, app, dryRun, prune, reason, timeout := o.revision, o.app, o.dryRun, o.prune, o.reason, o.timeout
+	op, err := s.operator()
+	if err != nil {
+		return withCode(exitUsage, fmt.Errorf("%w (nothing was sent)", err))
+	}
+	operator := op.String()
 	c, err := s.clientFor(cfgStage.Name)
 	if err != nil {
 		return withCode(exitUsage, err)
@@ -203,6 +212,18 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 	if len(apps) == 0 {
 		return withCode(exitUsage, fmt.Errorf("stage %s has no Argo CD apps to sync", st.Name))
 	}
+	// Protection follows the paths of the apps sent: an app of a parent
+	// stage that deploys a protected child's directory needs its name too.
+	var appPaths []string
+	for _, a := range apps {
+		appPaths = append(appPaths, a.Path)
+	}
+	touched := s.cfg.Touching(appPaths)
+	if missing := config.Unconfirmed(touched, o.confirm); len(missing) > 0 {
+		return withCode(exitUsage, fmt.Errorf("this sync deploys into protected stage %s: add --confirm %s (nothing was sent)",
+			strings.Join(missing, ", "), strings.Join(missing, " --confirm ")))
+	}
+	fmt.Fprintf(errOut, "syncing %s as %s; stages changed: %s\n", st.Name, sanitize.Line(operator), strings.Join(stageNames(touched), ", "))
 	if rev != b.Repo.Head {
 		fmt.Fprintf(errOut, "note: %s is not the head of %s (%s): newer commits will not be deployed\n", opsrepo.Short(rev), b.Repo.Branch, opsrepo.Short(b.Repo.Head))
 	}
@@ -229,7 +250,6 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 			return withCode(exitUsage, errors.New("not confirmed: nothing was sent"))
 		}
 	}
-	operator := s.repo.Operator()
 	type sent struct {
 		app                  board.App
 		requested, prevStart time.Time
@@ -339,4 +359,17 @@ func confirmTTY(in io.Reader, out io.Writer, prompt string) (bool, error) {
 	fmt.Fprint(out, prompt)
 	line, _ := bufio.NewReader(in).ReadString('\n')
 	return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes"), nil
+}
+
+// stageNames lists stages for a preview, protected ones marked.
+func stageNames(ss []config.Stage) []string {
+	var out []string
+	for _, s := range ss {
+		n := s.Name
+		if s.Protected {
+			n += " (protected)"
+		}
+		out = append(out, n)
+	}
+	return out
 }

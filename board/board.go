@@ -28,6 +28,8 @@ type Board struct {
 	Demo    bool     `json:"demo,omitempty"`
 	// CollectedAt is when this snapshot was taken.
 	CollectedAt time.Time `json:"collectedAt"`
+	// Overlaps are stages whose directory lies inside another's.
+	Overlaps []config.Overlap `json:"overlaps,omitempty"`
 	// KnownHealthy is, per app, the last revision the console saw deployed
 	// and Healthy; kept across runs in the board cache.
 	KnownHealthy map[string]string `json:"knownHealthy,omitempty"`
@@ -148,7 +150,8 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 	b := &Board{
 		Repo:    RepoInfo{URL: sanitize.Userinfo(src.Repo.URL()), Branch: src.Repo.Branch(), Head: head.String(), LastFetch: src.Repo.LastFetch()},
 		GitOnly: cfg.GitOnly(), Demo: src.Demo, CollectedAt: time.Now(),
-		Errors: []Error{},
+		Errors:   []Error{},
+		Overlaps: cfg.Overlaps(),
 	}
 	paths := make([]string, len(cfg.Stages))
 	for i, s := range cfg.Stages {

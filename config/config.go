@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -196,7 +197,7 @@ func (c *Config) validate(src []byte) error {
 		if strings.Contains("/"+p+"/", "/../") {
 			return fmt.Errorf("%sstages[%d].path %q must stay inside the repository", line(i), i, s.Path)
 		}
-		s.Path = p
+		s.Path = strings.Trim(path.Clean("/"+p), "/")
 		if s.ArgoCD != "" && c.ArgoCD == nil {
 			return fmt.Errorf("%sstages[%d].argocd names context %q but there is no top-level argocd section", line(i), i, s.ArgoCD)
 		}

@@ -331,40 +331,73 @@ func toCommit(c *object.Commit) Commit {
 	}
 }
 
-// Operator names who is acting, for sync infos and commit trailers: git's
-// user.name (repository, then global config), else $USER.
-func (r *Repo) Operator() string {
+// ErrNoIdentity refuses an action nobody could be named for.
+var ErrNoIdentity = errors.New("no identity to act as")
+
+// Operator is who acts, for commit authors, Operator trailers and sync
+// infos: STAGEDECK_OPERATOR ("Name <email>"), else git's user.name and
+// user.email (this repository's config, then the global and system ones).
+// With neither it refuses, saying how to set one, as git does.
+func (r *Repo) Operator() (Signature, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if c, err := r.repo.ConfigScoped(config.LocalScope); err == nil && c.User.Name != "" {
-		return userString(c.User.Name, c.User.Email)
+	var local *config.Config
+	if c, err := r.repo.ConfigScoped(config.LocalScope); err == nil {
+		local = c
 	}
-	return DefaultOperator()
+	return resolveOperator(local)
 }
 
-// OperatorSignature is Operator as a commit signature.
-func (r *Repo) OperatorSignature() Signature { return ParseOperator(r.Operator()) }
+// DefaultOperator is Operator without a repository: the environment, then
+// the global and system git config.
+func DefaultOperator() (Signature, error) { return resolveOperator(nil) }
 
-// ParseOperator splits "Name <email>" (an operator without an email gets a
-// placeholder one, which git requires).
+func resolveOperator(local *config.Config) (Signature, error) {
+	var name, email string
+	scopes := []*config.Config{local}
+	for _, sc := range []config.Scope{config.GlobalScope, config.SystemScope} {
+		if c, err := config.LoadConfig(sc); err == nil {
+			scopes = append(scopes, c)
+		}
+	}
+	for _, c := range scopes {
+		if c == nil {
+			continue
+		}
+		if name == "" {
+			name = strings.TrimSpace(c.User.Name)
+		}
+		if email == "" {
+			email = strings.TrimSpace(c.User.Email)
+		}
+	}
+	if env := strings.TrimSpace(os.Getenv("STAGEDECK_OPERATOR")); env != "" {
+		sig := ParseOperator(env)
+		if sig.Email == "" {
+			sig.Email = email
+		}
+		if sig.Email == "" {
+			return Signature{}, fmt.Errorf("%w: STAGEDECK_OPERATOR=%q has no email: set it to \"Your Name <you@example.com>\"", ErrNoIdentity, env)
+		}
+		return sig, nil
+	}
+	if name == "" || email == "" {
+		return Signature{}, fmt.Errorf("%w: set STAGEDECK_OPERATOR=\"Your Name <you@example.com>\", or run git config --global user.name \"Your Name\" and git config --global user.email you@example.com", ErrNoIdentity)
+	}
+	return Signature{Name: name, Email: email}, nil
+}
+
+// ParseOperator splits "Name <email>"; a bare name has no email.
 func ParseOperator(op string) Signature {
-	name, email, ok := strings.Cut(op, " <")
+	name, email, ok := strings.Cut(op, "<")
 	if !ok {
-		return Signature{Name: op, Email: op + "@stagedeck.invalid"}
+		return Signature{Name: strings.TrimSpace(op)}
 	}
-	return Signature{Name: name, Email: strings.TrimSuffix(email, ">")}
+	return Signature{Name: strings.TrimSpace(name), Email: strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(email), ">"))}
 }
 
-// DefaultOperator is the global git user.name (and email), else $USER.
-func DefaultOperator() string {
-	if c, err := config.LoadConfig(config.GlobalScope); err == nil && c.User.Name != "" {
-		return userString(c.User.Name, c.User.Email)
-	}
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	return "unknown"
-}
+// String is "Name <email>", as git writes an identity.
+func (s Signature) String() string { return userString(s.Name, s.Email) }
 
 func userString(name, email string) string {
 	if email != "" {

@@ -340,3 +340,17 @@ func classifyPushError(url string, err error) error {
 	}
 	return fmt.Errorf("push to %s: %w: %v", url, ErrUnreachable, err)
 }
+
+// Paths are the files the commit changes (both sides of renames).
+func (p *Plan) Paths() []string {
+	var out []string
+	for _, pr := range p.Pairs {
+		if pr.From != nil {
+			out = append(out, pr.From.Path)
+		}
+		if pr.To != nil && (pr.From == nil || pr.To.Path != pr.From.Path) {
+			out = append(out, pr.To.Path)
+		}
+	}
+	return out
+}

@@ -7,17 +7,40 @@ import (
 	tea "charm.land/bubbletea/v2"
 )
 
-// nameConfirm is the typed confirmation a protected stage asks for.
+// nameConfirm is the typed confirmation protected stages ask for: each
+// protected stage an action touches, one after the other, by its name.
 type nameConfirm struct {
-	stage string
-	input textinput.Model
+	stages []string
+	at     int
+	input  textinput.Model
 }
 
-func newNameConfirm(stage string) nameConfirm {
+func newNameConfirm(stages ...string) nameConfirm {
+	c := nameConfirm{stages: stages}
+	c.reset()
+	return c
+}
+
+// needed reports whether anything must be typed at all.
+func (c *nameConfirm) needed() bool { return len(c.stages) > 0 }
+
+// stage is the name to type now.
+func (c *nameConfirm) stage() string {
+	if c.at < len(c.stages) {
+		return c.stages[c.at]
+	}
+	return ""
+}
+
+func (c *nameConfirm) reset() {
 	in := textinput.New()
-	in.Prompt, in.Placeholder = "Type "+stage+" to confirm: ", stage
+	prompt := "Type " + c.stage() + " to confirm: "
+	if len(c.stages) > 1 {
+		prompt = fmt.Sprintf("Type %s to confirm (%d of %d): ", c.stage(), c.at+1, len(c.stages))
+	}
+	in.Prompt, in.Placeholder = prompt, c.stage()
 	in.SetWidth(30)
-	return nameConfirm{stage: stage, input: in}
+	c.input = in
 }
 
 // confirmOutcome is what a key did to the confirmation.
@@ -30,18 +53,24 @@ const (
 	confirmWrong
 )
 
-// update handles a key: enter with the exact name confirms, esc cancels.
+// update handles a key: enter with the exact name moves to the next stage
+// (or confirms after the last), esc cancels and starts over.
 func (c *nameConfirm) update(msg tea.KeyPressMsg) (confirmOutcome, tea.Cmd) {
 	switch msg.String() {
 	case "esc":
-		c.input.Blur()
-		c.input.SetValue("")
+		c.at = 0
+		c.reset()
 		return confirmCancelled, nil
 	case "enter":
-		if c.input.Value() != c.stage {
+		if c.input.Value() != c.stage() {
 			return confirmWrong, nil
 		}
 		c.input.Blur()
+		if c.at+1 < len(c.stages) {
+			c.at++
+			c.reset()
+			return confirmTyping, c.input.Focus()
+		}
 		return confirmDone, nil
 	}
 	var cmd tea.Cmd
@@ -49,4 +78,4 @@ func (c *nameConfirm) update(msg tea.KeyPressMsg) (confirmOutcome, tea.Cmd) {
 	return confirmTyping, cmd
 }
 
-func (c *nameConfirm) wrongMsg() string { return fmt.Sprintf("type %s exactly to confirm", c.stage) }
+func (c *nameConfirm) wrongMsg() string { return fmt.Sprintf("type %s exactly to confirm", c.stage()) }

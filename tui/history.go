@@ -41,7 +41,8 @@ const historyLimit = 200
 
 type rollbackScreen struct {
 	stage, app, path string
-	protected, auto  bool
+	auto             bool
+	touched          []board.Stage // every stage whose files the prepared commit changes
 	commits          []opsrepo.Commit
 	cursor, offset   int
 	loading          bool
@@ -116,10 +117,9 @@ func (m *Model) openHistory() tea.Cmd {
 	reason := textinput.New()
 	reason.Prompt, reason.Placeholder, reason.CharLimit = "Reason (required): ", "why, e.g. INC-42 checkout errors", 200
 	reason.SetWidth(60)
-	confirm := newNameConfirm(st.Name)
 	m.rbGen++
-	m.rollback = rollbackScreen{stage: st.Name, app: k.app, path: path, protected: st.Protected, auto: auto,
-		loading: true, reason: reason, confirm: confirm, gen: m.rbGen}
+	m.rollback = rollbackScreen{stage: st.Name, app: k.app, path: path, auto: auto,
+		loading: true, reason: reason, gen: m.rbGen}
 	m.back, m.screen = m.listScreen(), screenHistory
 	return historyCmd(m.ctx, m.opts.Rollback, path, m.rbGen)
 }
@@ -141,6 +141,9 @@ func (m Model) handleRollbackMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
 			return m, nil, true
 		}
 		r.plan, r.phase, r.offset = msg.plan, rbPreview, 0
+		// Protection follows the files the commit changes.
+		r.touched = m.board.Touching(msg.plan.Paths())
+		r.confirm = newNameConfirm(board.Protected(r.touched)...)
 		r.lines = strings.Split(strings.TrimRight(patch.Unified(msg.plan.Pairs, 3), "\n"), "\n")
 		return m, nil, true
 	case rollbackPublishedMsg:
@@ -173,6 +176,10 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 				return m, nil
 			}
 			r.reason.Blur()
+			if m.opts.OperatorErr != nil {
+				r.err = m.opts.OperatorErr // nothing is built without an identity
+				return m, nil
+			}
 			r.rb = opsrepo.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.Value(), Operator: opsrepo.ParseOperator(m.opts.Operator)}
 			if r.restore {
 				r.rb.RestoreTo = r.target.SHA
@@ -202,7 +209,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case rbPreview:
 		switch {
 		case msg.String() == "y" || msg.String() == "enter":
-			if r.protected {
+			if r.confirm.needed() {
 				r.phase = rbConfirm
 				return m, r.confirm.input.Focus()
 			}
@@ -351,7 +358,9 @@ func (m Model) rollbackPreviewLines(w, h int) []string {
 	r := m.rollback
 	subject, _, _ := strings.Cut(r.plan.Message, "\n")
 	subject = sanitize.Line(subject)
-	lines := []string{s.Header.Render("Commit: ") + subject + s.Dim.Render("  on "+opsrepo.Short(r.plan.Parent.String())), ""}
+	lines := []string{s.Header.Render("Commit: ") + subject + s.Dim.Render("  on "+opsrepo.Short(r.plan.Parent.String())),
+		s.Dim.Render("As      ") + sanitize.Line(m.opts.Operator),
+		s.Dim.Render("Changes ") + strings.Join(board.Names(r.touched), ", "), ""}
 	switch r.phase {
 	case rbDone:
 		note := ""
@@ -371,7 +380,7 @@ func (m Model) rollbackPreviewLines(w, h int) []string {
 	case rbPushing:
 		lines = append(lines, s.Dim.Render("Pushing…"))
 	case rbConfirm:
-		lines = append(lines, s.Warn.Render("🔒 "+r.stage+" is protected."), r.confirm.input.View())
+		lines = append(lines, s.Warn.Render("🔒 protected: "+strings.Join(r.confirm.stages, ", ")+": type each name to confirm."), r.confirm.input.View())
 	default:
 		lines = append(lines, "This exact change will be committed and pushed (y/enter; esc drops it):")
 	}

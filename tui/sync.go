@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,23 +66,23 @@ type appProgress struct {
 
 // syncScreen is the sync preview, confirmation and progress.
 type syncScreen struct {
-	stage     string
-	protected bool
-	apps      []board.App
-	revision  string // pinned: the head the owner reviewed
-	commits   []opsrepo.Commit
-	prune     bool
-	dryRun    bool
-	checks    map[string]SyncCheck
-	checking  bool
-	checkErr  error
-	reason    textinput.Model
-	confirm   nameConfirm
-	phase     syncPhase
-	progress  map[string]*appProgress
-	askTerm   bool
-	notice    string
-	gen       int
+	stage    string
+	touched  []board.Stage // every stage whose directory the apps deploy
+	apps     []board.App
+	revision string // pinned: the head the owner reviewed
+	commits  []opsrepo.Commit
+	prune    bool
+	dryRun   bool
+	checks   map[string]SyncCheck
+	checking bool
+	checkErr error
+	reason   textinput.Model
+	confirm  nameConfirm
+	phase    syncPhase
+	progress map[string]*appProgress
+	askTerm  bool
+	notice   string
+	gen      int
 }
 
 type syncCheckedMsg struct {
@@ -181,14 +182,28 @@ func (m *Model) openSync(stage, app, revision string) tea.Cmd {
 		m.err = fmt.Errorf("%s has no Argo CD apps to sync", stage)
 		return nil
 	}
+	if m.opts.OperatorErr != nil {
+		m.err = m.opts.OperatorErr // nothing is sent without an identity
+		return nil
+	}
 	_, commits := targetsOf(*st, app)
+	// Protection follows the paths of the apps sent, and the stage's own flag.
+	var paths []string
+	for _, a := range apps {
+		paths = append(paths, a.Path)
+	}
+	touched := m.board.Touching(paths)
+	guard := board.Protected(touched)
+	if st.Protected && !slices.Contains(guard, st.Name) {
+		guard = append([]string{st.Name}, guard...)
+	}
 	reason := textinput.New()
 	reason.Prompt, reason.Placeholder, reason.CharLimit = "Reason    ", "optional, sent with the sync ([m] to edit)", 200
 	reason.SetWidth(60)
-	confirm := newNameConfirm(st.Name)
+	confirm := newNameConfirm(guard...)
 	m.syncGen++
 	m.sync = syncScreen{
-		stage: st.Name, protected: st.Protected, apps: apps, revision: revision, commits: commits,
+		stage: st.Name, touched: touched, apps: apps, revision: revision, commits: commits,
 		checks: map[string]SyncCheck{}, checking: true, reason: reason, confirm: confirm,
 		progress: map[string]*appProgress{}, gen: m.syncGen,
 	}
@@ -366,7 +381,7 @@ func (m Model) handleSyncKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			s.notice = "cannot sync: " + why
 			return m, nil
 		}
-		if s.protected {
+		if s.confirm.needed() {
 			s.phase = syncConfirm
 			s.notice = ""
 			return m, s.confirm.input.Focus()
@@ -434,12 +449,13 @@ func (m Model) syncLines(w, h int) []string {
 	onoff := map[bool]string{true: "on", false: "off"}
 	add("", fmt.Sprintf("Options   [p] prune: %s   [D] dry run: %s   [m] reason", onoff[sy.prune], onoff[sy.dryRun]))
 	add(sy.reason.View())
-	add(s.Dim.Render("Operator  " + m.operator()))
+	add(s.Dim.Render("As        " + sanitize.Line(m.operator())))
+	add(s.Dim.Render("Changes   ") + strings.Join(board.Names(sy.touched), ", "))
 	if m.opts.ReadOnly {
 		add(s.BadgeWarn.Render(" READ-ONLY ") + " stagedeck refuses to send syncs in read-only mode.")
 	}
-	if sy.protected {
-		add("", s.Warn.Render("🔒 "+sy.stage+" is protected: you will type its name to confirm."))
+	if sy.confirm.needed() {
+		add("", s.Warn.Render("🔒 protected: "+strings.Join(sy.confirm.stages, ", ")+": you will type each name to confirm."))
 	}
 	if sy.phase == syncConfirm {
 		add(sy.confirm.input.View())

@@ -76,8 +76,11 @@ type Options struct {
 	Syncer  Syncer
 	// Rollback reads history and pushes revert commits (git-only mode too).
 	Rollback Rollbacker
-	// Operator is who acts (git user.name or $USER), sent with syncs.
-	Operator string
+	// Operator is who acts ("Name <email>"): the commit author and Operator
+	// trailer of a rollback, sent with syncs. OperatorErr says why there is
+	// none; then every action is refused before anything is built or sent.
+	Operator    string
+	OperatorErr error
 	// Pager is STAGEDECK_DIFF_PAGER: a command line (no shell) given the diff on stdin.
 	Pager    string
 	Cached   *board.Board // last board from disk, shown marked "cached"

@@ -72,6 +72,9 @@ func (m Model) headerLines(w int) []string {
 	if m.cached {
 		badges = append(badges, s.BadgeWarn.Render(" cached "))
 	}
+	if m.board != nil && len(m.board.Overlaps) > 0 {
+		badges = append(badges, s.BadgeWarn.Render(" nested stages "))
+	}
 	if !m.disconnected.IsZero() {
 		badges = append(badges, s.BadgeWarn.Render(" stale "+board.ShortDuration(m.now.Sub(m.disconnected))+" "))
 	}
@@ -376,6 +379,11 @@ func (m Model) detailLines(w, h int) []string {
 			title += "  🔒 protected"
 		}
 		add(s.Title.Render(title), "")
+		for _, o := range m.board.OverlapNotes() {
+			if strings.HasPrefix(o, st.Name+" ") || strings.Contains(o, " inside "+st.Name+" ") {
+				add(s.Warn.Render("⚠ nested: "+o+": a change to the outer stage can change the inner one"), "")
+			}
+		}
 		if st.Head != nil {
 			add("Head      "+commitLine(*st.Head)[2:], "")
 		}

@@ -426,7 +426,8 @@ users:
 
 // stagedeckEnv is the environment stagedeck runs with in this tier.
 func (t *tier) stagedeckEnv() []string {
-	return []string{"XDG_CACHE_HOME=" + filepath.Join(t.dir, "home", "cache"), "ARGOCD_SERVER=", "ARGOCD_AUTH_TOKEN=", "USER=e2e"}
+	return []string{"XDG_CACHE_HOME=" + filepath.Join(t.dir, "home", "cache"), "ARGOCD_SERVER=", "ARGOCD_AUTH_TOKEN=", "USER=e2e",
+		"STAGEDECK_OPERATOR=E2E Operator <e2e@example.com>"}
 }
 
 // config writes a stagedeck.yaml for the tier and returns its path.

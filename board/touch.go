@@ -1,0 +1,60 @@
+package board
+
+import (
+	"fmt"
+
+	"github.com/stagedeck/stagedeck/config"
+)
+
+// Touching lists the stages whose directory overlaps any of paths (files a
+// commit changes, or the paths of the apps a sync sends).
+func (b *Board) Touching(paths []string) []Stage {
+	var out []Stage
+	for _, s := range b.Stages {
+		for _, p := range paths {
+			if config.PathsOverlap(s.Path, p) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Protected lists the names of the protected stages among ss.
+func Protected(ss []Stage) []string {
+	var out []string
+	for _, s := range ss {
+		if s.Protected {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// Names lists the stages' names, protected ones marked.
+func Names(ss []Stage) []string {
+	var out []string
+	for _, s := range ss {
+		n := s.Name
+		if s.Protected {
+			n += " (protected)"
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// OverlapNotes says, per nested stage, which stage's directory holds it:
+// a change to the parent can change the child.
+func (b *Board) OverlapNotes() []string {
+	path := map[string]string{}
+	for _, s := range b.Stages {
+		path[s.Name] = s.Path
+	}
+	var out []string
+	for _, o := range b.Overlaps {
+		out = append(out, fmt.Sprintf("%s (%s) lies inside %s (%s)", o.Child, path[o.Child], o.Parent, path[o.Parent]))
+	}
+	return out
+}

@@ -1,0 +1,65 @@
+package config
+
+import "strings"
+
+// PathsOverlap reports whether two repository paths (files or directories,
+// no leading or trailing slash) contain one another: a change to one can
+// change what the other deploys.
+func PathsOverlap(a, b string) bool {
+	a, b = strings.Trim(a, "/"), strings.Trim(b, "/")
+	return a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
+}
+
+// Touching lists, in config order, every stage whose directory overlaps any
+// of paths: protection follows what a commit or a sync changes, not the
+// stage name someone typed.
+func (c *Config) Touching(paths []string) []Stage {
+	var out []Stage
+	for _, s := range c.Stages {
+		for _, p := range paths {
+			if PathsOverlap(s.Path, p) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Overlap is a stage whose directory lies inside another's.
+type Overlap struct {
+	Parent, Child string // stage names
+}
+
+// Overlaps lists nested stage directories (envs/ and envs/prod/): allowed,
+// but shown, since a change to the parent can change the child.
+func (c *Config) Overlaps() []Overlap {
+	var out []Overlap
+	for _, p := range c.Stages {
+		for _, ch := range c.Stages {
+			if p.Name != ch.Name && strings.HasPrefix(ch.Path, p.Path+"/") {
+				out = append(out, Overlap{Parent: p.Name, Child: ch.Name})
+			}
+		}
+	}
+	return out
+}
+
+// Unconfirmed lists the protected stages among touched whose names are
+// not in confirmed.
+func Unconfirmed(touched []Stage, confirmed []string) []string {
+	var out []string
+	for _, s := range touched {
+		if !s.Protected {
+			continue
+		}
+		ok := false
+		for _, c := range confirmed {
+			ok = ok || c == s.Name
+		}
+		if !ok {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}

@@ -1,0 +1,115 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stagedeck/stagedeck/board"
+)
+
+// nestedBoard: stage ops owns prod/ and is itself protected; stage
+// prodapi owns prod/api, protected; ops-bundle deploys all of prod/.
+func nestedBoard() *board.Board {
+	b := fixtureBoard()
+	ops := board.Stage{Name: "ops", Path: "prod", Protected: true, Head: b.Stages[2].Head,
+		Apps: []board.App{{Name: "ops-bundle", Project: "prod", Path: "prod", SyncStatus: "OutOfSync", HealthStatus: "Healthy"}}}
+	prodapi := b.Stages[2]
+	prodapi.Name, prodapi.Path = "prodapi", "prod/api"
+	b.Stages = []board.Stage{ops, prodapi}
+	return b
+}
+
+func typeText(t *testing.T, m Model, s string) Model {
+	for _, r := range s {
+		m = press(t, m, string(r))
+	}
+	return m
+}
+
+func TestSyncOfAParentAsksForEveryProtectedStageItDeploys(t *testing.T) {
+	fs := &fakeSyncer{}
+	m := newModel(nestedBoard(), 120, 40)
+	m.opts.Syncer, m.opts.Operator = fs, "Ann Owner <ann@example.com>"
+	mm, cmd := m.Update(keyMsg("s")) // the ops stage row
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	if m.screen != screenSync {
+		t.Fatalf("no sync preview: %v", m.screen)
+	}
+	view := screenText(m)
+	for _, want := range []string{"Changes   ops (protected), prodapi (protected)", "As        Ann Owner <ann@example.com>", "ops, prodapi: you will type each name"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("preview lacks %q:\n%s", want, view)
+		}
+	}
+	m = press(t, m, "y")
+	m = typeText(t, m, "ops")
+	m = press(t, m, "enter")
+	if len(fs.sent) != 0 || m.sync.phase != syncConfirm || m.sync.confirm.stage() != "prodapi" {
+		t.Fatalf("one name sent the sync or did not ask for the next: sent %d, phase %v, asking %q", len(fs.sent), m.sync.phase, m.sync.confirm.stage())
+	}
+	m = typeText(t, m, "ops") // the wrong name for the second
+	m = press(t, m, "enter")
+	if len(fs.sent) != 0 || !strings.Contains(m.sync.notice, "type prodapi exactly") {
+		t.Fatalf("a wrong second name: sent %d, notice %q", len(fs.sent), m.sync.notice)
+	}
+	for range 3 {
+		m = press(t, m, "backspace")
+	}
+	m = typeText(t, m, "prodapi")
+	mm, cmd = m.Update(keyMsg("enter"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	if len(fs.sent) != 1 || fs.sent[0].App != "ops-bundle" || fs.sent[0].Operator != "Ann Owner <ann@example.com>" {
+		t.Fatalf("sent = %+v", fs.sent)
+	}
+}
+
+func TestRollbackConfirmationFollowsTheFilesItChanges(t *testing.T) {
+	fr := &fakeRollback{} // its plan changes prod/api/values.yaml
+	b := nestedBoard()
+	b.Stages[0].Protected = false
+	m := newModel(b, 120, 40)
+	m.opts.Rollback, m.opts.Operator = fr, "Ann Owner <ann@example.com>"
+	mm, cmd := m.Update(keyMsg("h")) // ops: unprotected itself
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	m = press(t, m, "v")
+	m = typeText(t, m, "INC-1")
+	mm, cmd = m.Update(keyMsg("enter"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	if m.rollback.phase != rbPreview {
+		t.Fatalf("no preview: %v %v", m.rollback.phase, m.rollback.err)
+	}
+	view := screenText(m)
+	if !strings.Contains(view, "Changes ops, prodapi (protected)") || !strings.Contains(view, "As      Ann Owner <ann@example.com>") {
+		t.Errorf("preview does not name the stages and the operator:\n%s", view)
+	}
+	m = press(t, m, "y")
+	if m.rollback.phase != rbConfirm || fr.published != 0 {
+		t.Fatalf("a rollback rewriting prodapi went out without its name: %v %d", m.rollback.phase, fr.published)
+	}
+	m = typeText(t, m, "prodapi")
+	mm, cmd = m.Update(keyMsg("enter"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	if fr.published != 1 {
+		t.Fatalf("published %d after the confirmation", fr.published)
+	}
+}
+
+func TestNoIdentityRefusesEveryAction(t *testing.T) {
+	fs, fr := &fakeSyncer{}, &fakeRollback{}
+	m := newModel(fixtureBoard(), 120, 40)
+	m.opts.Syncer, m.opts.Rollback, m.opts.OperatorErr = fs, fr, errors.New("no identity to act as: set STAGEDECK_OPERATOR")
+	m = press(t, m, "s")
+	if m.screen == screenSync || m.err == nil || !strings.Contains(m.err.Error(), "no identity") {
+		t.Fatalf("sync opened without an identity: %v %v", m.screen, m.err)
+	}
+	m.err = nil
+	mm, cmd := m.Update(keyMsg("h"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	m = press(t, m, "v")
+	m = typeText(t, m, "INC-1")
+	m = press(t, m, "enter")
+	if len(fr.prepared) != 0 || m.rollback.err == nil {
+		t.Fatalf("a rollback was built without an identity: %d %v", len(fr.prepared), m.rollback.err)
+	}
+}
