@@ -4,6 +4,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/stagedeck/stagedeck/board"
 )
@@ -111,5 +115,35 @@ func TestNoIdentityRefusesEveryAction(t *testing.T) {
 	m = press(t, m, "enter")
 	if len(fr.prepared) != 0 || m.rollback.err == nil {
 		t.Fatalf("a rollback was built without an identity: %d %v", len(fr.prepared), m.rollback.err)
+	}
+}
+
+// TestHostileTextNeverReachesTheTerminal: texts from git and Argo CD with
+// escape sequences arrive through the real Cmd path and are drawn inert.
+func TestHostileTextNeverReachesTheTerminal(t *testing.T) {
+	const evil = "\x1b]0;pwned\x07\x1b[31m\r\u009b2J"
+	b := fixtureBoard()
+	st := &b.Stages[1]
+	st.Head.Subject, st.Head.Author = "Deploy "+evil, "Mallory"+evil
+	a := &st.Apps[1]
+	a.OperationMessage, a.Conditions, a.Images = "failed: "+evil, []string{"ComparisonError: " + evil}, []string{"img" + evil}
+	a.Pending[0].Subject = "pending " + evil
+	src := &fakeSource{b: b}
+	m := New(Options{Now: func() time.Time { return epoch }, Source: src, Contexts: []string{"corp"}})
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
+	m = mm.(Model)
+	m = drain(t, m, func() any { return collectCmd(m.ctx, src, m.gen)() })
+	for _, keys := range [][]string{nil, {"j", "j", "j", "j", "j", "enter"}} {
+		m = press(t, m, keys...)
+		raw := m.View().Content
+		if strings.Contains(raw, "\x1b]") || strings.Contains(raw, "\x07") || strings.Contains(raw, "\r") || strings.Contains(raw, "\u009b") {
+			t.Fatalf("a control sequence from the data reached the frame: %q", raw)
+		}
+		if plain := ansi.Strip(raw); strings.ContainsRune(plain, 0x1b) {
+			t.Fatalf("an escape survived outside our own styling: %q", plain)
+		}
+	}
+	if !strings.Contains(screenText(m), `failed: \x1b]0;pwned\x07`) {
+		t.Errorf("the hostile message is not shown escaped:\n%s", screenText(m))
 	}
 }

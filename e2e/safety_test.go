@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var corpusLeak = regexp.MustCompile(`sdleak\d\dx9Q[YZ]|c2RsZWFr[A-Za-z0-9+/=]+`)
+
+func git(t *testing.T, dir string, env []string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "GIT_AUTHOR_NAME=Ann", "GIT_AUTHOR_EMAIL=a@example.com",
+		"GIT_COMMITTER_NAME=Ann", "GIT_COMMITTER_EMAIL=a@example.com"), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v %s", args, err, out)
+	}
+}
+
+// hostileRepo: stage tst holds the whole redaction corpus, committed with a
+// subject that would retitle the terminal and an author that would blink.
+func hostileRepo(t *testing.T) string {
+	dir := t.TempDir()
+	git(t, dir, nil, "init", "-q", "-b", "main")
+	os.MkdirAll(filepath.Join(dir, "prod", "web"), 0o755)
+	os.WriteFile(filepath.Join(dir, "prod", "web", "values.yaml"), []byte("replicas: 2\n"), 0o644)
+	git(t, dir, nil, "add", "-A")
+	git(t, dir, nil, "commit", "-q", "-m", "prod")
+	corpus := filepath.Join("..", "testdata", "secrets")
+	filepath.WalkDir(corpus, func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			rel, _ := filepath.Rel(corpus, p)
+			dst := filepath.Join(dir, "tst", "corpus", rel)
+			os.MkdirAll(filepath.Dir(dst), 0o755)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(dst, b, 0o644)
+		}
+		return err
+	})
+	os.MkdirAll(filepath.Join(dir, "tst", "web"), 0o755)
+	os.WriteFile(filepath.Join(dir, "tst", "web", "values.yaml"), []byte("banner: \"\x1b]0;owned-by-file\x07\"\n"), 0o644)
+	git(t, dir, nil, "add", "-A")
+	git(t, dir, []string{"GIT_AUTHOR_NAME=Mallory\x1b[5m"}, "commit", "-q", "-m", "Deploy \x1b]0;pwned\x07 \x1b[41mred\r")
+	return dir
+}
+
+// TestConsoleShowsHostileRepositoryInert drives the real console: the board
+// with a hostile commit, the compare diff of the whole corpus, and the pager:
+// no title change or injected colour reaches the terminal, no secret value
+// reaches the screen or the pager, and the pager gets no credentials.
+func TestConsoleShowsHostileRepositoryInert(t *testing.T) {
+	repo := hostileRepo(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "stagedeck.yaml")
+	os.WriteFile(cfg, []byte("opsRepo:\n  url: "+repo+"\nstages:\n  - {name: tst, path: tst}\n  - {name: prod, path: prod, protected: true}\n"), 0o644)
+	pagerIn, pagerEnv := filepath.Join(dir, "pager-in"), filepath.Join(dir, "pager-env")
+	pager := filepath.Join(dir, "pager.sh")
+	os.WriteFile(pager, []byte("#!/bin/sh\ncat > "+pagerIn+"\nenv > "+pagerEnv+"\n"), 0o755)
+	env := []string{"STAGEDECK_DIFF_PAGER=" + pager, "ARGOCD_AUTH_TOKEN=argo-token-123456", "STAGEDECK_GIT_TOKEN=git-token-123456", "SSH_AUTH_SOCK=/tmp/agent.sock"}
+
+	tm := start(t, 120, 40, env, "--config", cfg)
+	s := tm.WaitFor(10*time.Second, "TST", "Deploy \\x1b]0;pwned")
+	if !strings.Contains(s, "Mallory\\x1b[5m") {
+		t.Errorf("the author is not shown escaped:\n%s", s)
+	}
+	tm.Send("c")
+	tm.WaitFor(5*time.Second, "Compare tst with")
+	tm.Send(keyEnter)
+	tm.WaitFor(10*time.Second, "diff --git")
+	for range 30 {
+		tm.Send("\x1b[6~")
+	}
+	tm.WaitFor(5*time.Second, "banner")
+	tm.Send("o")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(pagerEnv); err == nil && len(b) > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tm.Send("q")
+	tm.Send("q")
+	_ = tm.Exit(5 * time.Second)
+
+	raw := tm.Output()
+	for _, bad := range []string{"\x1b]0;pwned", "\x1b]0;owned-by-file", "\x1b[41m", "\x1b[5m", "red\r"} {
+		if strings.Contains(raw, bad) {
+			t.Errorf("the terminal received %q from the repository", bad)
+		}
+	}
+	if m := corpusLeak.FindString(raw); m != "" {
+		t.Errorf("secret value %s reached the terminal", m)
+	}
+	in, err := os.ReadFile(pagerIn)
+	if err != nil || !strings.Contains(string(in), "diff --git") || !strings.Contains(string(in), "<hidden") {
+		t.Fatalf("the pager got no redacted diff: %v %q", err, in)
+	}
+	if m := corpusLeak.FindString(string(in)); m != "" {
+		t.Errorf("secret value %s reached the pager", m)
+	}
+	if strings.ContainsRune(string(in), 0x1b) {
+		t.Error("the pager's input carries raw escape bytes")
+	}
+	penv, _ := os.ReadFile(pagerEnv)
+	for _, v := range []string{"ARGOCD_AUTH_TOKEN", "STAGEDECK_GIT_TOKEN", "SSH_AUTH_SOCK", "argo-token-123456"} {
+		if strings.Contains(string(penv), v) {
+			t.Errorf("the pager's environment has %s", v)
+		}
+	}
+}
