@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/patch"
@@ -54,7 +55,7 @@ func prepareRollback(ctx context.Context, s *session, stage, revert, to, reason 
 func newRollbackCmd(g *globalFlags) *cobra.Command {
 	var revert, to, reason string
 	var confirm []string
-	var yes, syncAfter bool
+	var yes, syncAfter, alsoDeploy, fromRunning bool
 	cmd := &cobra.Command{
 		Use:   "rollback STAGE (--revert SHA | --to SHA) --reason TEXT",
 		Short: "Roll a stage back with a new commit in the ops repo (git revert, never a rewrite)",
@@ -62,7 +63,10 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 			"(later changes to other lines are kept; overlapping ones refuse); --to SHA makes the\n" +
 			"stage directory identical to its state at SHA. The exact diff is shown first, then\n" +
 			"the commit is pushed (never forced); if someone pushed meanwhile it is rebuilt on\n" +
-			"their commit or refused. --sync then syncs the stage's apps to it.\n" +
+			"their commit or refused. --sync then syncs the apps whose directories the commit\n" +
+			"changes, and only those. When those apps have other commits never deployed, --sync\n" +
+			"needs a choice: --also-deploy deploys them too, --from-running rolls back from what\n" +
+			"runs (those commits are undone in git too, and named in the commit message).\n" +
 			"Exit 0 pushed, 1 refused or conflicted, 2 bad input, 3 remote unreachable.",
 		Example: "  stagedeck rollback prod --to 3f2a1bc --reason 'INC-42' --confirm prod --yes --sync\n  stagedeck rollback tst --revert 9e8d7c6 --reason 'bad values'",
 		Args:    cobra.ExactArgs(1),
@@ -80,9 +84,41 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 			if ok && st.Protected && !slices.Contains(confirm, st.Name) {
 				return withCode(exitUsage, fmt.Errorf("%s is protected: add --confirm %s to roll it back", st.Name, st.Name))
 			}
+			if alsoDeploy && fromRunning {
+				return withCode(exitUsage, errors.New("give one of --also-deploy or --from-running"))
+			}
 			plan, rb, err := prepareRollback(ctx, s, args[0], revert, to, reason)
 			if err != nil {
 				return err
+			}
+			// The sync that follows deploys exactly the rollback: only the apps
+			// whose directories the commit changes, and never, unasked, commits
+			// those apps have not deployed yet.
+			var apps []board.App
+			if syncAfter && !s.cfg.GitOnly() {
+				if apps, err = appsChangedBy(ctx, s, st.Name, plan.Paths()); err != nil {
+					return withCode(exitUsage, err)
+				}
+				var also []string
+				if revert != "" { // a restore deploys the restored content, nothing else
+					also = undeployed(apps, revert, s.repo)
+				}
+				switch {
+				case len(also) == 0:
+				case fromRunning:
+					for _, a := range apps {
+						rb.FromRunning = append(rb.FromRunning, opsrepo.RunningApp{Path: a.Path, Deployed: a.DeployedRevision})
+					}
+					if plan, err = s.repo.PrepareRollback(ctx, rb); err != nil {
+						return withCode(rollbackExitCode(err), err)
+					}
+				case alsoDeploy:
+					fmt.Fprintf(cmd.ErrOrStderr(), "note: the sync also deploys commits never deployed before: %s\n", strings.Join(also, "; "))
+				default:
+					return withCode(exitPending, fmt.Errorf("the sync after this rollback would also deploy commits never deployed: %s: "+
+						"add --also-deploy to deploy them too, or --from-running to roll back from what is running (they are undone in git and named in the commit); nothing was pushed or sent",
+						strings.Join(also, "; ")))
+				}
 			}
 			// Protection follows the paths the commit changes: a parent
 			// stage's rollback that rewrites a protected child needs the
@@ -115,7 +151,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 				note = fmt.Sprintf(" (the remote had moved; rebuilt on its new head, attempt %d)", res.Attempts)
 			}
 			fmt.Fprintf(out, "pushed %s to %s %s%s\n", opsrepo.Short(res.Commit.String()), sanitize.Userinfo(s.repo.URL()), s.repo.Branch(), note)
-			return afterRollback(ctx, s, st.Name, res.Commit.String(), reason, confirm, syncAfter, cmd.InOrStdin(), out, errOut)
+			return afterRollback(ctx, s, st.Name, res.Commit.String(), reason, confirm, syncAfter, appNames(apps), cmd.InOrStdin(), out, errOut)
 		},
 		ValidArgsFunction: stageCompletion(g),
 	}
@@ -124,13 +160,15 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&reason, "reason", "", "why (required): the commit's Reason trailer")
 	cmd.Flags().StringSliceVar(&confirm, "confirm", nil, "the name of each protected stage the rollback changes (repeat, or comma-separated)")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
-	cmd.Flags().BoolVar(&syncAfter, "sync", false, "sync the stage's manual apps to the rollback commit and wait")
+	cmd.Flags().BoolVar(&syncAfter, "sync", false, "sync the apps the rollback changes to its commit, and wait")
+	cmd.Flags().BoolVar(&alsoDeploy, "also-deploy", false, "with --sync: also deploy the other commits those apps have not deployed yet")
+	cmd.Flags().BoolVar(&fromRunning, "from-running", false, "with --sync: roll back from what is running, undoing the commits those apps have not deployed")
 	return cmd
 }
 
 // afterRollback syncs manual apps to the pushed commit when asked, and says
 // what Argo CD will do otherwise.
-func afterRollback(ctx context.Context, s *session, stage, commit, reason string, confirm []string, syncAfter bool, in io.Reader, out, errOut io.Writer) error {
+func afterRollback(ctx context.Context, s *session, stage, commit, reason string, confirm []string, syncAfter bool, apps []string, in io.Reader, out, errOut io.Writer) error {
 	if s.cfg.GitOnly() {
 		fmt.Fprintln(out, "git-only mode: sync the stage in Argo CD when you are ready")
 		return nil
@@ -139,5 +177,59 @@ func afterRollback(ctx context.Context, s *session, stage, commit, reason string
 		fmt.Fprintf(out, "next: stagedeck sync %s --revision %s (auto-sync apps pick it up on their own)\n", stage, opsrepo.Short(commit))
 		return nil
 	}
-	return runSync(ctx, s, syncOptions{stage: stage, revision: commit, reason: "rollback: " + reason, confirm: confirm, wait: true, yes: true, timeout: 10 * time.Minute}, in, out, errOut)
+	if len(apps) == 0 {
+		fmt.Fprintln(out, "no app deploys the files this rollback changes: nothing to sync")
+		return nil
+	}
+	return runSync(ctx, s, syncOptions{stage: stage, apps: apps, revision: commit, reason: "rollback: " + reason, confirm: confirm, wait: true, yes: true, timeout: 10 * time.Minute}, in, out, errOut)
+}
+
+// appsChangedBy lists the stage's apps whose directories paths change.
+func appsChangedBy(ctx context.Context, s *session, stage string, paths []string) ([]board.App, error) {
+	b, err := board.Collect(ctx, s.sources())
+	if err != nil {
+		return nil, err
+	}
+	st, ok := b.Stage(stage)
+	if !ok {
+		return nil, fmt.Errorf("no stage %q", stage)
+	}
+	var out []board.App
+	for _, a := range st.Apps {
+		for _, p := range paths {
+			if config.PathsOverlap(a.Path, p) {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// undeployed names the commits apps would deploy besides the rollback: their
+// pending commits, but the one being reverted.
+func undeployed(apps []board.App, revert string, repo *opsrepo.Repo) []string {
+	target := ""
+	if revert != "" {
+		if h, err := repo.Resolve(revert); err == nil {
+			target = h.String()
+		}
+	}
+	var out []string
+	for _, a := range apps {
+		for _, c := range a.Pending {
+			if c.SHA != target {
+				out = append(out, fmt.Sprintf("%s %s %q", a.Name, c.ShortSHA(), sanitize.Line(c.Subject)))
+			}
+		}
+	}
+	return out
+}
+
+func appNames(apps []board.App) []string {
+	var out []string
+	for _, a := range apps {
+		out = append(out, a.Name)
+	}
+	return out
 }

@@ -170,6 +170,7 @@ func newSyncCmd(g *globalFlags) *cobra.Command {
 // syncOptions are one sync's inputs, from the CLI or a rollback.
 type syncOptions struct {
 	stage, app, revision, reason string
+	apps                         []string // only these apps (a rollback's); "" app and nil = all
 	confirm                      []string
 	dryRun, prune, wait, yes     bool
 	timeout                      time.Duration
@@ -209,6 +210,15 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 		return withCode(exitUsage, err)
 	}
 	apps := appsOf(st, targets)
+	if o.apps != nil {
+		var only []board.App
+		for _, a := range apps {
+			if slices.Contains(o.apps, a.Name) {
+				only = append(only, a)
+			}
+		}
+		apps = only
+	}
 	if len(apps) == 0 {
 		return withCode(exitUsage, fmt.Errorf("stage %s has no Argo CD apps to sync", st.Name))
 	}

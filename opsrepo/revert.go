@@ -51,6 +51,16 @@ type Rollback struct {
 	RestoreTo string // ... or make Path identical to its state at this commit
 	Reason    string
 	Operator  Signature
+	// FromRunning rolls these app directories back from what Argo CD runs
+	// (revert only): each is set to its content at the deployed revision
+	// with the reverted commit undone, so the commits never deployed there
+	// are undone in git too (and named in the message to re-apply them).
+	FromRunning []RunningApp
+}
+
+// RunningApp is an app directory and the revision Argo CD deployed from it.
+type RunningApp struct {
+	Path, Deployed string
 }
 
 // Plan is a rollback commit built on a head but not yet on any branch.
@@ -93,11 +103,24 @@ func (r *Repo) prepareOn(ctx context.Context, head plumbing.Hash, rb Rollback) (
 		if len(c.ParentHashes) != 1 {
 			return nil, fmt.Errorf("%s is a merge or root commit: use restore-to instead of revert", Short(target.String()))
 		}
-		if changes, err = r.revertChanges(ctx, head, c.ParentHashes[0], target, dir); err != nil {
+		var running []string
+		for _, a := range rb.FromRunning {
+			running = append(running, strings.Trim(a.Path, "/"))
+		}
+		changes, err = r.revertChanges(ctx, head, c.ParentHashes[0], target, dir, running)
+		if err != nil && !(errors.Is(err, ErrNothingToDo) && len(running) > 0) {
 			return nil, err
 		}
 		info, _ := r.commitInfo(target)
 		msg = fmt.Sprintf("Revert %q\n\nThis reverts commit %s in stage %s (%s/).\n", info.Subject, target, rb.Stage, dir)
+		if len(rb.FromRunning) > 0 {
+			fc, note, err := r.fromRunning(ctx, head, c.ParentHashes[0], target, rb)
+			if err != nil {
+				return nil, err
+			}
+			changes = append(changes, fc...)
+			msg += note
+		}
 	case rb.RestoreTo != "":
 		good, err := r.resolve(rb.RestoreTo)
 		if err != nil {
@@ -141,7 +164,8 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // revertChanges undoes, on head, what target changed (against parent)
 // inside dir, merging line by line with later changes to the same files.
-func (r *Repo) revertChanges(ctx context.Context, head, parent, target plumbing.Hash, dir string) ([]FileChange, error) {
+// Files inside the directories in skip are left alone.
+func (r *Repo) revertChanges(ctx context.Context, head, parent, target plumbing.Hash, dir string, skip []string) ([]FileChange, error) {
 	p, err := r.subtree(parent, dir)
 	if err != nil {
 		return nil, err
@@ -154,9 +178,16 @@ func (r *Repo) revertChanges(ctx context.Context, head, parent, target plumbing.
 	if err != nil {
 		return nil, err
 	}
-	if len(pairs) == 0 {
+	kept := pairs[:0]
+	for _, pr := range pairs {
+		if !inAny(pathOf(pr), skip) {
+			kept = append(kept, pr)
+		}
+	}
+	if len(kept) == 0 {
 		return nil, fmt.Errorf("%w: commit %s did not change %s/", ErrNothingToDo, Short(target.String()), dir)
 	}
+	pairs = kept
 	var out []FileChange
 	var conflicts []string
 	for _, pr := range pairs {
@@ -353,4 +384,63 @@ func (p *Plan) Paths() []string {
 		}
 	}
 	return out
+}
+
+// inAny reports whether path lies inside one of dirs.
+func inAny(path string, dirs []string) bool {
+	for _, d := range dirs {
+		if path == d || strings.HasPrefix(path, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// fromRunning sets each running app's directory to its deployed content
+// with target undone, and says in the message what that undid.
+func (r *Repo) fromRunning(ctx context.Context, head, parent, target plumbing.Hash, rb Rollback) ([]FileChange, string, error) {
+	var changes []FileChange
+	var note strings.Builder
+	note.WriteString("\nRolled back from what is running:\n")
+	for _, a := range rb.FromRunning {
+		path := strings.Trim(a.Path, "/")
+		dep, err := r.resolve(a.Deployed)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: deployed revision %s: %w", path, Short(a.Deployed), err)
+		}
+		base := dep
+		if p, err := r.pendingLocked(ctx, dep, target.String(), nil); err == nil && p.Ancestor {
+			// What runs includes the bad commit: undo it on top of it.
+			fc, err := r.revertChanges(ctx, dep, parent, target, path, nil)
+			switch {
+			case errors.Is(err, ErrNothingToDo):
+			case err != nil:
+				return nil, "", err
+			default:
+				if base, err = r.writeCommit(dep, fc, rb.Operator, "stagedeck: "+path+" as running, reverted"); err != nil {
+					return nil, "", err
+				}
+			}
+		}
+		sub, err := r.subtree(base, path)
+		if err != nil {
+			return nil, "", err
+		}
+		if sub == nil {
+			changes = append(changes, FileChange{Path: path, Delete: true})
+		} else {
+			changes = append(changes, FileChange{Path: path, Subtree: sub.Hash})
+		}
+		fmt.Fprintf(&note, "  %s/ as deployed at %s\n", path, Short(dep.String()))
+		pend, err := r.pendingLocked(ctx, head, dep.String(), []string{path})
+		if err != nil {
+			return nil, "", err
+		}
+		for _, c := range pend.Commits[path] {
+			if c.SHA != target.String() {
+				fmt.Fprintf(&note, "  also undoes %s %q (never deployed there; re-apply it if still wanted)\n", c.ShortSHA(), oneLine(c.Subject))
+			}
+		}
+	}
+	return changes, note.String(), nil
 }

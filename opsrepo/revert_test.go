@@ -308,3 +308,39 @@ func TestCacheCloneOfANonDefaultBranch(t *testing.T) {
 		t.Errorf("Head of release = %s, %v; want %s", h, err, rel)
 	}
 }
+
+// TestRollbackFromWhatIsRunning: web runs "Bump web to 1.1" (deployed);
+// "prod: more memory" came after and was never deployed. Reverting the bump
+// from what is running sets prod/web to its content before the bump, which
+// also undoes the undeployed commit, named in the message; files outside the
+// running app are reverted as usual.
+func TestRollbackFromWhatIsRunning(t *testing.T) {
+	f := newRemoteFixture(t)
+	ctx := context.Background()
+	bump := f.commits["Bump web to 1.1 in tst and prod"]
+	rb := Rollback{Stage: "prod", Path: "prod", Revert: bump, Reason: "INC-1", Operator: ann,
+		FromRunning: []RunningApp{{Path: "prod/web", Deployed: bump}}}
+	plan, err := f.repo.PrepareRollback(ctx, rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.repo.Publish(ctx, plan, rb); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.remoteFile(t, "prod/web/values.yaml"), "image: web:1.0\nreplicas: 4\nenv: prod\nlog: info\ncpu: 1\nmemory: 1Gi"; got != want {
+		t.Errorf("prod/web/values.yaml = %q, want the content before the bump (memory 1Gi undone too)", got)
+	}
+	if got := f.remoteFile(t, "prod/web/old.yaml"); got != "legacy: true" {
+		t.Errorf("old.yaml not restored: %q", got)
+	}
+	if out := gitCLIAllowFail(f.bare, "show", "main:prod/web/feature.yaml"); out == nil {
+		t.Error("feature.yaml added by the bump is still there")
+	}
+	msg := gitCLI(t, f.bare, "log", "-1", "--format=%B")
+	if !strings.Contains(msg, "prod/web/ as deployed at "+bump[:7]) || !strings.Contains(msg, `also undoes `+f.commits["prod: more memory"][:7]+` "prod: more memory"`) {
+		t.Errorf("message does not name what runs and what it undid:\n%s", msg)
+	}
+	if got := f.remoteFile(t, "tst/web/values.yaml"); got != "image: web:1.1\nreplicas: 1" {
+		t.Errorf("tst changed: %q", got)
+	}
+}

@@ -504,11 +504,16 @@ func deref(n *yaml.Node) *yaml.Node {
 
 // pairs lists a mapping's key/value pairs, merged ones (<<) first, as
 // Kubernetes reads them.
-func pairs(m *yaml.Node) [][2]*yaml.Node {
+func pairs(m *yaml.Node) [][2]*yaml.Node { return pairsSeen(m, map[*yaml.Node]bool{}) }
+
+// pairsSeen is pairs that follows each merge source once: a mapping may
+// merge itself (&a {<<: *a}), which must not loop.
+func pairsSeen(m *yaml.Node, seen map[*yaml.Node]bool) [][2]*yaml.Node {
 	m = deref(m)
-	if m == nil || m.Kind != yaml.MappingNode {
+	if m == nil || m.Kind != yaml.MappingNode || seen[m] {
 		return nil
 	}
+	seen[m] = true
 	var out [][2]*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
@@ -516,10 +521,10 @@ func pairs(m *yaml.Node) [][2]*yaml.Node {
 			src := deref(v)
 			if src != nil && src.Kind == yaml.SequenceNode {
 				for _, s := range src.Content {
-					out = append(out, pairs(s)...)
+					out = append(out, pairsSeen(s, seen)...)
 				}
 			} else {
-				out = append(out, pairs(src)...)
+				out = append(out, pairsSeen(src, seen)...)
 			}
 			continue
 		}
