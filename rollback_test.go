@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 
@@ -93,5 +94,77 @@ func TestRollbackGitOnly(t *testing.T) {
 	}
 	if parent := remoteLog(t, bare, "rev-parse", "main^"); parent != bad {
 		t.Error("the revert is not on top of the reverted commit")
+	}
+}
+
+// TestRollbackSyncDeploysExactlyTheRollback is the 3 a.m. path on the CLI:
+// reverting the worker's deployed commit syncs prod-worker only, while prod-api
+// and prod-web keep running what they ran; reverting an api commit while api
+// has a commit never deployed needs a choice, and --from-running deploys no
+// commit nobody reviewed.
+func TestRollbackSyncDeploysExactlyTheRollback(t *testing.T) {
+	t.Setenv("STAGEDECK_OPERATOR", "Ann Owner <ann@example.com>")
+	sb, cfg := sandboxConfig(t)
+	bare := strings.TrimPrefix(sb.Remote, "file://")
+	deployedBefore := func() map[string]string {
+		out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
+		var doc struct{ Stages []struct{ Apps []struct{ Name, DeployedRevision string } } }
+		json.Unmarshal([]byte(out), &doc)
+		m := map[string]string{}
+		for _, s := range doc.Stages {
+			for _, a := range s.Apps {
+				m[a.Name] = a.DeployedRevision
+			}
+		}
+		return m
+	}
+	before := deployedBefore()
+	worker := strings.Fields(remoteLog(t, bare, "log", "--format=%H", "-n", "1", "--", "prod/worker"))[0]
+	out, errOut, code := stagedeck(t, "rollback", "--config", cfg, "prod", "--revert", worker, "--reason", "INC-7", "--confirm", "prod", "--yes", "--sync")
+	if code != exitOK {
+		t.Fatalf("revert worker: exit %d\n%s%s", code, out, errOut)
+	}
+	calls := syncCalls(sb)
+	if len(calls) != 1 || calls[0].App != "prod-worker" || calls[0].Infos["Reason"] != "rollback: INC-7" {
+		t.Fatalf("sync calls %+v, want prod-worker only, with the rollback's reason", calls)
+	}
+	after := deployedBefore()
+	for _, app := range []string{"prod-api", "prod-web"} {
+		if after[app] != before[app] {
+			t.Errorf("%s moved from %s to %s: it deployed commits nobody reviewed", app, before[app][:7], after[app][:7])
+		}
+	}
+
+	// api runs "raise replicas to 6" and has "Rotate api DB password" not deployed.
+	replicas := strings.Fields(remoteLog(t, bare, "log", "--format=%H", "--grep", "raise api replicas", "-n", "1"))[0]
+	rotate := strings.Fields(remoteLog(t, bare, "log", "--format=%H", "--grep", "Rotate api DB password", "-n", "1"))[0]
+	head := sb.Head()
+	_, errOut, code = stagedeck(t, "rollback", "--config", cfg, "prod", "--revert", replicas, "--reason", "INC-8", "--confirm", "prod", "--yes", "--sync")
+	if code != exitPending || !strings.Contains(errOut, rotate[:7]) || !strings.Contains(errOut, "--also-deploy") || !strings.Contains(errOut, "--from-running") {
+		t.Fatalf("no choice given: exit %d %q", code, errOut)
+	}
+	if sb.Head() != head || len(syncCalls(sb)) != 1 {
+		t.Fatal("pushed or sent before the owner chose")
+	}
+	out, errOut, code = stagedeck(t, "rollback", "--config", cfg, "prod", "--revert", replicas, "--reason", "INC-8", "--confirm", "prod", "--yes", "--sync", "--from-running")
+	if code != exitOK {
+		t.Fatalf("--from-running: exit %d\n%s%s", code, out, errOut)
+	}
+	calls = syncCalls(sb)
+	if len(calls) != 2 || calls[1].App != "prod-api" {
+		t.Fatalf("sync calls %+v, want prod-api second", calls)
+	}
+	msg := remoteLog(t, bare, "log", "-1", "--format=%B")
+	if !strings.Contains(msg, "also undoes "+rotate[:7]) {
+		t.Errorf("the commit does not name the undeployed commit it undid:\n%s", msg)
+	}
+	// What prod-api now runs is what ran before, minus the reverted commit.
+	running := remoteLog(t, bare, "show", before["prod-api"]+":prod/api/values.yaml")
+	now := remoteLog(t, bare, "show", "main:prod/api/values.yaml")
+	if now == running || strings.Contains(now, "replicas: 6") {
+		t.Errorf("prod/api is not the running content with the revert applied:\n%s", now)
+	}
+	if diff := remoteLog(t, bare, "diff", before["prod-api"], "main", "--", "prod/api/templates"); diff != "" {
+		t.Errorf("the sealed secret changed from what was running (the rotation was deployed):\n%s", diff)
 	}
 }
