@@ -108,7 +108,11 @@ func TestRollbackSyncDeploysExactlyTheRollback(t *testing.T) {
 	bare := strings.TrimPrefix(sb.Remote, "file://")
 	deployedBefore := func() map[string]string {
 		out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
-		var doc struct{ Stages []struct{ Apps []struct{ Name, DeployedRevision string } } }
+		var doc struct {
+			Stages []struct {
+				Apps []struct{ Name, DeployedRevision string }
+			}
+		}
 		json.Unmarshal([]byte(out), &doc)
 		m := map[string]string{}
 		for _, s := range doc.Stages {
