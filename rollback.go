@@ -128,6 +128,12 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 				return withCode(exitUsage, fmt.Errorf("this rollback changes protected stage %s: add --confirm %s (nothing was committed or pushed)",
 					strings.Join(missing, ", "), strings.Join(missing, " --confirm ")))
 			}
+			rb.Allow = func(paths []string) error {
+				if missing := config.Unconfirmed(s.cfg.Touching(paths), confirm); len(missing) > 0 {
+					return fmt.Errorf("changes protected stage %s, not confirmed", strings.Join(missing, ", "))
+				}
+				return nil
+			}
 			out, errOut := sanitize.NewWriter(cmd.OutOrStdout()), cmd.ErrOrStderr()
 			subject, _, _ := strings.Cut(plan.Message, "\n")
 			fmt.Fprintf(out, "# %s\n# on %s (%s@%s) as %s\n# changes stages: %s\n", sanitize.Line(subject), opsrepo.Short(plan.Parent.String()),

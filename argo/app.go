@@ -5,6 +5,7 @@ package argo
 
 import (
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -117,7 +118,9 @@ func fromApplication(a *v1alpha1.Application) App {
 	}
 	sources := a.Spec.GetSources()
 	for i, s := range sources {
-		src := Source{RepoURL: s.RepoURL, Path: strings.Trim(s.Path, "/"), TargetRevision: s.TargetRevision}
+		// path.Clean: "envs/dev/../prod/api" deploys prod/api, and protection
+		// must see it there.
+		src := Source{RepoURL: s.RepoURL, Path: strings.Trim(path.Clean("/"+s.Path), "/"), TargetRevision: s.TargetRevision}
 		multi := a.Spec.HasMultipleSources()
 		switch {
 		case result != nil && !multi && result.Revision != "":

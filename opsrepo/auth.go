@@ -41,6 +41,9 @@ func Auth(rawURL string) (transport.AuthMethod, error) {
 			}
 			return &http.BasicAuth{Username: user, Password: tok}, nil
 		}
+		if ep.Protocol == "http" && !isLoopback(ep.Host) {
+			return nil, nil // no stored credentials over plain http
+		}
 		if user, pass, ok := credentialFill(ep); ok {
 			return &http.BasicAuth{Username: user, Password: pass}, nil
 		}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stagedeck/stagedeck/patch"
 )
 
 // httpRemote serves a bare repository over git's smart HTTP protocol
@@ -93,5 +95,48 @@ func TestPrivateDirTightensAnOldCacheDir(t *testing.T) {
 	}
 	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
 		t.Errorf("mode %v", fi.Mode().Perm())
+	}
+}
+
+// TestSecretRefsFollowTheRepository: a commit that only rotates a file a
+// kustomize secretGenerator reads (the kustomization unchanged, so not in
+// the diff) shows no value, in the commit's diff and comparing two stages.
+func TestSecretRefsFollowTheRepository(t *testing.T) {
+	dir := t.TempDir()
+	gitCLI(t, dir, "init", "-q", "-b", "main")
+	kust := "secretGenerator:\n  - name: db\n    envs: [db-credentials.txt]\n    files: [tls.key=certs/server.key]\n"
+	for _, st := range []string{"tst", "prod"} {
+		writeFile(t, dir, st+"/app/kustomization.yaml", kust)
+		writeFile(t, dir, st+"/app/db-credentials.txt", "DB_PASSWORD=old-"+st+"-pw1\n")
+		writeFile(t, dir, st+"/app/certs/server.key", "KEY-old-"+st+"\n")
+	}
+	commitAll(t, dir, "base")
+	writeFile(t, dir, "prod/app/db-credentials.txt", "DB_PASSWORD=rotated-pw-123456\n")
+	writeFile(t, dir, "prod/app/certs/server.key", "KEY-rotated-999999\n")
+	head := commitAll(t, dir, "rotate prod")
+	r, err := Open(context.Background(), Options{URL: dir, Branch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	h, _ := r.Resolve(head)
+	pairs, err := r.CommitChanges(context.Background(), h, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmp, err := r.CompareDirs(context.Background(), h, "tst", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ps := range map[string][]patch.Pair{"commit": pairs, "compare": cmp} {
+		out := patch.Unified(ps, 3)
+		for _, v := range []string{"rotated-pw-123456", "KEY-rotated-999999", "old-tst-pw1", "old-prod-pw1", "KEY-old"} {
+			if strings.Contains(out, v) {
+				t.Errorf("%s: %s printed:\n%s", name, v, out)
+			}
+		}
+		if !strings.Contains(out, "DB_PASSWORD=<hidden") || !strings.Contains(out, "secretGenerator reads this file") {
+			t.Errorf("%s: the files are not shown as hidden:\n%s", name, out)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -26,7 +27,12 @@ func (r *Repo) Changes(ctx context.Context, from, to plumbing.Hash, dir string) 
 	if err != nil {
 		return nil, err
 	}
-	return r.treeChanges(ctx, a, b, strings.Trim(dir, "/")+"/", strings.Trim(dir, "/")+"/", true)
+	pairs, err := r.treeChanges(ctx, a, b, strings.Trim(dir, "/")+"/", strings.Trim(dir, "/")+"/", true)
+	if err != nil {
+		return nil, err
+	}
+	r.markSecretRefs(pairs, from, "", to, "")
+	return pairs, nil
 }
 
 // CommitChanges is what one commit changed under dir (against its first parent).
@@ -58,7 +64,55 @@ func (r *Repo) CompareDirs(ctx context.Context, commit plumbing.Hash, dirA, dirB
 	if err != nil {
 		return nil, err
 	}
-	return r.treeChanges(ctx, b, a, "", "", false)
+	pairs, err := r.treeChanges(ctx, b, a, "", "", false)
+	if err != nil {
+		return nil, err
+	}
+	r.markSecretRefs(pairs, commit, strings.Trim(dirB, "/")+"/", commit, strings.Trim(dirA, "/")+"/")
+	return pairs, nil
+}
+
+// markSecretRefs marks the files that a kustomization in the same or a
+// parent directory (at that side's commit) names as secret material: a
+// rotated env file or key is secret even when its kustomization is not in
+// the diff. prefix turns a pair's relative path into a repository path.
+func (r *Repo) markSecretRefs(pairs []patch.Pair, from plumbing.Hash, fromPrefix string, to plumbing.Hash, toPrefix string) {
+	memo := map[string]map[string]patch.SecretRef{}
+	refsIn := func(h plumbing.Hash, dir string) map[string]patch.SecretRef {
+		key := h.String() + ":" + dir
+		if m, ok := memo[key]; ok {
+			return m
+		}
+		m := map[string]patch.SecretRef{}
+		for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+			p := path.Join(dir, name)
+			if b, ok, err := r.fileAt(h, p); err == nil && ok {
+				for ref, kind := range patch.SecretRefs(p, b) {
+					m[ref] = kind
+				}
+			}
+		}
+		memo[key] = m
+		return m
+	}
+	mark := func(f *patch.File, h plumbing.Hash, prefix string) {
+		if f == nil || h.IsZero() {
+			return
+		}
+		full := path.Clean(prefix + f.Path)
+		for dir := path.Dir(full); ; dir = path.Dir(dir) {
+			if kind := refsIn(h, dir)[full]; kind > f.Secret {
+				f.Secret = kind
+			}
+			if dir == "." || dir == "/" {
+				return
+			}
+		}
+	}
+	for _, p := range pairs {
+		mark(p.From, from, fromPrefix)
+		mark(p.To, to, toPrefix)
+	}
 }
 
 // subtree returns the tree at dir in commit h; nil when h is zero or dir absent.

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -103,6 +104,11 @@ func Open(ctx context.Context, opts Options) (*Repo, error) {
 	// Credentials in the URL move to Auth: the cache clone's config, every
 	// error and every header carry the URL without them.
 	display := sanitize.Userinfo(opts.URL)
+	if strings.Contains(opts.URL, "://") && strings.Contains(opts.URL, "@") {
+		if _, err := url.Parse(opts.URL); err != nil {
+			return nil, fmt.Errorf("ops repo %s: not a valid URL: percent-encode special characters in its user and password", display)
+		}
+	}
 	opts.URL, opts.Auth = splitCredentials(opts.URL, opts.Auth)
 	r := &Repo{opts: opts, display: display}
 	if IsLocalPath(opts.URL) {
@@ -373,6 +379,9 @@ func resolveOperator(local *config.Config) (Signature, error) {
 	}
 	if env := strings.TrimSpace(os.Getenv("STAGEDECK_OPERATOR")); env != "" {
 		sig := ParseOperator(env)
+		if sig.Name == "" {
+			return Signature{}, fmt.Errorf("%w: STAGEDECK_OPERATOR=%q has no name: set it to \"Your Name <you@example.com>\"", ErrNoIdentity, env)
+		}
 		if sig.Email == "" {
 			sig.Email = email
 		}

@@ -56,6 +56,10 @@ type Rollback struct {
 	// with the reverted commit undone, so the commits never deployed there
 	// are undone in git too (and named in the message to re-apply them).
 	FromRunning []RunningApp
+	// Allow, when set, approves the files a commit rebuilt at push time
+	// changes (someone pushed meanwhile): the protection confirmed for the
+	// previewed commit must cover the rebuilt one too, or nothing is pushed.
+	Allow func(paths []string) error
 }
 
 // RunningApp is an app directory and the revision Argo CD deployed from it.
@@ -154,6 +158,7 @@ func (r *Repo) prepareOn(ctx context.Context, head plumbing.Hash, rb Rollback) (
 	if err != nil {
 		return nil, err
 	}
+	r.markSecretRefs(pairs, head, "", commit, "")
 	if len(pairs) == 0 {
 		return nil, fmt.Errorf("%w: %s/ already has that content at %s", ErrNothingToDo, dir, Short(head.String()))
 	}
@@ -312,6 +317,11 @@ func (r *Repo) Publish(ctx context.Context, plan *Plan, rb Rollback) (PublishRes
 		next, err := r.prepareOn(ctx, head, rb)
 		if err != nil {
 			return res, fmt.Errorf("the remote moved to %s and %w", Short(head.String()), err)
+		}
+		if rb.Allow != nil {
+			if err := rb.Allow(next.Paths()); err != nil {
+				return res, fmt.Errorf("%w: the remote moved to %s and the rebuilt rollback %v; nothing was pushed", ErrPushRejected, Short(head.String()), err)
+			}
 		}
 		plan, res.Rebased = next, true
 	}

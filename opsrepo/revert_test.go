@@ -344,3 +344,40 @@ func TestRollbackFromWhatIsRunning(t *testing.T) {
 		t.Errorf("tst changed: %q", got)
 	}
 }
+
+// TestRebuiltRollbackIsCheckedAgain: the owner previews a restore that
+// changes only prod/web; meanwhile someone adds prod/api/x.yaml; the restore
+// rebuilt on their head would delete it, and the guard refuses the push.
+func TestRebuiltRollbackIsCheckedAgain(t *testing.T) {
+	f := newRemoteFixture(t)
+	ctx := context.Background()
+	rb := Rollback{Stage: "prod", Path: "prod", RestoreTo: f.commits["base"], Reason: "INC-3", Operator: ann}
+	plan, err := f.repo.PrepareRollback(ctx, rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plan.Paths() {
+		if strings.HasPrefix(p, "prod/api/") {
+			t.Fatalf("the preview already changes %s", p)
+		}
+	}
+	writeFile(t, f.other, "prod/api/x.yaml", "a: 1\n")
+	commitAll(t, f.other, "prod: add api")
+	gitCLI(t, f.other, "push", "-q", "origin", "main")
+	theirs := f.remoteHead(t)
+	rb.Allow = func(paths []string) error {
+		for _, p := range paths {
+			if strings.HasPrefix(p, "prod/api/") {
+				return fmt.Errorf("changes %s, not confirmed", p)
+			}
+		}
+		return nil
+	}
+	_, err = f.repo.Publish(ctx, plan, rb)
+	if !errors.Is(err, ErrPushRejected) || !strings.Contains(err.Error(), "prod/api/x.yaml") {
+		t.Fatalf("Publish = %v, want a refusal naming prod/api/x.yaml", err)
+	}
+	if f.remoteHead(t) != theirs {
+		t.Fatal("the rebuilt rollback was pushed")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -37,57 +38,101 @@ const minScrub = 6
 // tests that look for leaked values skip values these already contain.
 func Markers() []string {
 	return []string{hiddenSame, hiddenChanged, hiddenAdded, hiddenRemoved, unparseableLine, unparseableWhy, unencodable,
-		changedSuffix, hiddenGenerated, hiddenComment, hiddenLine, encrypted, encryptedChanged, "!!merge", "&hidden", "*hidden"}
+		changedSuffix, hiddenString, hiddenGenerated, hiddenComment, hiddenLine, encrypted, encryptedChanged, "!!merge", "&hidden", "*hidden"}
 }
 
 // RedactPair hides the secret values of a file's two versions (nil = absent),
 // comparing them key by key. It is what Unified does to each file it shows.
 func RedactPair(old, new []byte) ([]byte, []byte) {
-	return redactor{}.pair("", old, new)
+	r := redactor{refs: map[string]SecretRef{}}
+	r.learn(old)
+	r.learn(new)
+	return r.pair(Pair{From: &File{Content: old}, To: &File{Content: new}}, old, new)
 }
 
-// redactor hides secrets in the files of one diff. generated holds the
-// paths a kustomize secretGenerator in the same diff names (files, envs).
-type redactor struct {
-	generated map[string]genKind
-}
+// SecretRef marks a file whose whole content is secret material because
+// something else names it: a kustomize secretGenerator, a patch of a Secret.
+type SecretRef int
 
-type genKind int
-
+// How a referenced file is secret.
 const (
-	genNone genKind = iota
-	genEnv          // KEY=VALUE lines: keys shown
-	genFile         // the whole content is one secret value
+	NotSecret  SecretRef = iota
+	SecretEnv            // KEY=VALUE lines: keys shown
+	SecretFile           // one secret value: nothing shown
 )
 
-// newRedactor reads the secretGenerators of every kustomization in pairs.
+// redactor hides secrets in the files of one diff. refs holds the paths
+// a kustomization in the diff names as secret material; tokens are every
+// secret value found in any file of the diff, hidden in all of them.
+type redactor struct {
+	refs   map[string]SecretRef
+	tokens []string
+}
+
+// newRedactor reads every file of the diff once before any is shown: the
+// kustomizations' secret references, and every secret value, so that a
+// value of one file is hidden in the others too.
 func newRedactor(pairs []Pair) redactor {
-	r := redactor{generated: map[string]genKind{}}
+	r := redactor{refs: map[string]SecretRef{}}
 	for _, p := range pairs {
 		for _, f := range []*File{p.From, p.To} {
-			if f == nil || !isKustomization(f.Path) {
+			if f == nil || IsBinary(f.Content) {
 				continue
 			}
-			s := parseSide(f.Content)
-			for _, d := range s.docs {
-				for _, g := range generators(d) {
-					for _, field := range []string{"envs", "env", "files"} {
-						kind := genEnv
-						if field == "files" {
-							kind = genFile
-						}
-						for _, ref := range strs(get(g, field)) {
-							if _, p, ok := strings.Cut(ref, "="); ok && field == "files" {
-								ref = p
-							}
-							r.generated[path.Join(path.Dir(f.Path), ref)] = kind
-						}
+			if isKustomization(f.Path) {
+				for ref, kind := range SecretRefs(f.Path, f.Content) {
+					r.refs[ref] = kind
+				}
+			}
+			r.learn(f.Content)
+		}
+	}
+	return r
+}
+
+// learn adds a file's secret values to the tokens hidden everywhere.
+func (r *redactor) learn(b []byte) {
+	if mayHoldSecret(b) {
+		r.tokens = append(r.tokens, collect(parseSide(b).docs).tokens()...)
+	}
+}
+
+// SecretRefs lists the files a kustomization names as secret material,
+// by repository path: secretGenerator envs and files, and patch files
+// whose target is a Secret.
+func SecretRefs(kustomizationPath string, content []byte) map[string]SecretRef {
+	out := map[string]SecretRef{}
+	dir := path.Dir(kustomizationPath)
+	for _, d := range parseSide(content).docs {
+		for _, g := range generators(d) {
+			for _, field := range []string{"envs", "env", "files"} {
+				kind := SecretEnv
+				if field == "files" {
+					kind = SecretFile
+				}
+				for _, ref := range strs(get(g, field)) {
+					if _, p, ok := strings.Cut(ref, "="); ok && field == "files" {
+						ref = p
+					}
+					out[path.Join(dir, ref)] = kind
+				}
+			}
+		}
+		root := deref(d)
+		if root != nil && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+			root = deref(root.Content[0])
+		}
+		for _, field := range []string{"patches", "patchesJson6902"} {
+			for _, p := range seq(get(root, field)) {
+				if secretKind(get(p, "target")) {
+					for _, ref := range strs(get(p, "path")) {
+						out[path.Join(dir, ref)] = SecretFile
 					}
 				}
 			}
 		}
 	}
-	return r
+	return out
 }
 
 func isKustomization(p string) bool {
@@ -99,45 +144,46 @@ func isKustomization(p string) bool {
 }
 
 // isEnvFile: dotenv files hold secrets more often than not; their values
-// are hidden whether or not a generator in this diff names them.
+// are hidden whether or not a generator names them.
 func isEnvFile(p string) bool {
 	b := path.Base(p)
 	return b == ".env" || strings.HasPrefix(b, ".env.") || strings.HasSuffix(b, ".env")
 }
 
-// pairOf redacts a pair's contents by what either of its paths is.
-func (r redactor) pairOf(pr Pair, old, new []byte) ([]byte, []byte) {
-	p := ""
+// refOf is how a pair's file is secret by reference: marked by the
+// repository (File.Secret), named by a kustomization in the diff, or a
+// dotenv file.
+func (r redactor) refOf(pr Pair) SecretRef {
+	ref := NotSecret
 	for _, f := range []*File{pr.From, pr.To} {
-		if f != nil && (r.generated[path.Clean(f.Path)] != genNone || isEnvFile(f.Path)) {
-			p = f.Path
+		if f == nil {
+			continue
+		}
+		ref = max(ref, f.Secret, r.refs[path.Clean(f.Path)])
+		if ref == NotSecret && f.Path != "" && isEnvFile(f.Path) {
+			ref = SecretEnv
 		}
 	}
-	return r.pair(p, old, new)
+	return ref
 }
 
-func (r redactor) pair(p string, old, new []byte) ([]byte, []byte) {
-	kind := r.generated[path.Clean(p)]
-	if kind == genNone && p != "" && isEnvFile(p) {
-		kind = genEnv
-	}
-	switch kind {
-	case genFile:
+func (r redactor) pair(pr Pair, old, new []byte) ([]byte, []byte) {
+	switch r.refOf(pr) {
+	case SecretFile:
 		return hideGenerated(old, new)
-	case genEnv:
+	case SecretEnv:
 		return redactEnv(old, new)
 	}
 	if !mayHoldSecret(old) && !mayHoldSecret(new) {
-		return hideEncrypted(old, new)
+		o, n := hideEncrypted(old, new)
+		return scrubText(o, r.tokens), scrubText(n, r.tokens)
 	}
 	o, n := parseSide(old), parseSide(new)
 	oc, nc := collect(o.docs), collect(n.docs)
-	if len(oc.values) == 0 && len(nc.values) == 0 && o.err == nil && n.err == nil {
-		return hideEncrypted(old, new)
-	}
+	o.tooDeep, n.tooDeep = oc.deep, nc.deep
 	// Tokens come from both sides before anything is hidden: a value of one
 	// side must not show in the other side either.
-	tokens := append(oc.tokens(), nc.tokens()...)
+	tokens := append(append(oc.tokens(), nc.tokens()...), r.tokens...)
 	mark(oc, nc, hiddenRemoved, true)
 	mark(nc, oc, hiddenAdded, false)
 	reencode := len(oc.values)+len(nc.values) > 0
@@ -146,6 +192,16 @@ func (r redactor) pair(p string, old, new []byte) ([]byte, []byte) {
 		outNew = append(bytes.TrimSuffix(outNew, []byte("\n")), changedSuffix+"\n"...)
 	}
 	return hideEncrypted(outOld, outNew)
+}
+
+// scrubText hides every token in b.
+func scrubText(b []byte, tokens []string) []byte {
+	for _, t := range tokens {
+		if bytes.Contains(b, []byte(t)) {
+			b = bytes.ReplaceAll(b, []byte(t), []byte(hiddenSame))
+		}
+	}
+	return b
 }
 
 // mayHoldSecret is the cheap gate that keeps the parser off ordinary
@@ -171,10 +227,11 @@ func containsFold(b []byte, lower string) bool {
 
 // side is one version of a file, parsed.
 type side struct {
-	raw  []byte
-	docs []*yaml.Node
-	json bool
-	err  error
+	raw     []byte
+	docs    []*yaml.Node
+	json    bool
+	err     error
+	tooDeep bool // nested beyond what the walk follows: hidden whole
 }
 
 var bom = []byte("\xef\xbb\xbf")
@@ -216,32 +273,39 @@ type secretValue struct {
 	// values block): redacted as a file of its own; inner are its tokens.
 	embedded bool
 	inner    []string
+	// whole: a string that may hold a manifest with a Secret but does not
+	// parse; hidden as one value, and searched for nowhere else.
+	whole bool
 }
 
 // secrets are the hideable values of one side, by "object|field.key".
 type secrets struct {
 	values map[string]*secretValue
 	docs   []*yaml.Node
+	deep   bool // nested beyond maxDepth: not walked, so the file is hidden whole
 }
+
+// maxDepth bounds the walk; anything deeper fails closed.
+const maxDepth = 256
 
 func collect(docs []*yaml.Node) secrets {
-	s := secrets{values: map[string]*secretValue{}, docs: docs}
+	s := &secrets{values: map[string]*secretValue{}, docs: docs}
 	for i, d := range docs {
-		s.object(d, fmt.Sprintf("#%d", i))
+		s.walk(d, fmt.Sprintf("#%d", i), map[*yaml.Node]bool{}, 0)
 	}
-	return s
+	return *s
 }
 
-// object finds the secrets of every Kubernetes object in n: a document, a
-// List's items, a manifest nested in a values file (extraObjects), a
-// kustomization's secretGenerator.
-func (s secrets) object(n *yaml.Node, where string) {
-	s.walk(n, where, map[*yaml.Node]bool{}, 0)
-}
-
-func (s secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, depth int) {
+// walk finds the secrets of every Kubernetes object in n: a document, a
+// List's items, a manifest nested in a values file (extraObjects) or in a
+// string, a kustomization's secretGenerator and its patches of Secrets.
+func (s *secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, depth int) {
 	n = deref(n)
-	if n == nil || seen[n] || depth > 256 {
+	if depth > maxDepth {
+		s.deep = true
+		return
+	}
+	if n == nil || seen[n] {
 		return
 	}
 	seen[n] = true
@@ -253,35 +317,46 @@ func (s secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, dept
 		return
 	case yaml.MappingNode:
 	case yaml.ScalarNode:
-		if strings.Contains(n.Value, "\n") && mayHoldSecret([]byte(n.Value)) {
-			if inner := collect(parseSide([]byte(n.Value)).docs); len(inner.values) > 0 {
-				s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, embedded: true, inner: inner.tokens()}
-			}
-		}
+		s.embedded(n, where)
 		return
 	default:
 		return
 	}
-	kind := str(get(n, "kind"))
+	kinds := strsOf(getAll(n, "kind"))
 	meta := get(n, "metadata")
-	id := kind + "/" + str(get(meta, "namespace")) + "/" + str(get(meta, "name"))
+	id := strings.Join(kinds, ",") + "/" + str(get(meta, "namespace")) + "/" + str(get(meta, "name"))
 	if str(get(meta, "name")) == "" {
 		id += where
 	}
-	switch kind {
-	case "Secret":
+	// Any kind key saying Secret makes it one (a duplicate key, a merge):
+	// when in doubt, hidden.
+	if slices.Contains(kinds, "Secret") {
 		hideLastApplied(meta)
-		s.fields(id+"|data", get(n, "data"), true)
-		s.fields(id+"|stringData", get(n, "stringData"), false)
-	case "SealedSecret":
-		hideLastApplied(meta)
-		spec := get(n, "spec")
-		s.fields(id+"|encryptedData", get(spec, "encryptedData"), false)
-		tmpl := get(spec, "template")
-		s.fields(id+"|template.data", get(tmpl, "data"), true)
-		s.fields(id+"|template.stringData", get(tmpl, "stringData"), false)
+		s.fieldsAll(id+"|data", getAll(n, "data"), true)
+		s.fieldsAll(id+"|stringData", getAll(n, "stringData"), false)
 	}
-	for gi, g := range generators(n) {
+	if slices.Contains(kinds, "SealedSecret") {
+		hideLastApplied(meta)
+		for _, spec := range getAll(n, "spec") {
+			s.fieldsAll(id+"|encryptedData", getAll(spec, "encryptedData"), false)
+			s.fieldsAll(id+"|data", getAll(spec, "data"), false) // the v1alpha1 single-blob field
+			for _, tmpl := range getAll(spec, "template") {
+				s.fieldsAll(id+"|template.data", getAll(tmpl, "data"), true)
+				s.fieldsAll(id+"|template.stringData", getAll(tmpl, "stringData"), false)
+			}
+		}
+	}
+	// A kustomize patch of a Secret carries its values inline.
+	if secretKind(get(n, "target")) {
+		for _, p := range getAll(n, "patch") {
+			s.values[id+"|patch"+where] = &secretValue{node: p, orig: canonical(p)}
+		}
+	}
+	gens := generators(n)
+	if slices.Contains(kinds, "SecretGenerator") { // the builtin plugin's config
+		gens = append(gens, n)
+	}
+	for gi, g := range gens {
 		name := str(get(g, "name"))
 		if name == "" {
 			name = fmt.Sprint(gi)
@@ -301,8 +376,47 @@ func (s secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, dept
 	}
 }
 
+// fieldsAll records the values of every data map given (duplicate keys).
+func (s *secrets) fieldsAll(prefix string, ms []*yaml.Node, data bool) {
+	for i, m := range ms {
+		p := prefix
+		if i > 0 {
+			p = fmt.Sprintf("%s#%d", prefix, i+1)
+		}
+		s.fields(p, m, data)
+	}
+}
+
+// embedded finds a manifest inside a string (a ConfigMap's file, a Helm
+// values block, a one-line JSON): redacted as a file of its own. A string
+// that names a Secret kind but does not parse (a Helm template) is hidden
+// whole.
+func (s *secrets) embedded(n *yaml.Node, where string) {
+	if !strings.Contains(n.Value, "Secret") && !(strings.Contains(n.Value, "\\") && containsFold([]byte(n.Value), "kind")) {
+		return
+	}
+	side := parseSide([]byte(n.Value))
+	structured := false
+	for _, d := range side.docs {
+		if r := deref(d); r != nil && r.Kind == yaml.DocumentNode && len(r.Content) > 0 {
+			k := deref(r.Content[0])
+			structured = structured || k != nil && k.Kind != yaml.ScalarNode
+		}
+	}
+	if side.err == nil && !structured {
+		return // a plain string (the kind value "Secret" itself)
+	}
+	inner := collect(side.docs)
+	switch {
+	case len(inner.values) > 0:
+		s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, embedded: true, inner: inner.tokens()}
+	case (side.err != nil || inner.deep) && containsFold([]byte(n.Value), "kind"):
+		s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, whole: true}
+	}
+}
+
 // fields records every value of a data map; a value that is not a map is one secret.
-func (s secrets) fields(prefix string, m *yaml.Node, data bool) {
+func (s *secrets) fields(prefix string, m *yaml.Node, data bool) {
 	if m == nil {
 		return
 	}
@@ -358,6 +472,9 @@ func (s secrets) tokens() []string {
 			out = append(out, v.inner...)
 			continue
 		}
+		if v.whole {
+			continue
+		}
 		add(v.orig)
 		if v.data {
 			if b, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v.orig), "")); err == nil && utf8.Valid(b) {
@@ -372,6 +489,19 @@ func (s secrets) tokens() []string {
 func mark(mine, theirs secrets, missing string, oldSide bool) {
 	for k, v := range mine.values {
 		other, present := theirs.values[k]
+		if v.whole {
+			state := ""
+			switch {
+			case !present && oldSide:
+				state = " (removed)"
+			case !present:
+				state = " (added)"
+			case v.orig != other.orig && !oldSide:
+				state = " (changed)"
+			}
+			hide(v.node, hiddenString+state, "")
+			continue
+		}
 		if v.embedded {
 			var o, n []byte
 			if present {
@@ -418,7 +548,9 @@ func (s side) render(tokens []string, reencode bool) []byte {
 	}
 	var out []byte
 	switch {
-	case s.err != nil && bytes.Contains(s.raw, []byte("Secret")):
+	case s.tooDeep:
+		return []byte(unparseableLine + unencodable)
+	case s.err != nil && mentionsSecret(s.raw):
 		line := ""
 		if m := yamlLine.FindStringSubmatch(s.err.Error()); m != nil {
 			line = " (line " + m[1] + ")"
@@ -479,7 +611,10 @@ func scrubNodes(n *yaml.Node, tokens []string, seen map[*yaml.Node]bool) {
 	scrubNodes(n.Alias, tokens, seen)
 }
 
-const hiddenComment = "# <hidden comment>"
+const (
+	hiddenComment = "# <hidden comment>"
+	hiddenString  = "<hidden: a string naming a Secret that does not parse>"
+)
 
 func containsAny(s string, tokens []string) bool {
 	if len(s) < minScrub {
@@ -491,6 +626,45 @@ func containsAny(s string, tokens []string) bool {
 		}
 	}
 	return false
+}
+
+// mentionsSecret: the word, or a kind that an escape or a tag could spell
+// as one. A file like that which does not parse is hidden whole.
+func mentionsSecret(b []byte) bool {
+	if bytes.Contains(b, []byte("Secret")) {
+		return true
+	}
+	tricky := bytes.IndexByte(b, '\\') >= 0 || bytes.Contains(b, []byte("!!")) || bytes.Contains(b, []byte("!<"))
+	return tricky && containsFold(b, "kind")
+}
+
+// secretKind reports whether a mapping (a patch target) names a Secret kind.
+func secretKind(m *yaml.Node) bool {
+	for _, k := range strsOf(getAll(m, "kind")) {
+		if k == "Secret" || k == "SealedSecret" {
+			return true
+		}
+	}
+	return false
+}
+
+// getAll is every value of key in a mapping: duplicates and merged ones.
+func getAll(m *yaml.Node, key string) []*yaml.Node {
+	var out []*yaml.Node
+	for _, kv := range pairs(m) {
+		if keyString(kv[0]) == key {
+			out = append(out, kv[1])
+		}
+	}
+	return out
+}
+
+func strsOf(ns []*yaml.Node) []string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, str(n))
+	}
+	return out
 }
 
 // --- YAML helpers: aliases resolved, merge keys (<<) expanded ---

@@ -16,6 +16,10 @@ import (
 type File struct {
 	Path    string
 	Content []byte
+	// Secret marks content that is secret material by reference (a
+	// kustomize secretGenerator outside the diff names it): set by the
+	// repository reader, shown as keys only or not at all.
+	Secret SecretRef
 }
 
 // Pair is one file's change; a nil side means added or deleted.
@@ -58,7 +62,7 @@ func writeFilePatch(sb *strings.Builder, pr Pair, context int, red redactor) {
 	}
 	binary := IsBinary(from) || IsBinary(to)
 	if !binary {
-		from, to = red.pairOf(pr, from, to)
+		from, to = red.pair(pr, from, to)
 	}
 	fromHash := plumbing.ComputeHash(plumbing.BlobObject, from)
 	toHash := plumbing.ComputeHash(plumbing.BlobObject, to)
@@ -245,10 +249,10 @@ func Classify(line string) LineKind {
 // cleanPaths escapes newlines and controls in paths, so a header stays one line.
 func cleanPaths(pr Pair) Pair {
 	if pr.From != nil {
-		pr.From = &File{Path: sanitize.Line(pr.From.Path), Content: pr.From.Content}
+		pr.From = &File{Path: sanitize.Line(pr.From.Path), Content: pr.From.Content, Secret: pr.From.Secret}
 	}
 	if pr.To != nil {
-		pr.To = &File{Path: sanitize.Line(pr.To.Path), Content: pr.To.Content}
+		pr.To = &File{Path: sanitize.Line(pr.To.Path), Content: pr.To.Content, Secret: pr.To.Secret}
 	}
 	return pr
 }

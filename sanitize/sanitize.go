@@ -65,8 +65,10 @@ func isBidi(r rune) bool {
 	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
-// userinfo matches the user[:password]@ part of a URL with a scheme.
-var userinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.\-]*://)[^/?#@\s"'<>]*@`)
+// userinfo matches the user[:password]@ part of a URL with a scheme, up to
+// the last @ of the URL: a password may hold '@', '/' or '#' unescaped, and
+// hiding a little too much is the safe side.
+var userinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.\-]*://)[^\s"'<>]*@`)
 
 // Userinfo replaces the userinfo of every URL in s (user, password or
 // token) by ***, wherever it appears: an error, a header, a cache file.

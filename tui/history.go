@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -180,6 +181,10 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 				r.err = m.opts.OperatorErr // nothing is built without an identity
 				return m, nil
 			}
+			if m.cached {
+				r.err = errCachedBoard
+				return m, nil
+			}
 			r.rb = opsrepo.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.Value(), Operator: opsrepo.ParseOperator(m.opts.Operator)}
 			if r.restore {
 				r.rb.RestoreTo = r.target.SHA
@@ -201,7 +206,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			r.err = errors.New(r.confirm.wrongMsg())
 		case confirmDone:
 			r.phase, r.err = rbPushing, nil
-			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, r.rb, r.gen)
+			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, m.guarded(r.rb, r.confirm.stages), r.gen)
 		}
 		return m, cmd
 	case rbPreparing, rbPushing:
@@ -214,7 +219,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 				return m, r.confirm.input.Focus()
 			}
 			r.phase, r.err = rbPushing, nil
-			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, r.rb, r.gen)
+			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, m.guarded(r.rb, nil), r.gen)
 		case key.Matches(msg, m.keys.Down):
 			r.offset = min(r.offset+1, max(0, len(r.lines)-1))
 		case key.Matches(msg, m.keys.Up):
@@ -417,4 +422,19 @@ func noteHealthy(b *board.Board, old map[string]string) {
 			}
 		}
 	}
+}
+
+// guarded lets a rollback rebuilt at push time through only if every
+// protected stage it changes is among the names the owner typed.
+func (m Model) guarded(rb opsrepo.Rollback, confirmed []string) opsrepo.Rollback {
+	b := m.board
+	rb.Allow = func(paths []string) error {
+		for _, name := range board.Protected(b.Touching(paths)) {
+			if !slices.Contains(confirmed, name) {
+				return fmt.Errorf("changes protected stage %s, not confirmed", name)
+			}
+		}
+		return nil
+	}
+	return rb
 }

@@ -186,6 +186,10 @@ func (m *Model) openSync(stage, app, revision string) tea.Cmd {
 		m.err = m.opts.OperatorErr // nothing is sent without an identity
 		return nil
 	}
+	if m.cached {
+		m.err = errCachedBoard
+		return nil
+	}
 	_, commits := targetsOf(*st, app)
 	// Protection follows the paths of the apps sent, and the stage's own flag.
 	var paths []string

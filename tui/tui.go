@@ -6,6 +6,7 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"charm.land/bubbles/v2/help"
@@ -334,3 +335,7 @@ type DiffSource interface {
 	CompareDiff(ctx context.Context, head, dirA, dirB string) (string, error)
 	ManifestDiff(ctx context.Context, targets []DiffTarget) (string, error)
 }
+
+// errCachedBoard refuses actions decided on the board from disk: the
+// config's protection may have changed since it was saved.
+var errCachedBoard = errors.New("the board is from the cache: wait for the first refresh before syncing or rolling back")
