@@ -63,7 +63,7 @@ func TestUserinfo(t *testing.T) {
 		{"git@github.com:acme/ops.git stays", "git@github.com:acme/ops.git stays"},
 		{"mail ann@example.com stays", "mail ann@example.com stays"},
 		{"two: http://a:b@x/ and HTTPS://c:d@y/", "two: http://***@x/ and HTTPS://***@y/"},
-		{"https://u:p@ss@host/ops.git", "https://***@host/ops.git"},     // '@' in the password
+		{"https://u:p@ss@host/ops.git", "https://***@host/ops.git"},    // '@' in the password
 		{"https://u:pa/ss#x@host/ops.git", "https://***@host/ops.git"}, // '/' and '#' too
 		{"https://host/path?q=a@b", "https://***@b"},                   // a query's '@' is hidden too: the safe side
 	} {
