@@ -202,11 +202,8 @@ func appsChangedBy(ctx context.Context, s *session, stage string, paths []string
 	}
 	var out []board.App
 	for _, a := range st.Apps {
-		for _, p := range paths {
-			if config.PathsOverlap(a.Path, p) {
-				out = append(out, a)
-				break
-			}
+		if config.OverlapsAny(a.Path, paths) {
+			out = append(out, a)
 		}
 	}
 	return out, nil

@@ -8,18 +8,7 @@ import (
 
 // Touching lists the stages whose directory overlaps any of paths (files a
 // commit changes, or the paths of the apps a sync sends).
-func (b *Board) Touching(paths []string) []Stage {
-	var out []Stage
-	for _, s := range b.Stages {
-		for _, p := range paths {
-			if config.PathsOverlap(s.Path, p) {
-				out = append(out, s)
-				break
-			}
-		}
-	}
-	return out
-}
+func (b *Board) Touching(paths []string) []Stage { return StagesOf(b.Stages, paths) }
 
 // Protected lists the names of the protected stages among ss.
 func Protected(ss []Stage) []string {
@@ -55,6 +44,17 @@ func (b *Board) OverlapNotes() []string {
 	var out []string
 	for _, o := range b.Overlaps {
 		out = append(out, fmt.Sprintf("%s (%s) lies inside %s (%s)", o.Child, path[o.Child], o.Parent, path[o.Parent]))
+	}
+	return out
+}
+
+// StagesOf lists the stages among ss whose directory overlaps any of paths.
+func StagesOf(ss []Stage, paths []string) []Stage {
+	var out []Stage
+	for _, s := range ss {
+		if config.OverlapsAny(s.Path, paths) {
+			out = append(out, s)
+		}
 	}
 	return out
 }

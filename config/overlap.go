@@ -16,11 +16,8 @@ func PathsOverlap(a, b string) bool {
 func (c *Config) Touching(paths []string) []Stage {
 	var out []Stage
 	for _, s := range c.Stages {
-		for _, p := range paths {
-			if PathsOverlap(s.Path, p) {
-				out = append(out, s)
-				break
-			}
+		if OverlapsAny(s.Path, paths) {
+			out = append(out, s)
 		}
 	}
 	return out
@@ -62,4 +59,14 @@ func Unconfirmed(touched []Stage, confirmed []string) []string {
 		}
 	}
 	return out
+}
+
+// OverlapsAny reports whether p overlaps any of paths.
+func OverlapsAny(p string, paths []string) bool {
+	for _, q := range paths {
+		if PathsOverlap(p, q) {
+			return true
+		}
+	}
+	return false
 }

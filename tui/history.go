@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/patch"
 	"github.com/stagedeck/stagedeck/sanitize"
@@ -44,6 +45,8 @@ type rollbackScreen struct {
 	stage, app, path string
 	auto             bool
 	touched          []board.Stage // every stage whose files the prepared commit changes
+	apps             []board.App   // the apps whose directories the commit changes: the sync after it
+	also             []string      // commits those apps would deploy besides the rollback
 	commits          []opsrepo.Commit
 	cursor, offset   int
 	loading          bool
@@ -145,6 +148,8 @@ func (m Model) handleRollbackMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
 		// Protection follows the files the commit changes.
 		r.touched = m.board.Touching(msg.plan.Paths())
 		r.confirm = newNameConfirm(board.Protected(r.touched)...)
+		// The sync after it goes to the apps it changes, and only those.
+		r.apps, r.also = m.syncAfterRollback(r.stage, msg.plan.Paths(), r.rb)
 		r.lines = strings.Split(strings.TrimRight(patch.Unified(msg.plan.Pairs, 3), "\n"), "\n")
 		return m, nil, true
 	case rollbackPublishedMsg:
@@ -220,6 +225,13 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			}
 			r.phase, r.err = rbPushing, nil
 			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, m.guarded(r.rb, nil), r.gen)
+		case msg.String() == "r" && len(r.also) > 0 && len(r.rb.FromRunning) == 0:
+			// Roll back from what is running: the undeployed commits are undone too.
+			for _, a := range r.apps {
+				r.rb.FromRunning = append(r.rb.FromRunning, opsrepo.RunningApp{Path: a.Path, Deployed: a.DeployedRevision})
+			}
+			r.phase, r.err, r.plan = rbPreparing, nil, nil
+			return m, prepareRollbackCmd(m.ctx, m.opts.Rollback, r.rb, r.gen)
 		case key.Matches(msg, m.keys.Down):
 			r.offset = min(r.offset+1, max(0, len(r.lines)-1))
 		case key.Matches(msg, m.keys.Up):
@@ -231,10 +243,9 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case rbDone:
 		switch msg.String() {
 		case "s":
-			if m.opts.Syncer != nil {
-				app := r.app
+			if m.opts.Syncer != nil && len(r.apps) > 0 {
 				back := m.back
-				cmd := m.openSync(r.stage, app, r.result.Commit.String())
+				cmd := m.openSyncOf(r.stage, r.apps, r.result.Commit.String(), "rollback: "+r.rb.Reason, r.also)
 				m.back = back
 				return m, cmd
 			}
@@ -260,6 +271,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		r.restore = msg.String() == "R"
 		r.target = r.commits[r.cursor]
 		r.phase, r.err = rbReason, nil
+		r.reason.SetValue("") // a dropped rollback's reason is not the next one's
 		return m, r.reason.Focus()
 	case msg.String() == "esc" || msg.String() == "q":
 		m.screen = m.back
@@ -365,7 +377,25 @@ func (m Model) rollbackPreviewLines(w, h int) []string {
 	subject = sanitize.Line(subject)
 	lines := []string{s.Header.Render("Commit: ") + subject + s.Dim.Render("  on "+opsrepo.Short(r.plan.Parent.String())),
 		s.Dim.Render("As      ") + sanitize.Line(m.opts.Operator),
-		s.Dim.Render("Changes ") + strings.Join(board.Names(r.touched), ", "), ""}
+		s.Dim.Render("Changes ") + strings.Join(board.Names(r.touched), ", ")}
+	if m.opts.Syncer != nil {
+		sync := "no app deploys these files"
+		if len(r.apps) > 0 {
+			sync = strings.Join(appNamesOf(r.apps), ", ") + " only"
+		}
+		lines = append(lines, s.Dim.Render("Sync to  ")+sync)
+	}
+	if len(r.rb.FromRunning) > 0 {
+		lines = append(lines, s.Warn.Render("Rolled back from what is running: the commits never deployed there are undone too (named in the message)."))
+	}
+	if len(r.also) > 0 && len(r.rb.FromRunning) == 0 && r.phase != rbDone {
+		lines = append(lines, s.Warn.Render("⚠ Syncing this also deploys commits never deployed there:"))
+		for _, c := range r.also {
+			lines = append(lines, s.Warn.Render("    "+c))
+		}
+		lines = append(lines, "  y push anyway (the sync names them again) · r roll back from what is running instead · esc cancel")
+	}
+	lines = append(lines, "")
 	switch r.phase {
 	case rbDone:
 		note := ""
@@ -376,8 +406,10 @@ func (m Model) rollbackPreviewLines(w, h int) []string {
 		if r.auto {
 			lines = append(lines, s.Dim.Render("Auto-sync apps: Argo CD picks the commit up on its own; watch the board."))
 		}
-		if m.opts.Syncer != nil {
-			lines = append(lines, "s sync "+r.stage+" to "+opsrepo.Short(r.result.Commit.String())+" (preview first) · esc back")
+		if m.opts.Syncer != nil && len(r.apps) > 0 {
+			lines = append(lines, "s sync "+strings.Join(appNamesOf(r.apps), ", ")+" to "+opsrepo.Short(r.result.Commit.String())+" (preview first) · esc back")
+		} else if m.opts.Syncer != nil {
+			lines = append(lines, s.Dim.Render("no app deploys these files: nothing to sync · esc back"))
 		} else {
 			lines = append(lines, s.Dim.Render("git-only mode: sync in Argo CD when ready · esc back"))
 		}
@@ -437,4 +469,39 @@ func (m Model) guarded(rb opsrepo.Rollback, confirmed []string) opsrepo.Rollback
 		return nil
 	}
 	return rb
+}
+
+// syncAfterRollback is the sync a rollback calls for: the stage's apps whose
+// directories the commit changes and, for a revert, the commits those apps
+// have not deployed that the sync would ship with it.
+func (m Model) syncAfterRollback(stage string, paths []string, rb opsrepo.Rollback) ([]board.App, []string) {
+	st, ok := m.board.Stage(stage)
+	if !ok {
+		return nil, nil
+	}
+	var apps []board.App
+	var also []string
+	for _, a := range st.Apps {
+		if !config.OverlapsAny(a.Path, paths) {
+			continue
+		}
+		apps = append(apps, a)
+		if rb.RestoreTo != "" || len(rb.FromRunning) > 0 {
+			continue // the restored or running content is what gets deployed
+		}
+		for _, c := range a.Pending {
+			if !strings.HasPrefix(c.SHA, rb.Revert) && !strings.HasPrefix(rb.Revert, c.ShortSHA()) {
+				also = append(also, a.Name+" "+c.ShortSHA()+" "+c.Subject)
+			}
+		}
+	}
+	return apps, also
+}
+
+func appNamesOf(apps []board.App) []string {
+	var out []string
+	for _, a := range apps {
+		out = append(out, a.Name)
+	}
+	return out
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/opsrepo"
 )
 
 // nestedBoard: stage ops owns prod/ and is itself protected; stage
@@ -145,5 +146,52 @@ func TestHostileTextNeverReachesTheTerminal(t *testing.T) {
 	}
 	if !strings.Contains(screenText(m), `failed: \x1b]0;pwned\x07`) {
 		t.Errorf("the hostile message is not shown escaped:\n%s", screenText(m))
+	}
+}
+
+// TestRollbackSyncsOnlyWhatItChanges is the console's 3 a.m. path: the
+// revert changes prod/api only; api has a commit never deployed; the preview
+// names it and offers to roll back from what is running; after the push, s
+// opens a sync of prod-api alone, carrying the rollback's reason.
+func TestRollbackSyncsOnlyWhatItChanges(t *testing.T) {
+	fr, fs := &fakeRollback{}, &fakeSyncer{}
+	b := fixtureBoard()
+	api := &b.Stages[2].Apps[0]
+	api.Pending = []opsrepo.Commit{*commit("eee6666", "Dana Kim", "Rotate api DB password", time.Hour)}
+	api.PendingCommits = 1
+	m := newModel(b, 120, 40)
+	m.opts.Rollback, m.opts.Syncer, m.opts.Operator = fr, fs, "Ann Owner <ann@example.com>"
+	m = press(t, m, "G", "k", "k") // PROD
+	mm, cmd := m.Update(keyMsg("h"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	m = press(t, m, "v")
+	m = typeText(t, m, "INC-7")
+	mm, cmd = m.Update(keyMsg("enter"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	view := screenText(m)
+	for _, want := range []string{"Sync to  prod-api only", "also deploys commits never deployed", "prod-api eee6666 Rotate api DB password", "r roll back from what is running"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("preview lacks %q:\n%s", want, view)
+		}
+	}
+	mm, cmd = m.Update(keyMsg("r"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	if len(fr.prepared) != 2 || len(fr.prepared[1].FromRunning) != 1 || fr.prepared[1].FromRunning[0].Path != "prod/api" {
+		t.Fatalf("r did not rebuild from what is running: %+v", fr.prepared)
+	}
+	if strings.Contains(screenText(m), "also deploys commits") {
+		t.Error("the warning stays after rolling back from what is running")
+	}
+	m = press(t, m, "y")
+	m = typeText(t, m, "prod")
+	mm, cmd = m.Update(keyMsg("enter"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	if fr.published != 1 {
+		t.Fatalf("published %d", fr.published)
+	}
+	mm, cmd = m.Update(keyMsg("s"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	if m.screen != screenSync || len(m.sync.apps) != 1 || m.sync.apps[0].Name != "prod-api" || m.sync.reason.Value() != "rollback: INC-7" {
+		t.Fatalf("sync after the rollback: screen %v apps %v reason %q", m.screen, appNamesOf(m.sync.apps), m.sync.reason.Value())
 	}
 }

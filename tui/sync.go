@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -68,6 +69,7 @@ type appProgress struct {
 type syncScreen struct {
 	stage    string
 	touched  []board.Stage // every stage whose directory the apps deploy
+	also     []string      // after a rollback: commits the sync deploys besides it
 	apps     []board.App
 	revision string // pinned: the head the owner reviewed
 	commits  []opsrepo.Commit
@@ -178,6 +180,17 @@ func (m *Model) openSync(stage, app, revision string) tea.Cmd {
 			apps = append(apps, a)
 		}
 	}
+	return m.openSyncOf(stage, apps, revision, "", nil)
+}
+
+// openSyncOf opens the preview for exactly these apps of stage: a
+// rollback's sync goes to the apps its commit changes, with its reason,
+// and names the commits it would deploy besides (also).
+func (m *Model) openSyncOf(stage string, apps []board.App, revision, why string, also []string) tea.Cmd {
+	st, ok := m.board.Stage(stage)
+	if !ok {
+		return nil
+	}
 	if len(apps) == 0 {
 		m.err = fmt.Errorf("%s has no Argo CD apps to sync", stage)
 		return nil
@@ -190,7 +203,17 @@ func (m *Model) openSync(stage, app, revision string) tea.Cmd {
 		m.err = errCachedBoard
 		return nil
 	}
-	_, commits := targetsOf(*st, app)
+	seen := map[string]bool{}
+	var commits []opsrepo.Commit
+	for _, a := range apps {
+		for _, c := range a.Pending {
+			if !seen[c.SHA] {
+				seen[c.SHA] = true
+				commits = append(commits, c)
+			}
+		}
+	}
+	sort.SliceStable(commits, func(i, j int) bool { return commits[i].Date.After(commits[j].Date) })
 	// Protection follows the paths of the apps sent, and the stage's own flag.
 	var paths []string
 	for _, a := range apps {
@@ -204,12 +227,13 @@ func (m *Model) openSync(stage, app, revision string) tea.Cmd {
 	reason := textinput.New()
 	reason.Prompt, reason.Placeholder, reason.CharLimit = "Reason    ", "optional, sent with the sync ([m] to edit)", 200
 	reason.SetWidth(60)
+	reason.SetValue(why)
 	confirm := newNameConfirm(guard...)
 	m.syncGen++
 	m.sync = syncScreen{
 		stage: st.Name, touched: touched, apps: apps, revision: revision, commits: commits,
 		checks: map[string]SyncCheck{}, checking: true, reason: reason, confirm: confirm,
-		progress: map[string]*appProgress{}, gen: m.syncGen,
+		progress: map[string]*appProgress{}, gen: m.syncGen, also: also,
 	}
 	if m.screen != screenDiff {
 		m.back = m.listScreen()
@@ -457,6 +481,12 @@ func (m Model) syncLines(w, h int) []string {
 	add(s.Dim.Render("Changes   ") + strings.Join(board.Names(sy.touched), ", "))
 	if m.opts.ReadOnly {
 		add(s.BadgeWarn.Render(" READ-ONLY ") + " stagedeck refuses to send syncs in read-only mode.")
+	}
+	if len(sy.also) > 0 {
+		add("", s.Warn.Render("⚠ This sync also deploys commits never deployed before:"))
+		for _, c := range sy.also {
+			add(s.Warn.Render("    " + c))
+		}
 	}
 	if sy.confirm.needed() {
 		add("", s.Warn.Render("🔒 protected: "+strings.Join(sy.confirm.stages, ", ")+": you will type each name to confirm."))
