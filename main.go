@@ -26,7 +26,8 @@ var (
 // Exit codes shared by every command.
 const (
 	exitOK          = 0
-	exitPending     = 1 // something pending, out of sync, degraded; refused; differences
+	exitPending     = 1 // something pending, out of sync, degraded, failed; differences
+	exitRefused     = 1 // refused by a check or not confirmed: nothing was sent or pushed
 	exitUsage       = 2 // usage, config or bad input
 	exitUnreachable = 3 // git or Argo CD unreachable
 )

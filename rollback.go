@@ -22,9 +22,13 @@ import (
 // unreachable, 2 for the rest (bad input).
 func rollbackExitCode(err error) int {
 	switch {
-	case errors.Is(err, opsrepo.ErrConflict), errors.Is(err, opsrepo.ErrNothingToDo), errors.Is(err, opsrepo.ErrReadOnly),
-		errors.Is(err, opsrepo.ErrPushRejected), errors.Is(err, opsrepo.ErrAuth), errors.Is(err, opsrepo.ErrNoRemote):
-		return exitPending
+	case errors.Is(err, opsrepo.ErrReadOnly):
+		return exitUsage
+	case errors.Is(err, opsrepo.ErrAuth):
+		return exitUnreachable
+	case errors.Is(err, opsrepo.ErrConflict), errors.Is(err, opsrepo.ErrNothingToDo),
+		errors.Is(err, opsrepo.ErrPushRejected), errors.Is(err, opsrepo.ErrNoRemote):
+		return exitRefused
 	case errors.Is(err, opsrepo.ErrUnreachable):
 		return exitUnreachable
 	}
@@ -82,7 +86,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 			defer s.Close()
 			st, ok := s.cfg.StageByName(args[0])
 			if ok && st.Protected && !slices.Contains(confirm, st.Name) {
-				return withCode(exitUsage, fmt.Errorf("%s is protected: add --confirm %s to roll it back", st.Name, st.Name))
+				return withCode(exitRefused, fmt.Errorf("%s is protected: add --confirm %s to roll it back (nothing was committed or pushed)", st.Name, st.Name))
 			}
 			if alsoDeploy && fromRunning {
 				return withCode(exitUsage, errors.New("give one of --also-deploy or --from-running"))
@@ -115,7 +119,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 				case alsoDeploy:
 					fmt.Fprintf(cmd.ErrOrStderr(), "note: the sync also deploys commits never deployed before: %s\n", strings.Join(also, "; "))
 				default:
-					return withCode(exitPending, fmt.Errorf("the sync after this rollback would also deploy commits never deployed: %s: "+
+					return withCode(exitRefused, fmt.Errorf("the sync after this rollback would also deploy commits never deployed: %s: "+
 						"add --also-deploy to deploy them too, or --from-running to roll back from what is running (they are undone in git and named in the commit); nothing was pushed or sent",
 						strings.Join(also, "; ")))
 				}
@@ -125,7 +129,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 			// child's confirmation too.
 			touched := s.cfg.Touching(plan.Paths())
 			if missing := config.Unconfirmed(touched, confirm); len(missing) > 0 {
-				return withCode(exitUsage, fmt.Errorf("this rollback changes protected stage %s: add --confirm %s (nothing was committed or pushed)",
+				return withCode(exitRefused, fmt.Errorf("this rollback changes protected stage %s: add --confirm %s (nothing was committed or pushed)",
 					strings.Join(missing, ", "), strings.Join(missing, " --confirm ")))
 			}
 			rb.Allow = func(paths []string) error {
@@ -145,7 +149,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 					return withCode(exitUsage, errors.New("not a terminal: add --yes to push the rollback"))
 				}
 				if !ok {
-					return withCode(exitPending, errors.New("not confirmed: nothing was committed or pushed"))
+					return withCode(exitRefused, errors.New("not confirmed: nothing was committed or pushed"))
 				}
 			}
 			res, err := s.repo.Publish(ctx, plan, rb)

@@ -219,8 +219,8 @@ func TestProtectionFollowsPaths(t *testing.T) {
 		{"rollback", "--config", cfg, "ops", "--revert", apiCommits[0], "--reason", "x", "--yes", "--confirm", "ops"},
 	} {
 		_, errOut, code := stagedeck(t, args...)
-		if code != exitUsage || !strings.Contains(errOut, "--confirm prodapi") {
-			t.Errorf("%v: exit %d %q, want 2 asking for --confirm prodapi", args[3:], code, errOut)
+		if code != exitRefused || !strings.Contains(errOut, "--confirm prodapi") {
+			t.Errorf("%v: exit %d %q, want 1 asking for --confirm prodapi", args[3:], code, errOut)
 		}
 	}
 	if sb.Head() != before {
@@ -228,7 +228,7 @@ func TestProtectionFollowsPaths(t *testing.T) {
 	}
 	// A sync of the parent whose app deploys prod/ needs prodapi's name too.
 	_, errOut, code := stagedeck(t, "sync", "--config", cfg, "ops", "--revision", before, "--yes")
-	if code != exitUsage || !strings.Contains(errOut, "--confirm prodapi") {
+	if code != exitRefused || !strings.Contains(errOut, "--confirm prodapi") {
 		t.Errorf("sync ops: exit %d %q", code, errOut)
 	}
 	if n := len(syncCalls(sb)); n != 0 {
@@ -282,5 +282,23 @@ func TestNoAnonymousChanges(t *testing.T) {
 	}
 	if got := remoteLog(t, bare, "log", "-1", "--format=%an <%ae>|%B"); !strings.HasPrefix(got, "Rita Oncall <rita@example.com>|") || !strings.Contains(got, "Operator: Rita Oncall <rita@example.com>") {
 		t.Errorf("commit identity: %q", got)
+	}
+}
+
+// TestStatusExitCodes: the contract in the README's table.
+func TestStatusExitCodes(t *testing.T) {
+	sb, cfg := sandboxConfig(t)
+	_, errOut, code := stagedeck(t, "status", "--config", cfg, "--exit-code")
+	if code != exitPending || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "prod/prod-api") {
+		t.Errorf("--exit-code with pending apps: exit %d %q, want 1 and one line naming them", code, errOut)
+	}
+	if _, _, code := stagedeck(t, "status", "--config", cfg); code != exitOK {
+		t.Errorf("without --exit-code, pending apps: exit %d, want 0", code)
+	}
+	sb.Argo.Close()
+	for _, args := range [][]string{{"status"}, {"status", "--exit-code"}, {"status", "-o", "json"}} {
+		if _, errOut, code := stagedeck(t, append(args, "--config", cfg)...); code != exitUnreachable {
+			t.Errorf("%v with Argo CD down: exit %d %q, want 3", args, code, errOut)
+		}
 	}
 }

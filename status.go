@@ -58,10 +58,15 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 			} else {
 				writeStatusTable(sanitize.NewWriter(out), b.Cleaned(), s.now(), 80)
 			}
-			if !exitCode {
-				return nil
-			}
-			if code := statusExitCode(b); code != exitOK {
+			// Exit codes are a contract: 3 whenever a source was unreachable
+			// or refused our credentials; --exit-code adds 1 for anything
+			// pending, out of sync or degraded, and says which and why.
+			code, why := statusExitCode(b)
+			switch {
+			case code == exitUnreachable:
+				return &exitError{code: code}
+			case exitCode && code != exitOK:
+				fmt.Fprintln(cmd.ErrOrStderr(), "stagedeck: "+sanitize.Line(why))
 				return &exitError{code: code}
 			}
 			return nil
@@ -74,16 +79,41 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 	return cmd
 }
 
-func statusExitCode(b *board.Board) int {
+// statusExitCode is status's exit code and, when not 0, why in one line.
+func statusExitCode(b *board.Board) (int, string) {
 	for _, e := range b.Errors {
 		if e.Unreachable {
-			return exitUnreachable
+			return exitUnreachable, e.Source + ": " + e.Message
 		}
 	}
-	if len(b.Errors) > 0 || !b.Settled() {
-		return exitPending
+	if len(b.Errors) > 0 {
+		return exitPending, b.Errors[0].Source + ": " + b.Errors[0].Message
 	}
-	return exitOK
+	var why []string
+	for _, s := range b.Stages {
+		for _, a := range s.Apps {
+			var what []string
+			if a.PendingCommits > 0 {
+				what = append(what, fmt.Sprintf("%d commit(s) not deployed", a.PendingCommits))
+			}
+			if a.SyncStatus != "" && a.SyncStatus != "Synced" {
+				what = append(what, a.SyncStatus)
+			}
+			if a.HealthStatus != "" && a.HealthStatus != "Healthy" {
+				what = append(what, a.HealthStatus)
+			}
+			if len(what) > 0 {
+				why = append(why, fmt.Sprintf("%s/%s %s", s.Name, a.Name, strings.Join(what, ", ")))
+			}
+		}
+	}
+	if len(why) == 0 && b.Settled() {
+		return exitOK, ""
+	}
+	if len(why) == 0 {
+		why = []string{"not settled"}
+	}
+	return exitPending, "not settled: " + strings.Join(why, "; ")
 }
 
 // writeStatusTable prints the board in width columns: a row per stage with

@@ -131,7 +131,8 @@ func newSyncCmd(g *globalFlags) *cobra.Command {
 		Long: "Sync every app of STAGE (or one) to --revision, the ops-repo commit you reviewed; a\n" +
 			"newer head is never deployed by accident. Permissions and sync windows are checked\n" +
 			"before anything is sent, and the request is sent once. A protected stage also needs\n" +
-			"--confirm STAGE. Exit 0 succeeded, 1 failed or degraded, 2 refused or bad input.",
+			"--confirm STAGE (and every protected stage its apps deploy into). Exit 0 succeeded,\n" +
+			"1 refused, not confirmed, failed or degraded, 2 bad input, 3 Argo CD unreachable.",
 		Example: "  stagedeck sync tst --revision 3f2a1bc --yes --wait\n  stagedeck sync prod api --revision 3f2a1bc --confirm prod --reason 'JIRA-42' --wait",
 		Args:    cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -185,7 +186,7 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 		return withCode(exitUsage, fmt.Errorf("no stage %q: stages are %s", o.stage, strings.Join(s.cfg.StageNames(), ", ")))
 	}
 	if cfgStage.Protected && !slices.Contains(o.confirm, cfgStage.Name) {
-		return withCode(exitUsage, fmt.Errorf("%s is protected: add --confirm %s to sync it", cfgStage.Name, cfgStage.Name))
+		return withCode(exitRefused, fmt.Errorf("%s is protected: add --confirm %s to sync it (nothing was sent)", cfgStage.Name, cfgStage.Name))
 	}
 	rev, app, dryRun, prune, reason, timeout := o.revision, o.app, o.dryRun, o.prune, o.reason, o.timeout
 	op, err := s.operator()
@@ -230,7 +231,7 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 	}
 	touched := s.cfg.Touching(appPaths)
 	if missing := config.Unconfirmed(touched, o.confirm); len(missing) > 0 {
-		return withCode(exitUsage, fmt.Errorf("this sync deploys into protected stage %s: add --confirm %s (nothing was sent)",
+		return withCode(exitRefused, fmt.Errorf("this sync deploys into protected stage %s: add --confirm %s (nothing was sent)",
 			strings.Join(missing, ", "), strings.Join(missing, " --confirm ")))
 	}
 	fmt.Fprintf(errOut, "syncing %s as %s; stages changed: %s\n", st.Name, sanitize.Line(operator), strings.Join(stageNames(touched), ", "))
@@ -249,7 +250,7 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 		}
 	}
 	if len(refused) > 0 {
-		return withCode(exitUsage, fmt.Errorf("refused before sending: %s", strings.Join(refused, "; ")))
+		return withCode(exitRefused, fmt.Errorf("refused before sending: %s", strings.Join(refused, "; ")))
 	}
 	if !o.yes {
 		ok, err := confirmTTY(in, errOut, fmt.Sprintf("Sync %d app(s) of %s to %s? [y/N] ", len(apps), st.Name, opsrepo.Short(rev)))
@@ -257,7 +258,7 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 			return withCode(exitUsage, err)
 		}
 		if !ok {
-			return withCode(exitUsage, errors.New("not confirmed: nothing was sent"))
+			return withCode(exitRefused, errors.New("not confirmed: nothing was sent"))
 		}
 	}
 	type sent struct {
@@ -273,7 +274,7 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 			if len(started) > 0 {
 				msg += fmt.Sprintf(" (already sent: %s)", names(started, func(x sent) string { return x.app.Name }))
 			}
-			return withCode(exitUsage, errors.New(msg))
+			return withCode(syncErrCode(err), errors.New(msg))
 		}
 		fmt.Fprintf(out, "%s: sync to %s sent\n", a.Name, opsrepo.Short(rev))
 		started = append(started, sent{a, requested, prev})
@@ -382,4 +383,17 @@ func stageNames(ss []config.Stage) []string {
 		out = append(out, n)
 	}
 	return out
+}
+
+// syncErrCode maps an error from sending a sync: read-only is the
+// configuration (2), an unreachable or unauthenticated Argo CD 3, and
+// anything Argo CD refused (an operation running, permission) 1.
+func syncErrCode(err error) int {
+	switch {
+	case errors.Is(err, argo.ErrReadOnly):
+		return exitUsage
+	case errors.Is(err, argo.ErrUnreachable), errors.Is(err, argo.ErrUnauthenticated):
+		return exitUnreachable
+	}
+	return exitRefused
 }

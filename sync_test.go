@@ -79,25 +79,27 @@ func TestSyncRefusalsSendNothing(t *testing.T) {
 	head := sb.Head()
 	sb.Argo.CloseSyncWindow("perf-web")
 	sb.Argo.DenySync("tst", "tst-api")
+	// 1: refused by a check (nothing sent); 2: bad input or configuration.
 	cases := []struct {
 		name string
 		args []string
+		code int
 		msg  string
 	}{
-		{"protected without --confirm", []string{"prod", "--revision", head, "--yes"}, "add --confirm prod"},
-		{"protected, wrong --confirm", []string{"prod", "--revision", head, "--yes", "--confirm", "tst"}, "add --confirm prod"},
-		{"sync window", []string{"perf", "--revision", head, "--yes"}, "perf-web: sync window closed"},
-		{"rbac", []string{"tst", "api", "--revision", head, "--yes"}, "may not sync tst/tst-api"},
-		{"no revision", []string{"tst", "--yes"}, "pass --revision"},
-		{"unknown revision", []string{"tst", "--revision", "0123abc", "--yes"}, "not in the ops repository"},
-		{"read-only", []string{"tst", "web", "--revision", head, "--yes", "--read-only"}, "read-only mode"},
-		{"no confirmation", []string{"tst", "web", "--revision", head}, "add --yes"},
-		{"unknown app", []string{"tst", "nope", "--revision", head, "--yes"}, `no app "nope"`},
+		{"protected without --confirm", []string{"prod", "--revision", head, "--yes"}, exitRefused, "add --confirm prod"},
+		{"protected, wrong --confirm", []string{"prod", "--revision", head, "--yes", "--confirm", "tst"}, exitRefused, "add --confirm prod"},
+		{"sync window", []string{"perf", "--revision", head, "--yes"}, exitRefused, "perf-web: sync window closed"},
+		{"rbac", []string{"tst", "api", "--revision", head, "--yes"}, exitRefused, "may not sync tst/tst-api"},
+		{"no revision", []string{"tst", "--yes"}, exitUsage, "pass --revision"},
+		{"unknown revision", []string{"tst", "--revision", "0123abc", "--yes"}, exitUsage, "not in the ops repository"},
+		{"read-only", []string{"tst", "web", "--revision", head, "--yes", "--read-only"}, exitUsage, "read-only mode"},
+		{"no confirmation", []string{"tst", "web", "--revision", head}, exitUsage, "add --yes"},
+		{"unknown app", []string{"tst", "nope", "--revision", head, "--yes"}, exitUsage, `no app "nope"`},
 	}
 	for _, tc := range cases {
 		_, errOut, code := stagedeck(t, append([]string{"sync", "--config", cfg}, tc.args...)...)
-		if code != exitUsage || !strings.Contains(errOut, tc.msg) {
-			t.Errorf("%s: exit %d %q, want 2 and %q", tc.name, code, errOut, tc.msg)
+		if code != tc.code || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("%s: exit %d %q, want %d and %q", tc.name, code, errOut, tc.code, tc.msg)
 		}
 	}
 	if calls := syncCalls(sb); len(calls) != 0 {
