@@ -32,7 +32,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().BoolVar(&g.demo, "demo", false, "run against the built-in demo sandbox (no cluster needed)")
 	root.PersistentFlags().BoolVar(&g.readOnly, "read-only", false, "refuse every sync, terminate, commit and push")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitUsage, err) })
-	root.AddCommand(newStatusCmd(g), newVersionCmd(), newDiffCmd(g), newSyncCmd(g), newRollbackCmd(g))
+	root.AddCommand(newStatusCmd(g), newVersionCmd(), newDiffCmd(g), newSyncCmd(g), newRollbackCmd(g), newLogCmd(g))
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }

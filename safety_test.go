@@ -302,3 +302,43 @@ func TestStatusExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestLogGolden: the timeline of prod on the frozen demo, as a table and as
+// JSON with the fields scripts rely on.
+func TestLogGolden(t *testing.T) {
+	t.Setenv("STAGEDECK_DEMO_EPOCH", demoEpoch)
+	t.Setenv("STAGEDECK_DEMO_CI_INTERVAL", "-1s")
+	out, errOut, code := stagedeck(t, "log", "--demo", "prod", "--since", "3d")
+	if code != exitOK {
+		t.Fatalf("exit %d %s", code, errOut)
+	}
+	golden(t, "log-prod-3d.txt", out)
+	out, _, _ = stagedeck(t, "log", "--demo", "prod", "api", "-o", "json")
+	var events []map[string]any
+	if err := json.Unmarshal([]byte(out), &events); err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[any]int{}
+	for _, e := range events {
+		kinds[e["kind"]]++
+		for _, k := range []string{"time", "kind", "revision"} {
+			if e[k] == nil {
+				t.Errorf("entry lacks %q: %v", k, e)
+			}
+		}
+		if e["kind"] == "deploy" && (e["app"] != "prod-api" || e["initiatedBy"] == nil) {
+			t.Errorf("deploy entry: %v", e)
+		}
+		if e["kind"] == "commit" && (e["author"] == nil || e["subject"] == nil) {
+			t.Errorf("commit entry: %v", e)
+		}
+	}
+	if kinds["commit"] == 0 || kinds["deploy"] == 0 {
+		t.Errorf("kinds %v: want commits and deploys", kinds)
+	}
+	for _, args := range [][]string{{"log", "--demo", "nope"}, {"log", "--demo", "prod", "--since", "yesterday"}, {"log", "--demo", "prod", "nope"}} {
+		if _, _, code := stagedeck(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}

@@ -46,6 +46,7 @@ type Source struct {
 type Operation struct {
 	Phase      string
 	Message    string
+	Reason     string // the Reason info the sync was sent with (stagedeck's)
 	Revision   string // the sync result's revision
 	StartedAt  time.Time
 	FinishedAt time.Time
@@ -62,6 +63,8 @@ type Deployed struct {
 	ID         int64
 	Revision   string
 	DeployedAt time.Time
+	// InitiatedBy is the Argo CD user who started the sync, or "automated".
+	InitiatedBy string
 }
 
 // Running reports whether an operation is still in progress.
@@ -91,11 +94,20 @@ func fromApplication(a *v1alpha1.Application) App {
 		if rev == "" && len(h.Revisions) > 0 {
 			rev = h.Revisions[0]
 		}
-		out.History = append(out.History, Deployed{ID: h.ID, Revision: rev, DeployedAt: h.DeployedAt.Time})
+		by := h.InitiatedBy.Username
+		if h.InitiatedBy.Automated {
+			by = "automated"
+		}
+		out.History = append(out.History, Deployed{ID: h.ID, Revision: rev, DeployedAt: h.DeployedAt.Time, InitiatedBy: by})
 	}
 	var result *v1alpha1.SyncOperationResult
 	if st := a.Status.OperationState; st != nil {
 		out.Operation = Operation{Phase: string(st.Phase), Message: st.Message, StartedAt: st.StartedAt.Time}
+		for _, i := range st.Operation.Info {
+			if i != nil && i.Name == "Reason" {
+				out.Operation.Reason = i.Value
+			}
+		}
 		if st.FinishedAt != nil {
 			out.Operation.FinishedAt = st.FinishedAt.Time
 		}

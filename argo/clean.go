@@ -11,12 +11,18 @@ func (a App) Cleaned() App {
 	a.Operation = a.Operation.Cleaned()
 	a.Conditions = cleanAll(a.Conditions)
 	a.Images = cleanAll(a.Images)
+	h := make([]Deployed, len(a.History))
+	for i, d := range a.History {
+		d.Revision, d.InitiatedBy = sanitize.Line(d.Revision), sanitize.Line(d.InitiatedBy)
+		h[i] = d
+	}
+	a.History = h
 	return a
 }
 
 // Cleaned is a copy of the operation fit for a terminal.
 func (o Operation) Cleaned() Operation {
-	o.Phase, o.Message = sanitize.Line(o.Phase), sanitize.Line(o.Message)
+	o.Phase, o.Message, o.Reason = sanitize.Line(o.Phase), sanitize.Line(o.Message), sanitize.Line(o.Reason)
 	res := make([]ResourceResult, len(o.Resources))
 	for i, r := range o.Resources {
 		r.Kind, r.Namespace, r.Name = sanitize.Line(r.Kind), sanitize.Line(r.Namespace), sanitize.Line(r.Name)

@@ -87,6 +87,11 @@ type Deployed struct {
 	ID         int64     `json:"id"`
 	Revision   string    `json:"revision"`
 	DeployedAt time.Time `json:"deployedAt"`
+	// InitiatedBy is who started the sync in Argo CD, or "automated".
+	InitiatedBy string `json:"initiatedBy,omitempty"`
+	// Reason is the reason the last sync was sent with (Argo CD keeps the
+	// operation's infos for the last one only).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Error is a problem with one source that did not stop the whole board.
@@ -269,8 +274,12 @@ func FromArgo(a argo.App, src argo.Source) App {
 		OperationRunning: a.Pending || a.Operation.Running(),
 		Images:           a.Images, Conditions: a.Conditions, ResourceVersion: a.ResourceVersion,
 	}
-	for _, h := range a.History {
-		out.History = append(out.History, Deployed{ID: h.ID, Revision: h.Revision, DeployedAt: h.DeployedAt})
+	for i, h := range a.History {
+		d := Deployed{ID: h.ID, Revision: h.Revision, DeployedAt: h.DeployedAt, InitiatedBy: h.InitiatedBy}
+		if i == len(a.History)-1 && h.Revision == a.Operation.Revision {
+			d.Reason = a.Operation.Reason
+		}
+		out.History = append(out.History, d)
 	}
 	return out
 }

@@ -52,7 +52,7 @@ func (a App) Cleaned() App {
 	if a.History != nil {
 		h := make([]Deployed, len(a.History))
 		for i, d := range a.History {
-			d.Revision = sanitize.Line(d.Revision)
+			d.Revision, d.InitiatedBy, d.Reason = sanitize.Line(d.Revision), sanitize.Line(d.InitiatedBy), sanitize.Line(d.Reason)
 			h[i] = d
 		}
 		a.History = h

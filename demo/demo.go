@@ -114,7 +114,7 @@ func Start(opts Options) (*Sandbox, error) {
 			srv.AddApp(argotest.AppSpec{
 				Name: name, Project: project, RepoURL: sb.Remote, Path: st.Path + "/" + app,
 				Auto: st.Name == "itg" || st.CIManaged, Deployed: deployed[st.Name], Previous: previous,
-				Images: sb.state.images(deployed[st.Name], st.Path+"/"+app),
+				Images: sb.state.images(deployed[st.Name], st.Path+"/"+app), Now: opts.Epoch,
 			})
 		}
 	}

@@ -62,6 +62,10 @@ type AppSpec struct {
 	// Previous are older deploys, oldest first, recorded in history before Deployed.
 	Previous []string
 	Images   []string
+	// Now is when the seeded history ends (default the wall clock); By
+	// started those syncs (default "admin", "automated" for auto-sync).
+	Now time.Time
+	By  string
 }
 
 // Call is one recorded API call, for tests to assert on.
@@ -195,13 +199,21 @@ func (s *Server) AddApp(spec AppSpec) {
 	}
 	a.Status.Health.Status = health.HealthStatusHealthy
 	a.Status.Summary.Images = spec.Images
+	now := spec.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	by := v1alpha1.OperationInitiator{Username: spec.By, Automated: spec.Auto}
+	if by.Username == "" && !spec.Auto {
+		by.Username = "admin"
+	}
 	for i, rev := range spec.Previous {
-		at := metav1.NewTime(time.Now().Add(-time.Duration(len(spec.Previous)-i) * 26 * time.Hour))
-		a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: int64(i), Revision: rev, DeployedAt: at, DeployStartedAt: &at, Source: *a.Spec.Source})
+		at := metav1.NewTime(now.Add(-time.Duration(len(spec.Previous)-i) * 26 * time.Hour))
+		a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: int64(i), Revision: rev, DeployedAt: at, DeployStartedAt: &at, Source: *a.Spec.Source, InitiatedBy: by})
 	}
 	if spec.Deployed != "" {
-		deployedAt := metav1.NewTime(time.Now().Add(-2 * time.Hour))
-		a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: int64(len(spec.Previous)), Revision: spec.Deployed, DeployedAt: deployedAt, DeployStartedAt: &deployedAt, Source: *a.Spec.Source})
+		deployedAt := metav1.NewTime(now.Add(-2 * time.Hour))
+		a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: int64(len(spec.Previous)), Revision: spec.Deployed, DeployedAt: deployedAt, DeployStartedAt: &deployedAt, Source: *a.Spec.Source, InitiatedBy: by})
 		a.Status.OperationState = &v1alpha1.OperationState{
 			Operation:  v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: spec.Deployed}},
 			Phase:      synccommon.OperationSucceeded,
@@ -430,7 +442,10 @@ func (s *Server) finishSync(name, revision string, dryRun bool) {
 		id = a.Status.History[n-1].ID + 1
 	}
 	started := st.StartedAt
-	a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: id, Revision: revision, DeployedAt: now, DeployStartedAt: &started, Source: *a.Spec.Source})
+	// As Argo CD's controller (persistRevisionHistory): who started the
+	// operation is kept with the deploy.
+	a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: id, Revision: revision, DeployedAt: now, DeployStartedAt: &started,
+		Source: *a.Spec.Source, InitiatedBy: st.Operation.InitiatedBy})
 	if len(a.Status.History) > 10 {
 		a.Status.History = a.Status.History[len(a.Status.History)-10:]
 	}

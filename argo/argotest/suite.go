@@ -125,6 +125,14 @@ func suiteSyncFollow(t *testing.T, b Backend) {
 	if !o.Succeeded() || o.App.Operation.Revision != pinned || o.App.Sources[0].Deployed != pinned {
 		t.Errorf("finished %+v deployed %s, want Succeeded at the pinned %s", o.App.Operation, o.App.Sources[0].Deployed, pinned)
 	}
+	// The deploy is in the history with who started it (the log's "who").
+	after, err := c.Get(ctx, app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(after.History); n == 0 || after.History[n-1].Revision != pinned || after.History[n-1].InitiatedBy == "" || after.History[n-1].InitiatedBy == "automated" {
+		t.Errorf("history %+v: want the pinned deploy last, initiated by a user", after.History)
+	}
 	ro := b.Client(t, true)
 	if _, err := ro.Sync(ctx, argo.SyncRequest{App: app, Revision: pinned}); !errors.Is(err, argo.ErrReadOnly) {
 		t.Errorf("read-only sync: %v", err)
