@@ -54,6 +54,8 @@ type diffScreen struct {
 	err      error
 	gen      int
 	external string // STAGEDECK_DIFF_PAGER
+	// fromHistory: opened on a commit of the history; esc goes back there.
+	fromHistory bool
 }
 
 type diffLoadedMsg struct {
@@ -128,6 +130,21 @@ func (m *Model) openDiff() tea.Cmd {
 	}
 	m.back, m.screen = m.listScreen(), screenDiff
 	return pendingDiffCmd(m.ctx, m.opts.Diff, DiffRequest{Targets: targets, Head: m.diff.head}, m.diffGen)
+}
+
+// openCommitDiff shows one commit's changes under path, from the history.
+func (m *Model) openCommitDiff(stage, app, path string, c opsrepo.Commit) tea.Cmd {
+	targets := []DiffTarget{{Stage: stage, App: app, Path: path}}
+	if app == "" {
+		targets[0].App = stage
+	}
+	m.diffGen++
+	m.diff = diffScreen{
+		kind: diffPending, title: "Commit " + c.ShortSHA() + " " + c.Subject, targets: targets, head: m.board.Repo.Head,
+		commits: []opsrepo.Commit{c}, sel: 1, loading: true, gen: m.diffGen, external: m.opts.Pager, fromHistory: true,
+	}
+	m.screen = screenDiff
+	return pendingDiffCmd(m.ctx, m.opts.Diff, DiffRequest{Targets: targets, Head: m.diff.head, Commit: c.SHA}, m.diffGen)
 }
 
 // openCompare opens the comparison of the selected stage with another.

@@ -134,6 +134,14 @@ func (m Model) handleRollbackMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
 	case historyLoadedMsg:
 		if msg.gen == r.gen {
 			r.loading, r.err, r.commits = false, msg.err, msg.commits
+			// The cursor starts on what runs now: the commit to revert is
+			// usually that one, not the newest.
+			for i, mk := range m.historyMarks() {
+				if mk == markLive {
+					r.cursor = i
+					break
+				}
+			}
 		}
 		return m, nil, true
 	case rollbackPreparedMsg:
@@ -264,6 +272,8 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		r.cursor = 0
 	case key.Matches(msg, m.keys.Bottom):
 		r.cursor = len(r.commits) - 1
+	case (msg.String() == "enter" || msg.String() == "d") && len(r.commits) > 0 && m.opts.Diff != nil:
+		return m, m.openCommitDiff(r.stage, r.app, r.path, r.commits[r.cursor])
 	case msg.String() == "v" || msg.String() == "R":
 		if len(r.commits) == 0 {
 			return m, nil
@@ -323,34 +333,43 @@ func (m Model) historyLines(w, h int) []string {
 	if r.loading {
 		return append(lines, "", "  Loading history…")
 	}
-	deployed, now, healthy := m.deployMarks(r.stage, r.app)
-	room := max(1, h-6)
+	_, _, healthy := m.deployMarks(r.stage, r.app)
+	marks := m.historyMarks()
+	room := max(1, h-7)
 	off := 0
 	if r.cursor >= room {
 		off = r.cursor - room + 1
 	}
+	// The marker comes before the subject, so no width cuts it off.
+	lines = append(lines, s.Dim.Render(clip("  SHA      DATE             AGE   STATE           AUTHOR     SUBJECT", w)))
 	for i := off; i < len(r.commits) && i < off+room; i++ {
 		c := r.commits[i]
-		var marks []string
-		if now[c.SHA] {
-			marks = append(marks, s.Good.Render("● deployed now"))
-		} else if when, ok := deployed[c.SHA]; ok {
-			marks = append(marks, s.Busy.Render("◦ deployed "+when))
+		mark := marks[i].String()
+		if healthy[c.SHA] && marks[i] != markLive {
+			mark = "♥ was healthy"
 		}
-		if healthy[c.SHA] {
-			marks = append(marks, s.Good.Render("♥ last known healthy"))
+		mark = fmt.Sprintf("%-14s", mark)
+		switch marks[i] {
+		case markLive:
+			mark = s.Good.Render(mark)
+		case markNotDeployed:
+			mark = s.Warn.Render(mark)
+		default:
+			mark = s.Dim.Render(mark)
 		}
-		line := fmt.Sprintf("%s  %-16s %-10s %s", c.ShortSHA(), clip(c.Author, 16), c.Date.Format("2006-01-02"), c.Subject)
+		text := fmt.Sprintf("%s  %s %-4s  ", c.ShortSHA(), c.Date.In(m.now.Location()).Format("2006-01-02 15:04"), age(m.now, c.Date))
+		rest := fmt.Sprintf("  %-10s %s", clip(firstWord(c.Author), 10), c.Subject)
+		cur := "  "
 		if i == r.cursor {
-			line = s.Selected.Render("› " + line)
-		} else {
-			line = "  " + line
+			cur = "› "
 		}
-		if len(marks) > 0 {
-			line += "  " + strings.Join(marks, " ")
+		line := cur + text + mark + rest
+		if i == r.cursor {
+			line = s.Selected.Render(cur+text) + mark + s.Selected.Render(rest)
 		}
-		lines = append(lines, line)
+		lines = append(lines, clip(line, w))
 	}
+	lines = append(lines, s.Dim.Render(clip("enter/d diff · v revert · R restore to · esc back", w)))
 	if len(r.commits) == 0 && r.err == nil {
 		lines = append(lines, "", "  No commits changed "+r.path+"/.")
 	}
@@ -359,7 +378,11 @@ func (m Model) historyLines(w, h int) []string {
 		if r.restore {
 			verb = "Restore " + r.stage + " to " + r.target.ShortSHA()
 		}
-		lines = append(lines, "", s.Header.Render(verb), r.reason.View())
+		lines = append(lines, "", s.Header.Render(verb))
+		if !r.restore && m.historyMarkOf(r.target.SHA) == markNotDeployed {
+			lines = append(lines, s.Warn.Render("⚠ "+r.target.ShortSHA()+" is not deployed: reverting it changes git only, not what runs now."))
+		}
+		lines = append(lines, r.reason.View())
 	}
 	if r.phase == rbPreparing {
 		lines = append(lines, "", s.Dim.Render("Preparing the commit…"))
@@ -504,4 +527,90 @@ func appNamesOf(apps []board.App) []string {
 		out = append(out, a.Name)
 	}
 	return out
+}
+
+// historyMark is what Argo CD did with a commit of the history in view.
+type historyMark int
+
+const (
+	markOlder       historyMark = iota // older than what runs, never deployed by itself
+	markLive                           // its content is what runs now
+	markEarlier                        // deployed before, replaced since
+	markNotDeployed                    // newer than what runs: the next sync brings it
+)
+
+func (k historyMark) String() string {
+	return [...]string{"· older", "● live", "◦ deployed", "○ not deployed"}[k]
+}
+
+// historyMarks marks each commit of the history: those pending for an app
+// in view are not deployed; the newest one that is not is live (its
+// content runs); older ones Argo CD's history names were deployed earlier.
+func (m Model) historyMarks() []historyMark {
+	r := m.rollback
+	pending := map[string]bool{}
+	hist := map[string]bool{}
+	deployed := map[string]bool{}
+	known := false
+	if st, ok := m.board.Stage(r.stage); ok {
+		for _, a := range st.Apps {
+			if r.app != "" && a.Name != r.app {
+				continue
+			}
+			known = known || a.DeployedRevision != ""
+			deployed[a.DeployedRevision] = true
+			for _, c := range a.Pending {
+				pending[c.SHA] = true
+			}
+			for _, h := range a.History {
+				hist[h.Revision] = true
+			}
+		}
+	}
+	out := make([]historyMark, len(r.commits))
+	// A commit that is a deployed revision runs; the ones above it do not.
+	for i, c := range r.commits {
+		if deployed[c.SHA] {
+			for j := range out[:i] {
+				out[j] = markNotDeployed
+			}
+			out[i] = markLive
+			for j := i + 1; j < len(out); j++ {
+				if hist[r.commits[j].SHA] {
+					out[j] = markEarlier
+				}
+			}
+			return out
+		}
+	}
+	// Else the deployed revision is a later commit elsewhere in the repo:
+	// the newest commit here that is not pending is what runs.
+	live := !known // git-only: nothing is known to run
+	for i, c := range r.commits {
+		switch {
+		case pending[c.SHA]:
+			out[i] = markNotDeployed
+		case !live:
+			out[i], live = markLive, true
+		case hist[c.SHA]:
+			out[i] = markEarlier
+		}
+	}
+	return out
+}
+
+func (m Model) historyMarkOf(sha string) historyMark {
+	for i, mk := range m.historyMarks() {
+		if m.rollback.commits[i].SHA == sha {
+			return mk
+		}
+	}
+	return markOlder
+}
+
+func firstWord(s string) string {
+	if f, _, ok := strings.Cut(s, " "); ok {
+		return f
+	}
+	return s
 }

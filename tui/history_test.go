@@ -59,7 +59,7 @@ func TestHistoryRestoreFlow(t *testing.T) {
 		t.Fatalf("h did not load prod's history: %v %v", m.screen, fr.paths)
 	}
 	out := screenText(m)
-	if !strings.Contains(out, "ddd4444") || !strings.Contains(out, "● deployed now") || !strings.Contains(out, "◦ deployed 2d ago") {
+	if !strings.Contains(out, "ddd4444") || !strings.Contains(out, "● live") || !strings.Contains(out, "◦ deployed") || !strings.Contains(out, "○ not deployed") {
 		t.Errorf("history marks:\n%s", out)
 	}
 	golden(t, "history-120x40", out)
@@ -121,7 +121,7 @@ func TestRollbackConflictIsShown(t *testing.T) {
 	if m.rollback.phase != rbPick || !strings.Contains(screenText(m), "abc1234 \"hotfix\"") || fr.published != 0 {
 		t.Errorf("conflict not shown or pushed:\n%s", screenText(m))
 	}
-	if fr.prepared[0].Revert != "ddd5555"+strings.Repeat("0", 33) {
+	if fr.prepared[0].Revert != "ddd4444"+strings.Repeat("0", 33) { // the cursor starts on the live commit
 		t.Errorf("v reverted %q", fr.prepared[0].Revert)
 	}
 }

@@ -344,6 +344,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(msg, k.Back):
 		switch {
+		case m.screen == screenDiff && m.diff.fromHistory:
+			m.screen = screenHistory
 		case m.screen == screenDetail || m.screen == screenHelp || m.screen == screenDiff || m.screen == screenPick:
 			m.screen = m.back
 		case m.filter.Value() != "":
