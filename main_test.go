@@ -157,7 +157,7 @@ func TestStatusGitOnly(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"git-only mode", "tst ", "prod [P]", "Ann: Add web"} {
+	for _, want := range []string{"git-only mode", "tst ", "protected · ", "Ann: Add web"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("git-only status lacks %q:\n%s", want, out)
 		}

@@ -107,10 +107,11 @@ func TestHostileTextAndSecretsOnEveryCLIPath(t *testing.T) {
 			t.Errorf("%s: no hidden marker in the diff:\n%s", what, out)
 		}
 	}
-	out, _, _ := stagedeck(t, "status", "--config", cfg)
-	if !strings.Contains(out, `Deploy \x1b]0`) {
+	out, _, _ := stagedeck(t, "log", "--config", cfg, "tst")
+	if !strings.Contains(out, `Deploy \x1b]0;pwned\x07`) {
 		t.Errorf("the hostile subject is not shown escaped:\n%s", out)
 	}
+	assertInert(t, "log", out)
 	// JSON keeps the exact value; JSON's own escapes make it inert.
 	out, _, _ = stagedeck(t, "status", "--config", cfg, "-o", "json")
 	assertInert(t, "status -o json", out)

@@ -130,29 +130,32 @@ func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
 	for _, o := range b.OverlapNotes() {
 		fmt.Fprintln(w, clip("note: "+o, width))
 	}
-	row := func(name, sync, health, sha, behind, info string) {
-		line := fmt.Sprintf("%-15s %-9s %-11s %-7s %6s  %s", clip(name, 15), clip(sync, 9), clip(health, 11), sha, behind, info)
+	// HEAD is the last commit on the path, DEPLOYED what Argo CD runs, and
+	// BEHIND the commits on the path that are not deployed: the same words
+	// for stages and apps.
+	row := func(name, sync, health, head, deployed, behind, info string) {
+		line := fmt.Sprintf("%-14s %-9s %-9s %-7s %-8s %6s  %s", clip(name, 14), clip(sync, 9), clip(health, 9), head, deployed, behind, info)
 		fmt.Fprintln(w, clip(strings.TrimRight(line, " "), width))
 	}
-	row("STAGE/APP", "SYNC", "HEALTH", "REV", "BEHIND", "LAST CHANGE / MODE")
+	row("STAGE/APP", "SYNC", "HEALTH", "HEAD", "DEPLOYED", "BEHIND", "LAST CHANGE / MODE")
 	for _, s := range b.Stages {
 		name := s.Name
-		if s.Protected {
-			name += " [P]"
-		}
-		if s.CIManaged {
-			name += " [CI]"
-		}
 		var sha, info string
 		if s.Head != nil {
 			sha = s.Head.ShortSHA()
 			info = fmt.Sprintf("%s %s: %s", board.Age(now, s.Head.Date), firstName(s.Head.Author), s.Head.Subject)
 		}
+		if s.CIManaged {
+			info = "ci-managed · " + info
+		}
+		if s.Protected {
+			info = "protected · " + info
+		}
 		behind := ""
 		if !b.GitOnly && s.ArgoError == "" {
 			behind = fmt.Sprint(s.Behind())
 		}
-		row(name, dash(s.Sync()), dash(s.Health()), sha, behind, info)
+		row(name, dash(s.Sync()), dash(s.Health()), sha, "", behind, info)
 		if s.ArgoError != "" {
 			fmt.Fprintln(w, "  argo cd state unknown: see the error below")
 		}
@@ -175,7 +178,16 @@ func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
 				behind = "?"
 				mode += ", deployed rev not on branch"
 			}
-			row("  "+a.Name, a.SyncStatus, a.HealthStatus, deployed, behind, mode)
+			head := "-"
+			if a.Head != nil {
+				head = a.Head.ShortSHA()
+				// Deployed at a later commit that did not touch this path:
+				// say which commit's content runs.
+				if a.DeployedRevision != "" && a.DeployedRevision != a.Head.SHA && a.PendingCommits == 0 && !a.NotAncestor {
+					mode += ", runs " + head
+				}
+			}
+			row("  "+a.Name, a.SyncStatus, a.HealthStatus, head, deployed, behind, mode)
 		}
 	}
 	// Errors are printed whole: they carry the fix (an argocd login command).

@@ -236,7 +236,25 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 	}
 	fmt.Fprintf(errOut, "syncing %s as %s; stages changed: %s\n", st.Name, sanitize.Line(operator), strings.Join(stageNames(touched), ", "))
 	if rev != b.Repo.Head {
-		fmt.Fprintf(errOut, "note: %s is not the head of %s (%s): newer commits will not be deployed\n", opsrepo.Short(rev), b.Repo.Branch, opsrepo.Short(b.Repo.Head))
+		// Only commits that touch these apps count: newer commits elsewhere
+		// in the repository change nothing here.
+		if head, err := s.repo.Resolve(b.Repo.Head); err == nil {
+			if p, err := s.repo.Pending(ctx, head, rev, appPaths); err == nil {
+				seen := map[string]bool{}
+				var newer []string
+				for _, path := range appPaths {
+					for _, c := range p.Commits[path] {
+						if !seen[c.SHA] {
+							seen[c.SHA] = true
+							newer = append(newer, c.ShortSHA()+" "+sanitize.Line(c.Subject))
+						}
+					}
+				}
+				if len(newer) > 0 {
+					fmt.Fprintf(errOut, "note: %d newer commit(s) on these apps' paths will not be deployed: %s\n", len(newer), strings.Join(newer, "; "))
+				}
+			}
+		}
 	}
 	for _, a := range apps {
 		if a.AutoSync {

@@ -55,8 +55,9 @@ func TestSyncDeploysTheReviewedRevisionEvenAfterHeadMoves(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s%s", code, out, errOut)
 	}
-	if !strings.Contains(errOut, "newer commits will not be deployed") {
-		t.Errorf("no note that head moved: %q", errOut)
+	// CI's commit touched itg only: nothing newer on tst/web, so no note.
+	if strings.Contains(errOut, "will not be deployed") {
+		t.Errorf("a note about newer commits that do not touch tst/web: %q", errOut)
 	}
 	calls := syncCalls(sb)
 	if len(calls) != 1 || calls[0].App != "tst-web" || calls[0].Revision != reviewed || calls[0].Prune || calls[0].DryRun {

@@ -399,12 +399,19 @@ func (b *Board) Stage(name string) (*Stage, bool) {
 }
 
 // Behind is the stage's largest pending count over its apps.
+// Behind is how many commits on the stage's paths are not deployed (each
+// counted once, however many apps it waits for): the same "behind" as an
+// app's PendingCommits.
 func (s Stage) Behind() int {
+	seen := map[string]bool{}
 	n := 0
 	for _, a := range s.Apps {
-		n = max(n, a.PendingCommits)
+		n = max(n, a.PendingCommits) // when only counts are known (a cached board)
+		for _, c := range a.Pending {
+			seen[c.SHA] = true
+		}
 	}
-	return n
+	return max(n, len(seen))
 }
 
 // Sync is the worst sync status of the stage's apps.

@@ -165,9 +165,16 @@ func TestSyncFromDiff(t *testing.T) {
 		t.Fatalf("not every app succeeded:\n%s", s)
 	}
 	tm.Send(keyEsc)
-	tm.WaitUntil(10*time.Second, "TST rows deployed at "+reviewed, func(s string) bool {
-		return regexp.MustCompile(`tst-web\s+✓ Synced\s+♥ Healthy\s+`+reviewed).MatchString(s) &&
-			regexp.MustCompile(`tst-worker\s+✓ Synced\s+♥ Healthy\s+`+reviewed).MatchString(s)
+	// Deployed at the repo head, each row's DEPLOY names the commit of its
+	// own path whose content runs: its HEAD, 0 behind.
+	tm.WaitUntil(10*time.Second, "TST rows deployed at their heads", func(s string) bool {
+		for _, app := range []string{"tst-web", "tst-worker"} {
+			m := regexp.MustCompile(app + `\s+✓ Synced\s+♥ Healthy\s+([0-9a-f]{7}) ([0-9a-f]{7})\s+0 `).FindStringSubmatch(s)
+			if m == nil || m[1] != m[2] {
+				return false
+			}
+		}
+		return true
 	})
 	tm.Send("q")
 	if err := tm.Exit(5 * time.Second); err != nil {

@@ -130,17 +130,20 @@ func (m Model) summary() string {
 	}
 	apps, out, behind := 0, 0, 0
 	for _, st := range m.board.Stages {
+		behind += st.Behind()
 		for _, a := range st.Apps {
 			apps++
 			if a.SyncStatus == "OutOfSync" {
 				out++
 			}
-			if a.PendingCommits > 0 {
-				behind++
-			}
 		}
 	}
-	return fmt.Sprintf("%d stages · %d apps · %d out of sync · %d behind", len(m.board.Stages), apps, out, behind)
+	// "behind" counts commits not deployed, everywhere it is used.
+	commits := "commits"
+	if behind == 1 {
+		commits = "commit"
+	}
+	return fmt.Sprintf("%d stages · %d apps · %d out of sync · %d %s behind", len(m.board.Stages), apps, out, behind, commits)
 }
 
 // boardColumns are the app-row column widths for a terminal width.
@@ -247,6 +250,13 @@ func (m Model) appLine(st board.Stage, a board.App, c boardColumns, selected boo
 	headSHA := "-"
 	if a.Head != nil {
 		headSHA = a.Head.ShortSHA()
+		// Deployed at a later commit that did not touch this app (a sync of
+		// the whole repo head): DEPLOY names the commit of this path whose
+		// content runs, not a commit of another stage. The detail view
+		// shows the exact revision.
+		if a.DeployedRevision != "" && a.PendingCommits == 0 && !a.NotAncestor {
+			dep = headSHA
+		}
 	}
 	behind := ""
 	switch {
