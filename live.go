@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -308,7 +310,7 @@ func runConsole(ctx context.Context, g *globalFlags) error {
 	l := live{lazy}
 	opts := tui.Options{
 		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached, Diff: l, Rollback: l,
-		Pager: os.Getenv("STAGEDECK_DIFF_PAGER"), Operator: op.String(), OperatorErr: opErr,
+		Pager: diffPager(), Operator: op.String(), OperatorErr: opErr,
 		Demo: g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration,
 	}
 	if !cfg.GitOnly() {
@@ -469,4 +471,18 @@ func (l live) PublishRollback(ctx context.Context, plan *opsrepo.Plan, rb opsrep
 		return opsrepo.PublishResult{}, err
 	}
 	return s.repo.Publish(ctx, plan, rb)
+}
+
+// diffPager is the command the console hands a diff to: STAGEDECK_DIFF_PAGER,
+// else $PAGER, else less -R when installed ("" = no pager).
+func diffPager() string {
+	for _, v := range []string{"STAGEDECK_DIFF_PAGER", "PAGER"} {
+		if p := strings.TrimSpace(os.Getenv(v)); p != "" {
+			return p
+		}
+	}
+	if _, err := exec.LookPath("less"); err == nil {
+		return "less -R"
+	}
+	return ""
 }

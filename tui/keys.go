@@ -8,7 +8,7 @@ type keyMap struct {
 	Enter, Back, Filter, Refresh, Hard      key.Binding
 	Tab, Collapse, Help, Quit               key.Binding
 	Diff, Compare, NextCommit, PrevCommit   key.Binding
-	Pager, Sync, History                    key.Binding
+	Pager, Sync, History, Timeline          key.Binding
 }
 
 func newKeyMap() keyMap {
@@ -25,22 +25,23 @@ func newKeyMap() keyMap {
 		Refresh:    key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
 		Hard:       key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "hard refresh")),
 		Tab:        key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "board/matrix")),
-		Collapse:   key.NewBinding(key.WithKeys("space", "left", "right", "h", "l"), key.WithHelp("space", "fold stage")),
+		Collapse:   key.NewBinding(key.WithKeys("space", "left", "right"), key.WithHelp("space", "fold stage")),
 		Help:       key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "keys")),
 		Quit:       key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Diff:       key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "pending diff")),
+		Diff:       key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diff")),
 		Compare:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare stages")),
 		NextCommit: key.NewBinding(key.WithKeys("n", "]"), key.WithHelp("n/p", "next/prev commit")),
 		PrevCommit: key.NewBinding(key.WithKeys("p", "["), key.WithHelp("p", "previous commit")),
-		Pager:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open in $STAGEDECK_DIFF_PAGER")),
-		Sync:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sync (preview first)")),
-		History:    key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "history / rollback")),
+		Pager:      key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "open in a pager")),
+		Sync:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sync")),
+		History:    key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "history")),
+		Timeline:   key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "timeline")),
 	}
 }
 
 // ShortHelp is the footer line.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Down, k.Enter, k.Diff, k.Sync, k.Filter, k.Refresh, k.Tab, k.Help, k.Quit}
+	return []key.Binding{k.Diff, k.Sync, k.History, k.Timeline, k.Filter, k.Help, k.Quit}
 }
 
 // FullHelp is the ? screen.
@@ -48,7 +49,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Up, k.Down, k.Top, k.Bottom, k.PageUp, k.PageDown},
 		{k.Enter, k.Back, k.Filter, k.Collapse, k.Tab},
-		{k.Diff, k.Compare, k.NextCommit, k.Pager, k.Sync, k.History},
+		{k.Diff, k.Compare, k.NextCommit, k.Pager, k.Sync, k.History, k.Timeline},
 		{k.Refresh, k.Hard, k.Help, k.Quit},
 	}
 }

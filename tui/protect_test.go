@@ -195,3 +195,25 @@ func TestRollbackSyncsOnlyWhatItChanges(t *testing.T) {
 		t.Fatalf("sync after the rollback: screen %v apps %v reason %q", m.screen, appNamesOf(m.sync.apps), m.sync.reason.Value())
 	}
 }
+
+func TestTimelineMergesCommitsAndDeploys(t *testing.T) {
+	fr := &fakeRollback{}
+	b := fixtureBoard()
+	b.Stages[2].Apps[0].History[0].InitiatedBy, b.Stages[2].Apps[0].History[0].Reason = "raj", "JIRA-42"
+	m := newModel(b, 80, 24)
+	m.opts.Rollback = fr
+	m = press(t, m, "G", "k", "k") // PROD
+	mm, cmd := m.Update(keyMsg("L"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	out := screenText(m)
+	for _, want := range []string{"Timeline of prod", "commit  ddd5555  Dana: prod: new checkout on", "deploy  ddd4444  prod-api deployed by raj: JIRA-42"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("timeline lacks %q:\n%s", want, out)
+		}
+	}
+	golden(t, "timeline-80x24", out)
+	m = press(t, m, "esc")
+	if m.screen != screenBoard {
+		t.Errorf("esc from the timeline: %v", m.screen)
+	}
+}

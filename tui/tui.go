@@ -106,10 +106,11 @@ const (
 	screenPick
 	screenSync
 	screenHistory
+	screenTimeline
 )
 
 func (s screen) String() string {
-	return [...]string{"board", "matrix", "detail", "help", "diff", "pick", "sync", "history"}[s]
+	return [...]string{"board", "matrix", "detail", "help", "diff", "pick", "sync", "history", "timeline"}[s]
 }
 
 // Model is the root model.
@@ -152,6 +153,9 @@ type Model struct {
 
 	rollback rollbackScreen
 	rbGen    int
+
+	timeline timelineScreen
+	tlGen    int
 
 	now          time.Time
 	lastFetch    time.Time

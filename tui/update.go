@@ -25,6 +25,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return mm, cmd
 	}
 	switch msg := msg.(type) {
+	case timelineLoadedMsg:
+		return m.handleTimelineMsg(msg)
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
@@ -297,9 +299,12 @@ func mergeNewer(old, nb *board.Board) *board.Board {
 
 func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	k := m.keys
-	if m.screen == screenSync || m.screen == screenHistory {
+	if m.screen == screenSync || m.screen == screenHistory || m.screen == screenTimeline {
 		if msg.String() == "ctrl+c" {
 			return m, tea.Quit
+		}
+		if m.screen == screenTimeline {
+			return m.handleTimelineKey(msg)
 		}
 		if m.screen == screenHistory {
 			return m.handleHistoryKey(msg)
@@ -430,6 +435,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, m.openDiff()
 	case key.Matches(msg, k.History):
 		return m, m.openHistory()
+	case key.Matches(msg, k.Timeline):
+		return m, m.openTimeline()
 	case key.Matches(msg, k.Sync):
 		if m.board != nil && m.cursor < len(m.rows) {
 			sel := m.selected()

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"charm.land/bubbles/v2/key"
 	"fmt"
 	"sort"
 	"strings"
@@ -42,6 +43,8 @@ func (m Model) render() string {
 		lines = append(lines, m.syncLines(w, body)...)
 	case screenHistory:
 		lines = append(lines, m.historyLines(w, body)...)
+	case screenTimeline:
+		lines = append(lines, m.timelineLines(w, body)...)
 	case screenMatrix:
 		lines = append(lines, m.matrixLines(w, body)...)
 	default:
@@ -363,9 +366,29 @@ func imageTag(images []string) string {
 
 func (m Model) helpLines(w, h int) []string {
 	lines := []string{m.styles.Title.Render("Keys"), ""}
-	lines = append(lines, strings.Split(m.help.FullHelpView(m.keys.FullHelp()), "\n")...)
-	lines = append(lines, "", m.styles.Dim.Render("States carry a symbol as well as a colour: ✓ synced  ✗ out of sync  ? unknown"),
-		m.styles.Dim.Render("♥ healthy  ◐ progressing  ✖ degraded  ∅ missing  ⟳ operation running  ! last sync failed  🔒 protected"))
+	// The columns wrap to the width instead of being cut off: every key
+	// shows at 60 columns too.
+	var row []string
+	rowW := 0
+	flush := func() {
+		if len(row) > 0 {
+			lines = append(lines, strings.Split(lipgloss.JoinHorizontal(lipgloss.Top, row...), "\n")...)
+			lines = append(lines, "")
+		}
+		row, rowW = nil, 0
+	}
+	for _, group := range m.keys.FullHelp() {
+		col := m.help.FullHelpView([][]key.Binding{group}) + "   "
+		cw := lipgloss.Width(col)
+		if rowW+cw > w && len(row) > 0 {
+			flush()
+		}
+		row, rowW = append(row, col), rowW+cw
+	}
+	flush()
+	lines = append(lines, m.styles.Dim.Render("States carry a symbol as well as a colour: ✓ synced  ✗ out of sync  ? unknown"),
+		m.styles.Dim.Render("♥ healthy  ◐ progressing  ✖ degraded  ∅ missing  ⟳ operation running  ! last sync failed"),
+		m.styles.Dim.Render("🔒 protected: a sync or rollback asks you to type the stage's name"))
 	return lines
 }
 
@@ -542,6 +565,9 @@ func (m Model) footerLine(w int) string {
 	}
 	if m.screen == screenPick {
 		return m.styles.Footer.Render("↑/↓ choose · enter compare · esc back")
+	}
+	if m.screen == screenTimeline {
+		return m.styles.Footer.Render("↑/↓ pgup/pgdn scroll · esc back · ctrl+c quit")
 	}
 	return m.help.ShortHelpView(m.keys.ShortHelp())
 }
