@@ -116,3 +116,25 @@ func TestSyncFailedOrDegradedExitsOne(t *testing.T) {
 		t.Errorf("failed sync: exit %d\n%s", code, out)
 	}
 }
+
+// TestSyncNotesNewerCommitsOnTheAppsPaths: a commit to tst/web after the
+// reviewed one is named; the sync still deploys the reviewed revision.
+func TestSyncNotesNewerCommitsOnTheAppsPaths(t *testing.T) {
+	sb, cfg := sandboxConfig(t)
+	reviewed := sb.Head()
+	work := t.TempDir()
+	gitCLI(t, work, "clone", "-q", sb.Remote, "ops")
+	ops := filepath.Join(work, "ops")
+	if err := os.WriteFile(filepath.Join(ops, "tst", "web", "values.yaml"), []byte("changed: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitCLI(t, ops, "commit", "-qam", "tst: web hotfix")
+	gitCLI(t, ops, "push", "-q", "origin", "HEAD:main")
+	_, errOut, code := stagedeck(t, "sync", "--config", cfg, "tst", "web", "--revision", reviewed, "--yes")
+	if code != exitOK || !strings.Contains(errOut, "1 newer commit(s) on these apps' paths will not be deployed") || !strings.Contains(errOut, "tst: web hotfix") {
+		t.Errorf("exit %d, note: %q", code, errOut)
+	}
+	if calls := syncCalls(sb); len(calls) != 1 || calls[0].Revision != reviewed {
+		t.Errorf("sync calls %+v", calls)
+	}
+}

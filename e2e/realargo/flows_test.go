@@ -109,7 +109,7 @@ func TestSyncDeploysTheReviewedRevision(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("sync: exit %d\n%s%s", code, out, errOut)
 	}
-	if !strings.Contains(errOut, "newer commits will not be deployed") {
+	if !strings.Contains(errOut, "1 newer commit(s) on these apps' paths will not be deployed") {
 		t.Errorf("no head-moved note: %s", errOut)
 	}
 	a := getApp(t, "tst-web")
