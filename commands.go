@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -23,7 +25,16 @@ func newRootCmd() *cobra.Command {
 			"and rolls back with git revert. Run `stagedeck --demo` to try it without a cluster.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q", args[0])
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += ": did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return withCode(exitUsage, errors.New(msg+" (stagedeck --help lists the commands)"))
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runConsole(cmd.Context(), g)
 		},
@@ -31,6 +42,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default ./stagedeck.yaml, then $XDG_CONFIG_HOME/stagedeck/config.yaml)")
 	root.PersistentFlags().BoolVar(&g.demo, "demo", false, "run against the built-in demo sandbox (no cluster needed)")
 	root.PersistentFlags().BoolVar(&g.readOnly, "read-only", false, "refuse every sync, terminate, commit and push")
+	root.SuggestionsMinimumDistance = 2
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitUsage, err) })
 	root.AddCommand(newStatusCmd(g), newVersionCmd(), newDiffCmd(g), newSyncCmd(g), newRollbackCmd(g), newLogCmd(g))
 	root.CompletionOptions.HiddenDefaultCmd = false

@@ -137,7 +137,14 @@ func diffTargets(st *board.Stage, app string) ([]tui.DiffTarget, error) {
 		}
 	}
 	if app != "" && len(out) == 0 {
-		return nil, fmt.Errorf("no app %q in stage %s", app, st.Name)
+		var names []string
+		for _, a := range st.Apps {
+			names = append(names, a.Name)
+		}
+		if len(names) == 0 {
+			return nil, fmt.Errorf("no app %q in stage %s: it has no Argo CD apps", app, st.Name)
+		}
+		return nil, fmt.Errorf("no app %q in stage %s: apps are %s", app, st.Name, strings.Join(names, ", "))
 	}
 	if len(out) == 0 {
 		out = append(out, tui.DiffTarget{Stage: st.Name, App: st.Name, Path: st.Path})

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -114,4 +115,38 @@ func TestConsoleShowsHostileRepositoryInert(t *testing.T) {
 			t.Errorf("the pager's environment has %s", v)
 		}
 	}
+}
+
+// TestDemoCleansUpOnSignals: a closed pipe (status | head) and a dropped
+// terminal (SIGHUP) leave no demo sandbox behind.
+func TestDemoCleansUpOnSignals(t *testing.T) {
+	tmp := t.TempDir()
+	cmd := exec.Command("sh", "-c", binary+" status --demo | head -1")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "XDG_CACHE_HOME="+t.TempDir())
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "DEMO") {
+		t.Fatalf("status | head: %v %s", err, out)
+	}
+	waitEmpty := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			left, _ := os.ReadDir(tmp)
+			if len(left) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s left %v in TMPDIR", what, left)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitEmpty("status | head")
+
+	tm := start(t, 100, 30, append(demoEnv, "TMPDIR="+tmp), "--demo")
+	tm.WaitFor(10*time.Second, "PROD", "live")
+	if err := tm.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	_ = tm.Exit(5 * time.Second)
+	waitEmpty("SIGHUP")
 }

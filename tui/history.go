@@ -278,6 +278,10 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if len(r.commits) == 0 {
 			return m, nil
 		}
+		if m.opts.ReadOnly {
+			r.err = errors.New("read-only mode: rollbacks are off (started with --read-only or readOnly: true)")
+			return m, nil
+		}
 		r.restore = msg.String() == "R"
 		r.target = r.commits[r.cursor]
 		r.phase, r.err = rbReason, nil
@@ -369,7 +373,6 @@ func (m Model) historyLines(w, h int) []string {
 		}
 		lines = append(lines, clip(line, w))
 	}
-	lines = append(lines, s.Dim.Render(clip("enter/d diff · v revert · R restore to · esc back", w)))
 	if len(r.commits) == 0 && r.err == nil {
 		lines = append(lines, "", "  No commits changed "+r.path+"/.")
 	}

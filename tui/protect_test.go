@@ -217,3 +217,29 @@ func TestTimelineMergesCommitsAndDeploys(t *testing.T) {
 		t.Errorf("esc from the timeline: %v", m.screen)
 	}
 }
+
+func TestReadOnlyOffersNothingItWouldRefuse(t *testing.T) {
+	fs, fr := &fakeSyncer{}, &fakeRollback{}
+	m := New(Options{Now: func() time.Time { return epoch }, Contexts: []string{"corp"}, ReadOnly: true, Syncer: fs, Rollback: fr})
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	mm, _ = mm.(Model).Update(boardLoadedMsg{gen: 1, board: fixtureBoard()})
+	m = mm.(Model)
+	if strings.Contains(screenText(m), "s sync") {
+		t.Errorf("the footer offers sync in read-only mode:\n%s", screenText(m))
+	}
+	m = press(t, m, "s")
+	if m.screen == screenSync {
+		t.Error("s opened a sync preview in read-only mode")
+	}
+	m = press(t, m, "?")
+	if strings.Contains(screenText(m), "s   sync") {
+		t.Errorf("help offers sync in read-only mode:\n%s", screenText(m))
+	}
+	m = press(t, m, "esc", "G", "k", "k")
+	mm, cmd := m.Update(keyMsg("h"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	m = press(t, m, "v")
+	if m.rollback.phase != rbPick || m.rollback.err == nil || !strings.Contains(screenText(m), "read-only") {
+		t.Errorf("v in read-only: phase %v err %v", m.rollback.phase, m.rollback.err)
+	}
+}

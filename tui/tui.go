@@ -194,6 +194,11 @@ func New(opts Options) Model {
 		width: 80, height: 24, collapsed: map[string]bool{}, filter: fi,
 		now: opts.Now(), loading: true, gen: 1, streamGen: 1,
 	}
+	if opts.ReadOnly {
+		// Read-only offers nothing it would refuse: no sync key in the
+		// footer or the help, and s does nothing.
+		m.keys.Sync.SetEnabled(false)
+	}
 	if opts.Cached != nil {
 		m.board, m.cached = opts.Cached.Cleaned(), true
 		noteHealthy(m.board, nil)

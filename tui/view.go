@@ -548,7 +548,10 @@ func (m Model) footerLine(w int) string {
 	if m.screen == screenHistory {
 		switch m.rollback.phase {
 		case rbPick:
-			return m.styles.Footer.Render("↑/↓ choose · v revert this commit · R restore the stage to it · esc back")
+			if m.opts.ReadOnly {
+				return m.styles.Footer.Render("↑/↓ choose · enter/d diff · esc back · read-only: no rollbacks")
+			}
+			return m.styles.Footer.Render("↑/↓ choose · enter/d diff · v revert this commit · R restore the stage to it · esc back")
 		case rbPreview:
 			return m.styles.Footer.Render("y/enter commit and push · ↑/↓ scroll · esc drop")
 		}

@@ -169,3 +169,6 @@ const (
 	KeyTab   = "\t"
 	KeyCtrlC = "\x03"
 )
+
+// Signal sends sig to the program (SIGHUP: the terminal went away).
+func (tm *Term) Signal(sig os.Signal) error { return tm.cmd.Process.Signal(sig) }
