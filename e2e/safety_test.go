@@ -150,3 +150,58 @@ func TestDemoCleansUpOnSignals(t *testing.T) {
 	_ = tm.Exit(5 * time.Second)
 	waitEmpty("SIGHUP")
 }
+
+// TestThreeAMRollbackAt80x24: PROD broke after the worker's deploy. At 80x24
+// over the demo: history of PROD (the cursor on the live commit), revert it,
+// push, sync. Only prod-worker is synced; prod-api and prod-web, which have
+// commits never deployed, keep running exactly what they ran.
+func TestThreeAMRollbackAt80x24(t *testing.T) {
+	tm := start(t, 80, 24, append(demoEnv, "STAGEDECK_DEMO_CI_INTERVAL=-1s"), "--demo")
+	s := tm.WaitFor(10*time.Second, "PROD", "live")
+	deployedOf := func(s, app string) string {
+		m := regexp.MustCompile(app + `\s+\S+ \S+\s+\S+ \S+\s+([0-9a-f]{7})`).FindStringSubmatch(s)
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+	tm.Send("/", "p", "r", "o", "d", keyEnter)
+	s = tm.WaitFor(5*time.Second, "prod-api", "prod-web", "prod-worker")
+	api, web := deployedOf(s, "prod-api"), deployedOf(s, "prod-web")
+	if api == "" || web == "" {
+		t.Fatalf("no deployed revisions on the board:\n%s", s)
+	}
+	tm.Send("h")
+	s = tm.WaitFor(5*time.Second, "History of prod", "● live")
+	live := ""
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "› ") && strings.Contains(l, "● live") {
+			live = strings.Fields(l)[1]
+		}
+	}
+	if live == "" {
+		t.Fatalf("the cursor is not on the live commit:\n%s", s)
+	}
+	tm.Send("v", "I", "N", "C", "-", "7", keyEnter)
+	s = tm.WaitFor(10*time.Second, "Commit: Revert", "Sync to  prod-worker only")
+	tm.Send("y", "p", "r", "o", "d", keyEnter)
+	s = tm.WaitFor(10*time.Second, "✓ Pushed", "s sync prod-worker to")
+	tm.Send("s")
+	tm.WaitFor(10*time.Second, "prod-worker", "✓ allowed", "rollback: INC-7")
+	tm.Send("y", "p", "r", "o", "d", keyEnter)
+	tm.WaitFor(15*time.Second, "Done.")
+	tm.Send(keyEsc) // back to the board, still filtered to prod
+	s = tm.WaitUntil(10*time.Second, "the board with prod-worker synced", func(s string) bool {
+		return regexp.MustCompile(`prod-worker\s+✓ Synced`).MatchString(s)
+	})
+	if got := deployedOf(s, "prod-api"); got != api {
+		t.Errorf("prod-api moved from %s to %s: it deployed commits nobody reviewed\n%s", api, got, s)
+	}
+	if got := deployedOf(s, "prod-web"); got != web {
+		t.Errorf("prod-web moved from %s to %s\n%s", web, got, s)
+	}
+	tm.Send("q")
+	if err := tm.Exit(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
