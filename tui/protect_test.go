@@ -243,3 +243,16 @@ func TestReadOnlyOffersNothingItWouldRefuse(t *testing.T) {
 		t.Errorf("v in read-only: phase %v err %v", m.rollback.phase, m.rollback.err)
 	}
 }
+
+func TestCutOffRowsAreAnnounced(t *testing.T) {
+	m := newModel(fixtureBoard(), 60, 10)
+	out := screenText(m)
+	if !strings.Contains(out, "more below") {
+		t.Fatalf("rows cut off silently:\n%s", out)
+	}
+	m = press(t, m, "G")
+	out = screenText(m)
+	if !strings.Contains(out, "› ") || !strings.Contains(out, "prod-web") {
+		t.Errorf("G does not show the last row:\n%s", out)
+	}
+}

@@ -147,7 +147,7 @@ func TestViewsGolden(t *testing.T) {
 		{"error", errBoard, nil},
 		{"loading", nil, nil},
 	}
-	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+	for _, size := range [][2]int{{60, 20}, {80, 24}, {120, 40}} {
 		for _, v := range views {
 			t.Run(fmt.Sprintf("%s-%dx%d", v.name, size[0], size[1]), func(t *testing.T) {
 				m := press(t, newModel(v.board, size[0], size[1]), v.keys...)

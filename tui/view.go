@@ -150,14 +150,37 @@ func (m Model) summary() string {
 }
 
 // boardColumns are the app-row column widths for a terminal width.
-type boardColumns struct{ name, sync, health, sha, behind, mode, last int }
+// boardColumns are the board's column widths; head and mode are 0 when
+// the terminal is too narrow for them (dropped first, in that order).
+type boardColumns struct{ name, sync, health, sha, head, behind, mode, last int }
 
 func columnsFor(w int) boardColumns {
-	c := boardColumns{name: 18, sync: 11, health: 13, sha: 7, behind: 6, mode: 6}
+	c := boardColumns{name: 18, sync: 11, health: 13, sha: 7, head: 7, behind: 6, mode: 6}
 	if w >= 110 {
 		c.name = 24
 	}
-	used := 2 + c.name + 1 + c.sync + 1 + c.health + 1 + c.sha + 1 + c.sha + 1 + c.behind + 1 + c.mode + 1
+	width := func() int {
+		n := 2 + c.name + 1 + c.sync + 1 + c.health + 1 + c.sha + 1 + c.behind + 1
+		if c.head > 0 {
+			n += c.head + 1
+		}
+		if c.mode > 0 {
+			n += c.mode + 1
+		}
+		return n
+	}
+	// Narrow terminals drop columns by priority: MODE, then HEAD; then the
+	// name column gives up what it must (never below 12).
+	if width() > w {
+		c.mode = 0
+	}
+	if width() > w {
+		c.head = 0
+	}
+	if over := width() - w; over > 0 {
+		c.name = max(12, c.name-over)
+	}
+	used := width()
 	if rest := w - used; rest >= 14 {
 		c.last = rest
 	}
@@ -170,8 +193,8 @@ func (m Model) boardLines(w, h int) []string {
 	}
 	s := m.styles
 	c := columnsFor(w)
-	head := "  " + pad("STAGE / APP", c.name) + " " + pad("SYNC", c.sync) + " " + pad("HEALTH", c.health) + " " +
-		pad("DEPLOY", c.sha) + " " + pad("HEAD", c.sha) + " " + padLeft("BEHIND", c.behind) + " " + pad("MODE", c.mode)
+	head := strings.Join(c.keep([]string{"  " + pad("STAGE / APP", c.name), pad("SYNC", c.sync), pad("HEALTH", c.health),
+		pad("DEPLOY", c.sha), pad("HEAD", c.head), padLeft("BEHIND", c.behind), pad("MODE", c.mode)}), " ")
 	if c.last > 0 {
 		head += " LAST CHANGE"
 	}
@@ -186,8 +209,19 @@ func (m Model) boardLines(w, h int) []string {
 	if len(m.rows) == 0 {
 		return append(lines, "", "  "+s.Dim.Render("No stage or app matches the filter; esc clears it."))
 	}
-	end := min(len(m.rows), m.offset+h-1)
-	for i := m.offset; i < end; i++ {
+	off := m.offset
+	end := min(len(m.rows), off+h-1)
+	more := 0
+	if end < len(m.rows) {
+		// Say that rows are cut off, on the last line: at 60x20 PROD must
+		// not just vanish.
+		end--
+		if m.cursor >= end && m.cursor < len(m.rows) {
+			off, end = off+m.cursor-end+1, m.cursor+1
+		}
+		more = len(m.rows) - end
+	}
+	for i := off; i < end; i++ {
 		r := m.rows[i]
 		st := m.board.Stages[r.stage]
 		selected := i == m.cursor && m.screen == screenBoard
@@ -196,6 +230,9 @@ func (m Model) boardLines(w, h int) []string {
 		} else {
 			lines = append(lines, m.appLine(st, st.Apps[r.app], c, selected))
 		}
+	}
+	if more > 0 {
+		lines = append(lines, s.Dim.Render(fmt.Sprintf("  ↓ %d more below (j/pgdn)", more)))
 	}
 	return lines
 }
@@ -280,13 +317,13 @@ func (m Model) appLine(st board.Stage, a board.App, c boardColumns, selected boo
 	if c.last > 0 && a.Head != nil {
 		last = fmt.Sprintf("%s %s: %s", age(m.now, a.Head.Date), a.Head.Author, a.Head.Subject)
 	}
-	cells := []string{"  " + pad(a.Name, c.name), syncT, healthT, pad(dep, c.sha), pad(headSHA, c.sha), padLeft(behind, c.behind), pad(mode, c.mode)}
+	cells := []string{"  " + pad(a.Name, c.name), syncT, healthT, pad(dep, c.sha), pad(headSHA, c.head), padLeft(behind, c.behind), pad(mode, c.mode)}
 	if last != "" {
 		cells = append(cells, last)
 	}
 	if selected {
 		cells[0] = "›" + cells[0][1:]
-		return s.Selected.Render(strings.Join(cells, " "))
+		return s.Selected.Render(strings.Join(c.keep(cells), " "))
 	}
 	behindStyle := s.Dim
 	if a.PendingCommits > 0 || a.NotAncestor {
@@ -298,7 +335,19 @@ func (m Model) appLine(st board.Stage, a board.App, c boardColumns, selected boo
 	}
 	cells[1], cells[2] = sst.Render(syncT), hst.Render(healthT)
 	cells[5], cells[6] = behindStyle.Render(cells[5]), modeStyle.Render(cells[6])
-	return strings.Join(cells, " ")
+	return strings.Join(c.keep(cells), " ")
+}
+
+// keep drops the cells of dropped columns (HEAD is cell 4, MODE cell 6).
+func (c boardColumns) keep(cells []string) []string {
+	out := cells[:0:0]
+	for i, cell := range cells {
+		if i == 4 && c.head == 0 || i == 6 && c.mode == 0 {
+			continue
+		}
+		out = append(out, cell)
+	}
+	return out
 }
 
 // matrixLines shows which revision is where: apps (by path within the
