@@ -311,7 +311,7 @@ func runConsole(ctx context.Context, g *globalFlags) error {
 	opts := tui.Options{
 		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached, Diff: l, Rollback: l,
 		Pager: diffPager(), Operator: op.String(), OperatorErr: opErr,
-		Demo: g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration,
+		Demo: g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration, ASCII: !utf8Locale(),
 	}
 	if !cfg.GitOnly() {
 		opts.Refresh, opts.Watcher, opts.Syncer = l, l, l
@@ -485,4 +485,17 @@ func diffPager() string {
 		return "less -R"
 	}
 	return ""
+}
+
+// utf8Locale reports whether the terminal's locale can show the console's
+// symbols: LC_ALL, else LC_CTYPE, else LANG; unset means UTF-8 (most
+// terminals today), an explicit C or POSIX or other charset means ASCII.
+func utf8Locale() bool {
+	for _, v := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
+		if l := os.Getenv(v); l != "" {
+			l = strings.ToLower(l)
+			return strings.Contains(l, "utf-8") || strings.Contains(l, "utf8")
+		}
+	}
+	return true
 }

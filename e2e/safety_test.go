@@ -205,3 +205,22 @@ func TestThreeAMRollbackAt80x24(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestASCIIWhenTheLocaleIsNotUTF8: with LANG=C no symbol outside ASCII is
+// sent (the demo's own data is ASCII too, but for a name), and states
+// still read from their marks.
+func TestASCIIWhenTheLocaleIsNotUTF8(t *testing.T) {
+	tm := start(t, 100, 30, append(demoEnv, "LANG=C", "STAGEDECK_DEMO_CI_INTERVAL=-1s"), "--demo")
+	tm.WaitFor(10*time.Second, "+ Synced", "x OutOfSync", "* Healthy", "PROD [P]")
+	tm.Send("?")
+	tm.WaitFor(5*time.Second, "Keys")
+	tm.Send(keyEsc, "q")
+	if err := tm.Exit(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"✓", "✗", "♥", "🔒", "▾", "›", "…", "│", "•"} {
+		if strings.Contains(tm.Output(), g) {
+			t.Errorf("%s sent with LANG=C", g)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"image/color"
+	"strings"
 
 	"charm.land/lipgloss/v2"
 )
@@ -77,4 +78,20 @@ func (s Styles) phaseMark(phase string, running bool) (string, lipgloss.Style) {
 		return "!", s.Bad
 	}
 	return "", s.Dim
+}
+
+// asciiGlyphs stands in for the console's symbols where the locale is not
+// UTF-8. Every state keeps its own mark.
+var asciiGlyphs = strings.NewReplacer(
+	"✓", "+", "✗", "x", "♥", "*", "◐", "~", "✖", "X", "‖", "|", "∅", "0", "⟳", "@",
+	"🔒", "[P]", "▾", "v", "▸", ">", "›", ">", "●", "*", "◦", "o", "○", "-", "·", "-", "│", "|",
+	"•", "*", "…", "~", "↓", "v", "↑", "^", "→", "->", "⚠", "!", "←", "<",
+)
+
+// ellipsis marks a cut line.
+func (m Model) ellipsis() string {
+	if m.opts.ASCII {
+		return "~"
+	}
+	return "…"
 }

@@ -88,6 +88,9 @@ type Options struct {
 	Contexts []string     // argocd contexts, for the header
 	Demo     bool
 	ReadOnly bool
+	// ASCII draws every symbol in ASCII, for terminals whose locale is not
+	// UTF-8 (LANG=C): states keep a distinct mark each.
+	ASCII bool
 	// Interval between git fetches (default 30s).
 	Interval time.Duration
 	// Now is the clock; tests freeze it.

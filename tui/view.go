@@ -58,7 +58,10 @@ func (m Model) render() string {
 		lines = lines[:h]
 	}
 	for i, l := range lines {
-		lines[i] = ansi.Truncate(l, w, "…")
+		if m.opts.ASCII {
+			l = asciiGlyphs.Replace(l)
+		}
+		lines[i] = ansi.Truncate(l, w, m.ellipsis())
 	}
 	return strings.Join(lines, "\n")
 }

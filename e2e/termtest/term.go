@@ -37,7 +37,7 @@ type Term struct {
 func Start(t testing.TB, binary string, w, h int, env []string, args ...string) *Term {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "TERM=xterm-256color", "COLORTERM=truecolor", "XDG_CACHE_HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "TERM=xterm-256color", "COLORTERM=truecolor", "XDG_CACHE_HOME="+t.TempDir(), "LANG=C.UTF-8", "LC_ALL=", "LC_CTYPE=")
 	cmd.Env = append(cmd.Env, env...)
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(w), Rows: uint16(h)})
 	if err != nil {
