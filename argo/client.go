@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/argoproj/argo-cd/v2/pkg/apiclient"
 	accountpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/account"
@@ -19,16 +18,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"sigs.k8s.io/yaml"
-)
-
-// Sentinel errors callers branch on.
-var (
-	ErrUnreachable      = errors.New("argo cd unreachable")
-	ErrUnauthenticated  = errors.New("argo cd login required")
-	ErrPermissionDenied = errors.New("argo cd permission denied")
-	ErrNotFound         = errors.New("argo cd application not found")
-	ErrReadOnly         = errors.New("read-only mode: refusing to change Argo CD")
-	ErrOperationRunning = errors.New("another operation is already in progress")
 )
 
 // Options select the Argo CD to talk to, resolved as the argocd CLI does.
@@ -248,17 +237,6 @@ func (w *Watcher) Next() (Event, error) {
 	return Event{Type: EventType(ev.Type), App: fromApplication(&ev.Application)}, nil
 }
 
-// SyncRequest is a manual sync pinned to a reviewed revision.
-type SyncRequest struct {
-	App      string
-	Project  string
-	Revision string
-	DryRun   bool
-	Prune    bool
-	Reason   string
-	Operator string
-}
-
 // Sync sends the sync request once; it never retries.
 func (c *Client) Sync(ctx context.Context, r SyncRequest) (App, error) {
 	if c.readOnly {
@@ -302,14 +280,6 @@ func (c *Client) CanSync(ctx context.Context, project, app string) (bool, error)
 		return false, c.wrap("can-i sync "+app, err)
 	}
 	return res.Value == "yes", nil
-}
-
-// callTimeout bounds a single read so a black-holed server cannot hang the UI.
-const callTimeout = 15 * time.Second
-
-// WithTimeout derives a context for one read call.
-func WithTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, callTimeout)
 }
 
 // Resource is one managed resource with its normalised live and predicted

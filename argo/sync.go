@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
@@ -29,25 +28,6 @@ func (c *Client) SyncWindows(ctx context.Context, app string) (bool, []string, e
 		active = append(active, d)
 	}
 	return res.GetCanSync(), active, nil
-}
-
-// Observation is one look at an app while a sync runs.
-type Observation struct {
-	App App
-	// Ours: the operation shown is the one we requested (not the previous
-	// one, which the first watch events after a request still carry).
-	Ours bool
-	// Finished: ours ended and, unless it failed or was a dry run, the app's
-	// health settled (Healthy or Degraded).
-	Finished bool
-	// Reconnecting: the watch dropped; Err says why. The sync is not re-sent.
-	Reconnecting bool
-	Err          error
-}
-
-// Succeeded reports a finished sync that deployed and is healthy.
-func (o Observation) Succeeded() bool {
-	return o.Finished && o.App.Operation.Phase == "Succeeded" && (o.App.Health == "Healthy" || o.App.Health == "")
 }
 
 // Follower watches one app until the requested sync finishes, re-attaching
@@ -144,15 +124,6 @@ func (f *Follower) observe(a App) Observation {
 		}
 	}
 	return o
-}
-
-// SameRevision compares a full and a possibly abbreviated sha.
-func SameRevision(a, b string) bool {
-	a, b = strings.ToLower(a), strings.ToLower(b)
-	if len(a) > len(b) {
-		a, b = b, a
-	}
-	return a != "" && strings.HasPrefix(b, a)
 }
 
 // Close stops watching.

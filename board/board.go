@@ -13,7 +13,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/sanitize"
@@ -118,7 +118,7 @@ type Repo interface {
 
 // AppLister lists Argo CD applications of one context.
 type AppLister interface {
-	List(ctx context.Context) ([]argo.App, error)
+	List(ctx context.Context) ([]appstate.App, error)
 }
 
 // Sources are the live inputs of a collection.
@@ -139,7 +139,7 @@ var ErrGit = errors.New("ops repository")
 // Git failures are fatal; Argo CD failures become Errors and Unknown stages.
 func Collect(ctx context.Context, src Sources) (*Board, error) {
 	cfg := src.Config
-	var apps map[string][]argo.App
+	var apps map[string][]appstate.App
 	var argoErrs map[string]error
 	if !cfg.GitOnly() {
 		apps, argoErrs = listAll(ctx, src, cfg)
@@ -194,7 +194,7 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 		}
 		err := argoErrs[ctxName]
 		b.Errors = append(b.Errors, Error{Source: label, Message: sanitize.Userinfo(err.Error()),
-			Unreachable: errors.Is(err, argo.ErrUnreachable) || errors.Is(err, argo.ErrUnauthenticated)})
+			Unreachable: errors.Is(err, appstate.ErrUnreachable) || errors.Is(err, appstate.ErrUnauthenticated)})
 	}
 	urls := src.Repo.RemoteURLs()
 	for i := range b.Stages {
@@ -235,7 +235,7 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 
 // Place finds which stage an Argo CD app served by context belongs to, for
 // applying watch events to a board.
-func (src Sources) Place(context string, a argo.App) (stage string, app App, ok bool) {
+func (src Sources) Place(context string, a appstate.App) (stage string, app App, ok bool) {
 	o, ok := ownerStage(a, src.Repo.RemoteURLs(), src.Config.Stages, src.Config, context)
 	if !ok {
 		return "", App{}, false
@@ -245,12 +245,12 @@ func (src Sources) Place(context string, a argo.App) (stage string, app App, ok 
 
 type owned struct {
 	stage  string
-	source argo.Source
+	source appstate.Source
 }
 
 // ownerStage finds the stage whose path holds one of the app's sources;
 // the deepest stage path wins when stage paths nest.
-func ownerStage(a argo.App, urls []string, stages []config.Stage, cfg *config.Config, context string) (owned, bool) {
+func ownerStage(a appstate.App, urls []string, stages []config.Stage, cfg *config.Config, context string) (owned, bool) {
 	var best owned
 	bestLen := -1
 	for _, s := range stages {
@@ -265,7 +265,7 @@ func ownerStage(a argo.App, urls []string, stages []config.Stage, cfg *config.Co
 }
 
 // FromArgo converts an Argo CD app (through its source in the ops repo).
-func FromArgo(a argo.App, src argo.Source) App {
+func FromArgo(a appstate.App, src appstate.Source) App {
 	out := App{
 		Name: a.Name, Project: a.Project, Path: src.Path,
 		SyncStatus: a.Sync, HealthStatus: a.Health,
@@ -320,7 +320,7 @@ func FillPending(ctx context.Context, repo Repo, head plumbing.Hash, apps []App)
 }
 
 // unknownDeployed reports whether an app's deployed revision is missing from git.
-func unknownDeployed(repo Repo, apps map[string][]argo.App) bool {
+func unknownDeployed(repo Repo, apps map[string][]appstate.App) bool {
 	for _, list := range apps {
 		for _, a := range list {
 			for _, src := range a.Sources {
@@ -335,8 +335,8 @@ func unknownDeployed(repo Repo, apps map[string][]argo.App) bool {
 	return false
 }
 
-func listAll(ctx context.Context, src Sources, cfg *config.Config) (map[string][]argo.App, map[string]error) {
-	apps := map[string][]argo.App{}
+func listAll(ctx context.Context, src Sources, cfg *config.Config) (map[string][]appstate.App, map[string]error) {
+	apps := map[string][]appstate.App{}
 	errs := map[string]error{}
 	for _, s := range cfg.Stages {
 		name := cfg.ContextFor(s)
@@ -355,7 +355,7 @@ func listAll(ctx context.Context, src Sources, cfg *config.Config) (map[string][
 			errs[name] = fmt.Errorf("argocd context %q is not connected", name)
 			continue
 		}
-		cctx, cancel := argo.WithTimeout(ctx)
+		cctx, cancel := appstate.WithTimeout(ctx)
 		list, err := l.List(cctx)
 		cancel()
 		if err != nil {

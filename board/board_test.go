@@ -9,17 +9,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/opsrepo"
 )
 
 type lister struct {
-	apps []argo.App
+	apps []appstate.App
 	err  error
 }
 
-func (l lister) List(context.Context) ([]argo.App, error) { return l.apps, l.err }
+func (l lister) List(context.Context) ([]appstate.App, error) { return l.apps, l.err }
 
 func gitRepo(t *testing.T) (string, string) {
 	t.Helper()
@@ -59,23 +59,23 @@ func TestCollectDiscoversAppsBySourceAndPath(t *testing.T) {
 		OpsRepo: config.OpsRepo{URL: dir, Branch: "main"}, ArgoCD: &config.ArgoCD{},
 		Stages: []config.Stage{{Name: "tst", Path: "envs/tst"}, {Name: "tst-eu", Path: "envs/tst-eu"}, {Name: "prod", Path: "envs/prod", ArgoCD: "prod-ctx"}},
 	}
-	apps := []argo.App{
+	apps := []appstate.App{
 		// The https form of the ssh origin, with a .git suffix: the same repo.
-		{Name: "tst-web", Sync: "OutOfSync", Health: "Healthy", Sources: []argo.Source{{RepoURL: "https://github.com/acme/ops.git", Path: "envs/tst/web", Deployed: base}}},
+		{Name: "tst-web", Sync: "OutOfSync", Health: "Healthy", Sources: []appstate.Source{{RepoURL: "https://github.com/acme/ops.git", Path: "envs/tst/web", Deployed: base}}},
 		// Multi-source: a chart from elsewhere plus values from the ops repo.
-		{Name: "tst-api", Sync: "Synced", Health: "Healthy", Sources: []argo.Source{
+		{Name: "tst-api", Sync: "Synced", Health: "Healthy", Sources: []appstate.Source{
 			{RepoURL: "https://charts.example.com", Path: ""},
 			{RepoURL: "ssh://git@github.com/acme/ops", Path: "envs/tst/api", Deployed: base},
 		}},
 		// A sibling directory sharing the prefix belongs to another stage.
-		{Name: "tst-eu-web", Sync: "Synced", Health: "Healthy", Sources: []argo.Source{{RepoURL: "git@github.com:acme/ops.git", Path: "envs/tst-eu/web", Deployed: base}}},
+		{Name: "tst-eu-web", Sync: "Synced", Health: "Healthy", Sources: []appstate.Source{{RepoURL: "git@github.com:acme/ops.git", Path: "envs/tst-eu/web", Deployed: base}}},
 		// Another repository is not ours.
-		{Name: "other", Sources: []argo.Source{{RepoURL: "https://github.com/acme/other.git", Path: "envs/tst/web"}}},
+		{Name: "other", Sources: []appstate.Source{{RepoURL: "https://github.com/acme/other.git", Path: "envs/tst/web"}}},
 	}
 	b, err := Collect(context.Background(), Sources{
 		Config: cfg, Repo: repo,
 		Argo:    map[string]AppLister{"": lister{apps: apps}},
-		ArgoErr: map[string]error{"prod-ctx": fmt.Errorf("argo cd prod: %w", argo.ErrUnreachable)},
+		ArgoErr: map[string]error{"prod-ctx": fmt.Errorf("argo cd prod: %w", appstate.ErrUnreachable)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +131,7 @@ func TestCollectFetchesARevisionArgoCDDeployedButGitHasNotSeen(t *testing.T) {
 	deployed := strings.TrimSpace(string(newSHA))
 	cfg := &config.Config{OpsRepo: config.OpsRepo{URL: "file://" + bare, Branch: "main"}, ArgoCD: &config.ArgoCD{},
 		Stages: []config.Stage{{Name: "tst", Path: "envs/tst"}}}
-	apps := []argo.App{{Name: "tst-web", Sync: "Synced", Health: "Healthy", Sources: []argo.Source{{RepoURL: "file://" + bare, Path: "envs/tst/web", Deployed: deployed}}}}
+	apps := []appstate.App{{Name: "tst-web", Sync: "Synced", Health: "Healthy", Sources: []appstate.Source{{RepoURL: "file://" + bare, Path: "envs/tst/web", Deployed: deployed}}}}
 	b, err := Collect(context.Background(), Sources{Config: cfg, Repo: repo, Argo: map[string]AppLister{"": lister{apps: apps}}})
 	if err != nil {
 		t.Fatal(err)

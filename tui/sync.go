@@ -13,7 +13,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/sanitize"
@@ -22,7 +22,7 @@ import (
 // Syncer runs manual syncs against the Argo CD serving a stage.
 type Syncer interface {
 	CheckSync(ctx context.Context, stage string, apps []board.App) ([]SyncCheck, error)
-	StartSync(ctx context.Context, stage string, req argo.SyncRequest) (SyncStart, error)
+	StartSync(ctx context.Context, stage string, req appstate.SyncRequest) (SyncStart, error)
 	FollowSync(ctx context.Context, stage string, start SyncStart) SyncFollower
 	Terminate(ctx context.Context, stage, app string) error
 }
@@ -43,7 +43,7 @@ type SyncStart struct {
 
 // SyncFollower yields observations of a running sync; it re-attaches by itself.
 type SyncFollower interface {
-	Next() (argo.Observation, error)
+	Next() (appstate.Observation, error)
 	Close()
 }
 
@@ -59,7 +59,7 @@ const (
 )
 
 type appProgress struct {
-	obs     argo.Observation
+	obs     appstate.Observation
 	sendErr error
 	err     error
 	sent    bool
@@ -105,7 +105,7 @@ type syncObsMsg struct {
 	gen int
 	app string
 	f   SyncFollower
-	obs argo.Observation
+	obs appstate.Observation
 	err error
 }
 
@@ -125,7 +125,7 @@ func checkSyncCmd(ctx context.Context, s Syncer, stage string, apps []board.App,
 }
 
 // startSyncCmd sends each app's sync once, in order, stopping at the first refusal.
-func startSyncCmd(ctx context.Context, s Syncer, stage string, reqs []argo.SyncRequest, gen int) tea.Cmd {
+func startSyncCmd(ctx context.Context, s Syncer, stage string, reqs []appstate.SyncRequest, gen int) tea.Cmd {
 	return func() tea.Msg {
 		msg := syncStartedMsg{gen: gen}
 		for _, r := range reqs {
@@ -266,9 +266,9 @@ func (s *syncScreen) blocked() string {
 func (m *Model) sendSync() tea.Cmd {
 	s := &m.sync
 	operator := m.opts.Operator
-	var reqs []argo.SyncRequest
+	var reqs []appstate.SyncRequest
 	for _, a := range s.apps {
-		reqs = append(reqs, argo.SyncRequest{App: a.Name, Project: a.Project, Revision: s.revision, DryRun: s.dryRun, Prune: s.prune,
+		reqs = append(reqs, appstate.SyncRequest{App: a.Name, Project: a.Project, Revision: s.revision, DryRun: s.dryRun, Prune: s.prune,
 			Reason: strings.TrimSpace(s.reason.Value()), Operator: operator})
 		s.progress[a.Name] = &appProgress{}
 	}

@@ -9,7 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/board"
 )
 
@@ -17,9 +17,9 @@ import (
 type fakeSyncer struct {
 	mu         sync.Mutex
 	checks     map[string]SyncCheck
-	sent       []argo.SyncRequest
+	sent       []appstate.SyncRequest
 	terminated []string
-	obs        []argo.Observation
+	obs        []appstate.Observation
 }
 
 func (f *fakeSyncer) CheckSync(_ context.Context, _ string, apps []board.App) ([]SyncCheck, error) {
@@ -34,7 +34,7 @@ func (f *fakeSyncer) CheckSync(_ context.Context, _ string, apps []board.App) ([
 	return out, nil
 }
 
-func (f *fakeSyncer) StartSync(_ context.Context, _ string, r argo.SyncRequest) (SyncStart, error) {
+func (f *fakeSyncer) StartSync(_ context.Context, _ string, r appstate.SyncRequest) (SyncStart, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, r)
@@ -51,13 +51,13 @@ func (f *fakeSyncer) Terminate(_ context.Context, _, app string) error {
 }
 
 type replay struct {
-	obs []argo.Observation
+	obs []appstate.Observation
 	i   int
 }
 
-func (r *replay) Next() (argo.Observation, error) {
+func (r *replay) Next() (appstate.Observation, error) {
 	if r.i >= len(r.obs) {
-		return argo.Observation{}, errExhausted
+		return appstate.Observation{}, errExhausted
 	}
 	r.i++
 	return r.obs[r.i-1], nil
@@ -103,14 +103,14 @@ func drain(t *testing.T, m Model, cmd func() any) Model {
 	return m
 }
 
-func obs(phase, health string, finished bool) argo.Observation {
-	a := argo.App{Name: "tst-web", Health: health, Operation: argo.Operation{Phase: phase, Message: phase + " msg", Revision: "c0ffee1"}}
-	return argo.Observation{App: a, Ours: phase != "", Finished: finished}
+func obs(phase, health string, finished bool) appstate.Observation {
+	a := appstate.App{Name: "tst-web", Health: health, Operation: appstate.Operation{Phase: phase, Message: phase + " msg", Revision: "c0ffee1"}}
+	return appstate.Observation{App: a, Ours: phase != "", Finished: finished}
 }
 
 func TestSyncPreviewConfirmAndProgress(t *testing.T) {
-	fs := &fakeSyncer{obs: []argo.Observation{
-		{App: argo.App{Name: "tst-web", Operation: argo.Operation{Phase: "Succeeded", Revision: "bbb2222"}}}, // the previous op
+	fs := &fakeSyncer{obs: []appstate.Observation{
+		{App: appstate.App{Name: "tst-web", Operation: appstate.Operation{Phase: "Succeeded", Revision: "bbb2222"}}}, // the previous op
 		obs("Running", "Progressing", false),
 		{Reconnecting: true, Err: errors.New("stream closed")},
 		obs("Succeeded", "Healthy", true),
@@ -189,7 +189,7 @@ func TestSyncRefusedByChecksAndProtectedNeedsTheName(t *testing.T) {
 }
 
 func TestSyncTerminateAsksFirst(t *testing.T) {
-	fs := &fakeSyncer{obs: []argo.Observation{obs("Running", "Progressing", false)}}
+	fs := &fakeSyncer{obs: []appstate.Observation{obs("Running", "Progressing", false)}}
 	m := newModel(fixtureBoard(), 120, 40)
 	m.opts.Syncer = fs
 	m = press(t, m, "j", "j", "j", "j", "j")

@@ -1,4 +1,4 @@
-package argo
+package appstate
 
 import "github.com/stagedeck/stagedeck/sanitize"
 

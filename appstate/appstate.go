@@ -1,0 +1,180 @@
+// Package appstate is Argo CD's shape without Argo CD: the values the
+// board, the console and the commands pass around (an application, its
+// sources, operation and history, a sync request, an observation of one)
+// and the errors callers branch on. It imports neither argo-cd nor k8s.io,
+// so what draws and decides does not link them; only the argo client and
+// its fake convert Argo CD's own types into these.
+package appstate
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Sentinel errors callers branch on.
+var (
+	ErrUnreachable      = errors.New("argo cd unreachable")
+	ErrUnauthenticated  = errors.New("argo cd login required")
+	ErrPermissionDenied = errors.New("argo cd permission denied")
+	ErrNotFound         = errors.New("argo cd application not found")
+	ErrReadOnly         = errors.New("read-only mode: refusing to change Argo CD")
+	ErrOperationRunning = errors.New("another operation is already in progress")
+)
+
+// App is what stagedeck needs to know of one Argo CD Application.
+type App struct {
+	Name      string    `json:"name"`
+	Namespace string    `json:"-"`
+	Project   string    `json:"-"`
+	Sources   []Source  `json:"-"`
+	Sync      string    `json:"syncStatus"`
+	Health    string    `json:"healthStatus"`
+	AutoSync  bool      `json:"autoSync"`
+	Operation Operation `json:"-"`
+	// Pending is true while an operation is requested but not yet finished.
+	Pending    bool       `json:"-"`
+	History    []Deployed `json:"-"`
+	Conditions []string   `json:"-"`
+	Images     []string   `json:"-"`
+	// ResourceVersion orders watch events for the same app.
+	ResourceVersion string `json:"-"`
+}
+
+// Source is one of the app's sources with the revisions Argo CD knows for it.
+type Source struct {
+	RepoURL        string
+	Path           string
+	TargetRevision string // spec: a branch, tag or sha
+	// Deployed is the revision last synced: operationState.syncResult, else the last history entry.
+	Deployed string
+	// Compared is status.sync.revision: what Argo CD compared against (usually head).
+	Compared string
+}
+
+// Operation is the app's last (or running) operation.
+type Operation struct {
+	Phase      string
+	Message    string
+	Reason     string // the Reason info the sync was sent with (stagedeck's)
+	Revision   string // the sync result's revision
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Resources  []ResourceResult
+}
+
+// ResourceResult is one resource's outcome within a sync.
+type ResourceResult struct {
+	Kind, Namespace, Name, Status, Message, HookPhase string
+}
+
+// Deployed is one status.history entry.
+type Deployed struct {
+	ID         int64
+	Revision   string
+	DeployedAt time.Time
+	// InitiatedBy is the Argo CD user who started the sync, or "automated".
+	InitiatedBy string
+}
+
+// Running reports whether an operation is still in progress.
+func (o Operation) Running() bool { return o.Phase == "Running" || o.Phase == "Terminating" }
+
+// SourceFor returns the app's source from repo (any of urls) under path, if any.
+func (a App) SourceFor(urls []string, path string) (Source, bool) {
+	path = strings.Trim(path, "/")
+	for _, s := range a.Sources {
+		if !SameRepo(s.RepoURL, urls) {
+			continue
+		}
+		if s.Path == path || strings.HasPrefix(s.Path, path+"/") {
+			return s, true
+		}
+	}
+	return Source{}, false
+}
+
+// SameRepo reports whether u names the same repository as any of urls.
+func SameRepo(u string, urls []string) bool {
+	n := NormalizeRepoURL(u)
+	for _, o := range urls {
+		if NormalizeRepoURL(o) == n {
+			return true
+		}
+	}
+	return false
+}
+
+// NormalizeRepoURL maps the ssh, scp-like, https and file forms of a
+// repository URL to one comparable key: host/path without .git, lowercased host.
+func NormalizeRepoURL(u string) string {
+	u = strings.TrimSpace(u)
+	u = strings.TrimRight(u, "/")
+	u = strings.TrimSuffix(u, ".git")
+	if !strings.Contains(u, "://") {
+		if at := strings.Index(u, "@"); at >= 0 {
+			if colon := strings.Index(u[at:], ":"); colon > 0 {
+				host := u[at+1 : at+colon]
+				return strings.ToLower(host) + "/" + strings.TrimLeft(u[at+colon+1:], "/")
+			}
+		}
+		return u // a local path
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	if p.Scheme == "file" {
+		return p.Path
+	}
+	return strings.ToLower(p.Hostname()) + "/" + strings.TrimLeft(p.Path, "/")
+}
+
+// SyncRequest is a manual sync pinned to a reviewed revision.
+type SyncRequest struct {
+	App      string
+	Project  string
+	Revision string
+	DryRun   bool
+	Prune    bool
+	Reason   string
+	Operator string
+}
+
+// Observation is one look at an app while a sync runs.
+type Observation struct {
+	App App
+	// Ours: the operation shown is the one we requested (not the previous
+	// one, which the first watch events after a request still carry).
+	Ours bool
+	// Finished: ours ended and, unless it failed or was a dry run, the app's
+	// health settled (Healthy or Degraded).
+	Finished bool
+	// Reconnecting: the watch dropped; Err says why. The sync is not re-sent.
+	Reconnecting bool
+	Err          error
+}
+
+// Succeeded reports a finished sync that deployed and is healthy.
+func (o Observation) Succeeded() bool {
+	return o.Finished && o.App.Operation.Phase == "Succeeded" && (o.App.Health == "Healthy" || o.App.Health == "")
+}
+
+// SameRevision compares a full and a possibly abbreviated sha.
+func SameRevision(a, b string) bool {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	return a != "" && strings.HasPrefix(b, a)
+}
+
+// CallTimeout bounds a single read so a black-holed server cannot hang the UI.
+const CallTimeout = 15 * time.Second
+
+// WithTimeout derives a context for one read call.
+func WithTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, CallTimeout)
+}
