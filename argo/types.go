@@ -32,4 +32,3 @@ var (
 	NormalizeRepoURL = appstate.NormalizeRepoURL
 )
 
-const callTimeout = appstate.CallTimeout

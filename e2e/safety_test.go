@@ -157,7 +157,7 @@ func TestDemoCleansUpOnSignals(t *testing.T) {
 // commits never deployed, keep running exactly what they ran.
 func TestThreeAMRollbackAt80x24(t *testing.T) {
 	tm := start(t, 80, 24, append(demoEnv, "STAGEDECK_DEMO_CI_INTERVAL=-1s"), "--demo")
-	s := tm.WaitFor(10*time.Second, "PROD", "live")
+	tm.WaitFor(10*time.Second, "PROD", "live")
 	deployedOf := func(s, app string) string {
 		m := regexp.MustCompile(app + `\s+\S+ \S+\s+\S+ \S+\s+([0-9a-f]{7})`).FindStringSubmatch(s)
 		if m == nil {
@@ -166,7 +166,7 @@ func TestThreeAMRollbackAt80x24(t *testing.T) {
 		return m[1]
 	}
 	tm.Send("/", "p", "r", "o", "d", keyEnter)
-	s = tm.WaitFor(5*time.Second, "prod-api", "prod-web", "prod-worker")
+	s := tm.WaitFor(5*time.Second, "prod-api", "prod-web", "prod-worker")
 	api, web := deployedOf(s, "prod-api"), deployedOf(s, "prod-web")
 	if api == "" || web == "" {
 		t.Fatalf("no deployed revisions on the board:\n%s", s)
@@ -183,9 +183,9 @@ func TestThreeAMRollbackAt80x24(t *testing.T) {
 		t.Fatalf("the cursor is not on the live commit:\n%s", s)
 	}
 	tm.Send("v", "I", "N", "C", "-", "7", keyEnter)
-	s = tm.WaitFor(10*time.Second, "Commit: Revert", "Sync to  prod-worker only")
+	tm.WaitFor(10*time.Second, "Commit: Revert", "Sync to  prod-worker only")
 	tm.Send("y", "p", "r", "o", "d", keyEnter)
-	s = tm.WaitFor(10*time.Second, "✓ Pushed", "s sync prod-worker to")
+	tm.WaitFor(10*time.Second, "✓ Pushed", "s sync prod-worker to")
 	tm.Send("s")
 	tm.WaitFor(10*time.Second, "prod-worker", "✓ allowed", "rollback: INC-7")
 	tm.Send("y", "p", "r", "o", "d", keyEnter)
