@@ -31,4 +31,3 @@ var (
 	SameRepo         = appstate.SameRepo
 	NormalizeRepoURL = appstate.NormalizeRepoURL
 )
-
