@@ -256,3 +256,17 @@ func TestCutOffRowsAreAnnounced(t *testing.T) {
 		t.Errorf("G does not show the last row:\n%s", out)
 	}
 }
+
+func TestMatrixDoesNotActOnAHiddenRow(t *testing.T) {
+	fs := &fakeSyncer{}
+	m := newModel(fixtureBoard(), 120, 40)
+	m.opts.Syncer = fs
+	m = press(t, m, "tab", "j", "s")
+	if m.screen != screenMatrix || m.err == nil || !strings.Contains(screenText(m), "tab back to the board") {
+		t.Errorf("s in the matrix: screen %v err %v", m.screen, m.err)
+	}
+	m = press(t, m, "enter")
+	if m.screen != screenMatrix {
+		t.Errorf("enter in the matrix opened %v", m.screen)
+	}
+}

@@ -351,3 +351,6 @@ type DiffSource interface {
 // errCachedBoard refuses actions decided on the board from disk: the
 // config's protection may have changed since it was saved.
 var errCachedBoard = errors.New("the board is from the cache: wait for the first refresh before syncing or rolling back")
+
+// errMatrixActions explains why the matrix does not act on its rows.
+var errMatrixActions = errors.New("the matrix shows where each revision runs: tab back to the board to act on a stage or app")

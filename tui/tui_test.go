@@ -360,7 +360,7 @@ func TestCachedBoardPaintsAtOnceAndPeriodicRefresh(t *testing.T) {
 func TestMatrixFilterAndScrollStayOnMatches(t *testing.T) {
 	m := press(t, newModel(fixtureBoard(), 120, 40), "/", "a", "p", "i", "enter", "tab", "j", "j")
 	out := screenText(m)
-	if !strings.Contains(out, "  api ") || strings.Contains(out, "  web ") {
+	if !strings.Contains(out, "› api ") || strings.Contains(out, " web ") {
 		t.Errorf("matrix filtered to api, scrolled past the end:\n%s", out)
 	}
 }

@@ -402,6 +402,12 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, k.Top):
 			m.matrixOffset = 0
 			return m, nil
+		case key.Matches(msg, k.Enter), key.Matches(msg, k.Sync), key.Matches(msg, k.Diff), key.Matches(msg, k.History),
+			key.Matches(msg, k.Timeline), key.Matches(msg, k.Compare):
+			// A matrix row is an app across stages: nothing to act on without
+			// a stage, so nothing acts on a row the cursor does not show.
+			m.err = errMatrixActions
+			return m, nil
 		}
 	}
 	page := m.listHeight()

@@ -373,11 +373,15 @@ func (m Model) matrixLines(w, h int) []string {
 	}
 	lines := []string{s.ColHead.Render(head)}
 	start := min(m.matrixOffset, max(0, len(m.matrix)-1))
-	for _, r := range m.matrix[start:] {
+	for i, r := range m.matrix[start:] {
 		if len(lines) >= h {
 			break
 		}
-		line := "  " + pad(r.key, nameW)
+		cur := "  "
+		if i == 0 {
+			cur = "› " // the cursor is the top row: j/k move it
+		}
+		line := cur + pad(r.key, nameW)
 		for si, ai := range r.cells {
 			if ai < 0 {
 				line += " " + s.Dim.Render(pad("·", cellW))
