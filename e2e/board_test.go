@@ -215,7 +215,7 @@ func TestRollbackProdFromHistory(t *testing.T) {
 	for i := live; i < target; i++ {
 		tm.Send("j")
 	}
-	tm.Send("R", "I", "N", "C", "-", "9", keyEnter)
+	tm.Send("b", "I", "N", "C", "-", "9", keyEnter)
 	tm.WaitFor(5*time.Second, "Commit: Restore prod to "+sha, "diff --git")
 	tm.Send("y", "p", "r", "o", "d", keyEnter)
 	s = tm.WaitFor(10*time.Second, "✓ Pushed")

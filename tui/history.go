@@ -274,7 +274,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		r.cursor = len(r.commits) - 1
 	case (msg.String() == "enter" || msg.String() == "d") && len(r.commits) > 0 && m.opts.Diff != nil:
 		return m, m.openCommitDiff(r.stage, r.app, r.path, r.commits[r.cursor])
-	case msg.String() == "v" || msg.String() == "R":
+	case msg.String() == "v" || msg.String() == "b":
 		if len(r.commits) == 0 {
 			return m, nil
 		}
@@ -282,7 +282,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			r.err = errors.New("read-only mode: rollbacks are off (started with --read-only or readOnly: true)")
 			return m, nil
 		}
-		r.restore = msg.String() == "R"
+		r.restore = msg.String() == "b"
 		r.target = r.commits[r.cursor]
 		r.phase, r.err = rbReason, nil
 		r.reason.SetValue("") // a dropped rollback's reason is not the next one's

@@ -63,7 +63,7 @@ func TestHistoryRestoreFlow(t *testing.T) {
 		t.Errorf("history marks:\n%s", out)
 	}
 	golden(t, "history-120x40", out)
-	m = press(t, m, "j", "j", "R")
+	m = press(t, m, "j", "j", "b")
 	if m.rollback.phase != rbReason {
 		t.Fatal("R did not ask for a reason")
 	}

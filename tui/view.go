@@ -607,7 +607,7 @@ func (m Model) footerLine(w int) string {
 			if m.opts.ReadOnly {
 				return m.styles.Footer.Render("↑/↓ choose · enter/d diff · esc back · read-only: no rollbacks")
 			}
-			return m.styles.Footer.Render("↑/↓ choose · enter/d diff · v revert this commit · R restore the stage to it · esc back")
+			return m.styles.Footer.Render("↑/↓ choose · enter/d diff · v revert this commit · b restore the stage back to it · esc back")
 		case rbPreview:
 			return m.styles.Footer.Render("y/enter commit and push · ↑/↓ scroll · esc drop")
 		}
