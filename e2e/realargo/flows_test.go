@@ -412,3 +412,45 @@ func TestConsoleSyncsTST(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRollbackSyncsOnlyTheAppItChanges is the 3 a.m. path on the real
+// server: perf-web runs a bad commit; perf-api has a commit never deployed.
+// `rollback --revert --sync` deploys the revert to perf-web only: the live
+// ConfigMap is back, perf-api still runs what it ran, and its undeployed
+// ConfigMap never reaches the cluster.
+func TestRollbackSyncsOnlyTheAppItChanges(t *testing.T) {
+	cfg := env.config("")
+	bad, err := env.commitPush("perf: web version 7 (bad)", map[string]string{"perf/web/configmap.yaml": webManifest("perf", "7")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, code := env.stagedeckRun("sync", "--config", cfg, "perf", "web", "--revision", bad, "--yes", "--wait", "--timeout", "2m"); code != 0 {
+		t.Fatalf("sync the bad commit: exit %d\n%s%s", code, out, errOut)
+	}
+	if v := configMapData(t, "perf", "web-config", "version"); v != "7" {
+		t.Fatalf("perf web-config version = %q, want the bad 7 deployed", v)
+	}
+	apiBefore := deployedOf(getApp(t, "perf-api"))
+	if _, err := env.commitPush("perf: api extra config (not deployed)", map[string]string{
+		"perf/api/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-extra\ndata:\n  flag: \"on\"\n",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := env.stagedeckRun("rollback", "--config", cfg, "perf", "--revert", bad, "--reason", "INC-7", "--yes", "--sync")
+	if code != 0 {
+		t.Fatalf("rollback --sync: exit %d\n%s%s", code, out, errOut)
+	}
+	revert := remoteHead(t)
+	if got := deployedOf(getApp(t, "perf-web")); got != revert {
+		t.Errorf("perf-web deployed %s, want the revert %s", got, revert)
+	}
+	if v := configMapData(t, "perf", "web-config", "version"); v == "7" {
+		t.Errorf("the revert did not reach the cluster: web-config version %q", v)
+	}
+	if got := deployedOf(getApp(t, "perf-api")); got != apiBefore {
+		t.Errorf("perf-api moved from %s to %s: it deployed a commit nobody reviewed", apiBefore, got)
+	}
+	if out, _ := env.kubectl("get", "configmap", "api-extra", "-n", "perf", "-o", "name"); strings.Contains(out, "api-extra") {
+		t.Error("perf-api's undeployed ConfigMap reached the cluster")
+	}
+}
