@@ -72,8 +72,11 @@ func (l live) Fetch(ctx context.Context) error {
 	return s.repo.Fetch(ctx)
 }
 
-// Refresh asks each app's Argo CD to reconcile it (a Get with refresh; List ignores it).
-func (l live) Refresh(ctx context.Context, apps []string, hard bool) error {
+// Refresh asks the Argo CD serving stage to reconcile its apps (a Get with
+// refresh; List ignores it). Only that instance is asked: real Argo CD
+// answers "permission denied" for an app it does not have, so probing the
+// others would only turn into errors.
+func (l live) Refresh(ctx context.Context, stage string, apps []string, hard bool) error {
 	mode := "normal"
 	if hard {
 		mode = "hard"
@@ -82,18 +85,17 @@ func (l live) Refresh(ctx context.Context, apps []string, hard bool) error {
 	if err != nil {
 		return err
 	}
+	c, err := s.clientFor(stage)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, name := range apps {
-		for _, c := range s.argo {
-			cctx, cancel := argo.WithTimeout(ctx)
-			_, err := c.Get(cctx, name, mode)
-			cancel()
-			if err == nil || !errors.Is(err, argo.ErrNotFound) {
-				if err != nil {
-					errs = append(errs, err)
-				}
-				break
-			}
+		cctx, cancel := argo.WithTimeout(ctx)
+		_, err := c.Get(cctx, name, mode)
+		cancel()
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

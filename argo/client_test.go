@@ -156,8 +156,8 @@ func TestErrorsNameTheFix(t *testing.T) {
 	if ok, err := good.CanSync(context.Background(), "prod", "prod-web"); ok || err != nil {
 		t.Errorf("CanSync = %v, %v; want false", ok, err)
 	}
-	if _, err := good.Get(context.Background(), "nope", ""); !errors.Is(err, argo.ErrNotFound) {
-		t.Errorf("missing app: %v", err)
+	if _, err := good.Get(context.Background(), "nope", ""); !errors.Is(err, argo.ErrPermissionDenied) {
+		t.Errorf("missing app: %v, want permission denied as Argo CD answers", err)
 	}
 
 	// Unreachable: nothing listens on the address any more.

@@ -104,7 +104,7 @@ func TestSyncWindowsAndRefusals(t *testing.T) {
 	if _, err := c.Sync(ctx, argo.SyncRequest{App: "prod-web", Revision: shaNew}); !errors.Is(err, argo.ErrPermissionDenied) {
 		t.Errorf("sync in a closed window: %v", err)
 	}
-	if _, err := c.Sync(ctx, argo.SyncRequest{App: "gone", Revision: shaNew}); !errors.Is(err, argo.ErrNotFound) {
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "gone", Revision: shaNew}); !errors.Is(err, argo.ErrPermissionDenied) {
 		t.Errorf("sync of a missing app: %v", err)
 	}
 	srv.AddApp(argotest.AppSpec{Name: "tst-web", RepoURL: "r", Path: "tst/web", Deployed: shaOld})

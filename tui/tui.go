@@ -27,9 +27,10 @@ type Fetcher interface {
 	Fetch(ctx context.Context) error
 }
 
-// Refresher asks Argo CD to reconcile the apps of a stage (List ignores refresh).
+// Refresher asks Argo CD to reconcile the apps of a stage (List ignores
+// refresh). The stage says which Argo CD serves them: nothing is probed.
 type Refresher interface {
-	Refresh(ctx context.Context, apps []string, hard bool) error
+	Refresh(ctx context.Context, stage string, apps []string, hard bool) error
 }
 
 // Watcher opens a stream of application changes, already placed in stages.
@@ -283,11 +284,11 @@ func fetchCmd(ctx context.Context, f Fetcher, gen int) tea.Cmd {
 	return func() tea.Msg { return fetchDoneMsg{gen: gen, err: f.Fetch(ctx)} }
 }
 
-func refreshCmd(ctx context.Context, r Refresher, apps []string, hard bool) tea.Cmd {
+func refreshCmd(ctx context.Context, r Refresher, stage string, apps []string, hard bool) tea.Cmd {
 	if r == nil || len(apps) == 0 {
 		return nil
 	}
-	return func() tea.Msg { return refreshDoneMsg{err: r.Refresh(ctx, apps, hard)} }
+	return func() tea.Msg { return refreshDoneMsg{err: r.Refresh(ctx, stage, apps, hard)} }
 }
 
 func tickCmd() tea.Cmd {

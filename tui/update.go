@@ -188,25 +188,26 @@ func (m *Model) startRefresh(argoRefresh, hard bool) tea.Cmd {
 	m.lastFetch = m.now
 	cmds := []tea.Cmd{fetchCmd(m.ctx, m.opts.Fetcher, m.gen)}
 	if argoRefresh {
-		cmds = append(cmds, refreshCmd(m.ctx, m.opts.Refresh, m.selectedStageApps(), hard))
+		stage, apps := m.selectedStageApps()
+		cmds = append(cmds, refreshCmd(m.ctx, m.opts.Refresh, stage, apps, hard))
 	}
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) selectedStageApps() []string {
+func (m *Model) selectedStageApps() (string, []string) {
 	if m.board == nil || m.cursor >= len(m.rows) {
-		return nil
+		return "", nil
 	}
 	r := m.rows[m.cursor]
 	st := m.board.Stages[r.stage]
 	if r.app >= 0 {
-		return []string{st.Apps[r.app].Name}
+		return st.Name, []string{st.Apps[r.app].Name}
 	}
 	names := make([]string, len(st.Apps))
 	for i, a := range st.Apps {
 		names[i] = a.Name
 	}
-	return names
+	return st.Name, names
 }
 
 // applyEvents updates rows in place; a moved deployed revision triggers a

@@ -56,7 +56,10 @@ func (s *Server) appLocked(name *string) (*v1alpha1.Application, error) {
 	}
 	a, ok := s.apps[*name]
 	if !ok {
-		return nil, status.Errorf(codes.NotFound, "applications.argoproj.io %q not found", *name)
+		// As Argo CD (v2.14, v3): RBAC is enforced before the lookup, so a
+		// missing app reads "permission denied", for admin too, and names
+		// cannot be probed.
+		return nil, status.Error(codes.PermissionDenied, "permission denied")
 	}
 	return a, nil
 }
@@ -64,12 +67,15 @@ func (s *Server) appLocked(name *string) (*v1alpha1.Application, error) {
 // Get returns one app; refresh=normal|hard reconciles it first.
 func (s *Server) Get(_ context.Context, q *application.ApplicationQuery) (*v1alpha1.Application, error) {
 	s.mu.Lock()
+	refresh := q.Refresh != nil && (*q.Refresh == "normal" || *q.Refresh == "hard")
+	if refresh { // a refresh asks for work: recorded, like the mutations
+		s.calls = append(s.calls, Call{Method: "Refresh", App: q.GetName()})
+	}
 	a, err := s.appLocked(q.Name)
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}
-	refresh := q.Refresh != nil && (*q.Refresh == "normal" || *q.Refresh == "hard")
 	s.mu.Unlock()
 	if refresh {
 		s.Reconcile()
