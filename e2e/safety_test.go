@@ -183,7 +183,7 @@ func TestThreeAMRollbackAt80x24(t *testing.T) {
 		t.Fatalf("the cursor is not on the live commit:\n%s", s)
 	}
 	tm.Send("v", "I", "N", "C", "-", "7", keyEnter)
-	tm.WaitFor(10*time.Second, "Commit: Revert", "Sync to  prod-worker only")
+	tm.WaitFor(10*time.Second, "Commit: Revert", "Sync to  prod-worker only", "Reason: INC-7", "Operator: ")
 	tm.Send("y", "p", "r", "o", "d", keyEnter)
 	tm.WaitFor(10*time.Second, "✓ Pushed", "s sync prod-worker to")
 	tm.Send("s")

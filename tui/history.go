@@ -158,7 +158,14 @@ func (m Model) handleRollbackMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
 		r.confirm = newNameConfirm(board.Protected(r.touched)...)
 		// The sync after it goes to the apps it changes, and only those.
 		r.apps, r.also = m.syncAfterRollback(r.stage, msg.plan.Paths(), r.rb)
-		r.lines = strings.Split(strings.TrimRight(patch.Unified(msg.plan.Pairs, 3), "\n"), "\n")
+		// The whole commit message (Reason and Operator lines included),
+		// then the exact diff, scrolled together.
+		r.lines = nil
+		for _, l := range strings.Split(strings.TrimRight(msg.plan.Message, "\n"), "\n") {
+			r.lines = append(r.lines, "    "+sanitize.Line(l))
+		}
+		r.lines = append(r.lines, "")
+		r.lines = append(r.lines, strings.Split(strings.TrimRight(patch.Unified(msg.plan.Pairs, 3), "\n"), "\n")...)
 		return m, nil, true
 	case rollbackPublishedMsg:
 		if msg.gen != r.gen {

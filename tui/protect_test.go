@@ -270,3 +270,20 @@ func TestMatrixDoesNotActOnAHiddenRow(t *testing.T) {
 		t.Errorf("enter in the matrix opened %v", m.screen)
 	}
 }
+
+func TestHelpShowsTheCurrentViewsKeysFirst(t *testing.T) {
+	m := newModel(fixtureBoard(), 80, 24)
+	m.opts.Rollback = &fakeRollback{}
+	m = press(t, m, "G", "k", "k")
+	mm, cmd := m.Update(keyMsg("L"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	m = press(t, m, "?")
+	out := screenText(m)
+	if m.screen != screenHelp || !strings.Contains(out, "In the timeline view") || !strings.Contains(out, "pgup/pgdn scroll") || !strings.Contains(out, "Everywhere") {
+		t.Errorf("help from the timeline:\n%s", out)
+	}
+	m = press(t, m, "esc")
+	if m.screen != screenTimeline {
+		t.Errorf("esc from help went to %v, want the timeline", m.screen)
+	}
+}

@@ -128,6 +128,7 @@ type Model struct {
 	width, height int
 	screen        screen
 	back          screen // where esc returns from detail/help
+	helpFrom      screen // the view ? was pressed in: its keys come first
 
 	board   *board.Board
 	cached  bool // board came from disk and no refresh landed yet

@@ -304,6 +304,9 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if msg.String() == "ctrl+c" {
 			return m, tea.Quit
 		}
+		if msg.String() == "?" && (m.screen == screenTimeline || m.screen == screenHistory && m.rollback.phase == rbPick) {
+			return m.toggleHelp(), nil
+		}
 		if m.screen == screenTimeline {
 			return m.handleTimelineKey(msg)
 		}
@@ -342,14 +345,11 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Quit
 	case key.Matches(msg, k.Help):
-		if m.screen == screenHelp {
-			m.screen = m.back
-		} else {
-			m.back, m.screen = m.listScreen(), screenHelp
-		}
-		return m, nil
+		return m.toggleHelp(), nil
 	case key.Matches(msg, k.Back):
 		switch {
+		case m.screen == screenHelp:
+			m.screen = m.helpFrom
 		case m.screen == screenDiff && m.diff.fromHistory:
 			m.screen = screenHistory
 		case m.screen == screenDetail || m.screen == screenHelp || m.screen == screenDiff || m.screen == screenPick:
@@ -473,4 +473,19 @@ func (m Model) listScreen() screen {
 		return screenMatrix
 	}
 	return screenBoard
+}
+
+// toggleHelp opens the keys (those of the current view first) or closes
+// them, back to where they were opened.
+func (m Model) toggleHelp() Model {
+	if m.screen == screenHelp {
+		m.screen = m.helpFrom
+		return m
+	}
+	m.helpFrom = m.screen
+	if m.screen == screenBoard || m.screen == screenMatrix {
+		m.back = m.screen
+	}
+	m.screen = screenHelp
+	return m
 }

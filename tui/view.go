@@ -422,6 +422,12 @@ func imageTag(images []string) string {
 
 func (m Model) helpLines(w, h int) []string {
 	lines := []string{m.styles.Title.Render("Keys"), ""}
+	if m.helpFrom != screenBoard && m.helpFrom != screenMatrix && m.helpFrom != screenHelp {
+		// The keys of the view help was opened from, first.
+		from := m
+		from.screen = m.helpFrom
+		lines = append(lines, m.styles.Header.Render("In the "+m.helpFrom.String()+" view"), "  "+ansi.Strip(from.footerLine(w)), "", m.styles.Header.Render("Everywhere"))
+	}
 	// The columns wrap to the width instead of being cut off: every key
 	// shows at 60 columns too.
 	var row []string
