@@ -44,7 +44,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().BoolVar(&g.readOnly, "read-only", false, "refuse every sync, terminate, commit and push")
 	root.SuggestionsMinimumDistance = 2
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitUsage, err) })
-	root.AddCommand(newStatusCmd(g), newVersionCmd(), newDiffCmd(g), newSyncCmd(g), newRollbackCmd(g), newLogCmd(g))
+	root.AddCommand(newStatusCmd(g), newVersionCmd(), newDiffCmd(g), newSyncCmd(g), newRollbackCmd(g), newLogCmd(g), newTerminateCmd(g))
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
 }

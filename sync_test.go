@@ -138,3 +138,36 @@ func TestSyncNotesNewerCommitsOnTheAppsPaths(t *testing.T) {
 		t.Errorf("sync calls %+v", calls)
 	}
 }
+
+// TestTerminateCLI: only apps with an operation running get a terminate;
+// a protected stage needs --confirm; nothing running exits 1 sending nothing.
+func TestTerminateCLI(t *testing.T) {
+	t.Setenv("STAGEDECK_OPERATOR", "Ann Owner <ann@example.com>")
+	sb, cfg := sandboxConfig(t)
+	sb.Argo.SetSyncDuration(time.Minute)
+	terminates := func() []string {
+		var out []string
+		for _, c := range sb.Argo.Calls() {
+			if c.Method == "TerminateOperation" {
+				out = append(out, c.App)
+			}
+		}
+		return out
+	}
+	if _, errOut, code := stagedeck(t, "terminate", "--config", cfg, "tst"); code != exitRefused || !strings.Contains(errOut, "nothing was sent") || len(terminates()) != 0 {
+		t.Fatalf("nothing running: exit %d %q, sent %v", code, errOut, terminates())
+	}
+	if _, errOut, code := stagedeck(t, "sync", "--config", cfg, "tst", "web", "--revision", sb.Head(), "--yes"); code != exitOK {
+		t.Fatalf("sync: %d %s", code, errOut)
+	}
+	out, errOut, code := stagedeck(t, "terminate", "--config", cfg, "tst")
+	if code != exitOK || !strings.Contains(out, "tst-web: terminate sent") {
+		t.Fatalf("terminate: exit %d\n%s%s", code, out, errOut)
+	}
+	if got := terminates(); len(got) != 1 || got[0] != "tst-web" {
+		t.Errorf("terminates sent %v, want tst-web only", got)
+	}
+	if _, errOut, code := stagedeck(t, "terminate", "--config", cfg, "prod"); code != exitRefused || !strings.Contains(errOut, "--confirm prod") {
+		t.Errorf("protected without --confirm: exit %d %q", code, errOut)
+	}
+}
