@@ -450,7 +450,7 @@ func TestRollbackSyncsOnlyTheAppItChanges(t *testing.T) {
 	if got := deployedOf(getApp(t, "perf-api")); got != apiBefore {
 		t.Errorf("perf-api moved from %s to %s: it deployed a commit nobody reviewed", apiBefore, got)
 	}
-	if out, _ := env.kubectl("get", "configmap", "api-extra", "-n", "perf", "-o", "name"); strings.Contains(out, "api-extra") {
+	if out, _ := env.kubectl("get", "configmap", "api-extra", "-n", "perf", "-o", "name"); strings.TrimSpace(out) == "configmap/api-extra" {
 		t.Error("perf-api's undeployed ConfigMap reached the cluster")
 	}
 }
