@@ -195,7 +195,7 @@ func newDiffCmd(g *globalFlags) *cobra.Command {
 			case against != "":
 				other, ok := b.Stage(against)
 				if !ok {
-					return withCode(exitUsage, fmt.Errorf("no stage %q to compare with", against))
+					return withCode(exitUsage, fmt.Errorf("no stage %q to compare with: stages are %s", against, strings.Join(s.cfg.StageNames(), ", ")))
 				}
 				dirA, dirB := st.Path, other.Path
 				if app != "" {

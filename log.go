@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -47,7 +48,11 @@ func newLogCmd(g *globalFlags) *cobra.Command {
 			}
 			b, err := board.Collect(cmd.Context(), s.sources())
 			if err != nil {
-				return withCode(exitUnreachable, err)
+				code := exitUnreachable
+				if errors.Is(err, opsrepo.ErrUnknownPath) {
+					code = exitUsage
+				}
+				return withCode(code, err)
 			}
 			st, ok := b.Stage(args[0])
 			if !ok {
@@ -88,7 +93,10 @@ func newLogCmd(g *globalFlags) *cobra.Command {
 			}
 			writeLog(sanitize.NewWriter(out), events, s.now(), 80)
 			for _, e := range b.Errors {
-				fmt.Fprintln(cmd.ErrOrStderr(), "note: "+e.Source+": "+sanitize.Line(e.Message)+" (deploys may be missing)")
+				if e.Unreachable {
+					// The commits are printed; the deploys are missing: 3, as status.
+					return withCode(exitUnreachable, fmt.Errorf("%s: %s (deploys are missing above)", e.Source, e.Message))
+				}
 			}
 			return nil
 		},

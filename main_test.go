@@ -281,11 +281,16 @@ func TestDiffCLIExitCodesAndRedaction(t *testing.T) {
 	}
 }
 
-func TestDiffAndSyncErrorsExitTwoEvenWhenUnreachable(t *testing.T) {
+func TestUnreachableExitCodes(t *testing.T) {
 	cfg := writeConfig(t, "opsRepo:\n  url: file:///nonexistent/ops.git\ncacheDir: "+t.TempDir()+"\nstages:\n  - {name: tst, path: tst}\n")
-	for _, args := range [][]string{{"diff", "--config", cfg, "tst"}, {"sync", "--config", cfg, "tst", "--revision", "abc", "--yes"}} {
-		if _, errOut, code := stagedeck(t, args...); code != exitUsage || !strings.Contains(errOut, "unreachable") {
-			t.Errorf("%v: exit %d %q, want 2 naming the unreachable repo", args[0], code, errOut)
+	// diff keeps argocd app diff's convention (2 for any error); the rest
+	// say 3 for an unreachable source.
+	if _, errOut, code := stagedeck(t, "diff", "--config", cfg, "tst"); code != exitUsage || !strings.Contains(errOut, "unreachable") {
+		t.Errorf("diff: exit %d %q, want 2 naming the unreachable repo", code, errOut)
+	}
+	for _, args := range [][]string{{"sync", "--config", cfg, "tst", "--revision", "abc", "--yes"}, {"log", "--config", cfg, "tst"}, {"terminate", "--config", cfg, "tst"}} {
+		if _, errOut, code := stagedeck(t, args...); code != exitUnreachable || !strings.Contains(errOut, "unreachable") {
+			t.Errorf("%v: exit %d %q, want 3 naming the unreachable repo", args[0], code, errOut)
 		}
 	}
 	if _, _, code := stagedeck(t, "status", "--config", cfg); code != exitUnreachable {

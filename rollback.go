@@ -91,6 +91,9 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 			if alsoDeploy && fromRunning {
 				return withCode(exitUsage, errors.New("give one of --also-deploy or --from-running"))
 			}
+			if (alsoDeploy || fromRunning) && (!syncAfter || to != "") {
+				return withCode(exitUsage, errors.New("--also-deploy and --from-running choose what a --sync after a --revert deploys"))
+			}
 			plan, rb, err := prepareRollback(ctx, s, args[0], revert, to, reason)
 			if err != nil {
 				return err
@@ -103,6 +106,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 				if apps, err = appsChangedBy(ctx, s, st.Name, plan.Paths()); err != nil {
 					return withCode(exitUsage, err)
 				}
+
 				var also []string
 				if revert != "" { // a restore deploys the restored content, nothing else
 					also = undeployed(apps, revert, s.repo)
@@ -161,6 +165,28 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 				note = fmt.Sprintf(" (the remote had moved; rebuilt on its new head, attempt %d)", res.Attempts)
 			}
 			fmt.Fprintf(out, "pushed %s to %s %s%s\n", opsrepo.Short(res.Commit.String()), sanitize.Userinfo(s.repo.URL()), s.repo.Branch(), note)
+			if res.Rebased && syncAfter && !s.cfg.GitOnly() && len(rb.FromRunning) == 0 {
+				// Rebuilt on someone else's commits: the sync must not ship
+				// new ones of theirs on these apps' paths unreviewed.
+				fresh, err := appsChangedBy(ctx, s, st.Name, appPathsOf(apps))
+				if err != nil {
+					return err
+				}
+				reviewed := map[string]bool{}
+				for _, a := range undeployed(apps, revert, s.repo) {
+					reviewed[a] = true
+				}
+				var unseen []string
+				for _, a := range undeployed(fresh, revert, s.repo) {
+					if !reviewed[a] && !strings.Contains(a, " "+opsrepo.Short(res.Commit.String())+" ") {
+						unseen = append(unseen, a)
+					}
+				}
+				if len(unseen) > 0 {
+					return withCode(exitRefused, fmt.Errorf("pushed %s, but the remote had moved and a sync now would also deploy commits you did not see: %s: review them, then stagedeck sync %s --revision %s",
+						opsrepo.Short(res.Commit.String()), strings.Join(unseen, "; "), st.Name, opsrepo.Short(res.Commit.String())))
+				}
+			}
 			return afterRollback(ctx, s, st.Name, res.Commit.String(), reason, confirm, syncAfter, appNames(apps), cmd.InOrStdin(), out, errOut)
 		},
 		ValidArgsFunction: stageCompletion(g),
@@ -204,6 +230,10 @@ func appsChangedBy(ctx context.Context, s *session, stage string, paths []string
 	if !ok {
 		return nil, fmt.Errorf("no stage %q", stage)
 	}
+	if st.ArgoError != "" {
+		// Without Argo CD nobody knows what runs: no push promising a sync.
+		return nil, withCode(exitUnreachable, fmt.Errorf("argo cd state of %s unknown: %s: nothing was pushed", stage, st.ArgoError))
+	}
 	var out []board.App
 	for _, a := range st.Apps {
 		if config.OverlapsAny(a.Path, paths) {
@@ -237,6 +267,14 @@ func appNames(apps []board.App) []string {
 	var out []string
 	for _, a := range apps {
 		out = append(out, a.Name)
+	}
+	return out
+}
+
+func appPathsOf(apps []board.App) []string {
+	var out []string
+	for _, a := range apps {
+		out = append(out, a.Path)
 	}
 	return out
 }

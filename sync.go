@@ -139,7 +139,7 @@ func newSyncCmd(g *globalFlags) *cobra.Command {
 			ctx := cmd.Context()
 			s, err := openSession(ctx, g, true)
 			if err != nil {
-				return forceCode(exitUsage, err)
+				return err // 2 config, 3 unreachable
 			}
 			defer s.Close()
 			app := ""
@@ -194,17 +194,20 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 		return withCode(exitUsage, fmt.Errorf("%w (nothing was sent)", err))
 	}
 	operator := op.String()
+	if s.readOnly {
+		return withCode(exitUsage, errors.New("read-only mode: refusing to sync (nothing was sent)"))
+	}
 	c, err := s.clientFor(cfgStage.Name)
 	if err != nil {
-		return withCode(exitUsage, err)
+		return withCode(syncErrCode(err), err)
 	}
 	b, err := board.Collect(ctx, s.sources())
 	if err != nil {
-		return withCode(exitUsage, err)
+		return withCode(exitUnreachable, err)
 	}
 	st, _ := b.Stage(cfgStage.Name)
 	if st.ArgoError != "" {
-		return withCode(exitUsage, errors.New(st.ArgoError))
+		return withCode(exitUnreachable, errors.New(st.ArgoError))
 	}
 	targets, err := diffTargets(st, app)
 	if err != nil {

@@ -160,6 +160,15 @@ func TestTerminateCLI(t *testing.T) {
 	if _, errOut, code := stagedeck(t, "sync", "--config", cfg, "tst", "web", "--revision", sb.Head(), "--yes"); code != exitOK {
 		t.Fatalf("sync: %d %s", code, errOut)
 	}
+	// Wait for the controller to start the operation (Argo CD refuses to
+	// terminate one that is only requested).
+	for i := 0; i < 100; i++ {
+		out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json", "--no-fetch")
+		if strings.Contains(out, `"operationPhase": "Running"`) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	out, errOut, code := stagedeck(t, "terminate", "--config", cfg, "tst")
 	if code != exitOK || !strings.Contains(out, "tst-web: terminate sent") {
 		t.Fatalf("terminate: exit %d\n%s%s", code, out, errOut)

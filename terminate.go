@@ -27,7 +27,7 @@ func newTerminateCmd(g *globalFlags) *cobra.Command {
 			ctx := cmd.Context()
 			s, err := openSession(ctx, g, false)
 			if err != nil {
-				return forceCode(exitUsage, err)
+				return err
 			}
 			defer s.Close()
 			st, ok := s.cfg.StageByName(args[0])
@@ -44,6 +44,9 @@ func newTerminateCmd(g *globalFlags) *cobra.Command {
 			b, err := board.Collect(ctx, s.sources())
 			if err != nil {
 				return withCode(exitUnreachable, err)
+			}
+			if bst, _ := b.Stage(st.Name); bst.ArgoError != "" {
+				return withCode(exitUnreachable, errors.New(bst.ArgoError))
 			}
 			bst, _ := b.Stage(st.Name)
 			app := ""
