@@ -558,50 +558,55 @@ func (k historyMark) String() string {
 // content runs); older ones Argo CD's history names were deployed earlier.
 func (m Model) historyMarks() []historyMark {
 	r := m.rollback
+	out := make([]historyMark, len(r.commits))
+	st, ok := m.board.Stage(r.stage)
+	if !ok {
+		return out
+	}
+	index := map[string]int{}
+	for i, c := range r.commits {
+		index[c.SHA] = i
+	}
+	live := map[int]bool{}
 	pending := map[string]bool{}
 	hist := map[string]bool{}
-	deployed := map[string]bool{}
-	known := false
-	if st, ok := m.board.Stage(r.stage); ok {
-		for _, a := range st.Apps {
-			if r.app != "" && a.Name != r.app {
-				continue
-			}
-			known = known || a.DeployedRevision != ""
-			deployed[a.DeployedRevision] = true
-			for _, c := range a.Pending {
-				pending[c.SHA] = true
-			}
-			for _, h := range a.History {
-				hist[h.Revision] = true
+	// Each app runs one commit of this history: its deployed revision when
+	// that is one of these commits, else (deployed at a later commit
+	// elsewhere) the newest one not pending for it. Apps of one stage can
+	// run different ones (after a rollback synced one app).
+	for _, a := range st.Apps {
+		if r.app != "" && a.Name != r.app || a.DeployedRevision == "" {
+			continue
+		}
+		mine := map[string]bool{}
+		for _, c := range a.Pending {
+			mine[c.SHA], pending[c.SHA] = true, true
+		}
+		for _, h := range a.History {
+			hist[h.Revision] = true
+		}
+		if i, ok := index[a.DeployedRevision]; ok {
+			live[i] = true
+			continue
+		}
+		for i, c := range r.commits {
+			if !mine[c.SHA] {
+				live[i] = true
+				break
 			}
 		}
 	}
-	out := make([]historyMark, len(r.commits))
-	// A commit that is a deployed revision runs; the ones above it do not.
-	for i, c := range r.commits {
-		if deployed[c.SHA] {
-			for j := range out[:i] {
-				out[j] = markNotDeployed
-			}
-			out[i] = markLive
-			for j := i + 1; j < len(out); j++ {
-				if hist[r.commits[j].SHA] {
-					out[j] = markEarlier
-				}
-			}
-			return out
-		}
+	newestLive := len(r.commits)
+	for i := range live {
+		newestLive = min(newestLive, i)
 	}
-	// Else the deployed revision is a later commit elsewhere in the repo:
-	// the newest commit here that is not pending is what runs.
-	live := !known // git-only: nothing is known to run
 	for i, c := range r.commits {
 		switch {
-		case pending[c.SHA]:
+		case live[i]:
+			out[i] = markLive
+		case pending[c.SHA], i < newestLive && len(live) > 0:
+			// Pending for an app, or newer than anything that runs.
 			out[i] = markNotDeployed
-		case !live:
-			out[i], live = markLive, true
 		case hist[c.SHA]:
 			out[i] = markEarlier
 		}

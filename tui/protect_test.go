@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -286,4 +287,36 @@ func TestHelpShowsTheCurrentViewsKeysFirst(t *testing.T) {
 	if m.screen != screenTimeline {
 		t.Errorf("esc from help went to %v, want the timeline", m.screen)
 	}
+}
+
+// TestHistoryMarksWhenAppsRunDifferentCommits: after a rollback synced one
+// app, the stage's apps run different commits; each is marked live, and a
+// commit pending for another app is not deployed.
+func TestHistoryMarksWhenAppsRunDifferentCommits(t *testing.T) {
+	b := fixtureBoard()
+	prod := &b.Stages[2]
+	revert := commit("fff7777", "Ann", "Revert prod: new checkout on", time.Minute)
+	pendingA := commit("eee6666", "Dana", "Rotate api DB password", time.Hour)
+	prod.Apps[1].DeployedRevision = revert.SHA                                                  // web runs the revert
+	prod.Apps[0].Pending, prod.Apps[0].PendingCommits = []opsrepo.Commit{*revert, *pendingA}, 2 // api runs ddd4444
+	fr := &historyFake{commits: []opsrepo.Commit{*revert, *pendingA, *commit("ddd4444", "Raj", "prod: raise api replicas to 6", 26*time.Hour)}}
+	m := newModel(b, 120, 40)
+	m.opts.Rollback = fr
+	m = press(t, m, "G", "k", "k")
+	mm, cmd := m.Update(keyMsg("h"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	want := []historyMark{markLive, markNotDeployed, markLive}
+	if got := m.historyMarks(); len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Errorf("marks %v, want %v:\n%s", got, want, screenText(m))
+	}
+}
+
+// historyFake is a Rollbacker with a given history.
+type historyFake struct {
+	fakeRollback
+	commits []opsrepo.Commit
+}
+
+func (f *historyFake) History(context.Context, string, int) ([]opsrepo.Commit, error) {
+	return f.commits, nil
 }
