@@ -47,6 +47,7 @@ type rollbackScreen struct {
 	touched          []board.Stage // every stage whose files the prepared commit changes
 	apps             []board.App   // the apps whose directories the commit changes: the sync after it
 	also             []string      // commits those apps would deploy besides the rollback
+	syncWhenSeen     bool          // s pressed before the board saw the pushed commit
 	commits          []opsrepo.Commit
 	cursor, offset   int
 	loading          bool
@@ -240,7 +241,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			}
 			r.phase, r.err = rbPushing, nil
 			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, m.guarded(r.rb, nil), r.gen)
-		case msg.String() == "r" && len(r.also) > 0 && len(r.rb.FromRunning) == 0:
+		case msg.String() == "f" && len(r.also) > 0 && len(r.rb.FromRunning) == 0:
 			// Roll back from what is running: the undeployed commits are undone too.
 			for _, a := range r.apps {
 				r.rb.FromRunning = append(r.rb.FromRunning, opsrepo.RunningApp{Path: a.Path, Deployed: a.DeployedRevision})
@@ -259,8 +260,16 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		switch msg.String() {
 		case "s":
 			if m.opts.Syncer != nil && len(r.apps) > 0 {
+				// The sync is decided on the board that has seen the pushed
+				// commit: its pending lists are what the sync brings.
+				pushed := r.result.Commit.String()
+				if m.board.Repo.Head != pushed {
+					r.err, r.syncWhenSeen = errors.New("waiting for the board to see the pushed commit…"), true
+					return m, m.startRefresh(false, false)
+				}
+				apps, also := m.freshSyncAfter(pushed)
 				back := m.back
-				cmd := m.openSyncOf(r.stage, r.apps, r.result.Commit.String(), "rollback: "+r.rb.Reason, r.also)
+				cmd := m.openSyncOf(r.stage, apps, pushed, "rollback: "+r.rb.Reason, also)
 				m.back = back
 				return m, cmd
 			}
@@ -426,7 +435,7 @@ func (m Model) rollbackPreviewLines(w, h int) []string {
 		for _, c := range r.also {
 			lines = append(lines, s.Warn.Render("    "+c))
 		}
-		lines = append(lines, "  y push anyway (the sync names them again) · r roll back from what is running instead · esc cancel")
+		lines = append(lines, "  y push anyway (the sync names them again) · f roll back from what is running instead · esc cancel")
 	}
 	lines = append(lines, "")
 	switch r.phase {
@@ -628,4 +637,34 @@ func firstWord(s string) string {
 		return f
 	}
 	return s
+}
+
+// freshSyncAfter re-reads, from the current board, the apps the pushed
+// rollback changes and the commits a sync to it brings besides it and the
+// reverted one: after a rebuilt push, someone else's commits show here.
+func (m Model) freshSyncAfter(pushed string) ([]board.App, []string) {
+	r := m.rollback
+	var apps []board.App
+	var also []string
+	st, ok := m.board.Stage(r.stage)
+	if !ok {
+		return nil, nil
+	}
+	for _, old := range r.apps {
+		for _, a := range st.Apps {
+			if a.Name != old.Name {
+				continue
+			}
+			apps = append(apps, a)
+			if r.rb.RestoreTo != "" || len(r.rb.FromRunning) > 0 {
+				continue
+			}
+			for _, c := range a.Pending {
+				if c.SHA != pushed && !strings.HasPrefix(c.SHA, r.rb.Revert) {
+					also = append(also, a.Name+" "+c.ShortSHA()+" "+c.Subject)
+				}
+			}
+		}
+	}
+	return apps, also
 }

@@ -101,7 +101,14 @@ func TestHistoryRestoreFlow(t *testing.T) {
 	if !strings.Contains(screenText(m), "✓ Pushed e0e0e0e (the remote had moved") {
 		t.Errorf("result:\n%s", screenText(m))
 	}
-	mm, cmd = m.Update(keyMsg("s"))
+	// s waits for the board to see the pushed commit.
+	mm, _ = m.Update(keyMsg("s"))
+	m = mm.(Model)
+	if m.screen != screenHistory || m.rollback.err == nil {
+		t.Fatalf("s before the board saw the push: %v %v", m.screen, m.rollback.err)
+	}
+	b.Repo.Head = "e0e0e0e000000000000000000000000000000000"
+	mm, cmd = m.Update(boardLoadedMsg{gen: m.gen, board: b}) // the sync opens by itself
 	m = drain(t, mm.(Model), func() any { return cmd() })
 	if m.screen != screenSync || m.sync.revision != "e0e0e0e000000000000000000000000000000000" {
 		t.Errorf("s after the push did not open a sync pinned to the rollback commit: %v %q", m.screen, m.sync.revision)

@@ -170,15 +170,15 @@ func TestRollbackSyncsOnlyWhatItChanges(t *testing.T) {
 	mm, cmd = m.Update(keyMsg("enter"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
 	view := screenText(m)
-	for _, want := range []string{"Sync to  prod-api only", "also deploys commits never deployed", "prod-api eee6666 Rotate api DB password", "r roll back from what is running"} {
+	for _, want := range []string{"Sync to  prod-api only", "also deploys commits never deployed", "prod-api eee6666 Rotate api DB password", "f roll back from what is running"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("preview lacks %q:\n%s", want, view)
 		}
 	}
-	mm, cmd = m.Update(keyMsg("r"))
+	mm, cmd = m.Update(keyMsg("f"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
 	if len(fr.prepared) != 2 || len(fr.prepared[1].FromRunning) != 1 || fr.prepared[1].FromRunning[0].Path != "prod/api" {
-		t.Fatalf("r did not rebuild from what is running: %+v", fr.prepared)
+		t.Fatalf("f did not rebuild from what is running: %+v", fr.prepared)
 	}
 	if strings.Contains(screenText(m), "also deploys commits") {
 		t.Error("the warning stays after rolling back from what is running")
@@ -190,6 +190,9 @@ func TestRollbackSyncsOnlyWhatItChanges(t *testing.T) {
 	if fr.published != 1 {
 		t.Fatalf("published %d", fr.published)
 	}
+	b.Repo.Head = "e0e0e0e000000000000000000000000000000000" // the board saw the push
+	mm, _ = m.Update(boardLoadedMsg{gen: m.gen, board: b})
+	m = mm.(Model)
 	mm, cmd = m.Update(keyMsg("s"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
 	if m.screen != screenSync || len(m.sync.apps) != 1 || m.sync.apps[0].Name != "prod-api" || m.sync.reason.Value() != "rollback: INC-7" {

@@ -83,8 +83,8 @@ func (s Styles) phaseMark(phase string, running bool) (string, lipgloss.Style) {
 // asciiGlyphs stands in for the console's symbols where the locale is not
 // UTF-8. Every state keeps its own mark.
 var asciiGlyphs = strings.NewReplacer(
-	"✓", "+", "✗", "x", "♥", "*", "◐", "~", "✖", "X", "‖", "|", "∅", "0", "⟳", "@",
-	"🔒", "[P]", "▾", "v", "▸", ">", "›", ">", "●", "*", "◦", "o", "○", "-", "·", "-", "│", "|",
+	"✓", "+", "✗", "x", "♥", "*", "◐", "%", "✖", "X", "‖", "|", "∅", "0", "⟳", "@",
+	"🔒", "[P]", "▾", "v", "▸", ">", "›", ">", "●", "#", "◦", "o", "○", "_", "·", "-", "│", "|",
 	"•", "*", "…", "~", "↓", "v", "↑", "^", "→", "->", "⚠", "!", "←", "<",
 )
 

@@ -69,6 +69,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		noteHealthy(m.board, known)
 		m.cached = false
 		m.rebuildRows(keep)
+		if r := &m.rollback; m.screen == screenHistory && r.phase == rbDone && r.syncWhenSeen && m.board.Repo.Head == r.result.Commit.String() {
+			// s was pressed before the board saw the pushed commit: now it has.
+			r.syncWhenSeen, r.err = false, nil
+			back := m.back
+			apps, also := m.freshSyncAfter(r.result.Commit.String())
+			cmd := m.openSyncOf(r.stage, apps, r.result.Commit.String(), "rollback: "+r.rb.Reason, also)
+			m.back = back
+			return m, cmd
+		}
 		if m.opts.Demo {
 			return m, nil
 		}
@@ -304,7 +313,8 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		if msg.String() == "ctrl+c" {
 			return m, tea.Quit
 		}
-		if msg.String() == "?" && (m.screen == screenTimeline || m.screen == screenHistory && m.rollback.phase == rbPick) {
+		if msg.String() == "?" && (m.screen == screenTimeline || m.screen == screenHistory && (m.rollback.phase == rbPick || m.rollback.phase == rbPreview || m.rollback.phase == rbDone) ||
+			m.screen == screenSync && (m.sync.phase == syncPreview || m.sync.phase == syncRunning || m.sync.phase == syncDone)) {
 			return m.toggleHelp(), nil
 		}
 		if m.screen == screenTimeline {
@@ -370,7 +380,9 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			if len(m.diff.targets) == 1 && m.diff.targets[0].App != m.diff.targets[0].Stage {
 				app = m.diff.targets[0].App
 			}
-			if m.diff.kind == diffPending && len(m.diff.targets) > 0 {
+			// A commit's diff opened from history is not a pending diff:
+			// s there would sync the stage to head, which nobody reviewed.
+			if m.diff.kind == diffPending && len(m.diff.targets) > 0 && !m.diff.fromHistory {
 				return m, m.openSync(m.diff.targets[0].Stage, app, m.diff.head)
 			}
 		}

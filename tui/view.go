@@ -449,7 +449,8 @@ func (m Model) helpLines(w, h int) []string {
 	}
 	flush()
 	lines = append(lines, m.styles.Dim.Render("States carry a symbol as well as a colour: ✓ synced  ✗ out of sync  ? unknown"),
-		m.styles.Dim.Render("♥ healthy  ◐ progressing  ✖ degraded  ∅ missing  ⟳ operation running  ! last sync failed"),
+		m.styles.Dim.Render("♥ healthy  ◐ progressing  ✖ degraded  ∅ missing"),
+		m.styles.Dim.Render("⟳ operation running  ! last sync failed"),
 		m.styles.Dim.Render("🔒 protected: a sync or rollback asks you to type the stage's name"))
 	return lines
 }
@@ -598,23 +599,27 @@ func (m Model) footerLine(w int) string {
 		return m.styles.Footer.Render("? or esc back · ctrl+c quit")
 	}
 	if m.screen == screenDiff {
-		hint := "esc back · ↑/↓ pgup/pgdn scroll"
-		if m.diff.kind == diffPending {
-			hint += " · n/p commit · tab config/manifests"
+		// Every footer fits 80 columns: the rest is under ?.
+		hint := "esc back · ↑/↓ scroll"
+		if m.diff.kind == diffPending && !m.diff.fromHistory {
+			hint += " · n/p commit · tab manifests"
 		}
 		if m.diff.external != "" {
 			hint += " · o pager"
 		}
-		return m.styles.Footer.Render(hint + " · ctrl+c quit")
+		return m.styles.Footer.Render(hint + " · ? keys")
 	}
 	if m.screen == screenHistory {
 		switch m.rollback.phase {
 		case rbPick:
 			if m.opts.ReadOnly {
-				return m.styles.Footer.Render("↑/↓ choose · enter/d diff · esc back · read-only: no rollbacks")
+				return m.styles.Footer.Render("↑/↓ choose · d diff · esc back · read-only: no rollbacks")
 			}
-			return m.styles.Footer.Render("↑/↓ choose · enter/d diff · v revert this commit · b restore the stage back to it · esc back")
+			return m.styles.Footer.Render("↑/↓ choose · d diff · v revert · b restore back to it · esc back · ? keys")
 		case rbPreview:
+			if len(m.rollback.also) > 0 && len(m.rollback.rb.FromRunning) == 0 {
+				return m.styles.Footer.Render("y push · f roll back from what runs · ↑/↓ scroll · esc drop")
+			}
 			return m.styles.Footer.Render("y/enter commit and push · ↑/↓ scroll · esc drop")
 		}
 		return m.styles.Footer.Render("enter done · esc back · ctrl+c quit")
