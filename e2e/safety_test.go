@@ -224,3 +224,51 @@ func TestASCIIWhenTheLocaleIsNotUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestRollBackFromWhatRunsInTheConsole: reverting api's replica change while
+// api has a commit never deployed (the password rotation): the preview
+// names it, f rolls back from what runs, and the sync deploys prod-api only.
+func TestRollBackFromWhatRunsInTheConsole(t *testing.T) {
+	tm := start(t, 120, 40, append(demoEnv, "STAGEDECK_DEMO_CI_INTERVAL=-1s"), "--demo")
+	tm.WaitFor(10*time.Second, "PROD", "live")
+	tm.Send("/", "p", "r", "o", "d", "-", "a", "p", "i", keyEnter, "j", "h")
+	s := tm.WaitFor(5*time.Second, "History of prod / prod-api", "raise api replicas")
+	rows := strings.Split(s, "\n")
+	cur, target := -1, -1
+	for i, l := range rows {
+		if strings.HasPrefix(l, "› ") {
+			cur = i
+		}
+		if strings.Contains(l, "raise api replicas") {
+			target = i
+		}
+	}
+	if cur < 0 || target < 0 {
+		t.Fatalf("no cursor or target:\n%s", s)
+	}
+	for i := cur; i < target; i++ {
+		tm.Send("j")
+	}
+	for i := target; i < cur; i++ {
+		tm.Send("k")
+	}
+	tm.Send("v", "I", "N", "C", "-", "8", keyEnter)
+	tm.WaitFor(10*time.Second, "Sync to  prod-api only", "also deploys commits never deployed", "Rotate api DB password")
+	tm.Send("f")
+	tm.WaitFor(10*time.Second, "Rolled back from what is running", "also undoes")
+	tm.Send("y", "p", "r", "o", "d", keyEnter)
+	s = tm.WaitFor(10*time.Second, "✓ Pushed")
+	pushed := regexp.MustCompile(`✓ Pushed ([0-9a-f]{7})`).FindStringSubmatch(s)[1]
+	tm.Send("s")
+	tm.WaitFor(10*time.Second, "prod-api", "✓ allowed")
+	tm.Send("y", "p", "r", "o", "d", keyEnter)
+	tm.WaitFor(15*time.Second, "Done.")
+	tm.Send(keyEsc)
+	tm.WaitUntil(10*time.Second, "prod-api deployed at the rollback", func(s string) bool {
+		return regexp.MustCompile(`prod-api\s+✓ Synced\s+\S+ \S+\s+` + pushed).MatchString(s)
+	})
+	tm.Send("q")
+	if err := tm.Exit(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
