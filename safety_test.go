@@ -343,3 +343,38 @@ func TestLogGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestRunningContentIsNamed: prod-api is deployed at the worker's promotion
+// (a commit elsewhere) and has a commit pending on its path; status names
+// the commit of its own path whose content runs.
+func TestRunningContentIsNamed(t *testing.T) {
+	t.Setenv("STAGEDECK_DEMO_EPOCH", demoEpoch)
+	t.Setenv("STAGEDECK_DEMO_CI_INTERVAL", "-1s")
+	out, _, _ := stagedeck(t, "status", "--demo", "-o", "json")
+	var doc struct {
+		Stages []struct {
+			Apps []struct {
+				Name           string
+				RunningContent *struct{ SHA, Subject string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range doc.Stages {
+		for _, a := range s.Apps {
+			if a.Name == "prod-api" {
+				found = a.RunningContent != nil && strings.Contains(a.RunningContent.Subject, "raise api replicas")
+			}
+		}
+	}
+	if !found {
+		t.Errorf("prod-api's running content is not the replica change:\n%s", out)
+	}
+	table, _, _ := stagedeck(t, "status", "--demo")
+	if !regexp.MustCompile(`prod-api .* manual, runs [0-9a-f]{7}`).MatchString(table) {
+		t.Errorf("the table does not say what prod-api runs:\n%s", table)
+	}
+}

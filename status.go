@@ -183,7 +183,10 @@ func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
 				head = a.Head.ShortSHA()
 				// Deployed at a later commit that did not touch this path:
 				// say which commit's content runs.
-				if a.DeployedRevision != "" && a.DeployedRevision != a.Head.SHA && a.PendingCommits == 0 && !a.NotAncestor {
+				switch {
+				case a.Running != nil:
+					mode += ", runs " + a.Running.ShortSHA()
+				case a.DeployedRevision != "" && a.DeployedRevision != a.Head.SHA && a.PendingCommits == 0 && !a.NotAncestor:
 					mode += ", runs " + head
 				}
 			}

@@ -71,6 +71,10 @@ type App struct {
 	AutoSync         bool             `json:"autoSync"`
 	PendingCommits   int              `json:"pendingCommits"`
 	Pending          []opsrepo.Commit `json:"pending,omitempty"`
+	// Running is the commit of the app's path whose content runs (the last
+	// one at the deployed revision), when commits on the path are pending
+	// and the deployed revision is a commit elsewhere; nil otherwise.
+	Running *opsrepo.Commit `json:"runningContent,omitempty"`
 	// NotAncestor: the deployed revision is not in the branch's history.
 	NotAncestor      bool       `json:"deployedNotInBranch,omitempty"`
 	OperationPhase   string     `json:"operationPhase"`
@@ -310,10 +314,33 @@ func FillPending(ctx context.Context, repo Repo, head plumbing.Hash, apps []App)
 		if err != nil {
 			return err
 		}
+		var behind []string
 		for _, i := range idx {
 			apps[i].Pending = p.Commits[apps[i].Path]
 			apps[i].PendingCommits = len(apps[i].Pending)
 			apps[i].NotAncestor = !p.Ancestor
+			apps[i].Running = nil
+			if apps[i].PendingCommits > 0 && p.Ancestor {
+				behind = append(behind, apps[i].Path)
+			}
+		}
+		if len(behind) == 0 {
+			continue
+		}
+		// Which commit of each path runs: the last one at the deployed revision.
+		dep, err := repo.Resolve(rev)
+		if err != nil {
+			continue
+		}
+		last, err := repo.LastChanges(ctx, dep, behind)
+		if err != nil {
+			return err
+		}
+		for _, i := range idx {
+			if c, ok := last[apps[i].Path]; ok && apps[i].PendingCommits > 0 && c.SHA != rev {
+				c := c
+				apps[i].Running = &c
+			}
 		}
 	}
 	return nil

@@ -46,6 +46,7 @@ func (a App) Cleaned() App {
 		*f = sanitize.Line(*f)
 	}
 	a.Head = cleanCommitPtr(a.Head)
+	a.Running = cleanCommitPtr(a.Running)
 	a.Pending = CleanCommits(a.Pending)
 	a.Images = cleanAll(a.Images)
 	a.Conditions = cleanAll(a.Conditions)

@@ -297,7 +297,10 @@ func (m Model) appLine(st board.Stage, a board.App, c boardColumns, selected boo
 		// the whole repo head): DEPLOY names the commit of this path whose
 		// content runs, not a commit of another stage. The detail view
 		// shows the exact revision.
-		if a.DeployedRevision != "" && a.PendingCommits == 0 && !a.NotAncestor {
+		switch {
+		case a.Running != nil:
+			dep = a.Running.ShortSHA()
+		case a.DeployedRevision != "" && a.PendingCommits == 0 && !a.NotAncestor:
 			dep = headSHA
 		}
 	}
