@@ -70,16 +70,27 @@ func TestDetailAndBack(t *testing.T) {
 // controller auto-syncs, and the watch stream moves the ITG rows in place.
 func TestITGAutoSyncMovesTheRow(t *testing.T) {
 	tm := start(t, 120, 40, append(demoEnv, "STAGEDECK_DEMO_CI_INTERVAL=1500ms"), "--demo")
-	s := tm.WaitFor(10*time.Second, "itg-api", "live")
-	shaRE := regexp.MustCompile(`itg-api\s+\S+ \S+\s+\S+ \S+\s+([0-9a-f]{7})`)
-	m := shaRE.FindStringSubmatch(s)
-	if m == nil {
-		t.Fatalf("no deployed sha on the itg-api row:\n%s", s)
+	s := tm.WaitFor(10*time.Second, "itg-web", "itg-worker", "live")
+	// DEPLOY names the commit of each app's path that runs: CI's commits
+	// change web and worker, so one of those rows moves.
+	deployed := func(s string) string {
+		var out []string
+		for _, app := range []string{"itg-web", "itg-worker"} {
+			m := regexp.MustCompile(app + `\s+\S+ \S+\s+\S+ \S+\s+([0-9a-f]{7})`).FindStringSubmatch(s)
+			if m == nil {
+				return ""
+			}
+			out = append(out, m[1])
+		}
+		return strings.Join(out, " ")
 	}
-	before := m[1]
-	tm.WaitUntil(20*time.Second, "itg-api deployed at a new revision", func(s string) bool {
-		m := shaRE.FindStringSubmatch(s)
-		return m != nil && m[1] != before
+	before := deployed(s)
+	if before == "" {
+		t.Fatalf("no deployed sha on the ITG rows:\n%s", s)
+	}
+	tm.WaitUntil(20*time.Second, "an ITG row deployed at a new revision", func(s string) bool {
+		now := deployed(s)
+		return now != "" && now != before
 	})
 	tm.Send("q")
 	if err := tm.Exit(5 * time.Second); err != nil {
