@@ -9,8 +9,8 @@ func (a App) Cleaned() App {
 	a.Name, a.Namespace, a.Project = sanitize.Line(a.Name), sanitize.Line(a.Namespace), sanitize.Line(a.Project)
 	a.Sync, a.Health = sanitize.Line(a.Sync), sanitize.Line(a.Health)
 	a.Operation = a.Operation.Cleaned()
-	a.Conditions = cleanAll(a.Conditions)
-	a.Images = cleanAll(a.Images)
+	a.Conditions = sanitize.Lines(a.Conditions)
+	a.Images = sanitize.Lines(a.Images)
 	h := make([]Deployed, len(a.History))
 	for i, d := range a.History {
 		d.Revision, d.InitiatedBy = sanitize.Line(d.Revision), sanitize.Line(d.InitiatedBy)
@@ -31,15 +31,4 @@ func (o Operation) Cleaned() Operation {
 	}
 	o.Resources = res
 	return o
-}
-
-func cleanAll(xs []string) []string {
-	if xs == nil {
-		return nil
-	}
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = sanitize.Line(x)
-	}
-	return out
 }

@@ -48,8 +48,8 @@ func (a App) Cleaned() App {
 	a.Head = cleanCommitPtr(a.Head)
 	a.Running = cleanCommitPtr(a.Running)
 	a.Pending = CleanCommits(a.Pending)
-	a.Images = cleanAll(a.Images)
-	a.Conditions = cleanAll(a.Conditions)
+	a.Images = sanitize.Lines(a.Images)
+	a.Conditions = sanitize.Lines(a.Conditions)
 	if a.History != nil {
 		h := make([]Deployed, len(a.History))
 		for i, d := range a.History {
@@ -85,15 +85,4 @@ func cleanCommitPtr(c *opsrepo.Commit) *opsrepo.Commit {
 	}
 	x := CleanCommit(*c)
 	return &x
-}
-
-func cleanAll(xs []string) []string {
-	if xs == nil {
-		return nil
-	}
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = sanitize.Line(x)
-	}
-	return out
 }

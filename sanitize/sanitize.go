@@ -136,3 +136,15 @@ func JSON(b []byte) []byte {
 	}
 	return out.Bytes()
 }
+
+// Lines cleans each of xs as a Line (nil stays nil).
+func Lines(xs []string) []string {
+	if xs == nil {
+		return nil
+	}
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = Line(x)
+	}
+	return out
+}
