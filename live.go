@@ -101,33 +101,34 @@ func (l live) Refresh(ctx context.Context, stage string, apps []string, hard boo
 	return errors.Join(errs...)
 }
 
-func (l live) Pending(ctx context.Context, deployed, path string) ([]opsrepo.Commit, bool, error) {
+// Pending recomputes git's side of one app whose deployed revision moved:
+// its pending commits and the commit of its path that runs, as a full
+// collect would.
+func (l live) Pending(ctx context.Context, deployed, path string) (board.App, error) {
 	s, err := l.lazy.get(ctx)
 	if err != nil {
-		return nil, false, err
+		return board.App{}, err
 	}
-	head, err := s.repo.Head()
-	if err != nil {
-		return nil, false, err
-	}
-	p, err := s.repo.Pending(ctx, head, deployed, []string{path})
-	if errors.Is(err, opsrepo.ErrUnknownRevision) {
-		// Deployed by Argo CD but pushed after our last fetch: fetch, look again.
-		if err := s.repo.Fetch(ctx); err != nil {
-			return nil, false, err
+	fill := func() (board.App, error) {
+		head, err := s.repo.Head()
+		if err != nil {
+			return board.App{}, err
 		}
-		if head, err = s.repo.Head(); err != nil {
-			return nil, false, err
+		apps := []board.App{{Path: path, DeployedRevision: deployed}}
+		err = board.FillPending(ctx, s.repo, head, apps)
+		return apps[0], err
+	}
+	a, err := fill()
+	if err == nil && a.NotAncestor {
+		if _, rerr := s.repo.Resolve(deployed); errors.Is(rerr, opsrepo.ErrUnknownRevision) {
+			// Deployed by Argo CD but pushed after our last fetch: fetch, look again.
+			if err := s.repo.Fetch(ctx); err != nil {
+				return board.App{}, err
+			}
+			a, err = fill()
 		}
-		p, err = s.repo.Pending(ctx, head, deployed, []string{path})
 	}
-	if errors.Is(err, opsrepo.ErrUnknownRevision) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return p.Commits[path], p.Ancestor, nil
+	return a, err
 }
 
 // Watch merges the watch streams of every Argo CD context into one.

@@ -14,7 +14,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/stagedeck/stagedeck/board"
-	"github.com/stagedeck/stagedeck/opsrepo"
 )
 
 // BoardSource collects a whole board: git walk plus one Argo CD List per context.
@@ -56,7 +55,8 @@ type AppEvent struct {
 
 // PendingReader recomputes one app's pending commits when its deployed revision moved.
 type PendingReader interface {
-	Pending(ctx context.Context, deployed, path string) (commits []opsrepo.Commit, ancestor bool, err error)
+	// The app returned carries Pending, PendingCommits, NotAncestor and Running.
+	Pending(ctx context.Context, deployed, path string) (board.App, error)
 }
 
 // CacheWriter saves the last board so the next start paints at once.
@@ -259,8 +259,7 @@ type reconnectMsg struct{ gen int }
 
 type pendingMsg struct {
 	stage, app, deployed string
-	commits              []opsrepo.Commit
-	ancestor             bool
+	git                  board.App // git's side: Pending, PendingCommits, NotAncestor, Running
 	err                  error
 }
 
@@ -319,8 +318,8 @@ func pendingCmd(ctx context.Context, r PendingReader, stage, app, deployed, path
 		return nil
 	}
 	return func() tea.Msg {
-		commits, ancestor, err := r.Pending(ctx, deployed, path)
-		return pendingMsg{stage: stage, app: app, deployed: deployed, commits: board.CleanCommits(commits), ancestor: ancestor, err: err}
+		a, err := r.Pending(ctx, deployed, path)
+		return pendingMsg{stage: stage, app: app, deployed: deployed, git: a.Cleaned(), err: err}
 	}
 }
 

@@ -263,12 +263,12 @@ func TestWatchEventsApplyInPlaceAndStaleRepliesAreDropped(t *testing.T) {
 		t.Error("an older resource version overwrote a newer one")
 	}
 	// A pending reply for a revision the app no longer has is dropped.
-	mm, _ := m.Update(pendingMsg{stage: "tst", app: "tst-web", deployed: "bbb2222" + strings.Repeat("0", 33), commits: []opsrepo.Commit{{SHA: "x"}, {SHA: "y"}}, ancestor: true})
+	mm, _ := m.Update(pendingMsg{stage: "tst", app: "tst-web", deployed: "bbb2222" + strings.Repeat("0", 33), git: board.App{Pending: []opsrepo.Commit{{SHA: "x"}, {SHA: "y"}}, PendingCommits: 2}})
 	m = mm.(Model)
 	if m.board.Stages[1].Apps[1].PendingCommits != 1 {
 		t.Error("a stale pending reply was applied")
 	}
-	mm, _ = m.Update(pendingMsg{stage: "tst", app: "tst-web", deployed: ev.DeployedRevision, ancestor: true})
+	mm, _ = m.Update(pendingMsg{stage: "tst", app: "tst-web", deployed: ev.DeployedRevision})
 	m = mm.(Model)
 	if m.board.Stages[1].Apps[1].PendingCommits != 0 {
 		t.Error("the current pending reply was not applied")

@@ -142,7 +142,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		a := &st.Apps[i]
-		a.Pending, a.PendingCommits, a.NotAncestor = msg.commits, len(msg.commits), !msg.ancestor
+		a.Pending, a.PendingCommits, a.NotAncestor, a.Running = msg.git.Pending, msg.git.PendingCommits, msg.git.NotAncestor, msg.git.Running
 		return m, nil
 
 	case diffLoadedMsg:
@@ -252,6 +252,9 @@ func (m *Model) applyEvents(events []AppEvent) []tea.Cmd {
 			}
 			a := ev.App
 			a.Head, a.Pending, a.PendingCommits, a.NotAncestor = old.Head, old.Pending, old.PendingCommits, old.NotAncestor
+			if a.DeployedRevision == old.DeployedRevision {
+				a.Running = old.Running // git's side of the row did not change
+			}
 			st.Apps[i] = a
 			if a.DeployedRevision != old.DeployedRevision {
 				if cmd := pendingCmd(m.ctx, m.opts.Pending, st.Name, a.Name, a.DeployedRevision, a.Path); cmd != nil {
