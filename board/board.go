@@ -55,6 +55,9 @@ type Stage struct {
 	Apps []App           `json:"apps"`
 	// ArgoError says why Argo CD state is Unknown for this stage ("" = known).
 	ArgoError string `json:"argocdError,omitempty"`
+	// StaleSince: Argo CD could not be read since then, and Apps are the
+	// last ones known (the console keeps them through an outage).
+	StaleSince time.Time `json:"staleSince,omitzero"`
 }
 
 // App is one Argo CD application deployed from the stage.

@@ -323,3 +323,27 @@ type historyFake struct {
 func (f *historyFake) History(context.Context, string, int) ([]opsrepo.Commit, error) {
 	return f.commits, nil
 }
+
+// TestOutageKeepsTheLastKnownRows: Argo CD serving prod stops; the next
+// refresh keeps prod's rows, marked stale with the reason and the age, while
+// the other stages stay live; when it returns, the rows are live again.
+func TestOutageKeepsTheLastKnownRows(t *testing.T) {
+	m := newModel(fixtureBoard(), 120, 40)
+	down := fixtureBoard()
+	down.CollectedAt = epoch
+	down.Stages[2].Apps, down.Stages[2].ArgoError = nil, "argo cd prod.example.com: unreachable (connection refused)"
+	mm, _ := m.Update(boardLoadedMsg{gen: m.gen, board: down})
+	m = mm.(Model)
+	out := screenText(m)
+	if !strings.Contains(out, "prod-api") || !strings.Contains(out, "stale 0s: last known state; Argo CD: argo cd prod.example.com: unreachable") {
+		t.Fatalf("prod's rows are gone or not marked stale:\n%s", out)
+	}
+	if !strings.Contains(out, "tst-web") || strings.Count(out, "stale") != 3 { // the stage line and prod's two apps
+		t.Errorf("stale marks:\n%s", out)
+	}
+	mm, _ = m.Update(boardLoadedMsg{gen: m.gen, board: fixtureBoard()})
+	m = mm.(Model)
+	if out := screenText(m); strings.Contains(out, "stale") {
+		t.Errorf("still stale after Argo CD returned:\n%s", out)
+	}
+}

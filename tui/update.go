@@ -297,6 +297,17 @@ func mergeNewer(old, nb *board.Board) *board.Board {
 		if !ok {
 			continue
 		}
+		if st.ArgoError != "" && len(st.Apps) == 0 && len(ost.Apps) > 0 {
+			// Argo CD is down for this stage: keep what was deployed where,
+			// marked stale with the reason and since when, rather than an
+			// empty stage nobody can act on at 3 a.m.
+			st.Apps = append([]board.App(nil), ost.Apps...)
+			st.StaleSince = ost.StaleSince
+			if st.StaleSince.IsZero() {
+				st.StaleSince = nb.CollectedAt
+			}
+			continue
+		}
 		for ai := range st.Apps {
 			for _, oa := range ost.Apps {
 				if oa.Name == st.Apps[ai].Name && olderRV(st.Apps[ai].ResourceVersion, oa.ResourceVersion) && oa.DeployedRevision == st.Apps[ai].DeployedRevision {

@@ -255,7 +255,9 @@ func (m Model) stageLine(st board.Stage, w int, selected bool) string {
 	}
 	parts := []string{}
 	if !m.board.GitOnly {
-		if st.ArgoError != "" {
+		if st.ArgoError != "" && !st.StaleSince.IsZero() {
+			parts = append(parts, "stale "+age(m.now, st.StaleSince)+": last known state; Argo CD: "+st.ArgoError)
+		} else if st.ArgoError != "" {
 			parts = append(parts, "? Argo CD unknown: "+st.ArgoError)
 		} else if len(st.Apps) == 0 {
 			parts = append(parts, "no apps found under "+st.Path+"/")
@@ -327,9 +329,16 @@ func (m Model) appLine(st board.Stage, a board.App, c boardColumns, selected boo
 	if last != "" {
 		cells = append(cells, last)
 	}
+	stale := !st.StaleSince.IsZero()
+	if stale {
+		cells[6] = pad("stale", c.mode) // the last known state, Argo CD unreadable
+	}
 	if selected {
 		cells[0] = "›" + cells[0][1:]
 		return s.Selected.Render(strings.Join(c.keep(cells), " "))
+	}
+	if stale {
+		return s.Unknown.Render(strings.Join(c.keep(cells), " "))
 	}
 	behindStyle := s.Dim
 	if a.PendingCommits > 0 || a.NotAncestor {
