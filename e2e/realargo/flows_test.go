@@ -454,3 +454,27 @@ func TestRollbackSyncsOnlyTheAppItChanges(t *testing.T) {
 		t.Error("perf-api's undeployed ConfigMap reached the cluster")
 	}
 }
+
+// TestGRPCWeb: Argo CD behind an ingress without HTTP/2: a context with
+// grpc-web set lists, syncs and follows against the real server.
+func TestGRPCWeb(t *testing.T) {
+	data, err := os.ReadFile(env.argoConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := filepath.Join(env.dir, "argocd-grpc-web")
+	if err := os.WriteFile(web, []byte(strings.Replace(string(data), "  plain-text: true\n", "  plain-text: true\n  grpc-web: true\n", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := env.config("")
+	cfgData, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(cfgData), env.argoConfig, web, 1)), 0o644)
+	out, errOut, code := env.stagedeckRun("status", "--config", cfg, "-o", "json")
+	if code != 0 || !strings.Contains(out, `"name": "tst-web"`) {
+		t.Fatalf("status over grpc-web: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = env.stagedeckRun("sync", "--config", cfg, "tst", "web", "--revision", remoteHead(t), "--yes", "--wait", "--timeout", "2m")
+	if code != 0 || !strings.Contains(out, "tst-web: Succeeded") {
+		t.Errorf("sync over grpc-web: exit %d\n%s%s", code, out, errOut)
+	}
+}
