@@ -478,3 +478,49 @@ func TestGRPCWeb(t *testing.T) {
 		t.Errorf("sync over grpc-web: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+// TestSyncWindowsOnTheRealServer: a deny window covering now on the default
+// project refuses a manual sync before anything is sent, naming the window;
+// with manualSync: true the same window lets it through, as Argo CD does.
+func TestSyncWindowsOnTheRealServer(t *testing.T) {
+	cfg := env.config("")
+	setWindows := func(manual bool) {
+		t.Helper()
+		patch := fmt.Sprintf(`{"spec":{"syncWindows":[{"kind":"deny","schedule":"* * * * *","duration":"1h","applications":["tst-api"],"manualSync":%v}]}}`, manual)
+		if out, err := env.kubectl("patch", "appproject", "default", "-n", "argocd", "--type", "merge", "-p", patch); err != nil {
+			t.Fatalf("patch windows: %v %s", err, out)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = env.kubectl("patch", "appproject", "default", "-n", "argocd", "--type", "merge", "-p", `{"spec":{"syncWindows":null}}`)
+	})
+	before := len(getApp(t, "tst-api").Status.History)
+	setWindows(false)
+	var errOut string
+	var code int
+	for i := 0; i < 50; i++ { // the server reads the project through its informer
+		_, errOut, code = env.stagedeckRun("sync", "--config", cfg, "tst", "api", "--revision", remoteHead(t), "--yes")
+		if code != 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code != 1 || !strings.Contains(errOut, "sync window closed") || !strings.Contains(errOut, "deny") {
+		t.Errorf("deny window: exit %d %q, want 1 naming the window", code, errOut)
+	}
+	if n := len(getApp(t, "tst-api").Status.History); n != before {
+		t.Errorf("a refused sync changed tst-api's history (%d -> %d)", before, n)
+	}
+	setWindows(true)
+	var out string
+	for i := 0; i < 50; i++ {
+		out, errOut, code = env.stagedeckRun("sync", "--config", cfg, "tst", "api", "--revision", remoteHead(t), "--yes", "--wait", "--timeout", "2m")
+		if code == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code != 0 || !strings.Contains(out, "tst-api: Succeeded") {
+		t.Errorf("deny window with manualSync: exit %d\n%s%s", code, out, errOut)
+	}
+}
