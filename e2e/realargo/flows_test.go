@@ -432,7 +432,7 @@ func TestRollbackSyncsOnlyTheAppItChanges(t *testing.T) {
 	}
 	apiBefore := deployedOf(getApp(t, "perf-api"))
 	if _, err := env.commitPush("perf: api extra config (not deployed)", map[string]string{
-		"perf/api/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-extra\ndata:\n  flag: \"on\"\n",
+		"perf/api/templates/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-extra\ndata:\n  flag: \"on\"\n",
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -522,5 +522,44 @@ func TestSyncWindowsOnTheRealServer(t *testing.T) {
 	}
 	if code != 0 || !strings.Contains(out, "tst-api: Succeeded") {
 		t.Errorf("deny window with manualSync: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestTerminateOnTheRealServer: a PreSync hook Pod never runs (there is no
+// kubelet in the tier), so the sync stays Running; `stagedeck terminate`
+// ends it, and nothing else is sent (no new deploy in the history).
+func TestTerminateOnTheRealServer(t *testing.T) {
+	cfg := env.config("")
+	// A Pod hook: with no kubelet it stays Pending, so its health stays
+	// Progressing and the sync waits on it forever.
+	hook := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: api-migrate\n  annotations:\n    argocd.argoproj.io/hook: PreSync\n" +
+		"spec:\n  restartPolicy: Never\n  containers:\n    - {name: migrate, image: busybox, command: [\"true\"]}\n"
+	rev, err := env.commitPush("perf: api migration hook", map[string]string{"perf/api/templates/hook.yaml": hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(getApp(t, "perf-api").Status.History)
+	if out, errOut, code := env.stagedeckRun("sync", "--config", cfg, "perf", "api", "--revision", rev, "--yes"); code != 0 {
+		t.Fatalf("sync: exit %d\n%s%s", code, out, errOut)
+	}
+	waitApp(t, "perf-api", "the hook holds the sync Running", time.Minute, func(a application) bool {
+		return a.Status.OperationState != nil && a.Status.OperationState.Phase == "Running"
+	})
+	time.Sleep(2 * time.Second) // still Running: the hook holds it
+	if a := getApp(t, "perf-api"); a.Status.OperationState == nil || a.Status.OperationState.Phase != "Running" {
+		t.Fatalf("the sync did not stay Running on the hook: %+v", a.Status.OperationState)
+	}
+	if _, errOut, code := env.stagedeckRun("terminate", "--config", cfg, "perf", "web"); code != 1 || !strings.Contains(errOut, "nothing was sent") {
+		t.Errorf("terminate of an app with nothing running: exit %d %q", code, errOut)
+	}
+	out, errOut, code := env.stagedeckRun("terminate", "--config", cfg, "perf", "api")
+	if code != 0 || !strings.Contains(out, "perf-api: terminate sent") {
+		t.Fatalf("terminate: exit %d\n%s%s", code, out, errOut)
+	}
+	a := waitApp(t, "perf-api", "the operation ended", time.Minute, func(a application) bool {
+		return a.Status.OperationState != nil && a.Status.OperationState.Phase != "Running" && a.Status.OperationState.Phase != "Terminating"
+	})
+	if n := len(a.Status.History); n != before {
+		t.Errorf("a terminated sync was recorded as a deploy (%d -> %d, phase %s)", before, n, a.Status.OperationState.Phase)
 	}
 }
