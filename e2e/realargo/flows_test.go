@@ -4,6 +4,7 @@ package realargo
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -561,5 +562,68 @@ func TestTerminateOnTheRealServer(t *testing.T) {
 	})
 	if n := len(a.Status.History); n != before {
 		t.Errorf("a terminated sync was recorded as a deploy (%d -> %d, phase %s)", before, n, a.Status.OperationState.Phase)
+	}
+}
+
+// TestExpiredAndRevokedTokens: a token that expired, or was deleted, makes
+// status exit 3 with the command that fixes it (as a bad token does).
+func TestExpiredAndRevokedTokens(t *testing.T) {
+	withToken := func(tok string) string {
+		t.Helper()
+		data, _ := os.ReadFile(env.argoConfig)
+		p := filepath.Join(env.dir, "argocd-"+fmt.Sprint(time.Now().UnixNano()))
+		os.WriteFile(p, []byte(strings.Replace(string(data), env.token, tok, 1)), 0o600)
+		cfg := env.config("")
+		cfgData, _ := os.ReadFile(cfg)
+		os.WriteFile(cfg, []byte(strings.Replace(string(cfgData), env.argoConfig, p, 1)), 0o644)
+		return cfg
+	}
+	short, err := env.api("POST", "/api/v1/account/ci/token", env.token, map[string]any{"name": "short", "expiresIn": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired := withToken(short["token"].(string))
+	if _, errOut, code := env.stagedeckRun("status", "--config", expired); code != 0 {
+		t.Fatalf("the fresh short token does not work: exit %d %s", code, errOut)
+	}
+	time.Sleep(3 * time.Second)
+	out, errOut, code := env.stagedeckRun("status", "--config", expired)
+	if code != 3 || !strings.Contains(out+errOut, "argocd login "+env.argoAddr) {
+		t.Errorf("expired token: exit %d\n%s%s", code, out, errOut)
+	}
+
+	revoked, err := env.api("POST", "/api/v1/account/ci/token", env.token, map[string]any{"name": "revoked"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := revoked["token"].(string)
+	parts := strings.Split(tok, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		ID string `json:"jti"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil || claims.ID == "" {
+		t.Fatalf("token id: %v %s", err, payload)
+	}
+	cfg := withToken(tok)
+	if _, errOut, code := env.stagedeckRun("status", "--config", cfg); code != 0 {
+		t.Fatalf("the token before revocation: exit %d %s", code, errOut)
+	}
+	if _, err := env.api("DELETE", "/api/v1/account/ci/token/"+claims.ID, env.token, nil); err != nil {
+		t.Fatal(err)
+	}
+	var code2 int
+	for i := 0; i < 50; i++ { // the server's account cache sees the deletion shortly
+		out, errOut, code2 = env.stagedeckRun("status", "--config", cfg)
+		if code2 == 3 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code2 != 3 || !strings.Contains(out+errOut, "argocd login "+env.argoAddr) {
+		t.Errorf("revoked token: exit %d\n%s%s", code2, out, errOut)
 	}
 }
