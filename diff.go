@@ -178,17 +178,9 @@ func newDiffCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
-			st, ok := b.Stage(args[0])
-			if !ok {
-				return withCode(exitUsage, fmt.Errorf("no stage %q: stages are %s", args[0], strings.Join(s.cfg.StageNames(), ", ")))
-			}
-			app := ""
-			if len(args) == 2 {
-				app = args[1]
-			}
-			targets, err := diffTargets(st, app)
+			st, app, targets, err := stageArgs(s, b, args)
 			if err != nil {
-				return withCode(exitUsage, err)
+				return err
 			}
 			var out string
 			switch {
@@ -226,4 +218,22 @@ func newDiffCmd(g *globalFlags) *cobra.Command {
 	cmd.Flags().StringVar(&against, "against", "", "compare with another stage's directory")
 	cmd.Flags().StringVar(&commit, "commit", "", "only this commit's changes")
 	return cmd
+}
+
+// stageArgs reads STAGE [APP] from a command line against the board: the
+// stage, the app as given, and the targets it names (exit 2 when unknown).
+func stageArgs(s *session, b *board.Board, args []string) (*board.Stage, string, []tui.DiffTarget, error) {
+	st, ok := b.Stage(args[0])
+	if !ok {
+		return nil, "", nil, withCode(exitUsage, fmt.Errorf("no stage %q: stages are %s", args[0], strings.Join(s.cfg.StageNames(), ", ")))
+	}
+	app := ""
+	if len(args) == 2 {
+		app = args[1]
+	}
+	targets, err := diffTargets(st, app)
+	if err != nil {
+		return nil, "", nil, withCode(exitUsage, err)
+	}
+	return st, app, targets, nil
 }

@@ -54,17 +54,9 @@ func newLogCmd(g *globalFlags) *cobra.Command {
 				}
 				return withCode(code, err)
 			}
-			st, ok := b.Stage(args[0])
-			if !ok {
-				return withCode(exitUsage, fmt.Errorf("no stage %q: stages are %s", args[0], strings.Join(s.cfg.StageNames(), ", ")))
-			}
-			app := ""
-			if len(args) == 2 {
-				app = args[1]
-			}
-			targets, err := diffTargets(st, app)
+			st, app, targets, err := stageArgs(s, b, args)
 			if err != nil {
-				return withCode(exitUsage, err)
+				return err
 			}
 			path := st.Path
 			if app != "" {
