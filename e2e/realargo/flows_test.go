@@ -627,3 +627,36 @@ func TestExpiredAndRevokedTokens(t *testing.T) {
 		t.Errorf("revoked token: exit %d\n%s%s", code2, out, errOut)
 	}
 }
+
+// TestAsAnEnvOwner: a local account with a scoped role (get on every app,
+// sync on TST's apps only) sees the whole board, syncs TST, and is refused
+// PERF before anything is sent, naming what was denied.
+func TestAsAnEnvOwner(t *testing.T) {
+	tok, err := env.api("POST", "/api/v1/account/owner/token", env.token, map[string]string{"name": "owner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(env.argoConfig)
+	p := filepath.Join(env.dir, "argocd-owner")
+	os.WriteFile(p, []byte(strings.Replace(string(data), env.token, tok["token"].(string), 1)), 0o600)
+	cfg := env.config("")
+	cfgData, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(cfgData), env.argoConfig, p, 1)), 0o644)
+
+	out, errOut, code := env.stagedeckRun("status", "--config", cfg, "-o", "json")
+	if code != 0 || !strings.Contains(out, `"name": "prod-web"`) || !strings.Contains(out, `"name": "tst-web"`) {
+		t.Fatalf("status as the env owner: exit %d\n%s%s", code, out, errOut)
+	}
+	out, errOut, code = env.stagedeckRun("sync", "--config", cfg, "tst", "web", "--revision", remoteHead(t), "--yes", "--wait", "--timeout", "2m")
+	if code != 0 || !strings.Contains(out, "tst-web: Succeeded") {
+		t.Errorf("sync of TST as its owner: exit %d\n%s%s", code, out, errOut)
+	}
+	before := len(getApp(t, "perf-web").Status.History)
+	_, errOut, code = env.stagedeckRun("sync", "--config", cfg, "perf", "web", "--revision", remoteHead(t), "--yes")
+	if code != 1 || !strings.Contains(errOut, "refused before sending") || !strings.Contains(errOut, "may not sync default/perf-web") {
+		t.Errorf("sync of PERF as TST's owner: exit %d %q, want 1 naming the denial", code, errOut)
+	}
+	if n := len(getApp(t, "perf-web").Status.History); n != before {
+		t.Error("a denied sync reached Argo CD")
+	}
+}

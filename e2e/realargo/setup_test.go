@@ -18,6 +18,7 @@ metadata:
   labels: {app.kubernetes.io/part-of: argocd}
 data:
   accounts.ci: apiKey, login
+  accounts.owner: apiKey
   timeout.reconciliation: 10s
 ---
 apiVersion: v1
@@ -29,6 +30,9 @@ metadata:
 data:
   policy.csv: |
     g, ci, role:admin
+    p, role:env-owner, applications, get, */*, allow
+    p, role:env-owner, applications, sync, default/tst-*, allow
+    g, owner, role:env-owner
 ---
 apiVersion: v1
 kind: Secret
