@@ -170,7 +170,7 @@ func TestTerminateCLI(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	out, errOut, code := stagedeck(t, "terminate", "--config", cfg, "tst")
-	if code != exitOK || !strings.Contains(out, "tst-web: terminate sent") {
+	if code != exitOK || !strings.Contains(out, "tst-web: terminate sent") || !strings.Contains(out, "tst-web: Failed: Operation terminated") {
 		t.Fatalf("terminate: exit %d\n%s%s", code, out, errOut)
 	}
 	if got := terminates(); len(got) != 1 || got[0] != "tst-web" {

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/stagedeck/stagedeck/argo"
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/sanitize"
 )
@@ -68,15 +71,33 @@ func newTerminateCmd(g *globalFlags) *cobra.Command {
 			}
 			out := sanitize.NewWriter(cmd.OutOrStdout())
 			var errs []error
+			var sent []string
 			for _, name := range running {
 				if err := c.Terminate(ctx, name); err != nil {
 					errs = append(errs, err)
 					continue
 				}
 				fmt.Fprintf(out, "%s: terminate sent\n", name)
+				sent = append(sent, name)
 			}
 			if err := errors.Join(errs...); err != nil {
 				return withCode(syncErrCode(err), err)
+			}
+			// The outcome is checked, not assumed: Argo CD can lose a
+			// terminate that races its controller (the phase goes back to
+			// Running). Nothing is re-sent; the owner is told.
+			var stuck []string
+			for _, name := range sent {
+				phase := followTerminate(ctx, c, name, terminateWait)
+				if phase == "Running" {
+					stuck = append(stuck, name)
+					continue
+				}
+				fmt.Fprintf(out, "%s: %s\n", name, sanitize.Line(phase))
+			}
+			if len(stuck) > 0 {
+				return withCode(exitRefused, fmt.Errorf("%s still Running after %s: Argo CD did not take the terminate; run stagedeck terminate %s again",
+					strings.Join(stuck, ", "), terminateWait, st.Name))
 			}
 			return nil
 		},
@@ -84,4 +105,35 @@ func newTerminateCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().StringSliceVar(&confirm, "confirm", nil, "the stage's name, required for protected stages")
 	return cmd
+}
+
+// terminateWait is how long terminate watches for the operation to end.
+const terminateWait = 15 * time.Second
+
+// followTerminate polls the app until its operation left Running and
+// Terminating, and returns the last phase seen ("Running" if it never did).
+func followTerminate(ctx context.Context, c *argo.Client, app string, wait time.Duration) string {
+	deadline := time.Now().Add(wait)
+	phase := "Running"
+	for {
+		cctx, cancel := argo.WithTimeout(ctx)
+		a, err := c.Get(cctx, app, "")
+		cancel()
+		if err == nil {
+			phase = a.Operation.Phase
+			if phase != "Running" && phase != "Terminating" {
+				if a.Operation.Message != "" {
+					phase += ": " + a.Operation.Message
+				}
+				return phase
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			if phase == "Terminating" {
+				return "Terminating (Argo CD is ending it)"
+			}
+			return "Running"
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 }
