@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -48,11 +47,7 @@ func newLogCmd(g *globalFlags) *cobra.Command {
 			}
 			b, err := board.Collect(cmd.Context(), s.sources())
 			if err != nil {
-				code := exitUnreachable
-				if errors.Is(err, opsrepo.ErrUnknownPath) {
-					code = exitUsage
-				}
-				return withCode(code, err)
+				return withCode(collectErrCode(err), err)
 			}
 			st, app, targets, err := stageArgs(s, b, args)
 			if err != nil {

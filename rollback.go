@@ -109,7 +109,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 
 				var also []string
 				if revert != "" { // a restore deploys the restored content, nothing else
-					also = undeployed(apps, revert, s.repo)
+					also = board.Undeployed(apps, revert)
 				}
 				switch {
 				case len(also) == 0:
@@ -145,7 +145,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 			out, errOut := sanitize.NewWriter(cmd.OutOrStdout()), cmd.ErrOrStderr()
 			subject, _, _ := strings.Cut(plan.Message, "\n")
 			fmt.Fprintf(out, "# %s\n# on %s (%s@%s) as %s\n# changes stages: %s\n", sanitize.Line(subject), opsrepo.Short(plan.Parent.String()),
-				sanitize.Userinfo(s.repo.URL()), s.repo.Branch(), sanitize.Line(rb.Operator.String()), strings.Join(stageNames(touched), ", "))
+				sanitize.Userinfo(s.repo.URL()), s.repo.Branch(), sanitize.Line(rb.Operator.String()), strings.Join(config.Names(touched), ", "))
 			fmt.Fprint(out, patch.Unified(plan.Pairs, diffContext))
 			if !yes {
 				ok, err := confirmTTY(cmd.InOrStdin(), errOut, "Commit and push this rollback? [y/N] ")
@@ -168,17 +168,17 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 			if res.Rebased && syncAfter && !s.cfg.GitOnly() && len(rb.FromRunning) == 0 {
 				// Rebuilt on someone else's commits: the sync must not ship
 				// new ones of theirs on these apps' paths unreviewed.
-				fresh, err := appsChangedBy(ctx, s, st.Name, appPathsOf(apps))
+				fresh, err := appsChangedBy(ctx, s, st.Name, board.AppPaths(apps))
 				if err != nil {
 					return err
 				}
 				reviewed := map[string]bool{}
-				for _, a := range undeployed(apps, revert, s.repo) {
+				for _, a := range board.Undeployed(apps, revert) {
 					reviewed[a] = true
 				}
 				var unseen []string
-				for _, a := range undeployed(fresh, revert, s.repo) {
-					if !reviewed[a] && !strings.Contains(a, " "+opsrepo.Short(res.Commit.String())+" ") {
+				for _, a := range board.Undeployed(fresh, revert, res.Commit.String()) {
+					if !reviewed[a] {
 						unseen = append(unseen, a)
 					}
 				}
@@ -187,7 +187,7 @@ func newRollbackCmd(g *globalFlags) *cobra.Command {
 						opsrepo.Short(res.Commit.String()), strings.Join(unseen, "; "), st.Name, opsrepo.Short(res.Commit.String())))
 				}
 			}
-			return afterRollback(ctx, s, st.Name, res.Commit.String(), reason, confirm, syncAfter, appNames(apps), cmd.InOrStdin(), out, errOut)
+			return afterRollback(ctx, s, st.Name, res.Commit.String(), reason, confirm, syncAfter, board.AppNames(apps), cmd.InOrStdin(), out, errOut)
 		},
 		ValidArgsFunction: stageCompletion(g),
 	}
@@ -241,40 +241,4 @@ func appsChangedBy(ctx context.Context, s *session, stage string, paths []string
 		}
 	}
 	return out, nil
-}
-
-// undeployed names the commits apps would deploy besides the rollback: their
-// pending commits, but the one being reverted.
-func undeployed(apps []board.App, revert string, repo *opsrepo.Repo) []string {
-	target := ""
-	if revert != "" {
-		if h, err := repo.Resolve(revert); err == nil {
-			target = h.String()
-		}
-	}
-	var out []string
-	for _, a := range apps {
-		for _, c := range a.Pending {
-			if c.SHA != target {
-				out = append(out, fmt.Sprintf("%s %s %q", a.Name, c.ShortSHA(), sanitize.Line(c.Subject)))
-			}
-		}
-	}
-	return out
-}
-
-func appNames(apps []board.App) []string {
-	var out []string
-	for _, a := range apps {
-		out = append(out, a.Name)
-	}
-	return out
-}
-
-func appPathsOf(apps []board.App) []string {
-	var out []string
-	for _, a := range apps {
-		out = append(out, a.Path)
-	}
-	return out
 }

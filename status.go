@@ -39,11 +39,7 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 			defer s.Close()
 			b, err := board.Collect(cmd.Context(), s.sources())
 			if err != nil {
-				code := exitUnreachable
-				if errors.Is(err, opsrepo.ErrUnknownPath) {
-					code = exitUsage
-				}
-				return withCode(code, err)
+				return withCode(collectErrCode(err), err)
 			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
@@ -215,3 +211,13 @@ func firstName(author string) string {
 
 // clip shortens s to width cells, marking the cut with an ellipsis.
 func clip(s string, width int) string { return ansi.Truncate(s, width, "…") }
+
+// collectErrCode is the exit code of a board that could not be collected:
+// a stage path missing from the repo is the config's (2), the rest a source
+// out of reach (3).
+func collectErrCode(err error) int {
+	if errors.Is(err, opsrepo.ErrUnknownPath) {
+		return exitUsage
+	}
+	return exitUnreachable
+}

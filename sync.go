@@ -237,7 +237,7 @@ func runSync(ctx context.Context, s *session, o syncOptions, in io.Reader, out, 
 		return withCode(exitRefused, fmt.Errorf("this sync deploys into protected stage %s: add --confirm %s (nothing was sent)",
 			strings.Join(missing, ", "), strings.Join(missing, " --confirm ")))
 	}
-	fmt.Fprintf(errOut, "syncing %s as %s; stages changed: %s\n", st.Name, sanitize.Line(operator), strings.Join(stageNames(touched), ", "))
+	fmt.Fprintf(errOut, "syncing %s as %s; stages changed: %s\n", st.Name, sanitize.Line(operator), strings.Join(config.Names(touched), ", "))
 	if rev != b.Repo.Head {
 		// Only commits that touch these apps count: newer commits elsewhere
 		// in the repository change nothing here.
@@ -391,19 +391,6 @@ func confirmTTY(in io.Reader, out io.Writer, prompt string) (bool, error) {
 	fmt.Fprint(out, prompt)
 	line, _ := bufio.NewReader(in).ReadString('\n')
 	return strings.EqualFold(strings.TrimSpace(line), "y") || strings.EqualFold(strings.TrimSpace(line), "yes"), nil
-}
-
-// stageNames lists stages for a preview, protected ones marked.
-func stageNames(ss []config.Stage) []string {
-	var out []string
-	for _, s := range ss {
-		n := s.Name
-		if s.Protected {
-			n += " (protected)"
-		}
-		out = append(out, n)
-	}
-	return out
 }
 
 // syncErrCode maps an error from sending a sync: read-only is the

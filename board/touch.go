@@ -2,6 +2,7 @@ package board
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/stagedeck/stagedeck/config"
 )
@@ -23,13 +24,9 @@ func Protected(ss []Stage) []string {
 
 // Names lists the stages' names, protected ones marked.
 func Names(ss []Stage) []string {
-	var out []string
-	for _, s := range ss {
-		n := s.Name
-		if s.Protected {
-			n += " (protected)"
-		}
-		out = append(out, n)
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = config.Label(s.Name, s.Protected)
 	}
 	return out
 }
@@ -55,6 +52,43 @@ func StagesOf(ss []Stage, paths []string) []Stage {
 		if config.OverlapsAny(s.Path, paths) {
 			out = append(out, s)
 		}
+	}
+	return out
+}
+
+// Undeployed lists, as "app sha subject", the commits the apps have not
+// deployed, but those whose sha begins with one of skip (the reverted
+// commit, the rollback itself): what a sync of them ships besides.
+func Undeployed(apps []App, skip ...string) []string {
+	var out []string
+	for _, a := range apps {
+		for _, c := range a.Pending {
+			skipped := false
+			for _, s := range skip {
+				skipped = skipped || s != "" && strings.HasPrefix(c.SHA, s)
+			}
+			if !skipped {
+				out = append(out, a.Name+" "+c.ShortSHA()+" "+c.Subject)
+			}
+		}
+	}
+	return out
+}
+
+// AppNames lists the apps' names.
+func AppNames(apps []App) []string {
+	out := make([]string, len(apps))
+	for i, a := range apps {
+		out[i] = a.Name
+	}
+	return out
+}
+
+// AppPaths lists the apps' paths.
+func AppPaths(apps []App) []string {
+	out := make([]string, len(apps))
+	for i, a := range apps {
+		out[i] = a.Path
 	}
 	return out
 }

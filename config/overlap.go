@@ -70,3 +70,20 @@ func OverlapsAny(p string, paths []string) bool {
 	}
 	return false
 }
+
+// Label names a stage for a preview, a protected one marked.
+func Label(name string, protected bool) string {
+	if protected {
+		return name + " (protected)"
+	}
+	return name
+}
+
+// Names labels the stages, protected ones marked.
+func Names(ss []Stage) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = Label(s.Name, s.Protected)
+	}
+	return out
+}

@@ -158,7 +158,7 @@ func (m Model) handleRollbackMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
 		r.touched = m.board.Touching(msg.plan.Paths())
 		r.confirm = newNameConfirm(board.Protected(r.touched)...)
 		// The sync after it goes to the apps it changes, and only those.
-		r.apps, r.also = m.syncAfterRollback(r.stage, msg.plan.Paths(), r.rb)
+		r.apps, r.also = m.syncAfterRollback(r.stage, msg.plan.Paths(), r.rb, "")
 		// The whole commit message (Reason and Operator lines included),
 		// then the exact diff, scrolled together.
 		r.lines = nil
@@ -267,7 +267,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 					r.err, r.syncWhenSeen = errors.New("waiting for the board to see the pushed commit…"), true
 					return m, m.startRefresh(false, false)
 				}
-				apps, also := m.freshSyncAfter(pushed)
+				apps, also := m.syncAfterRollback(r.stage, board.AppPaths(r.apps), r.rb, pushed)
 				back := m.back
 				cmd := m.openSyncOf(r.stage, apps, pushed, "rollback: "+r.rb.Reason, also)
 				m.back = back
@@ -316,26 +316,20 @@ func (m Model) stagePath(stage string) string {
 	return stage
 }
 
-// deployMarks says, per sha, what Argo CD did with it for the apps in view.
-func (m Model) deployMarks(stage, app string) (deployed map[string]string, now map[string]bool, healthy map[string]bool) {
-	deployed, now, healthy = map[string]string{}, map[string]bool{}, map[string]bool{}
-	st, ok := m.board.Stage(stage)
-	if !ok {
-		return
-	}
-	for _, a := range st.Apps {
-		if app != "" && a.Name != app {
-			continue
-		}
-		for _, h := range a.History {
-			deployed[h.Revision] = age(m.now, h.DeployedAt) + " ago"
-		}
-		now[a.DeployedRevision] = true
-		if rev := m.board.KnownHealthy[a.Name]; rev != "" {
-			healthy[rev] = true
+// knownHealthy is the set of revisions last seen deployed and Healthy for
+// the apps in view.
+func (m Model) knownHealthy(stage, app string) map[string]bool {
+	healthy := map[string]bool{}
+	if st, ok := m.board.Stage(stage); ok {
+		for _, a := range st.Apps {
+			if app == "" || a.Name == app {
+				if rev := m.board.KnownHealthy[a.Name]; rev != "" {
+					healthy[rev] = true
+				}
+			}
 		}
 	}
-	return
+	return healthy
 }
 
 func (m Model) historyLines(w, h int) []string {
@@ -353,7 +347,7 @@ func (m Model) historyLines(w, h int) []string {
 	if r.loading {
 		return append(lines, "", "  Loading history…")
 	}
-	_, _, healthy := m.deployMarks(r.stage, r.app)
+	healthy := m.knownHealthy(r.stage, r.app)
 	marks := m.historyMarks()
 	room := max(1, h-7)
 	off := 0
@@ -423,7 +417,7 @@ func (m Model) rollbackPreviewLines(w, h int) []string {
 	if m.opts.Syncer != nil {
 		sync := "no app deploys these files"
 		if len(r.apps) > 0 {
-			sync = strings.Join(appNamesOf(r.apps), ", ") + " only"
+			sync = strings.Join(board.AppNames(r.apps), ", ") + " only"
 		}
 		lines = append(lines, s.Dim.Render("Sync to  ")+sync)
 	}
@@ -449,7 +443,7 @@ func (m Model) rollbackPreviewLines(w, h int) []string {
 			lines = append(lines, s.Dim.Render("Auto-sync apps: Argo CD picks the commit up on its own; watch the board."))
 		}
 		if m.opts.Syncer != nil && len(r.apps) > 0 {
-			lines = append(lines, "s sync "+strings.Join(appNamesOf(r.apps), ", ")+" to "+opsrepo.Short(r.result.Commit.String())+" (preview first) · esc back")
+			lines = append(lines, "s sync "+strings.Join(board.AppNames(r.apps), ", ")+" to "+opsrepo.Short(r.result.Commit.String())+" (preview first) · esc back")
 		} else if m.opts.Syncer != nil {
 			lines = append(lines, s.Dim.Render("no app deploys these files: nothing to sync · esc back"))
 		} else {
@@ -514,38 +508,25 @@ func (m Model) guarded(rb opsrepo.Rollback, confirmed []string) opsrepo.Rollback
 }
 
 // syncAfterRollback is the sync a rollback calls for: the stage's apps whose
-// directories the commit changes and, for a revert, the commits those apps
-// have not deployed that the sync would ship with it.
-func (m Model) syncAfterRollback(stage string, paths []string, rb opsrepo.Rollback) ([]board.App, []string) {
+// directories paths change and, for a revert, the commits those apps have
+// not deployed that the sync would ship with it (not the reverted one, not
+// the pushed rollback itself). Called again on the board that saw the push,
+// it shows commits someone else pushed meanwhile.
+func (m Model) syncAfterRollback(stage string, paths []string, rb opsrepo.Rollback, pushed string) ([]board.App, []string) {
 	st, ok := m.board.Stage(stage)
 	if !ok {
 		return nil, nil
 	}
 	var apps []board.App
-	var also []string
 	for _, a := range st.Apps {
-		if !config.OverlapsAny(a.Path, paths) {
-			continue
-		}
-		apps = append(apps, a)
-		if rb.RestoreTo != "" || len(rb.FromRunning) > 0 {
-			continue // the restored or running content is what gets deployed
-		}
-		for _, c := range a.Pending {
-			if !strings.HasPrefix(c.SHA, rb.Revert) && !strings.HasPrefix(rb.Revert, c.ShortSHA()) {
-				also = append(also, a.Name+" "+c.ShortSHA()+" "+c.Subject)
-			}
+		if config.OverlapsAny(a.Path, paths) {
+			apps = append(apps, a)
 		}
 	}
-	return apps, also
-}
-
-func appNamesOf(apps []board.App) []string {
-	var out []string
-	for _, a := range apps {
-		out = append(out, a.Name)
+	if rb.RestoreTo != "" || len(rb.FromRunning) > 0 {
+		return apps, nil // the restored or running content is what gets deployed
 	}
-	return out
+	return apps, board.Undeployed(apps, rb.Revert, pushed)
 }
 
 // historyMark is what Argo CD did with a commit of the history in view.
@@ -637,34 +618,4 @@ func firstWord(s string) string {
 		return f
 	}
 	return s
-}
-
-// freshSyncAfter re-reads, from the current board, the apps the pushed
-// rollback changes and the commits a sync to it brings besides it and the
-// reverted one: after a rebuilt push, someone else's commits show here.
-func (m Model) freshSyncAfter(pushed string) ([]board.App, []string) {
-	r := m.rollback
-	var apps []board.App
-	var also []string
-	st, ok := m.board.Stage(r.stage)
-	if !ok {
-		return nil, nil
-	}
-	for _, old := range r.apps {
-		for _, a := range st.Apps {
-			if a.Name != old.Name {
-				continue
-			}
-			apps = append(apps, a)
-			if r.rb.RestoreTo != "" || len(r.rb.FromRunning) > 0 {
-				continue
-			}
-			for _, c := range a.Pending {
-				if c.SHA != pushed && !strings.HasPrefix(c.SHA, r.rb.Revert) {
-					also = append(also, a.Name+" "+c.ShortSHA()+" "+c.Subject)
-				}
-			}
-		}
-	}
-	return apps, also
 }

@@ -196,7 +196,7 @@ func TestRollbackSyncsOnlyWhatItChanges(t *testing.T) {
 	mm, cmd = m.Update(keyMsg("s"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
 	if m.screen != screenSync || len(m.sync.apps) != 1 || m.sync.apps[0].Name != "prod-api" || m.sync.reason.Value() != "rollback: INC-7" {
-		t.Fatalf("sync after the rollback: screen %v apps %v reason %q", m.screen, appNamesOf(m.sync.apps), m.sync.reason.Value())
+		t.Fatalf("sync after the rollback: screen %v apps %v reason %q", m.screen, board.AppNames(m.sync.apps), m.sync.reason.Value())
 	}
 }
 

@@ -73,7 +73,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			// s was pressed before the board saw the pushed commit: now it has.
 			r.syncWhenSeen, r.err = false, nil
 			back := m.back
-			apps, also := m.freshSyncAfter(r.result.Commit.String())
+			apps, also := m.syncAfterRollback(r.stage, board.AppPaths(r.apps), r.rb, r.result.Commit.String())
 			cmd := m.openSyncOf(r.stage, apps, r.result.Commit.String(), "rollback: "+r.rb.Reason, also)
 			m.back = back
 			return m, cmd
