@@ -29,12 +29,13 @@ func FuzzRedact(f *testing.F) {
 	})
 	f.Fuzz(func(t *testing.T, old, new []byte) {
 		out := Unified([]Pair{{From: &File{Path: "s/a.yaml", Content: old}, To: &File{Path: "s/a.yaml", Content: new}}}, 3)
+		content := contentOf(out)
 		for _, side := range [][]byte{old, new} {
 			for _, v := range independentSecretValues(side) {
-				if len(strings.TrimSpace(v)) < minScrub || overlapsMarker(v) || strings.Contains("s/a.yaml", v) {
+				if len(strings.TrimSpace(v)) < minScrub || inMarker(v) {
 					continue
 				}
-				if strings.Contains(out, v) {
+				if strings.Contains(content, v) {
 					t.Fatalf("secret value %q in the output:\n%s", v, out)
 				}
 			}
@@ -42,19 +43,33 @@ func FuzzRedact(f *testing.F) {
 	})
 }
 
-// overlapsMarker: a value that a marker or a fixed line could spell.
-func overlapsMarker(v string) bool {
+// inMarker: a value that is part of a marker's own text.
+func inMarker(v string) bool {
 	for _, m := range Markers() {
 		if strings.Contains(m, v) {
 			return true
 		}
-		for k := 1; k <= len(m) && k <= len(v); k++ {
-			if strings.HasPrefix(v, m[len(m)-k:]) || strings.HasSuffix(v, m[:k]) {
-				return true
-			}
-		}
 	}
 	return false
+}
+
+// contentOf is the diff's file content only (no headers), with every
+// marker cut out as a NUL (sanitize.Body never lets one through), so no
+// value can be spelled across a marker's edge.
+func contentOf(out string) string {
+	var sb strings.Builder
+	for _, l := range strings.Split(out, "\n") {
+		switch Classify(l) {
+		case LineAdd, LineDelete, LineContext:
+			sb.WriteString(l[min(1, len(l)):])
+			sb.WriteByte('\n')
+		}
+	}
+	s := sb.String()
+	for _, m := range Markers() {
+		s = strings.ReplaceAll(s, m, "\x00")
+	}
+	return s
 }
 
 // independentSecretValues decodes b as YAML documents (and as JSON) into
