@@ -251,7 +251,8 @@ func (c boardCache) Load() *board.Board {
 		return nil
 	}
 	var b board.Board
-	if json.Unmarshal(data, &b) != nil {
+	// A board of another shape would show its fields under the wrong names.
+	if json.Unmarshal(data, &b) != nil || b.SchemaVersion != board.SchemaVersion {
 		return nil
 	}
 	return &b

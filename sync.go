@@ -110,7 +110,7 @@ func startSync(ctx context.Context, c *argo.Client, req argo.SyncRequest) (reque
 	if err != nil {
 		return time.Time{}, time.Time{}, err
 	}
-	if before.Pending || before.Operation.Running() {
+	if before.Requested || before.Operation.Running() {
 		return time.Time{}, time.Time{}, fmt.Errorf("%s: %w", req.App, argo.ErrOperationRunning)
 	}
 	requested = time.Now()

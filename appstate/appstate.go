@@ -34,8 +34,9 @@ type App struct {
 	Health    string    `json:"healthStatus"`
 	AutoSync  bool      `json:"autoSync"`
 	Operation Operation `json:"-"`
-	// Pending is true while an operation is requested but not yet finished.
-	Pending    bool       `json:"-"`
+	// Requested is true while an operation is requested and Argo CD's
+	// controller has not taken it yet (the spec's operation field is set).
+	Requested  bool       `json:"-"`
 	History    []Deployed `json:"-"`
 	Conditions []string   `json:"-"`
 	Images     []string   `json:"-"`

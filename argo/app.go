@@ -16,7 +16,7 @@ func fromApplication(a *v1alpha1.Application) App {
 		Name: a.Name, Namespace: a.Namespace, Project: a.Spec.Project,
 		Sync: string(a.Status.Sync.Status), Health: string(a.Status.Health.Status),
 		AutoSync:        a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil,
-		Pending:         a.Operation != nil,
+		Requested:       a.Operation != nil,
 		Images:          a.Status.Summary.Images,
 		ResourceVersion: a.ResourceVersion,
 	}

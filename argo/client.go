@@ -25,14 +25,9 @@ type Options struct {
 	// ConfigPath is the argocd CLI config file; empty = the CLI's default location.
 	ConfigPath string
 	// Context is an argocd CLI context name; empty = its current context.
+	// ARGOCD_SERVER, ARGOCD_AUTH_TOKEN and ARGOCD_OPTS's connection flags
+	// override it, as they do for the CLI.
 	Context string
-	// ServerAddr, AuthToken, PlainText and Insecure override the context
-	// (as the CLI's flags do); ARGOCD_SERVER and ARGOCD_AUTH_TOKEN apply too.
-	ServerAddr string
-	AuthToken  string
-	PlainText  bool
-	Insecure   bool
-	GRPCWeb    bool
 	// ReadOnly refuses every mutating call at this layer.
 	ReadOnly bool
 }
@@ -63,15 +58,7 @@ func Dial(opts Options) (*Client, error) {
 	if opts.ConfigPath == "" {
 		opts.ConfigPath = argoconfig.GetFlag("config", "")
 	}
-	if opts.ServerAddr == "" {
-		opts.ServerAddr = argoconfig.GetFlag("server", "")
-	}
-	if opts.AuthToken == "" {
-		opts.AuthToken = argoconfig.GetFlag("auth-token", "")
-	}
-	opts.PlainText = opts.PlainText || argoconfig.GetBoolFlag("plaintext")
-	opts.Insecure = opts.Insecure || argoconfig.GetBoolFlag("insecure")
-	opts.GRPCWeb = opts.GRPCWeb || argoconfig.GetBoolFlag("grpc-web")
+	serverAddr := argoconfig.GetFlag("server", "")
 	cfgPath := opts.ConfigPath
 	if cfgPath == "" {
 		p, err := localconfig.DefaultLocalConfigPath()
@@ -82,12 +69,13 @@ func Dial(opts Options) (*Client, error) {
 	}
 	ac, err := apiclient.NewClient(&apiclient.ClientOptions{
 		ConfigPath: cfgPath, Context: opts.Context,
-		ServerAddr: opts.ServerAddr, AuthToken: opts.AuthToken,
-		PlainText: opts.PlainText, Insecure: opts.Insecure, GRPCWeb: opts.GRPCWeb,
+		ServerAddr: serverAddr, AuthToken: argoconfig.GetFlag("auth-token", ""),
+		PlainText: argoconfig.GetBoolFlag("plaintext"), Insecure: argoconfig.GetBoolFlag("insecure"),
+		GRPCWeb:   argoconfig.GetBoolFlag("grpc-web"),
 		UserAgent: "stagedeck",
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: argocd context %q: %v: run `argocd login %s` or set ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", ErrUnauthenticated, opts.Context, err, serverOf(cfgPath, opts))
+		return nil, fmt.Errorf("%w: argocd context %q: %v: run `argocd login %s` or set ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", ErrUnauthenticated, opts.Context, err, serverOf(cfgPath, serverAddr, opts.Context))
 	}
 	c := &Client{server: ac.ClientOptions().ServerAddr, readOnly: opts.ReadOnly}
 	closer, apps, err := ac.NewApplicationClient()
@@ -105,23 +93,20 @@ func Dial(opts Options) (*Client, error) {
 }
 
 // serverOf names the server a login would be for, for error messages.
-func serverOf(cfgPath string, opts Options) string {
-	if opts.ServerAddr != "" {
-		return opts.ServerAddr
+func serverOf(cfgPath, serverAddr, context string) string {
+	if serverAddr != "" {
+		return serverAddr
 	}
 	if env := os.Getenv(apiclient.EnvArgoCDServer); env != "" {
 		return env
 	}
 	if cfg, err := localconfig.ReadLocalConfig(cfgPath); err == nil && cfg != nil {
-		if ctx, err := cfg.ResolveContext(opts.Context); err == nil && ctx != nil {
+		if ctx, err := cfg.ResolveContext(context); err == nil && ctx != nil {
 			return ctx.Server.Server
 		}
 	}
 	return "<server>"
 }
-
-// Server is the API server address in use.
-func (c *Client) Server() string { return c.server }
 
 // Close releases the connections.
 func (c *Client) Close() error {

@@ -202,10 +202,10 @@ func TestSyncPinsRevisionAndIsSentOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		op := ev.App.Operation
-		if ev.App.Pending && op.Phase == "Succeeded" && op.StartedAt.Before(requested.Add(-time.Second)) {
+		if ev.App.Requested && op.Phase == "Succeeded" && op.StartedAt.Before(requested.Add(-time.Second)) {
 			sawStale = true // the previous operation, still reported after the request
 		}
-		if !ev.App.Pending && op.Phase == "Succeeded" && !op.StartedAt.Before(requested.Truncate(time.Second)) {
+		if !ev.App.Requested && op.Phase == "Succeeded" && !op.StartedAt.Before(requested.Truncate(time.Second)) {
 			if op.Revision != shaOld {
 				t.Errorf("deployed %s, want the pinned %s", op.Revision, shaOld)
 			}

@@ -9,9 +9,6 @@ import (
 	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
 )
 
-// ErrWindowClosed is returned when a sync window forbids a manual sync now.
-var ErrWindowClosed = errors.New("sync window closed")
-
 // SyncWindows reports whether a manual sync of app is allowed now, and the
 // active windows as "deny 0 0 * * * for 24h".
 func (c *Client) SyncWindows(ctx context.Context, app string) (bool, []string, error) {
@@ -111,7 +108,7 @@ func (f *Follower) observe(a App) Observation {
 		started = !op.StartedAt.IsZero() && !op.StartedAt.Before(f.requested.Add(-time.Minute))
 	}
 	revOK := op.Revision == "" || SameRevision(op.Revision, f.revision)
-	o.Ours = !a.Pending && op.Phase != "" && started && revOK
+	o.Ours = !a.Requested && op.Phase != "" && started && revOK
 	if !o.Ours {
 		return o
 	}

@@ -19,13 +19,20 @@ import (
 	"github.com/stagedeck/stagedeck/sanitize"
 )
 
+// SchemaVersion is the version of Board's JSON. 2: comparedRevision holds
+// what Argo CD compared against, targetRevision the spec's target.
+const SchemaVersion = 2
+
 // Board is one snapshot of every stage.
 type Board struct {
-	Repo    RepoInfo `json:"opsRepo"`
-	Stages  []Stage  `json:"stages"`
-	Errors  []Error  `json:"errors"`
-	GitOnly bool     `json:"gitOnly"`
-	Demo    bool     `json:"demo,omitempty"`
+	// SchemaVersion is the version of this JSON shape (status -o json, the
+	// board cache); docs/status-json.md describes it.
+	SchemaVersion int      `json:"schemaVersion"`
+	Repo          RepoInfo `json:"opsRepo"`
+	Stages        []Stage  `json:"stages"`
+	Errors        []Error  `json:"errors"`
+	GitOnly       bool     `json:"gitOnly"`
+	Demo          bool     `json:"demo,omitempty"`
 	// CollectedAt is when this snapshot was taken.
 	CollectedAt time.Time `json:"collectedAt"`
 	// Overlaps are stages whose directory lies inside another's.
@@ -66,14 +73,17 @@ type App struct {
 	Project string `json:"project"`
 	Path    string `json:"path"`
 	// Head is the last commit that changed the app's path.
-	Head             *opsrepo.Commit  `json:"head,omitempty"`
-	SyncStatus       string           `json:"syncStatus"`
-	HealthStatus     string           `json:"healthStatus"`
-	DeployedRevision string           `json:"deployedRevision"`
-	TargetRevision   string           `json:"targetRevision"`
-	AutoSync         bool             `json:"autoSync"`
-	PendingCommits   int              `json:"pendingCommits"`
-	Pending          []opsrepo.Commit `json:"pending,omitempty"`
+	Head             *opsrepo.Commit `json:"head,omitempty"`
+	SyncStatus       string          `json:"syncStatus"`
+	HealthStatus     string          `json:"healthStatus"`
+	DeployedRevision string          `json:"deployedRevision"`
+	// ComparedRevision is what Argo CD last compared against (status.sync.revision).
+	ComparedRevision string `json:"comparedRevision"`
+	// TargetRevision is the spec's target: a branch, tag or sha ("main").
+	TargetRevision string           `json:"targetRevision"`
+	AutoSync       bool             `json:"autoSync"`
+	PendingCommits int              `json:"pendingCommits"`
+	Pending        []opsrepo.Commit `json:"pending,omitempty"`
 	// Running is the commit of the app's path whose content runs (the last
 	// one at the deployed revision), when commits on the path are pending
 	// and the deployed revision is a commit elsewhere; nil otherwise.
@@ -160,8 +170,9 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 		return nil, err
 	}
 	b := &Board{
-		Repo:    RepoInfo{URL: sanitize.Userinfo(src.Repo.URL()), Branch: src.Repo.Branch(), Head: head.String(), LastFetch: src.Repo.LastFetch()},
-		GitOnly: cfg.GitOnly(), Demo: src.Demo, CollectedAt: time.Now(),
+		SchemaVersion: SchemaVersion,
+		Repo:          RepoInfo{URL: sanitize.Userinfo(src.Repo.URL()), Branch: src.Repo.Branch(), Head: head.String(), LastFetch: src.Repo.LastFetch()},
+		GitOnly:       cfg.GitOnly(), Demo: src.Demo, CollectedAt: time.Now(),
 		Errors:   []Error{},
 		Overlaps: cfg.Overlaps(),
 	}
@@ -276,9 +287,9 @@ func FromArgo(a appstate.App, src appstate.Source) App {
 	out := App{
 		Name: a.Name, Project: a.Project, Path: src.Path,
 		SyncStatus: a.Sync, HealthStatus: a.Health,
-		DeployedRevision: src.Deployed, TargetRevision: src.Compared,
+		DeployedRevision: src.Deployed, ComparedRevision: src.Compared, TargetRevision: src.TargetRevision,
 		AutoSync: a.AutoSync, OperationPhase: a.Operation.Phase, OperationMessage: a.Operation.Message,
-		OperationRunning: a.Pending || a.Operation.Running(),
+		OperationRunning: a.Requested || a.Operation.Running(),
 		Images:           a.Images, Conditions: a.Conditions, ResourceVersion: a.ResourceVersion,
 	}
 	for i, h := range a.History {

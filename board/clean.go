@@ -42,7 +42,7 @@ func (s Stage) Cleaned() Stage {
 // Cleaned is a copy of the app fit for a terminal.
 func (a App) Cleaned() App {
 	for _, f := range []*string{&a.Name, &a.Project, &a.Path, &a.SyncStatus, &a.HealthStatus, &a.DeployedRevision,
-		&a.TargetRevision, &a.OperationPhase, &a.OperationMessage} {
+		&a.ComparedRevision, &a.TargetRevision, &a.OperationPhase, &a.OperationMessage} {
 		*f = sanitize.Line(*f)
 	}
 	a.Head = cleanCommitPtr(a.Head)

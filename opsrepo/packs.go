@@ -50,7 +50,8 @@ const (
 	objRefDelta = 7
 )
 
-const maxDeltaCache = 32 << 20
+// maxObjectCache bounds the bytes of trees and commits kept between reads.
+const maxObjectCache = 32 << 20
 
 var errNotInPacks = errors.New("object not in packs")
 
@@ -213,7 +214,7 @@ func (ps *packSet) readAt(p *pack, off int64, depth int) (byte, []byte, error) {
 	}
 	// Cache delta bases and trees: consecutive commits share them.
 	if typ == objTree || typ == objCommit {
-		if ps.bytes+len(raw) > maxDeltaCache {
+		if ps.bytes+len(raw) > maxObjectCache {
 			clear(ps.cache)
 			ps.bytes = 0
 		}

@@ -1,10 +1,8 @@
 package opsrepo
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os/exec"
 	"path"
 	"sort"
@@ -217,28 +215,6 @@ func (r *Repo) setBranchLocked(old, new plumbing.Hash) error {
 		return fmt.Errorf("%w: %s is no longer at %s", ErrBranchMoved, name, Short(old.String()))
 	}
 	return err
-}
-
-// ReadFile returns the content of path at commit h.
-func (r *Repo) ReadFile(h plumbing.Hash, p string) ([]byte, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c, err := r.repo.CommitObject(h)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrUnknownRevision, h)
-	}
-	f, err := c.File(p)
-	if err != nil {
-		return nil, fmt.Errorf("%s at %s: %w", p, Short(h.String()), ErrUnknownPath)
-	}
-	rd, err := f.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
-	var buf bytes.Buffer
-	_, err = io.Copy(&buf, rd)
-	return buf.Bytes(), err
 }
 
 // PathChanged reports whether path differs between commits from and to.

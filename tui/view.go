@@ -537,7 +537,7 @@ func (m Model) detailLines(w, h int) []string {
 		sm, sst := s.syncMark(a.SyncStatus)
 		hm, hst := s.healthMark(a.HealthStatus)
 		add("Sync      " + sst.Render(sm+" "+a.SyncStatus) + "    Health " + hst.Render(hm+" "+a.HealthStatus))
-		add("Deployed  " + dash(opsrepo.Short(a.DeployedRevision)) + "    compared against " + dash(opsrepo.Short(a.TargetRevision)))
+		add("Deployed  " + dash(opsrepo.Short(a.DeployedRevision)) + "    compared against " + dash(opsrepo.Short(a.ComparedRevision)))
 		if a.Head != nil {
 			add("Head      " + commitLine(*a.Head)[2:])
 		}
