@@ -13,7 +13,7 @@ func TestArgoCDStaysAtTheEdge(t *testing.T) {
 	heavy := func(p string) bool {
 		return strings.Contains(p, "github.com/argoproj/") || strings.HasPrefix(p, "k8s.io/")
 	}
-	out, err := exec.Command("go", "list", "-deps", "./tui", "./board", "./patch", "./config", "./opsrepo", "./appstate", "./sanitize").Output()
+	out, err := exec.Command("go", "list", "-deps", "./tui", "./board", "./patch", "./config", "./opsrepo", "./appstate", "./sanitize", "./review", "./deploy").Output()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,19 +1,18 @@
 // Command stagedeck is a terminal console for the owners of GitOps stages:
 // what is in the ops repository, what Argo CD deployed, and the pinned
-// sync and git-revert rollback that move between them.
+// sync and git-revert rollback that move between them. This file only
+// wires: the commands live in cmd/, the console in console/ and tui/.
 package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
-	"github.com/stagedeck/stagedeck/sanitize"
+	"github.com/stagedeck/stagedeck/cmd/root"
+	versioncmd "github.com/stagedeck/stagedeck/cmd/version"
 )
 
 // Set by the release build (-ldflags "-X main.version=...").
@@ -22,52 +21,6 @@ var (
 	commit  = "none"
 	date    = "unknown"
 )
-
-// Exit codes shared by every command.
-const (
-	exitOK          = 0
-	exitPending     = 1 // something pending, out of sync, degraded, failed; differences
-	exitRefused     = 1 // refused by a check or not confirmed: nothing was sent or pushed
-	exitUsage       = 2 // usage, config or bad input
-	exitUnreachable = 3 // git or Argo CD unreachable
-)
-
-// exitError carries an exit code with the one-line message.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return ""
-	}
-	return e.err.Error()
-}
-func (e *exitError) Unwrap() error { return e.err }
-
-func withCode(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return err
-	}
-	return &exitError{code: code, err: err}
-}
-
-// forceCode gives err the exit code a command promises for all its errors.
-func forceCode(code int, err error) error {
-	if err == nil {
-		return nil
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return &exitError{code: code, err: ee.err}
-	}
-	return &exitError{code: code, err: err}
-}
 
 func main() {
 	// SIGHUP (a dropped SSH session) and SIGPIPE (`status | head`) end the
@@ -78,28 +31,7 @@ func main() {
 	os.Exit(code)
 }
 
-// run executes the command line and returns the process exit code; every
-// error becomes one line on stderr.
+// run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd()
-	root.SetArgs(args)
-	// stderr only ever carries text for a person: cleaned as it is written.
-	stderr = sanitize.NewWriter(stderr)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return exitOK
-	}
-	var ee *exitError
-	code := exitUsage
-	if errors.As(err, &ee) {
-		code = ee.code
-		if ee.err == nil {
-			return code
-		}
-	}
-	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
-	fmt.Fprintln(stderr, "stagedeck: "+sanitize.Line(sanitize.Userinfo(msg)))
-	return code
+	return root.Run(ctx, args, os.Stdin, stdout, stderr, versioncmd.Info{Version: version, Commit: commit, Date: date})
 }

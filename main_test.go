@@ -5,8 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/stagedeck/stagedeck/cmdutil"
+	"github.com/stagedeck/stagedeck/internal/testrepo"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -117,38 +118,12 @@ func TestStatusDemoGolden(t *testing.T) {
 	}
 }
 
-func gitCLI(t *testing.T, dir string, args ...string) {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=Ann Owner", "GIT_AUTHOR_EMAIL=ann@example.com",
-		"GIT_COMMITTER_NAME=Ann Owner", "GIT_COMMITTER_EMAIL=ann@example.com",
-		"GIT_AUTHOR_DATE=2026-11-20T10:00:00Z", "GIT_COMMITTER_DATE=2026-11-20T10:00:00Z")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v: %s", args, err, out)
-	}
-}
+func gitCLI(t *testing.T, dir string, args ...string) { t.Helper(); testrepo.Git(t, dir, args...) }
 
 // plainRepo makes a local git repo with stages tst and prod.
-func plainRepo(t *testing.T) string {
-	dir := t.TempDir()
-	gitCLI(t, dir, "init", "-q", "-b", "main")
-	for _, p := range []string{"tst/web/values.yaml", "prod/web/values.yaml"} {
-		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
-		os.WriteFile(filepath.Join(dir, p), []byte("replicas: 2\n"), 0o644)
-	}
-	gitCLI(t, dir, "add", "-A")
-	gitCLI(t, dir, "commit", "-q", "-m", "Add web")
-	return dir
-}
+func plainRepo(t *testing.T) string { return testrepo.Plain(t) }
 
-func writeConfig(t *testing.T, body string) string {
-	p := filepath.Join(t.TempDir(), "stagedeck.yaml")
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+func writeConfig(t *testing.T, body string) string { return testrepo.Config(t, body) }
 
 func TestStatusGitOnly(t *testing.T) {
 	repo := plainRepo(t)
@@ -297,3 +272,12 @@ func TestUnreachableExitCodes(t *testing.T) {
 		t.Errorf("status: exit %d, want 3", code)
 	}
 }
+
+// The exit codes the tests check, as the commands promise them.
+const (
+	exitOK          = cmdutil.ExitOK
+	exitPending     = cmdutil.ExitPending
+	exitRefused     = cmdutil.ExitRefused
+	exitUsage       = cmdutil.ExitUsage
+	exitUnreachable = cmdutil.ExitUnreachable
+)

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/stagedeck/stagedeck/argo/argotest"
-	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/demo"
 )
 
@@ -158,33 +157,6 @@ func TestCredentialsNeverPrinted(t *testing.T) {
 	_, errOut, code := stagedeck(t, "status", "--config", cfg)
 	if code != exitUsage || !strings.Contains(errOut, "only over https") || strings.Count(strings.TrimSpace(errOut), "\n") > 0 || strings.Contains(errOut, "tok-abcdef") {
 		t.Errorf("token over http: exit %d %q", code, errOut)
-	}
-}
-
-func TestBoardCacheIsPrivate(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "stagedeck")
-	os.MkdirAll(dir, 0o755) // as an older version left it
-	c := boardCache{path: filepath.Join(dir, "board-x.json")}
-	repo := plainRepo(t)
-	cfg := writeConfig(t, "opsRepo:\n  url: "+repo+"\nstages:\n  - {name: tst, path: tst}\n")
-	out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
-	var b board.Board
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Save(&b); err != nil {
-		t.Fatal(err)
-	}
-	for p, want := range map[string]os.FileMode{dir: 0o700, c.path: 0o600} {
-		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != want {
-			t.Errorf("%s: mode %v (%v), want %v", p, fi.Mode().Perm(), err, want)
-		}
-	}
-	if left, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(left) > 0 {
-		t.Errorf("temp files left: %v", left)
-	}
-	if c.Load() == nil {
-		t.Error("the saved board does not load")
 	}
 }
 

@@ -179,3 +179,37 @@ const CallTimeout = 15 * time.Second
 func WithTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, CallTimeout)
 }
+
+// Resource is one managed resource with its normalised live and predicted
+// (target) state as YAML, for the manifest diff.
+type Resource struct {
+	Group, Kind, Namespace, Name string
+	Live, Target                 string
+	Modified, Hook               bool
+}
+
+// Status is the resource's sync state as the manifest diff lists it.
+func (r Resource) Status() string {
+	switch {
+	case r.Live == "":
+		return "Missing"
+	case r.Target == "":
+		return "Extra"
+	case r.Modified:
+		return "OutOfSync"
+	}
+	return "Synced"
+}
+
+// Path names the resource like a file in a diff.
+func (r Resource) Path() string {
+	ns := r.Namespace
+	if ns == "" {
+		ns = "_cluster"
+	}
+	kind := r.Kind
+	if r.Group != "" {
+		kind = r.Group + "." + kind
+	}
+	return kind + "/" + ns + "/" + r.Name + ".yaml"
+}

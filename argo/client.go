@@ -267,40 +267,6 @@ func (c *Client) CanSync(ctx context.Context, project, app string) (bool, error)
 	return res.Value == "yes", nil
 }
 
-// Resource is one managed resource with its normalised live and predicted
-// (target) state as YAML, for the manifest diff.
-type Resource struct {
-	Group, Kind, Namespace, Name string
-	Live, Target                 string
-	Modified, Hook               bool
-}
-
-// Status is the resource's sync state as the manifest diff lists it.
-func (r Resource) Status() string {
-	switch {
-	case r.Live == "":
-		return "Missing"
-	case r.Target == "":
-		return "Extra"
-	case r.Modified:
-		return "OutOfSync"
-	}
-	return "Synced"
-}
-
-// Path names the resource like a file in a diff.
-func (r Resource) Path() string {
-	ns := r.Namespace
-	if ns == "" {
-		ns = "_cluster"
-	}
-	kind := r.Kind
-	if r.Group != "" {
-		kind = r.Group + "." + kind
-	}
-	return kind + "/" + ns + "/" + r.Name + ".yaml"
-}
-
 // ManagedResources returns the app's resources with live and target state.
 func (c *Client) ManagedResources(ctx context.Context, app string) ([]Resource, error) {
 	res, err := c.apps.ManagedResources(ctx, &application.ResourcesQuery{ApplicationName: &app})

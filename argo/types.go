@@ -12,6 +12,7 @@ type (
 	Deployed       = appstate.Deployed
 	SyncRequest    = appstate.SyncRequest
 	Observation    = appstate.Observation
+	Resource       = appstate.Resource
 )
 
 // Sentinel errors callers branch on (appstate's, so they need not import argo).

@@ -15,6 +15,7 @@ import (
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/patch"
+	"github.com/stagedeck/stagedeck/review"
 )
 
 // diffKind says what the diff screen compares.
@@ -40,7 +41,7 @@ func (t diffTab) String() string { return [...]string{"Config (git)", "Manifests
 type diffScreen struct {
 	kind     diffKind
 	title    string
-	targets  []DiffTarget
+	targets  []review.Target
 	head     string
 	commits  []opsrepo.Commit // pending, newest first
 	sel      int              // 0 = the whole range; i = commits[i-1]
@@ -66,7 +67,7 @@ type diffLoadedMsg struct {
 
 type pagerDoneMsg struct{ err error }
 
-func pendingDiffCmd(ctx context.Context, src DiffSource, req DiffRequest, gen int) tea.Cmd {
+func pendingDiffCmd(ctx context.Context, src DiffSource, req review.Request, gen int) tea.Cmd {
 	return func() tea.Msg {
 		text, err := src.PendingDiff(ctx, req)
 		return diffLoadedMsg{gen: gen, text: text, err: err}
@@ -80,7 +81,7 @@ func compareDiffCmd(ctx context.Context, src DiffSource, head, a, b string, gen 
 	}
 }
 
-func manifestDiffCmd(ctx context.Context, src DiffSource, targets []DiffTarget, gen int) tea.Cmd {
+func manifestDiffCmd(ctx context.Context, src DiffSource, targets []review.Target, gen int) tea.Cmd {
 	return func() tea.Msg {
 		text, err := src.ManifestDiff(ctx, targets)
 		return diffLoadedMsg{gen: gen, text: text, err: err}
@@ -88,15 +89,15 @@ func manifestDiffCmd(ctx context.Context, src DiffSource, targets []DiffTarget, 
 }
 
 // targetsOf turns the selected row into diff targets and its pending commits.
-func targetsOf(st board.Stage, app string) ([]DiffTarget, []opsrepo.Commit) {
-	var out []DiffTarget
+func targetsOf(st board.Stage, app string) ([]review.Target, []opsrepo.Commit) {
+	var out []review.Target
 	seen := map[string]bool{}
 	var commits []opsrepo.Commit
 	for _, a := range st.Apps {
 		if app != "" && a.Name != app {
 			continue
 		}
-		out = append(out, DiffTarget{Stage: st.Name, App: a.Name, Path: a.Path, Deployed: a.DeployedRevision})
+		out = append(out, review.Target{Stage: st.Name, App: a.Name, Path: a.Path, Deployed: a.DeployedRevision})
 		for _, c := range a.Pending {
 			if !seen[c.SHA] {
 				seen[c.SHA] = true
@@ -105,7 +106,7 @@ func targetsOf(st board.Stage, app string) ([]DiffTarget, []opsrepo.Commit) {
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, DiffTarget{Stage: st.Name, App: st.Name, Path: st.Path})
+		out = append(out, review.Target{Stage: st.Name, App: st.Name, Path: st.Path})
 	}
 	sort.SliceStable(commits, func(i, j int) bool { return commits[i].Date.After(commits[j].Date) })
 	return out, commits
@@ -129,12 +130,12 @@ func (m *Model) openDiff() tea.Cmd {
 		loading: true, gen: m.diffGen, external: m.opts.Pager,
 	}
 	m.back, m.screen = m.listScreen(), screenDiff
-	return pendingDiffCmd(m.ctx, m.opts.Diff, DiffRequest{Targets: targets, Head: m.diff.head}, m.diffGen)
+	return pendingDiffCmd(m.ctx, m.opts.Diff, review.Request{Targets: targets, Head: m.diff.head}, m.diffGen)
 }
 
 // openCommitDiff shows one commit's changes under path, from the history.
 func (m *Model) openCommitDiff(stage, app, path string, c opsrepo.Commit) tea.Cmd {
-	targets := []DiffTarget{{Stage: stage, App: app, Path: path}}
+	targets := []review.Target{{Stage: stage, App: app, Path: path}}
 	if app == "" {
 		targets[0].App = stage
 	}
@@ -144,7 +145,7 @@ func (m *Model) openCommitDiff(stage, app, path string, c opsrepo.Commit) tea.Cm
 		commits: []opsrepo.Commit{c}, sel: 1, loading: true, gen: m.diffGen, external: m.opts.Pager, fromHistory: true,
 	}
 	m.screen = screenDiff
-	return pendingDiffCmd(m.ctx, m.opts.Diff, DiffRequest{Targets: targets, Head: m.diff.head, Commit: c.SHA}, m.diffGen)
+	return pendingDiffCmd(m.ctx, m.opts.Diff, review.Request{Targets: targets, Head: m.diff.head, Commit: c.SHA}, m.diffGen)
 }
 
 // openCompare opens the comparison of the selected stage with another.
@@ -178,7 +179,7 @@ func (m *Model) reloadDiff() tea.Cmd {
 	if d.tab == tabManifests {
 		return manifestDiffCmd(m.ctx, m.opts.Diff, d.targets, d.gen)
 	}
-	req := DiffRequest{Targets: d.targets, Head: d.head}
+	req := review.Request{Targets: d.targets, Head: d.head}
 	if d.sel > 0 {
 		req.Commit = d.commits[d.sel-1].SHA
 	}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stagedeck/stagedeck/review"
 )
 
 // fakeDiff records requests and answers with fixed text.
 type fakeDiff struct {
-	reqs     []DiffRequest
+	reqs     []review.Request
 	compares [][3]string
 	manifest int
 }
@@ -38,7 +40,7 @@ index 5555555..6666666 100644
 Binary files a/tst/web/logo.png and b/tst/web/logo.png differ
 `
 
-func (f *fakeDiff) PendingDiff(_ context.Context, r DiffRequest) (string, error) {
+func (f *fakeDiff) PendingDiff(_ context.Context, r review.Request) (string, error) {
 	f.reqs = append(f.reqs, r)
 	return configDiffText, nil
 }
@@ -46,7 +48,7 @@ func (f *fakeDiff) CompareDiff(_ context.Context, head, a, b string) (string, er
 	f.compares = append(f.compares, [3]string{head, a, b})
 	return "diff --git a/web/values.yaml b/web/values.yaml\n--- a/web/values.yaml\n+++ b/web/values.yaml\n@@ -1 +1 @@\n-replicas: 4\n+replicas: 2\n", nil
 }
-func (f *fakeDiff) ManifestDiff(context.Context, []DiffTarget) (string, error) {
+func (f *fakeDiff) ManifestDiff(context.Context, []review.Target) (string, error) {
 	f.manifest++
 	return "# tst-web: 1 resources\n#   OutOfSync  ConfigMap/tst-web/tst-web-values\n", nil
 }

@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/review"
 )
 
 // BoardSource collects a whole board: git walk plus one Argo CD List per context.
@@ -330,23 +331,11 @@ func saveCacheCmd(c CacheWriter, b *board.Board) tea.Cmd {
 	return func() tea.Msg { return cacheSavedMsg{err: c.Save(b)} }
 }
 
-// DiffTarget is one app's path and the revision deployed from it.
-type DiffTarget struct {
-	Stage, App, Path, Deployed string
-}
-
-// DiffRequest pins a pending diff to the head the owner was looking at.
-type DiffRequest struct {
-	Targets []DiffTarget
-	Head    string
-	Commit  string // only this commit; "" = deployed..head
-}
-
 // DiffSource renders redacted unified diffs.
 type DiffSource interface {
-	PendingDiff(ctx context.Context, req DiffRequest) (string, error)
+	PendingDiff(ctx context.Context, req review.Request) (string, error)
 	CompareDiff(ctx context.Context, head, dirA, dirB string) (string, error)
-	ManifestDiff(ctx context.Context, targets []DiffTarget) (string, error)
+	ManifestDiff(ctx context.Context, targets []review.Target) (string, error)
 }
 
 // errCachedBoard refuses actions decided on the board from disk: the

@@ -1,4 +1,8 @@
-package main
+// Package console runs the interactive board: it adapts a session's real
+// clients to the tui's small interfaces, merges the Argo CD watches of every
+// instance into one stream, and keeps the last board on disk for an instant
+// first paint.
+package console
 
 import (
 	"context"
@@ -18,9 +22,13 @@ import (
 
 	"github.com/stagedeck/stagedeck/argo"
 	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/cmdutil"
 	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/demo"
+	"github.com/stagedeck/stagedeck/deploy"
 	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/review"
+	"github.com/stagedeck/stagedeck/session"
 	"github.com/stagedeck/stagedeck/tui"
 )
 
@@ -30,16 +38,16 @@ import (
 type live struct{ lazy *lazySession }
 
 type lazySession struct {
-	g  *globalFlags
-	mu sync.Mutex
-	s  *session
+	flags session.Flags
+	mu    sync.Mutex
+	s     *session.Session
 }
 
-func (l *lazySession) get(ctx context.Context) (*session, error) {
+func (l *lazySession) get(ctx context.Context) (*session.Session, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.s == nil {
-		s, err := openSession(ctx, l.g, false)
+		s, err := session.Open(ctx, l.flags, false)
 		if err != nil {
 			return nil, err // retried on the next refresh
 		}
@@ -61,7 +69,7 @@ func (l live) Collect(ctx context.Context) (*board.Board, error) {
 	if err != nil {
 		return nil, err
 	}
-	return board.Collect(ctx, s.sources())
+	return board.Collect(ctx, s.Sources())
 }
 
 func (l live) Fetch(ctx context.Context) error {
@@ -69,7 +77,7 @@ func (l live) Fetch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.repo.Fetch(ctx)
+	return s.Repo.Fetch(ctx)
 }
 
 // Refresh asks the Argo CD serving stage to reconcile its apps (a Get with
@@ -85,7 +93,7 @@ func (l live) Refresh(ctx context.Context, stage string, apps []string, hard boo
 	if err != nil {
 		return err
 	}
-	c, err := s.clientFor(stage)
+	c, err := s.ClientFor(stage)
 	if err != nil {
 		return err
 	}
@@ -110,19 +118,19 @@ func (l live) Pending(ctx context.Context, deployed, path string) (board.App, er
 		return board.App{}, err
 	}
 	fill := func() (board.App, error) {
-		head, err := s.repo.Head()
+		head, err := s.Repo.Head()
 		if err != nil {
 			return board.App{}, err
 		}
 		apps := []board.App{{Path: path, DeployedRevision: deployed}}
-		err = board.FillPending(ctx, s.repo, head, apps)
+		err = board.FillPending(ctx, s.Repo, head, apps)
 		return apps[0], err
 	}
 	a, err := fill()
 	if err == nil && a.NotAncestor {
-		if _, rerr := s.repo.Resolve(deployed); errors.Is(rerr, opsrepo.ErrUnknownRevision) {
+		if _, rerr := s.Repo.Resolve(deployed); errors.Is(rerr, opsrepo.ErrUnknownRevision) {
 			// Deployed by Argo CD but pushed after our last fetch: fetch, look again.
-			if err := s.repo.Fetch(ctx); err != nil {
+			if err := s.Repo.Fetch(ctx); err != nil {
 				return board.App{}, err
 			}
 			a, err = fill()
@@ -137,18 +145,18 @@ func (l live) Watch(ctx context.Context) (tui.AppStream, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(s.argo) == 0 {
-		for _, err := range s.argoErr {
+	if len(s.Argo) == 0 {
+		for _, err := range s.ArgoErr {
 			return nil, err
 		}
 		return nil, fmt.Errorf("argo cd: %w", argo.ErrUnreachable)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	m := &mergedStream{ch: make(chan streamItem, 64), cancel: cancel}
-	src := s.sources()
+	src := s.Sources()
 	var firstErr error
 	opened := 0
-	for name, c := range s.argo {
+	for name, c := range s.Argo {
 		w, err := c.Watch(ctx, "")
 		if err != nil {
 			// One unreachable Argo CD must not stop the others' live rows;
@@ -290,32 +298,32 @@ func (c boardCache) Save(b *board.Board) error {
 	return nil
 }
 
-// runConsole opens the interactive board.
-func runConsole(ctx context.Context, g *globalFlags) error {
+// Run opens the interactive board until the user quits or ctx ends.
+func Run(ctx context.Context, flags session.Flags) error {
 	// Only the config and the cached board are read before the first
 	// paint; the session opens in the first refresh.
 	var cached *board.Board
 	var cache boardCache
 	cfg := &config.Config{ArgoCD: &config.ArgoCD{Context: "demo"}, Stages: demo.Stages, Refresh: config.Duration{Duration: 10 * time.Second}}
-	if !g.demo {
+	if !flags.Demo {
 		var err error
-		if cfg, err = loadConfig(g); err != nil {
-			return err
+		if cfg, err = session.LoadConfig(flags); err != nil {
+			return cmdutil.WithCode(cmdutil.ExitUsage, err)
 		}
 		cache = boardCache{path: cachePathFor(cfg.Path, cfg.OpsRepo.URL)}
 		cached = cache.Load()
 	}
 	op, opErr := opsrepo.DefaultOperator()
-	if opErr != nil && g.demo {
-		op, opErr = demoOperator, nil
+	if opErr != nil && flags.Demo {
+		op, opErr = session.DemoOperator, nil
 	}
-	lazy := &lazySession{g: g}
+	lazy := &lazySession{flags: flags}
 	defer lazy.Close()
 	l := live{lazy}
 	opts := tui.Options{
 		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached, Diff: l, Rollback: l,
 		Pager: diffPager(), Operator: op.String(), OperatorErr: opErr,
-		Demo: g.demo, ReadOnly: g.readOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration, ASCII: !utf8Locale(),
+		Demo: flags.Demo, ReadOnly: flags.ReadOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration, ASCII: !utf8Locale(),
 	}
 	if !cfg.GitOnly() {
 		opts.Refresh, opts.Watcher, opts.Syncer = l, l, l
@@ -333,17 +341,17 @@ func runConsole(ctx context.Context, g *globalFlags) error {
 	}
 	p := tea.NewProgram(tui.New(opts), tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) && ctx.Err() == nil {
-		return withCode(exitUsage, fmt.Errorf("console: %w", err))
+		return cmdutil.WithCode(cmdutil.ExitUsage, fmt.Errorf("console: %w", err))
 	}
 	return nil
 }
 
-func (l live) PendingDiff(ctx context.Context, req tui.DiffRequest) (string, error) {
+func (l live) PendingDiff(ctx context.Context, req review.Request) (string, error) {
 	s, err := l.lazy.get(ctx)
 	if err != nil {
 		return "", err
 	}
-	return pendingDiff(ctx, s.repo, req)
+	return review.Pending(ctx, s.Repo, req)
 }
 
 func (l live) CompareDiff(ctx context.Context, head, dirA, dirB string) (string, error) {
@@ -351,15 +359,15 @@ func (l live) CompareDiff(ctx context.Context, head, dirA, dirB string) (string,
 	if err != nil {
 		return "", err
 	}
-	return compareDiff(ctx, s.repo, head, dirA, dirB)
+	return review.Compare(ctx, s.Repo, head, dirA, dirB)
 }
 
-func (l live) ManifestDiff(ctx context.Context, targets []tui.DiffTarget) (string, error) {
+func (l live) ManifestDiff(ctx context.Context, targets []review.Target) (string, error) {
 	s, err := l.lazy.get(ctx)
 	if err != nil {
 		return "", err
 	}
-	return manifestDiff(ctx, s, targets)
+	return review.Manifests(ctx, func(stage string) (review.ResourceLister, error) { return s.ClientFor(stage) }, targets)
 }
 
 func (l live) CheckSync(ctx context.Context, stage string, apps []board.App) ([]tui.SyncCheck, error) {
@@ -367,12 +375,12 @@ func (l live) CheckSync(ctx context.Context, stage string, apps []board.App) ([]
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.clientFor(stage)
+	c, err := s.ClientFor(stage)
 	if err != nil {
 		return nil, err
 	}
 	var out []tui.SyncCheck
-	for _, ch := range checkSync(ctx, c, apps) {
+	for _, ch := range deploy.Checks(ctx, c, apps) {
 		out = append(out, tui.SyncCheck{App: ch.App.Name, Allowed: ch.Allowed, Problem: ch.Problem})
 	}
 	return out, nil
@@ -383,11 +391,11 @@ func (l live) StartSync(ctx context.Context, stage string, req argo.SyncRequest)
 	if err != nil {
 		return tui.SyncStart{}, err
 	}
-	c, err := s.clientFor(stage)
+	c, err := s.ClientFor(stage)
 	if err != nil {
 		return tui.SyncStart{}, err
 	}
-	requested, prev, err := startSync(ctx, c, req)
+	requested, prev, err := deploy.Start(ctx, c, req)
 	return tui.SyncStart{App: req.App, Revision: req.Revision, Requested: requested, PrevStarted: prev, DryRun: req.DryRun}, err
 }
 
@@ -396,7 +404,7 @@ func (l live) FollowSync(ctx context.Context, stage string, st tui.SyncStart) tu
 	if err != nil {
 		return failedFollower{err}
 	}
-	c, err := s.clientFor(stage)
+	c, err := s.ClientFor(stage)
 	if err != nil {
 		return failedFollower{err}
 	}
@@ -432,7 +440,7 @@ func (l live) Terminate(ctx context.Context, stage, app string) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.clientFor(stage)
+	c, err := s.ClientFor(stage)
 	if err != nil {
 		return err
 	}
@@ -450,11 +458,11 @@ func (l live) History(ctx context.Context, path string, limit int) ([]opsrepo.Co
 	if err != nil {
 		return nil, err
 	}
-	head, err := s.repo.Head()
+	head, err := s.Repo.Head()
 	if err != nil {
 		return nil, err
 	}
-	return s.repo.History(ctx, head, path, limit)
+	return s.Repo.History(ctx, head, path, limit)
 }
 
 // PrepareRollback fetches first, so the commit is built on the remote's head.
@@ -463,10 +471,10 @@ func (l live) PrepareRollback(ctx context.Context, rb opsrepo.Rollback) (*opsrep
 	if err != nil {
 		return nil, err
 	}
-	if err := s.repo.Fetch(ctx); err != nil {
+	if err := s.Repo.Fetch(ctx); err != nil {
 		return nil, err
 	}
-	return s.repo.PrepareRollback(ctx, rb)
+	return s.Repo.PrepareRollback(ctx, rb)
 }
 
 func (l live) PublishRollback(ctx context.Context, plan *opsrepo.Plan, rb opsrepo.Rollback) (opsrepo.PublishResult, error) {
@@ -474,7 +482,7 @@ func (l live) PublishRollback(ctx context.Context, plan *opsrepo.Plan, rb opsrep
 	if err != nil {
 		return opsrepo.PublishResult{}, err
 	}
-	return s.repo.Publish(ctx, plan, rb)
+	return s.Repo.Publish(ctx, plan, rb)
 }
 
 // diffPager is the command the console hands a diff to: STAGEDECK_DIFF_PAGER,

@@ -1,4 +1,4 @@
-package main
+package console
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stagedeck/stagedeck/argo/argotest"
+	"github.com/stagedeck/stagedeck/internal/testrepo"
+	"github.com/stagedeck/stagedeck/session"
 )
 
 // TestRefreshGoesToTheStagesInstance: two Argo CD instances, one per stage.
@@ -15,7 +17,7 @@ import (
 // the other instance's "permission denied" for an app it lacks never shows.
 func TestRefreshGoesToTheStagesInstance(t *testing.T) {
 	t.Setenv("STAGEDECK_OPERATOR", "Ann Owner <ann@example.com>")
-	repo := plainRepo(t)
+	repo := testrepo.Plain(t)
 	start := func(app, path string) *argotest.Server {
 		srv, err := argotest.Start(argotest.Options{Token: "tok"})
 		if err != nil {
@@ -42,9 +44,9 @@ func TestRefreshGoesToTheStagesInstance(t *testing.T) {
 	if err := os.WriteFile(argoCfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := writeConfig(t, "opsRepo:\n  url: "+repo+"\nargocd:\n  context: main\n  configPath: "+argoCfg+
+	cfg := testrepo.Config(t, "opsRepo:\n  url: "+repo+"\nargocd:\n  context: main\n  configPath: "+argoCfg+
 		"\nstages:\n  - {name: tst, path: tst}\n  - {name: prod, path: prod, protected: true, argocd: prod}\n")
-	lazy := &lazySession{g: &globalFlags{config: cfg}}
+	lazy := &lazySession{flags: session.Flags{Config: cfg}}
 	defer lazy.Close()
 	l := live{lazy}
 	if err := l.Refresh(context.Background(), "prod", []string{"prod-web"}, false); err != nil {

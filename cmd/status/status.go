@@ -1,6 +1,9 @@
-package main
+// Package status is `stagedeck status`: every stage's head, deployed
+// revision, sync and health, for people (a table) and scripts (JSON, exit codes).
+package status
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,17 +11,31 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
 	"github.com/spf13/cobra"
 
 	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/cmdutil"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/sanitize"
+	"github.com/stagedeck/stagedeck/session"
 )
 
-func newStatusCmd(g *globalFlags) *cobra.Command {
-	var output string
-	var exitCode, noFetch bool
+// Options are one run's inputs and dependencies.
+type Options struct {
+	IO   cmdutil.IOStreams
+	Open func(ctx context.Context, fetch bool) (*session.Session, error)
+	// Now is the clock ages are measured with; nil = the session's.
+	Now func() time.Time
+
+	Output   string // table or json
+	ExitCode bool
+	NoFetch  bool
+	Width    int // table width in cells; 0 = 80
+}
+
+// NewCmd builds the command; runF replaces Run in tests of the flags.
+func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: f.IO, Open: f.Open}
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Print every stage's head, deployed revision, sync and health",
@@ -29,61 +46,77 @@ func newStatusCmd(g *globalFlags) *cobra.Command {
 		Example: "  stagedeck status\n  stagedeck status -o json | jq '.stages[].apps[] | select(.pendingCommits > 0)'\n  stagedeck status --exit-code >/dev/null || page-oncall",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "table" && output != "json" {
-				return withCode(exitUsage, fmt.Errorf("unknown output %q: use -o table or -o json", output))
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			s, err := openSession(cmd.Context(), g, !noFetch)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			b, err := board.Collect(cmd.Context(), s.sources())
-			if err != nil {
-				return withCode(collectErrCode(err), err)
-			}
-			out := cmd.OutOrStdout()
-			if output == "json" {
-				// Exact values; JSON escapes what a terminal would act on.
-				data, err := json.MarshalIndent(b, "", "  ")
-				if err != nil {
-					return err
-				}
-				if _, err := out.Write(append(sanitize.JSON(data), '\n')); err != nil {
-					return err
-				}
-			} else {
-				writeStatusTable(sanitize.NewWriter(out), b.Cleaned(), s.now(), 80)
-			}
-			// Exit codes are a contract: 3 whenever a source was unreachable
-			// or refused our credentials; --exit-code adds 1 for anything
-			// pending, out of sync or degraded, and says which and why.
-			code, why := statusExitCode(b)
-			switch {
-			case code == exitUnreachable:
-				return &exitError{code: code}
-			case exitCode && code != exitOK:
-				fmt.Fprintln(cmd.ErrOrStderr(), "stagedeck: "+sanitize.Line(why))
-				return &exitError{code: code}
-			}
-			return nil
+			return Run(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
-	cmd.Flags().BoolVar(&exitCode, "exit-code", false, "exit 1 when anything is pending, out of sync or degraded; 3 when unreachable")
-	cmd.Flags().BoolVar(&noFetch, "no-fetch", false, "do not fetch the ops repository first")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().BoolVar(&opts.ExitCode, "exit-code", false, "exit 1 when anything is pending, out of sync or degraded; 3 when unreachable")
+	cmd.Flags().BoolVar(&opts.NoFetch, "no-fetch", false, "do not fetch the ops repository first")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-// statusExitCode is status's exit code and, when not 0, why in one line.
-func statusExitCode(b *board.Board) (int, string) {
+// Run collects the board and prints it.
+func Run(ctx context.Context, opts *Options) error {
+	if err := cmdutil.CheckOutput(opts.Output); err != nil {
+		return err
+	}
+	s, err := opts.Open(ctx, !opts.NoFetch)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	now := opts.Now
+	if now == nil {
+		now = s.Now
+	}
+	b, err := board.Collect(ctx, s.Sources())
+	if err != nil {
+		return cmdutil.WithCode(CollectErrCode(err), err)
+	}
+	out := opts.IO.Out
+	if opts.Output == "json" {
+		// Exact values; JSON escapes what a terminal would act on.
+		data, err := json.MarshalIndent(b, "", "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := out.Write(append(sanitize.JSON(data), '\n')); err != nil {
+			return err
+		}
+	} else {
+		width := opts.Width
+		if width <= 0 {
+			width = 80
+		}
+		WriteTable(sanitize.NewWriter(out), b.Cleaned(), now(), width)
+	}
+	// Exit codes are a contract: 3 whenever a source was unreachable
+	// or refused our credentials; --exit-code adds 1 for anything
+	// pending, out of sync or degraded, and says which and why.
+	code, why := ExitCode(b)
+	switch {
+	case code == cmdutil.ExitUnreachable:
+		return cmdutil.Exit(code)
+	case opts.ExitCode && code != cmdutil.ExitOK:
+		fmt.Fprintln(opts.IO.ErrOut, "stagedeck: "+sanitize.Line(why))
+		return cmdutil.Exit(code)
+	}
+	return nil
+}
+
+// ExitCode is status's exit code and, when not 0, why in one line.
+func ExitCode(b *board.Board) (int, string) {
 	for _, e := range b.Errors {
 		if e.Unreachable {
-			return exitUnreachable, e.Source + ": " + e.Message
+			return cmdutil.ExitUnreachable, e.Source + ": " + e.Message
 		}
 	}
 	if len(b.Errors) > 0 {
-		return exitPending, b.Errors[0].Source + ": " + b.Errors[0].Message
+		return cmdutil.ExitPending, b.Errors[0].Source + ": " + b.Errors[0].Message
 	}
 	var why []string
 	for _, s := range b.Stages {
@@ -104,34 +137,34 @@ func statusExitCode(b *board.Board) (int, string) {
 		}
 	}
 	if len(why) == 0 && b.Settled() {
-		return exitOK, ""
+		return cmdutil.ExitOK, ""
 	}
 	if len(why) == 0 {
 		why = []string{"not settled"}
 	}
-	return exitPending, "not settled: " + strings.Join(why, "; ")
+	return cmdutil.ExitPending, "not settled: " + strings.Join(why, "; ")
 }
 
-// writeStatusTable prints the board in width columns: a row per stage with
+// WriteTable prints the board in width columns: a row per stage with
 // its head commit, then a row per app with its deployed revision.
-func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
+func WriteTable(w io.Writer, b *board.Board, now time.Time, width int) {
 	title := fmt.Sprintf("%s @ %s  head %s", b.Repo.URL, b.Repo.Branch, opsrepo.Short(b.Repo.Head))
 	if b.Demo {
 		title = "DEMO  " + title
 	}
-	fmt.Fprintln(w, clip(title, width))
+	fmt.Fprintln(w, cmdutil.Clip(title, width))
 	if b.GitOnly {
-		fmt.Fprintln(w, clip("git-only mode: no argocd section in the config, Argo CD columns are empty", width))
+		fmt.Fprintln(w, cmdutil.Clip("git-only mode: no argocd section in the config, Argo CD columns are empty", width))
 	}
 	for _, o := range b.OverlapNotes() {
-		fmt.Fprintln(w, clip("note: "+o, width))
+		fmt.Fprintln(w, cmdutil.Clip("note: "+o, width))
 	}
 	// HEAD is the last commit on the path, DEPLOYED what Argo CD runs, and
 	// BEHIND the commits on the path that are not deployed: the same words
 	// for stages and apps.
 	row := func(name, sync, health, head, deployed, behind, info string) {
-		line := fmt.Sprintf("%-14s %-9s %-9s %-7s %-8s %6s  %s", clip(name, 14), clip(sync, 9), clip(health, 9), head, deployed, behind, info)
-		fmt.Fprintln(w, clip(strings.TrimRight(line, " "), width))
+		line := fmt.Sprintf("%-14s %-9s %-9s %-7s %-8s %6s  %s", cmdutil.Clip(name, 14), cmdutil.Clip(sync, 9), cmdutil.Clip(health, 9), head, deployed, behind, info)
+		fmt.Fprintln(w, cmdutil.Clip(strings.TrimRight(line, " "), width))
 	}
 	row("STAGE/APP", "SYNC", "HEALTH", "HEAD", "DEPLOYED", "BEHIND", "LAST CHANGE / MODE")
 	for _, s := range b.Stages {
@@ -139,7 +172,7 @@ func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
 		var sha, info string
 		if s.Head != nil {
 			sha = s.Head.ShortSHA()
-			info = fmt.Sprintf("%s %s: %s", board.Age(now, s.Head.Date), firstName(s.Head.Author), s.Head.Subject)
+			info = fmt.Sprintf("%s %s: %s", board.Age(now, s.Head.Date), cmdutil.FirstName(s.Head.Author), s.Head.Subject)
 		}
 		if s.CIManaged {
 			info = "ci-managed · " + info
@@ -151,7 +184,7 @@ func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
 		if !b.GitOnly && s.ArgoError == "" {
 			behind = fmt.Sprint(s.Behind())
 		}
-		row(name, dash(s.Sync()), dash(s.Health()), sha, "", behind, info)
+		row(name, cmdutil.Dash(s.Sync()), cmdutil.Dash(s.Health()), sha, "", behind, info)
 		if s.ArgoError != "" {
 			fmt.Fprintln(w, "  argo cd state unknown: see the error below")
 		}
@@ -195,29 +228,12 @@ func writeStatusTable(w io.Writer, b *board.Board, now time.Time, width int) {
 	}
 }
 
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func firstName(author string) string {
-	if f, _, ok := strings.Cut(author, " "); ok {
-		return f
-	}
-	return author
-}
-
-// clip shortens s to width cells, marking the cut with an ellipsis.
-func clip(s string, width int) string { return ansi.Truncate(s, width, "…") }
-
-// collectErrCode is the exit code of a board that could not be collected:
+// CollectErrCode is the exit code of a board that could not be collected:
 // a stage path missing from the repo is the config's (2), the rest a source
 // out of reach (3).
-func collectErrCode(err error) int {
+func CollectErrCode(err error) int {
 	if errors.Is(err, opsrepo.ErrUnknownPath) {
-		return exitUsage
+		return cmdutil.ExitUsage
 	}
-	return exitUnreachable
+	return cmdutil.ExitUnreachable
 }

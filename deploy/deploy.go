@@ -1,0 +1,162 @@
+// Package deploy is what every path to Argo CD shares before and while it
+// changes something: the revision check (a reviewed commit of the branch),
+// the pre-checks (RBAC and sync windows), sending a sync exactly once, and
+// following a terminate. The CLI and the console both use it.
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stagedeck/stagedeck/appstate"
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/sanitize"
+)
+
+// Client is what deploying needs of one Argo CD.
+type Client interface {
+	Get(ctx context.Context, name, refresh string) (appstate.App, error)
+	Sync(ctx context.Context, r appstate.SyncRequest) (appstate.App, error)
+	CanSync(ctx context.Context, project, app string) (bool, error)
+	SyncWindows(ctx context.Context, app string) (bool, []string, error)
+}
+
+// Check is the pre-check of one app: may it be synced now, and why not.
+type Check struct {
+	App     board.App
+	Allowed bool
+	Problem string // "sync window closed: deny ..." or "permission denied: ..."
+}
+
+// ReviewedRevision resolves rev and insists it is on the ops branch: a sync
+// deploys a reviewed commit of the branch, nothing else.
+func ReviewedRevision(ctx context.Context, repo *opsrepo.Repo, rev string) (string, error) {
+	if rev == "" {
+		return "", errors.New("no revision: pass --revision SHA, the commit you reviewed (see `stagedeck diff`)")
+	}
+	h, err := repo.Resolve(rev)
+	if err != nil {
+		return "", fmt.Errorf("revision %s is not in the ops repository: fetch, or check the sha", rev)
+	}
+	head, err := repo.Head()
+	if err != nil {
+		return "", err
+	}
+	if h != head {
+		p, err := repo.Pending(ctx, head, h.String(), nil)
+		if err != nil {
+			return "", err
+		}
+		if !p.Ancestor {
+			return "", fmt.Errorf("revision %s is not on branch %s", opsrepo.Short(h.String()), repo.Branch())
+		}
+	}
+	return h.String(), nil
+}
+
+// Checks asks Argo CD, before anything is sent, whether each app may be
+// synced: RBAC (CanI sync on project/app) and the sync windows.
+func Checks(ctx context.Context, c Client, apps []board.App) []Check {
+	out := make([]Check, len(apps))
+	for i, a := range apps {
+		out[i] = Check{App: a, Allowed: true}
+		cctx, cancel := appstate.WithTimeout(ctx)
+		can, err := c.CanSync(cctx, a.Project, a.Name)
+		cancel()
+		switch {
+		case err != nil:
+			out[i].Allowed, out[i].Problem = false, err.Error()
+			continue
+		case !can:
+			out[i].Allowed, out[i].Problem = false, fmt.Sprintf("permission denied: your Argo CD account may not sync %s/%s", a.Project, a.Name)
+			continue
+		}
+		cctx, cancel = appstate.WithTimeout(ctx)
+		open, active, err := c.SyncWindows(cctx, a.Name)
+		cancel()
+		switch {
+		case err != nil:
+			out[i].Allowed, out[i].Problem = false, err.Error()
+		case !open:
+			out[i].Allowed, out[i].Problem = false, "sync window closed: "+strings.Join(active, "; ")
+		}
+	}
+	return out
+}
+
+// Start sends one sync request, once, and returns what following it needs.
+func Start(ctx context.Context, c Client, req appstate.SyncRequest) (requested, prevStarted time.Time, err error) {
+	cctx, cancel := appstate.WithTimeout(ctx)
+	before, err := c.Get(cctx, req.App, "")
+	cancel()
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	if before.Requested || before.Operation.Running() {
+		return time.Time{}, time.Time{}, fmt.Errorf("%s: %w", req.App, appstate.ErrOperationRunning)
+	}
+	requested = time.Now()
+	// Sent exactly once: on a timeout the outcome is unknown, so we follow
+	// the app instead of sending again.
+	_, err = c.Sync(ctx, req)
+	return requested, before.Operation.StartedAt, err
+}
+
+// ProgressLine is one line of `sync --wait` output.
+func ProgressLine(app string, o appstate.Observation) string {
+	switch {
+	case o.Reconnecting:
+		return fmt.Sprintf("%s: connection lost (%v); re-attaching to the running operation", app, o.Err)
+	case !o.Ours:
+		return fmt.Sprintf("%s: waiting for Argo CD to start the operation", app)
+	}
+	op := o.App.Operation.Cleaned()
+	line := fmt.Sprintf("%s: %s", app, op.Phase)
+	if op.Message != "" {
+		line += ": " + op.Message
+	}
+	if op.Phase == "Succeeded" || o.Finished {
+		line += fmt.Sprintf(" (health %s)", sanitize.Line(o.App.Health))
+	}
+	for _, r := range op.Resources {
+		if r.Status != "Synced" {
+			line += fmt.Sprintf("; %s/%s %s: %s", r.Kind, r.Name, r.Status, r.Message)
+		}
+	}
+	return line
+}
+
+// TerminateWait is how long terminate watches for the operation to end.
+const TerminateWait = 15 * time.Second
+
+// FollowTerminate polls the app until its operation left Running and
+// Terminating, and returns the last phase seen ("Running" if it never did).
+func FollowTerminate(ctx context.Context, c Client, app string, wait time.Duration) string {
+	deadline := time.Now().Add(wait)
+	phase := "Running"
+	for {
+		cctx, cancel := appstate.WithTimeout(ctx)
+		a, err := c.Get(cctx, app, "")
+		cancel()
+		if err == nil {
+			phase = a.Operation.Phase
+			if phase != "Running" && phase != "Terminating" {
+				if a.Operation.Message != "" {
+					phase += ": " + a.Operation.Message
+				}
+				return phase
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			if phase == "Terminating" {
+				return "Terminating (Argo CD is ending it)"
+			}
+			return "Running"
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}

@@ -1,0 +1,218 @@
+// Package session opens what one command or console works with: the config
+// (or the demo sandbox), the ops repository and a client per Argo CD context.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/stagedeck/stagedeck/argo"
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/config"
+	"github.com/stagedeck/stagedeck/demo"
+	"github.com/stagedeck/stagedeck/opsrepo"
+)
+
+// Flags are the global flags that choose what a session opens.
+type Flags struct {
+	Config   string // --config; "" = the default locations
+	Demo     bool   // --demo: the built-in sandbox
+	ReadOnly bool   // --read-only
+}
+
+// Session holds the real clients one command works with.
+type Session struct {
+	Cfg  *config.Config
+	Repo *opsrepo.Repo
+	// Argo maps an argocd context name to its client; ArgoErr holds the
+	// contexts that could not be dialled.
+	Argo     map[string]*argo.Client
+	ArgoErr  map[string]error
+	Sandbox  *demo.Sandbox
+	ReadOnly bool
+}
+
+// unreachableError marks an error of a source out of reach (exit 3); its
+// text is the cause's.
+type unreachableError struct{ error }
+
+func (e unreachableError) Unwrap() error { return e.error }
+
+// IsUnreachable reports whether Open failed because git could not be reached
+// (rather than a config or input problem).
+func IsUnreachable(err error) bool {
+	var u unreachableError
+	return errors.As(err, &u)
+}
+
+// LoadConfig finds and reads the config the flags name.
+func LoadConfig(f Flags) (*config.Config, error) {
+	path, err := config.Find(f.Config)
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(path)
+}
+
+// DemoStageNames are the demo sandbox's stages, for completion.
+func DemoStageNames() []string {
+	names := make([]string, len(demo.Stages))
+	for i, s := range demo.Stages {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// DemoOptions lets tests speed the sandbox up through the environment.
+func DemoOptions() demo.Options {
+	var o demo.Options
+	if d, err := time.ParseDuration(os.Getenv("STAGEDECK_DEMO_CI_INTERVAL")); err == nil {
+		o.CIInterval = d
+	}
+	if d, err := time.ParseDuration(os.Getenv("STAGEDECK_DEMO_SYNC_DURATION")); err == nil {
+		o.SyncDuration = d
+	}
+	// A frozen clock gives the same shas and ages on every run (golden tests).
+	if t, err := time.Parse(time.RFC3339, os.Getenv("STAGEDECK_DEMO_EPOCH")); err == nil {
+		o.Epoch = t
+	}
+	return o
+}
+
+// Open loads the config (or starts the demo sandbox), opens the ops
+// repository and dials every Argo CD context the stages use. With fetch, the
+// repository is fetched unless that happened in the last 5 seconds.
+func Open(ctx context.Context, f Flags, fetch bool) (*Session, error) {
+	s := &Session{Argo: map[string]*argo.Client{}, ArgoErr: map[string]error{}}
+	if f.Demo {
+		sb, err := demo.Start(DemoOptions())
+		if err != nil {
+			return nil, err
+		}
+		s.Sandbox, s.Cfg = sb, sb.Config
+	} else {
+		cfg, err := LoadConfig(f)
+		if err != nil {
+			return nil, err
+		}
+		s.Cfg = cfg
+	}
+	s.ReadOnly = f.ReadOnly || s.Cfg.ReadOnly
+	cacheDir := s.Cfg.CacheDir
+	if cacheDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("cache dir: %w: set cacheDir in the config", err)
+		}
+		cacheDir = filepath.Join(dir, "stagedeck")
+	}
+	auth, authErr := opsrepo.Auth(s.Cfg.OpsRepo.URL)
+	if errors.Is(authErr, opsrepo.ErrInsecureToken) {
+		s.Close()
+		return nil, authErr
+	}
+	repo, err := opsrepo.Open(ctx, opsrepo.Options{
+		URL: s.Cfg.OpsRepo.URL, Branch: s.Cfg.OpsRepo.Branch, CacheDir: cacheDir,
+		ReadOnly: s.ReadOnly, Auth: auth,
+	})
+	if err != nil {
+		s.Close()
+		if authErr != nil {
+			err = fmt.Errorf("%w (git credentials: %v)", err, authErr)
+		}
+		if errors.Is(err, opsrepo.ErrUnreachable) {
+			err = unreachableError{err}
+		}
+		return nil, err
+	}
+	s.Repo = repo
+	if fetch && time.Since(repo.LastFetch()) > 5*time.Second {
+		if err := repo.Fetch(ctx); err != nil {
+			s.Close()
+			return nil, unreachableError{err}
+		}
+	}
+	if !s.Cfg.GitOnly() {
+		for _, st := range s.Cfg.Stages {
+			name := s.Cfg.ContextFor(st)
+			if _, ok := s.Argo[name]; ok {
+				continue
+			}
+			if _, ok := s.ArgoErr[name]; ok {
+				continue
+			}
+			c, err := argo.Dial(argo.Options{ConfigPath: s.Cfg.ArgoCD.ConfigPath, Context: name, ReadOnly: s.ReadOnly})
+			if err != nil {
+				s.ArgoErr[name] = err
+				continue
+			}
+			s.Argo[name] = c
+		}
+	}
+	return s, nil
+}
+
+// Sources are what board.Collect reads.
+func (s *Session) Sources() board.Sources {
+	src := board.Sources{Config: s.Cfg, Repo: s.Repo, Argo: map[string]board.AppLister{}, ArgoErr: s.ArgoErr, Demo: s.Sandbox != nil}
+	for name, c := range s.Argo {
+		src.Argo[name] = c
+	}
+	return src
+}
+
+// DemoOperator acts in the demo sandbox when git has no identity: nothing
+// there reaches a real repository or cluster.
+var DemoOperator = opsrepo.Signature{Name: "Demo Operator", Email: "demo@stagedeck.invalid"}
+
+// Operator is who acts: see opsrepo.Repo.Operator.
+func (s *Session) Operator() (opsrepo.Signature, error) {
+	op, err := s.Repo.Operator()
+	if err != nil && s.Sandbox != nil {
+		return DemoOperator, nil
+	}
+	return op, err
+}
+
+// Now is the wall clock, or the demo's frozen clock when one is set.
+func (s *Session) Now() time.Time {
+	if s.Sandbox != nil && !s.Sandbox.Epoch.IsZero() {
+		return s.Sandbox.Epoch
+	}
+	return time.Now()
+}
+
+// Close closes the repository and the clients, and removes the demo sandbox.
+func (s *Session) Close() {
+	if s.Repo != nil {
+		_ = s.Repo.Close()
+	}
+	for _, c := range s.Argo {
+		_ = c.Close()
+	}
+	if s.Sandbox != nil {
+		s.Sandbox.Close()
+	}
+}
+
+// ClientFor returns the Argo CD client serving a stage.
+func (s *Session) ClientFor(stage string) (*argo.Client, error) {
+	st, ok := s.Cfg.StageByName(stage)
+	if !ok {
+		return nil, fmt.Errorf("no stage %q", stage)
+	}
+	name := s.Cfg.ContextFor(st)
+	if err := s.ArgoErr[name]; err != nil {
+		return nil, err
+	}
+	c, ok := s.Argo[name]
+	if !ok {
+		return nil, errors.New("no Argo CD configured: syncing needs an argocd section in the config")
+	}
+	return c, nil
+}
