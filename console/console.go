@@ -26,6 +26,7 @@ import (
 	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/demo"
 	"github.com/stagedeck/stagedeck/deploy"
+	"github.com/stagedeck/stagedeck/feed"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/review"
 	"github.com/stagedeck/stagedeck/session"
@@ -320,13 +321,16 @@ func Run(ctx context.Context, flags session.Flags) error {
 	lazy := &lazySession{flags: flags}
 	defer lazy.Close()
 	l := live{lazy}
+	// One console here; `stagedeck serve` runs many on one feed. Either way
+	// the board reaches the console through the feed.
+	fd := feed.New(ctx, l, 0)
 	opts := tui.Options{
-		Ctx: ctx, Source: l, Fetcher: l, Pending: l, Cache: cache, Cached: cached, Diff: l, Rollback: l,
+		Ctx: ctx, Source: fd, Fetcher: fd, Pending: l, Cache: cache, Cached: cached, Diff: l, Rollback: l,
 		Pager: diffPager(), Operator: op.String(), OperatorErr: opErr,
 		Demo: flags.Demo, ReadOnly: flags.ReadOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration, ASCII: !utf8Locale(),
 	}
 	if !cfg.GitOnly() {
-		opts.Refresh, opts.Watcher, opts.Syncer = l, l, l
+		opts.Refresh, opts.Watcher, opts.Syncer = l, fd, l
 		seen := map[string]bool{}
 		for _, st := range cfg.Stages {
 			name := cfg.ContextFor(st)

@@ -178,7 +178,7 @@ func (m Model) handleRollbackMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
 		}
 		r.result, r.phase = msg.res, rbDone
 		// Fetch so the board (and a sync preview) sees the new commit.
-		return m, m.startRefresh(false, false), true
+		return m, m.startRefresh(refreshNow), true
 	}
 	return m, nil, false
 }
@@ -265,7 +265,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 				pushed := r.result.Commit.String()
 				if m.board.Repo.Head != pushed {
 					r.err, r.syncWhenSeen = errors.New("waiting for the board to see the pushed commit…"), true
-					return m, m.startRefresh(false, false)
+					return m, m.startRefresh(refreshNow)
 				}
 				apps, also := m.syncAfterRollback(r.stage, board.AppPaths(r.apps), r.rb, pushed)
 				back := m.back

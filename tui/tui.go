@@ -27,6 +27,14 @@ type Fetcher interface {
 	Fetch(ctx context.Context) error
 }
 
+// SharedFetcher is a Fetcher several consoles share: Fetch may reuse a
+// fetch another console just made; FetchNow fetches again (after a key
+// press or a push, the board must show what happened).
+type SharedFetcher interface {
+	Fetcher
+	FetchNow(ctx context.Context) error
+}
+
 // Refresher asks Argo CD to reconcile the apps of a stage (List ignores
 // refresh). The stage says which Argo CD serves them: nothing is probed.
 type Refresher interface {
@@ -278,9 +286,12 @@ func collectCmd(ctx context.Context, src BoardSource, gen int) tea.Cmd {
 	}
 }
 
-func fetchCmd(ctx context.Context, f Fetcher, gen int) tea.Cmd {
+func fetchCmd(ctx context.Context, f Fetcher, gen int, now bool) tea.Cmd {
 	if f == nil {
 		return func() tea.Msg { return fetchDoneMsg{gen: gen} }
+	}
+	if sf, ok := f.(SharedFetcher); ok && now {
+		return func() tea.Msg { return fetchDoneMsg{gen: gen, err: sf.FetchNow(ctx)} }
 	}
 	return func() tea.Msg { return fetchDoneMsg{gen: gen, err: f.Fetch(ctx)} }
 }

@@ -45,7 +45,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmds []tea.Cmd
 		cmds = append(cmds, tickCmd())
 		if !m.loading && !m.lastFetch.IsZero() && m.now.Sub(m.lastFetch) >= m.opts.Interval {
-			cmds = append(cmds, m.startRefresh(false, false))
+			cmds = append(cmds, m.startRefresh(refreshPeriodic))
 		}
 		return m, tea.Batch(cmds...)
 
@@ -110,7 +110,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.watch, m.disconnected, m.backoff = watchLive, time.Time{}, 0
 		// Events missed while disconnected: re-list once.
-		return m, tea.Batch(nextEventsCmd(msg.stream, msg.gen), m.startRefresh(false, false))
+		return m, tea.Batch(nextEventsCmd(msg.stream, msg.gen), m.startRefresh(refreshPeriodic))
 
 	case watchEventsMsg:
 		if msg.gen != m.streamGen {
@@ -189,13 +189,25 @@ func (m Model) watchFailed(err error) (tea.Model, tea.Cmd) {
 	return m, tea.Tick(m.backoff, func(time.Time) tea.Msg { return reconnectMsg{gen: gen} })
 }
 
+// refresh says why a refresh starts: on the clock, or because the board
+// must show something that just happened (a key, a push).
+type refresh int
+
+const (
+	refreshPeriodic refresh = iota // may reuse a fetch another console just made
+	refreshNow                     // git is fetched again, whatever was shared
+	refreshArgo                    // refreshNow, and Argo CD reconciles the selected apps
+	refreshArgoHard                // refreshArgo with a hard refresh (manifests regenerated)
+)
+
 // startRefresh begins a git fetch followed by a full collect; with argo it
 // also asks Argo CD to refresh the selected stage's apps.
-func (m *Model) startRefresh(argoRefresh, hard bool) tea.Cmd {
+func (m *Model) startRefresh(why refresh) tea.Cmd {
+	argoRefresh, hard := why >= refreshArgo, why == refreshArgoHard
 	m.gen++
 	m.loading = true
 	m.lastFetch = m.now
-	cmds := []tea.Cmd{fetchCmd(m.ctx, m.opts.Fetcher, m.gen)}
+	cmds := []tea.Cmd{fetchCmd(m.ctx, m.opts.Fetcher, m.gen, why != refreshPeriodic)}
 	if argoRefresh {
 		stage, apps := m.selectedStageApps()
 		cmds = append(cmds, refreshCmd(m.ctx, m.opts.Refresh, stage, apps, hard))
@@ -414,7 +426,7 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case key.Matches(msg, k.Top):
 			m.detailOffset = 0
 		case key.Matches(msg, k.Refresh):
-			return m, m.startRefresh(true, false)
+			return m, m.startRefresh(refreshArgo)
 		}
 		return m, nil
 	}
@@ -461,9 +473,9 @@ func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.filtering = true
 		return m, m.filter.Focus()
 	case key.Matches(msg, k.Refresh):
-		return m, m.startRefresh(true, false)
+		return m, m.startRefresh(refreshArgo)
 	case key.Matches(msg, k.Hard):
-		return m, m.startRefresh(true, true)
+		return m, m.startRefresh(refreshArgoHard)
 	case key.Matches(msg, k.Diff):
 		return m, m.openDiff()
 	case key.Matches(msg, k.History):
