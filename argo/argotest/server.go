@@ -267,6 +267,13 @@ func (s *Server) SetSyncDuration(d time.Duration) {
 	s.opts.SyncDuration = d
 }
 
+// Watchers is the number of watch streams open now.
+func (s *Server) Watchers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.watchers)
+}
+
 // Calls returns the recorded mutating and metadata calls.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
