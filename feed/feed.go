@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -186,7 +187,7 @@ func (f *Feed) run(p *pump, up tui.AppStream) {
 		events, err := up.Next()
 		f.mu.Lock()
 		for s := range p.subs {
-			if len(events) > 0 && !s.send(item{events: events}) {
+			if len(events) > 0 && !s.send(item{events: slices.Clone(events)}) {
 				s.end(ErrBehind)
 				delete(p.subs, s)
 			}

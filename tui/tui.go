@@ -317,9 +317,12 @@ func watchCmd(ctx context.Context, w Watcher, gen int) tea.Cmd {
 // nextEventsCmd waits for the next burst of changes; the handler re-arms it.
 func nextEventsCmd(s AppStream, gen int) tea.Cmd {
 	return func() tea.Msg {
-		events, err := s.Next()
-		for i := range events {
-			events[i].App = events[i].App.Cleaned()
+		in, err := s.Next()
+		// A new slice: the stream's may be shared with other consoles.
+		events := make([]AppEvent, len(in))
+		for i, ev := range in {
+			ev.App = ev.App.Cleaned()
+			events[i] = ev
 		}
 		return watchEventsMsg{gen: gen, stream: s, events: events, err: err}
 	}
