@@ -114,7 +114,7 @@ func targetsOf(st board.Stage, app string) ([]review.Target, []opsrepo.Commit) {
 
 // openDiff opens the pending diff of the selected row.
 func (m *Model) openDiff() tea.Cmd {
-	if m.board == nil || m.cursor >= len(m.rows) || m.opts.Diff == nil {
+	if m.board == nil || m.list().cursor >= len(m.list().rows) || m.opts.Diff == nil {
 		return nil
 	}
 	k := m.selected()
@@ -124,13 +124,12 @@ func (m *Model) openDiff() tea.Cmd {
 	if k.app != "" {
 		title += " / " + k.app
 	}
-	m.diffGen++
-	m.diff = diffScreen{
+	d := &diffScreen{
 		kind: diffPending, title: title, targets: targets, head: m.board.Repo.Head, commits: commits,
-		loading: true, gen: m.diffGen, external: m.opts.Pager,
+		loading: true, gen: m.nextGen(), external: m.opts.Pager,
 	}
-	m.back, m.screen = m.listScreen(), screenDiff
-	return pendingDiffCmd(m.ctx, m.opts.Diff, review.Request{Targets: targets, Head: m.diff.head}, m.diffGen)
+	m.push(d)
+	return pendingDiffCmd(m.ctx, m.opts.Diff, review.Request{Targets: targets, Head: d.head}, d.gen)
 }
 
 // openCommitDiff shows one commit's changes under path, from the history.
@@ -139,18 +138,17 @@ func (m *Model) openCommitDiff(stage, app, path string, c opsrepo.Commit) tea.Cm
 	if app == "" {
 		targets[0].App = stage
 	}
-	m.diffGen++
-	m.diff = diffScreen{
+	d := &diffScreen{
 		kind: diffPending, title: "Commit " + c.ShortSHA() + " " + c.Subject, targets: targets, head: m.board.Repo.Head,
-		commits: []opsrepo.Commit{c}, sel: 1, loading: true, gen: m.diffGen, external: m.opts.Pager, fromHistory: true,
+		commits: []opsrepo.Commit{c}, sel: 1, loading: true, gen: m.nextGen(), external: m.opts.Pager, fromHistory: true,
 	}
-	m.screen = screenDiff
-	return pendingDiffCmd(m.ctx, m.opts.Diff, review.Request{Targets: targets, Head: m.diff.head, Commit: c.SHA}, m.diffGen)
+	m.push(d)
+	return pendingDiffCmd(m.ctx, m.opts.Diff, review.Request{Targets: targets, Head: d.head, Commit: c.SHA}, d.gen)
 }
 
-// openCompare opens the comparison of the selected stage with another.
-func (m *Model) openCompare(other string) tea.Cmd {
-	k := m.pickFor
+// openCompare replaces the picker with the comparison of its stage (or
+// app) with another.
+func (m *Model) openCompare(k rowKey, other string) tea.Cmd {
 	st, ok1 := m.board.Stage(k.stage)
 	ot, ok2 := m.board.Stage(other)
 	if !ok1 || !ok2 || m.opts.Diff == nil {
@@ -165,17 +163,16 @@ func (m *Model) openCompare(other string) tea.Cmd {
 			title += " (" + rel + ")"
 		}
 	}
-	m.diffGen++
-	m.diff = diffScreen{kind: diffCompare, title: title, head: m.board.Repo.Head, dirA: dirA, dirB: dirB, loading: true, gen: m.diffGen, external: m.opts.Pager}
-	m.back, m.screen = m.listScreen(), screenDiff
-	return compareDiffCmd(m.ctx, m.opts.Diff, m.diff.head, dirA, dirB, m.diffGen)
+	d := &diffScreen{kind: diffCompare, title: title, head: m.board.Repo.Head, dirA: dirA, dirB: dirB, loading: true, gen: m.nextGen(), external: m.opts.Pager}
+	m.replace(d)
+	return compareDiffCmd(m.ctx, m.opts.Diff, d.head, dirA, dirB, d.gen)
 }
 
-// reloadDiff fetches the diff for the current commit selection or tab.
-func (m *Model) reloadDiff() tea.Cmd {
-	d := &m.diff
-	m.diffGen++
-	d.gen, d.loading, d.err, d.offset = m.diffGen, true, nil, 0
+func (*diffScreen) id() screenID { return screenDiff }
+
+// reload fetches the diff for the current commit selection or tab.
+func (d *diffScreen) reload(m *Model) tea.Cmd {
+	d.gen, d.loading, d.err, d.offset = m.nextGen(), true, nil, 0
 	if d.tab == tabManifests {
 		return manifestDiffCmd(m.ctx, m.opts.Diff, d.targets, d.gen)
 	}
@@ -186,9 +183,43 @@ func (m *Model) reloadDiff() tea.Cmd {
 	return pendingDiffCmd(m.ctx, m.opts.Diff, req, d.gen)
 }
 
-func (m Model) handleDiffKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+func (d *diffScreen) update(m *Model, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case diffLoadedMsg:
+		if msg.gen == d.gen { // else the selection or tab changed since
+			d.loading, d.err, d.text = false, msg.err, msg.text
+			d.lines = strings.Split(strings.TrimRight(msg.text, "\n"), "\n")
+		}
+		return nil
+	case tea.KeyPressMsg:
+		return d.updateKey(m, msg)
+	}
+	return nil
+}
+
+func (d *diffScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
-	d := &m.diff
+	switch {
+	case msg.String() == "q":
+		m.popToList()
+		return nil
+	case key.Matches(msg, k.Help):
+		m.pushHelp()
+		return nil
+	case key.Matches(msg, k.Back):
+		m.pop() // to the history when opened from there
+		return nil
+	case key.Matches(msg, k.Sync):
+		app := ""
+		if len(d.targets) == 1 && d.targets[0].App != d.targets[0].Stage {
+			app = d.targets[0].App
+		}
+		// A commit's diff opened from history is not a pending diff:
+		// s there would sync the stage to head, which nobody reviewed.
+		if d.kind == diffPending && len(d.targets) > 0 && !d.fromHistory {
+			return m.openSync(d.targets[0].Stage, app, d.head)
+		}
+	}
 	page := max(1, m.height-7)
 	switch {
 	case key.Matches(msg, k.Down):
@@ -205,18 +236,30 @@ func (m Model) handleDiffKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		d.offset = len(d.lines)
 	case key.Matches(msg, k.NextCommit) && d.kind == diffPending && d.tab == tabConfig && len(d.commits) > 0:
 		d.sel = (d.sel + 1) % (len(d.commits) + 1)
-		return m, m.reloadDiff()
+		return d.reload(m)
 	case key.Matches(msg, k.PrevCommit) && d.kind == diffPending && d.tab == tabConfig && len(d.commits) > 0:
 		d.sel = (d.sel + len(d.commits)) % (len(d.commits) + 1)
-		return m, m.reloadDiff()
+		return d.reload(m)
 	case key.Matches(msg, k.Tab) && d.kind == diffPending && len(m.opts.Contexts) > 0:
 		d.tab = 1 - d.tab
-		return m, m.reloadDiff()
+		return d.reload(m)
 	case key.Matches(msg, k.Pager) && d.external != "" && !d.loading:
-		return m, pagerCmd(d.external, d.text)
+		return pagerCmd(d.external, d.text)
 	}
 	d.offset = max(0, min(d.offset, len(d.lines)-page))
-	return m, nil
+	return nil
+}
+
+func (d *diffScreen) footer(m *Model) string {
+	// Every footer fits 80 columns: the rest is under ?.
+	hint := "esc back · ↑/↓ scroll"
+	if d.kind == diffPending && !d.fromHistory {
+		hint += " · n/p commit · tab manifests"
+	}
+	if d.external != "" {
+		hint += " · o pager"
+	}
+	return m.styles.Footer.Render(hint + " · ? keys")
 }
 
 // credentialVars are never passed to a child process: a pager has no use
@@ -248,9 +291,8 @@ func pagerCmd(pager, text string) tea.Cmd {
 	return tea.ExecProcess(c, func(err error) tea.Msg { return pagerDoneMsg{err: err} })
 }
 
-func (m Model) diffLines(w, h int) []string {
+func (d *diffScreen) view(m *Model, w, h int) []string {
 	s := m.styles
-	d := m.diff
 	var lines []string
 	title := s.Title.Render(d.title)
 	if d.kind == diffPending {
@@ -347,51 +389,68 @@ func yamlKey(l string, keyStyle, rest renderer) string {
 
 // --- the stage picker for comparisons ---
 
-func (m *Model) openPicker() {
-	if m.board == nil || m.cursor >= len(m.rows) {
-		return
-	}
-	m.pickFor = m.selected()
-	m.pickCursor = 0
-	m.back, m.screen = m.listScreen(), screenPick
+// pickScreen chooses the stage to compare the selected one with.
+type pickScreen struct {
+	from   rowKey
+	cursor int
 }
 
-func (m Model) pickChoices() []string {
+func (m *Model) openPicker() {
+	if m.board == nil || m.list().cursor >= len(m.list().rows) {
+		return
+	}
+	m.push(&pickScreen{from: m.selected()})
+}
+
+func (*pickScreen) id() screenID { return screenPick }
+
+func (p *pickScreen) choices(m *Model) []string {
 	var out []string
 	for _, st := range m.board.Stages {
-		if st.Name != m.pickFor.stage {
+		if st.Name != p.from.stage {
 			out = append(out, st.Name)
 		}
 	}
 	return out
 }
 
-func (m Model) handlePickKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	choices := m.pickChoices()
-	switch {
-	case key.Matches(msg, m.keys.Down):
-		m.pickCursor = min(m.pickCursor+1, len(choices)-1)
-	case key.Matches(msg, m.keys.Up):
-		m.pickCursor = max(m.pickCursor-1, 0)
-	case key.Matches(msg, m.keys.Enter) && len(choices) > 0:
-		back := m.back
-		cmd := m.openCompare(choices[m.pickCursor])
-		m.back = back
-		return m, cmd
+func (p *pickScreen) update(m *Model, msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return nil
 	}
-	return m, nil
+	choices := p.choices(m)
+	switch {
+	case k.String() == "q":
+		m.popToList()
+	case key.Matches(k, m.keys.Help):
+		m.pushHelp()
+	case key.Matches(k, m.keys.Back):
+		m.pop()
+	case key.Matches(k, m.keys.Down):
+		p.cursor = min(p.cursor+1, len(choices)-1)
+	case key.Matches(k, m.keys.Up):
+		p.cursor = max(p.cursor-1, 0)
+	case key.Matches(k, m.keys.Enter) && len(choices) > 0:
+		return m.openCompare(p.from, choices[p.cursor])
+	}
+	return nil
 }
 
-func (m Model) pickLines(w, h int) []string {
+func (*pickScreen) footer(m *Model) string {
+	return m.styles.Footer.Render("↑/↓ choose · enter compare · esc back")
+}
+
+func (p *pickScreen) view(m *Model, w, h int) []string {
 	s := m.styles
-	what := m.pickFor.stage
-	if m.pickFor.app != "" {
-		what += " / " + m.pickFor.app
+	what := p.from.stage
+	if p.from.app != "" {
+		what += " / " + p.from.app
 	}
-	lines := []string{s.Title.Render("Compare " + what + " with…"), s.Dim.Render("The diff shows what promoting " + m.pickFor.stage + " into the chosen stage would change."), ""}
-	for i, c := range m.pickChoices() {
+	lines := []string{s.Title.Render("Compare " + what + " with…"), s.Dim.Render("The diff shows what promoting " + p.from.stage + " into the chosen stage would change."), ""}
+	for i, c := range p.choices(m) {
 		mark := "  "
-		if i == m.pickCursor {
+		if i == p.cursor {
 			mark = "› "
 			lines = append(lines, s.Selected.Render(mark+c))
 			continue

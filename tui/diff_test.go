@@ -71,8 +71,8 @@ func TestDiffScreen(t *testing.T) {
 	m = press(t, m, "j", "j", "j", "j", "j") // tst-web
 	mm, cmd := m.Update(keyMsg("d"))
 	m = mm.(Model)
-	if m.screen != screenDiff || !m.diff.loading || cmd == nil {
-		t.Fatalf("d did not open a loading diff: %v", m.screen)
+	if m.current() != screenDiff || !m.diffS().loading || cmd == nil {
+		t.Fatalf("d did not open a loading diff: %v", m.current())
 	}
 	m = run(m, func() any { return cmd() })
 	if len(fd.reqs) != 1 || fd.reqs[0].Head != "c0ffee1" || fd.reqs[0].Commit != "" || len(fd.reqs[0].Targets) != 1 ||
@@ -81,12 +81,12 @@ func TestDiffScreen(t *testing.T) {
 	}
 	golden(t, "diff-120x40", screenText(m))
 	// n selects the one pending commit; a reply for the old selection is dropped.
-	old := m.diff.gen
+	old := m.diffS().gen
 	mm, cmd = m.Update(keyMsg("n"))
 	m = mm.(Model)
 	mm, _ = m.Update(diffLoadedMsg{gen: old, text: "stale"})
 	m = mm.(Model)
-	if m.diff.text == "stale" {
+	if m.diffS().text == "stale" {
 		t.Error("a stale diff reply replaced the current one")
 	}
 	m = run(m, func() any { return cmd() })
@@ -100,8 +100,8 @@ func TestDiffScreen(t *testing.T) {
 		t.Errorf("manifests tab:\n%s", screenText(m))
 	}
 	m = press(t, m, "esc")
-	if m.screen != screenBoard || m.selected() != (rowKey{"tst", "tst-web"}) {
-		t.Errorf("esc from the diff: %v at %v", m.screen, m.selected())
+	if m.current() != screenBoard || m.selected() != (rowKey{"tst", "tst-web"}) {
+		t.Errorf("esc from the diff: %v at %v", m.current(), m.selected())
 	}
 }
 
@@ -112,7 +112,7 @@ func TestDiffScrollsOnlyVisibleLines(t *testing.T) {
 	for i := 0; i < 100000; i++ {
 		fmt.Fprintf(&sb, "+line %d\n", i)
 	}
-	m.screen, m.diff = screenDiff, diffScreen{kind: diffCompare, title: "big", gen: 1, loading: true}
+	m.push(&diffScreen{kind: diffCompare, title: "big", gen: 1, loading: true})
 	mm, _ := m.Update(diffLoadedMsg{gen: 1, text: sb.String()})
 	m = press(t, mm.(Model), "G")
 	out := screenText(m)
@@ -130,7 +130,7 @@ func TestCompareStages(t *testing.T) {
 	m := newModel(fixtureBoard(), 80, 24)
 	m.opts.Diff = fd
 	m = press(t, m, "j", "j", "j", "c") // on TST
-	if m.screen != screenPick {
+	if m.current() != screenPick {
 		t.Fatal("c did not open the stage picker")
 	}
 	golden(t, "pick-80x24", screenText(m))

@@ -104,7 +104,7 @@ func publishRollbackCmd(ctx context.Context, r Rollbacker, plan *opsrepo.Plan, r
 }
 
 func (m *Model) openHistory() tea.Cmd {
-	if m.board == nil || m.cursor >= len(m.rows) || m.opts.Rollback == nil {
+	if m.board == nil || m.list().cursor >= len(m.list().rows) || m.opts.Rollback == nil {
 		return nil
 	}
 	k := m.selected()
@@ -122,36 +122,42 @@ func (m *Model) openHistory() tea.Cmd {
 	reason := textinput.New()
 	reason.Prompt, reason.Placeholder, reason.CharLimit = "Reason (required): ", "why, e.g. INC-42 checkout errors", 200
 	reason.SetWidth(60)
-	m.rbGen++
-	m.rollback = rollbackScreen{stage: st.Name, app: k.app, path: path, auto: auto,
-		loading: true, reason: reason, gen: m.rbGen}
-	m.back, m.screen = m.listScreen(), screenHistory
-	return historyCmd(m.ctx, m.opts.Rollback, path, m.rbGen)
+	r := &rollbackScreen{stage: st.Name, app: k.app, path: path, auto: auto,
+		loading: true, reason: reason, gen: m.nextGen()}
+	m.push(r)
+	return historyCmd(m.ctx, m.opts.Rollback, path, r.gen)
 }
 
-func (m Model) handleRollbackMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
-	r := &m.rollback
+func (*rollbackScreen) id() screenID { return screenHistory }
+
+func (r *rollbackScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		if msg.String() == "?" && (r.phase == rbPick || r.phase == rbPreview || r.phase == rbDone) {
+			m.pushHelp()
+			return nil
+		}
+		return r.updateKey(m, msg)
 	case historyLoadedMsg:
 		if msg.gen == r.gen {
 			r.loading, r.err, r.commits = false, msg.err, msg.commits
 			// The cursor starts on what runs now: the commit to revert is
 			// usually that one, not the newest.
-			for i, mk := range m.historyMarks() {
+			for i, mk := range r.marks(m) {
 				if mk == markLive {
 					r.cursor = i
 					break
 				}
 			}
 		}
-		return m, nil, true
+		return nil
 	case rollbackPreparedMsg:
 		if msg.gen != r.gen {
-			return m, nil, true
+			return nil
 		}
 		if msg.err != nil {
 			r.phase, r.err = rbPick, msg.err
-			return m, nil, true
+			return nil
 		}
 		r.plan, r.phase, r.offset = msg.plan, rbPreview, 0
 		// Protection follows the files the commit changes.
@@ -167,44 +173,54 @@ func (m Model) handleRollbackMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
 		}
 		r.lines = append(r.lines, "")
 		r.lines = append(r.lines, strings.Split(strings.TrimRight(patch.Unified(msg.plan.Pairs, 3), "\n"), "\n")...)
-		return m, nil, true
+		return nil
 	case rollbackPublishedMsg:
 		if msg.gen != r.gen {
-			return m, nil, true
+			return nil
 		}
 		if msg.err != nil {
 			r.phase, r.err = rbPreview, msg.err
-			return m, nil, true
+			return nil
 		}
 		r.result, r.phase = msg.res, rbDone
 		// Fetch so the board (and a sync preview) sees the new commit.
-		return m, m.startRefresh(refreshNow), true
+		return m.startRefresh(refreshNow)
 	}
-	return m, nil, false
+	return nil
 }
 
-func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	r := &m.rollback
+// boardSeen opens the sync after a push once the board has seen the pushed
+// commit, when s was pressed before it had.
+func (r *rollbackScreen) boardSeen(m *Model) tea.Cmd {
+	if r.phase != rbDone || !r.syncWhenSeen || m.board.Repo.Head != r.result.Commit.String() {
+		return nil
+	}
+	r.syncWhenSeen, r.err = false, nil
+	apps, also := m.syncAfterRollback(r.stage, board.AppPaths(r.apps), r.rb, r.result.Commit.String())
+	return m.openSyncOf(r.stage, apps, r.result.Commit.String(), "rollback: "+r.rb.Reason, also)
+}
+
+func (r *rollbackScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	switch r.phase {
 	case rbReason:
 		switch msg.String() {
 		case "esc":
 			r.phase = rbPick
 			r.reason.Blur()
-			return m, nil
+			return nil
 		case "enter":
 			if strings.TrimSpace(r.reason.Value()) == "" {
 				r.err = errors.New("a rollback needs a reason: it goes into the commit")
-				return m, nil
+				return nil
 			}
 			r.reason.Blur()
 			if m.opts.OperatorErr != nil {
 				r.err = m.opts.OperatorErr // nothing is built without an identity
-				return m, nil
+				return nil
 			}
 			if m.cached {
 				r.err = errCachedBoard
-				return m, nil
+				return nil
 			}
 			r.rb = opsrepo.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.Value(), Operator: opsrepo.ParseOperator(m.opts.Operator)}
 			if r.restore {
@@ -213,11 +229,11 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 				r.rb.Revert = r.target.SHA
 			}
 			r.phase, r.err = rbPreparing, nil
-			return m, prepareRollbackCmd(m.ctx, m.opts.Rollback, r.rb, r.gen)
+			return prepareRollbackCmd(m.ctx, m.opts.Rollback, r.rb, r.gen)
 		}
 		var cmd tea.Cmd
 		r.reason, cmd = r.reason.Update(msg)
-		return m, cmd
+		return cmd
 	case rbConfirm:
 		outcome, cmd := r.confirm.update(msg)
 		switch outcome {
@@ -227,27 +243,27 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			r.err = errors.New(r.confirm.wrongMsg())
 		case confirmDone:
 			r.phase, r.err = rbPushing, nil
-			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, m.guarded(r.rb, r.confirm.stages), r.gen)
+			return publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, m.guarded(r.rb, r.confirm.stages), r.gen)
 		}
-		return m, cmd
+		return cmd
 	case rbPreparing, rbPushing:
-		return m, nil // one at a time; never two pushes
+		return nil // one at a time; never two pushes
 	case rbPreview:
 		switch {
 		case msg.String() == "y" || msg.String() == "enter":
 			if r.confirm.needed() {
 				r.phase = rbConfirm
-				return m, r.confirm.input.Focus()
+				return r.confirm.input.Focus()
 			}
 			r.phase, r.err = rbPushing, nil
-			return m, publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, m.guarded(r.rb, nil), r.gen)
+			return publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, m.guarded(r.rb, nil), r.gen)
 		case msg.String() == "f" && len(r.also) > 0 && len(r.rb.FromRunning) == 0:
 			// Roll back from what is running: the undeployed commits are undone too.
 			for _, a := range r.apps {
 				r.rb.FromRunning = append(r.rb.FromRunning, opsrepo.RunningApp{Path: a.Path, Deployed: a.DeployedRevision})
 			}
 			r.phase, r.err, r.plan = rbPreparing, nil, nil
-			return m, prepareRollbackCmd(m.ctx, m.opts.Rollback, r.rb, r.gen)
+			return prepareRollbackCmd(m.ctx, m.opts.Rollback, r.rb, r.gen)
 		case key.Matches(msg, m.keys.Down):
 			r.offset = min(r.offset+1, max(0, len(r.lines)-1))
 		case key.Matches(msg, m.keys.Up):
@@ -255,7 +271,7 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case msg.String() == "esc" || msg.String() == "q":
 			r.phase, r.plan = rbPick, nil // the prepared commit is simply dropped
 		}
-		return m, nil
+		return nil
 	case rbDone:
 		switch msg.String() {
 		case "s":
@@ -265,18 +281,15 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 				pushed := r.result.Commit.String()
 				if m.board.Repo.Head != pushed {
 					r.err, r.syncWhenSeen = errors.New("waiting for the board to see the pushed commit…"), true
-					return m, m.startRefresh(refreshNow)
+					return m.startRefresh(refreshNow)
 				}
 				apps, also := m.syncAfterRollback(r.stage, board.AppPaths(r.apps), r.rb, pushed)
-				back := m.back
-				cmd := m.openSyncOf(r.stage, apps, pushed, "rollback: "+r.rb.Reason, also)
-				m.back = back
-				return m, cmd
+				return m.openSyncOf(r.stage, apps, pushed, "rollback: "+r.rb.Reason, also)
 			}
 		case "esc", "q":
-			m.screen = m.back
+			m.pop()
 		}
-		return m, nil
+		return nil
 	}
 	// rbPick
 	switch {
@@ -289,24 +302,24 @@ func (m Model) handleHistoryKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Bottom):
 		r.cursor = len(r.commits) - 1
 	case (msg.String() == "enter" || msg.String() == "d") && len(r.commits) > 0 && m.opts.Diff != nil:
-		return m, m.openCommitDiff(r.stage, r.app, r.path, r.commits[r.cursor])
+		return m.openCommitDiff(r.stage, r.app, r.path, r.commits[r.cursor])
 	case msg.String() == "v" || msg.String() == "b":
 		if len(r.commits) == 0 {
-			return m, nil
+			return nil
 		}
 		if m.opts.ReadOnly {
 			r.err = errors.New("read-only mode: rollbacks are off (started with --read-only or readOnly: true)")
-			return m, nil
+			return nil
 		}
 		r.restore = msg.String() == "b"
 		r.target = r.commits[r.cursor]
 		r.phase, r.err = rbReason, nil
 		r.reason.SetValue("") // a dropped rollback's reason is not the next one's
-		return m, r.reason.Focus()
+		return r.reason.Focus()
 	case msg.String() == "esc" || msg.String() == "q":
-		m.screen = m.back
+		m.pop()
 	}
-	return m, nil
+	return nil
 }
 
 func (m Model) stagePath(stage string) string {
@@ -332,9 +345,24 @@ func (m Model) knownHealthy(stage, app string) map[string]bool {
 	return healthy
 }
 
-func (m Model) historyLines(w, h int) []string {
+func (r *rollbackScreen) footer(m *Model) string {
+	switch r.phase {
+	case rbPick:
+		if m.opts.ReadOnly {
+			return m.styles.Footer.Render("↑/↓ choose · d diff · esc back · read-only: no rollbacks")
+		}
+		return m.styles.Footer.Render("↑/↓ choose · d diff · v revert · b restore back to it · esc back · ? keys")
+	case rbPreview:
+		if len(r.also) > 0 && len(r.rb.FromRunning) == 0 {
+			return m.styles.Footer.Render("y push · f roll back from what runs · ↑/↓ scroll · esc drop")
+		}
+		return m.styles.Footer.Render("y/enter commit and push · ↑/↓ scroll · esc drop")
+	}
+	return m.styles.Footer.Render("enter done · esc back · ctrl+c quit")
+}
+
+func (r *rollbackScreen) view(m *Model, w, h int) []string {
 	s := m.styles
-	r := m.rollback
 	what := r.stage
 	if r.app != "" {
 		what += " / " + r.app
@@ -342,13 +370,13 @@ func (m Model) historyLines(w, h int) []string {
 	lines := []string{s.Title.Render("History of "+what) + s.Dim.Render("  "+r.path+"/ · newest first")}
 	switch r.phase {
 	case rbPreview, rbConfirm, rbPushing, rbDone:
-		return append(lines, m.rollbackPreviewLines(w, h-1)...)
+		return append(lines, r.previewLines(m, w, h-1)...)
 	}
 	if r.loading {
 		return append(lines, "", "  Loading history…")
 	}
 	healthy := m.knownHealthy(r.stage, r.app)
-	marks := m.historyMarks()
+	marks := r.marks(m)
 	room := max(1, h-7)
 	off := 0
 	if r.cursor >= room {
@@ -392,7 +420,7 @@ func (m Model) historyLines(w, h int) []string {
 			verb = "Restore " + r.stage + " to " + r.target.ShortSHA()
 		}
 		lines = append(lines, "", s.Header.Render(verb))
-		if !r.restore && m.historyMarkOf(r.target.SHA) == markNotDeployed {
+		if !r.restore && r.markOf(m, r.target.SHA) == markNotDeployed {
 			lines = append(lines, s.Warn.Render("⚠ "+r.target.ShortSHA()+" is not deployed: reverting it changes git only, not what runs now."))
 		}
 		lines = append(lines, r.reason.View())
@@ -406,9 +434,8 @@ func (m Model) historyLines(w, h int) []string {
 	return lines
 }
 
-func (m Model) rollbackPreviewLines(w, h int) []string {
+func (r *rollbackScreen) previewLines(m *Model, w, h int) []string {
 	s := m.styles
-	r := m.rollback
 	subject, _, _ := strings.Cut(r.plan.Message, "\n")
 	subject = sanitize.Line(subject)
 	lines := []string{s.Header.Render("Commit: ") + subject + s.Dim.Render("  on "+opsrepo.Short(r.plan.Parent.String())),
@@ -543,11 +570,10 @@ func (k historyMark) String() string {
 	return [...]string{"· older", "● live", "◦ deployed", "○ not deployed"}[k]
 }
 
-// historyMarks marks each commit of the history: those pending for an app
+// marks marks each commit of the history: those pending for an app
 // in view are not deployed; the newest one that is not is live (its
 // content runs); older ones Argo CD's history names were deployed earlier.
-func (m Model) historyMarks() []historyMark {
-	r := m.rollback
+func (r *rollbackScreen) marks(m *Model) []historyMark {
 	out := make([]historyMark, len(r.commits))
 	st, ok := m.board.Stage(r.stage)
 	if !ok {
@@ -604,9 +630,9 @@ func (m Model) historyMarks() []historyMark {
 	return out
 }
 
-func (m Model) historyMarkOf(sha string) historyMark {
-	for i, mk := range m.historyMarks() {
-		if m.rollback.commits[i].SHA == sha {
+func (r *rollbackScreen) markOf(m *Model, sha string) historyMark {
+	for i, mk := range r.marks(m) {
+		if r.commits[i].SHA == sha {
 			return mk
 		}
 	}

@@ -55,8 +55,8 @@ func TestHistoryRestoreFlow(t *testing.T) {
 	m = press(t, m, "G", "k", "k") // PROD
 	mm, cmd := m.Update(keyMsg("h"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
-	if m.screen != screenHistory || len(fr.paths) != 1 || fr.paths[0] != "prod" {
-		t.Fatalf("h did not load prod's history: %v %v", m.screen, fr.paths)
+	if m.current() != screenHistory || len(fr.paths) != 1 || fr.paths[0] != "prod" {
+		t.Fatalf("h did not load prod's history: %v %v", m.current(), fr.paths)
 	}
 	out := screenText(m)
 	if !strings.Contains(out, "ddd4444") || !strings.Contains(out, "● live") || !strings.Contains(out, "◦ deployed") || !strings.Contains(out, "○ not deployed") {
@@ -64,11 +64,11 @@ func TestHistoryRestoreFlow(t *testing.T) {
 	}
 	golden(t, "history-120x40", out)
 	m = press(t, m, "j", "j", "b")
-	if m.rollback.phase != rbReason {
+	if m.rbS().phase != rbReason {
 		t.Fatal("R did not ask for a reason")
 	}
 	m = press(t, m, "enter")
-	if len(fr.prepared) != 0 || m.rollback.err == nil {
+	if len(fr.prepared) != 0 || m.rbS().err == nil {
 		t.Error("a rollback without a reason was prepared")
 	}
 	m = press(t, m, "I", "N", "C")
@@ -83,13 +83,13 @@ func TestHistoryRestoreFlow(t *testing.T) {
 		t.Errorf("preview:\n%s", out)
 	}
 	m = press(t, m, "y") // protected: asks for the name
-	if m.rollback.phase != rbConfirm || fr.published != 0 {
+	if m.rbS().phase != rbConfirm || fr.published != 0 {
 		t.Fatal("protected stage pushed without its name")
 	}
 	m = press(t, m, "p", "r", "o", "d")
 	mm, cmd = m.Update(keyMsg("enter"))
 	m = mm.(Model)
-	if cmd == nil || m.rollback.phase != rbPushing {
+	if cmd == nil || m.rbS().phase != rbPushing {
 		t.Fatal("confirmed push not started")
 	}
 	// A second enter while pushing sends nothing more.
@@ -104,14 +104,14 @@ func TestHistoryRestoreFlow(t *testing.T) {
 	// s waits for the board to see the pushed commit.
 	mm, _ = m.Update(keyMsg("s"))
 	m = mm.(Model)
-	if m.screen != screenHistory || m.rollback.err == nil {
-		t.Fatalf("s before the board saw the push: %v %v", m.screen, m.rollback.err)
+	if m.current() != screenHistory || m.rbS().err == nil {
+		t.Fatalf("s before the board saw the push: %v %v", m.current(), m.rbS().err)
 	}
 	b.Repo.Head = "e0e0e0e000000000000000000000000000000000"
 	mm, cmd = m.Update(boardLoadedMsg{gen: m.gen, board: b}) // the sync opens by itself
 	m = drain(t, mm.(Model), func() any { return cmd() })
-	if m.screen != screenSync || m.sync.revision != "e0e0e0e000000000000000000000000000000000" {
-		t.Errorf("s after the push did not open a sync pinned to the rollback commit: %v %q", m.screen, m.sync.revision)
+	if m.current() != screenSync || m.syncS().revision != "e0e0e0e000000000000000000000000000000000" {
+		t.Errorf("s after the push did not open a sync pinned to the rollback commit: %v %q", m.current(), m.syncS().revision)
 	}
 }
 
@@ -125,7 +125,7 @@ func TestRollbackConflictIsShown(t *testing.T) {
 	m = press(t, m, "v", "x")
 	mm, cmd = m.Update(keyMsg("enter"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
-	if m.rollback.phase != rbPick || !strings.Contains(screenText(m), "abc1234 \"hotfix\"") || fr.published != 0 {
+	if m.rbS().phase != rbPick || !strings.Contains(screenText(m), "abc1234 \"hotfix\"") || fr.published != 0 {
 		t.Errorf("conflict not shown or pushed:\n%s", screenText(m))
 	}
 	if fr.prepared[0].Revert != "ddd4444"+strings.Repeat("0", 33) { // the cursor starts on the live commit

@@ -39,8 +39,8 @@ func TestSyncOfAParentAsksForEveryProtectedStageItDeploys(t *testing.T) {
 	m.opts.Syncer, m.opts.Operator = fs, "Ann Owner <ann@example.com>"
 	mm, cmd := m.Update(keyMsg("s")) // the ops stage row
 	m = drain(t, mm.(Model), func() any { return cmd() })
-	if m.screen != screenSync {
-		t.Fatalf("no sync preview: %v", m.screen)
+	if m.current() != screenSync {
+		t.Fatalf("no sync preview: %v", m.current())
 	}
 	view := screenText(m)
 	for _, want := range []string{"Changes   ops (protected), prodapi (protected)", "As        Ann Owner <ann@example.com>", "ops, prodapi: you will type each name"} {
@@ -51,13 +51,13 @@ func TestSyncOfAParentAsksForEveryProtectedStageItDeploys(t *testing.T) {
 	m = press(t, m, "y")
 	m = typeText(t, m, "ops")
 	m = press(t, m, "enter")
-	if len(fs.sent) != 0 || m.sync.phase != syncConfirm || m.sync.confirm.stage() != "prodapi" {
-		t.Fatalf("one name sent the sync or did not ask for the next: sent %d, phase %v, asking %q", len(fs.sent), m.sync.phase, m.sync.confirm.stage())
+	if len(fs.sent) != 0 || m.syncS().phase != syncConfirm || m.syncS().confirm.stage() != "prodapi" {
+		t.Fatalf("one name sent the sync or did not ask for the next: sent %d, phase %v, asking %q", len(fs.sent), m.syncS().phase, m.syncS().confirm.stage())
 	}
 	m = typeText(t, m, "ops") // the wrong name for the second
 	m = press(t, m, "enter")
-	if len(fs.sent) != 0 || !strings.Contains(m.sync.notice, "type prodapi exactly") {
-		t.Fatalf("a wrong second name: sent %d, notice %q", len(fs.sent), m.sync.notice)
+	if len(fs.sent) != 0 || !strings.Contains(m.syncS().notice, "type prodapi exactly") {
+		t.Fatalf("a wrong second name: sent %d, notice %q", len(fs.sent), m.syncS().notice)
 	}
 	for range 3 {
 		m = press(t, m, "backspace")
@@ -82,16 +82,16 @@ func TestRollbackConfirmationFollowsTheFilesItChanges(t *testing.T) {
 	m = typeText(t, m, "INC-1")
 	mm, cmd = m.Update(keyMsg("enter"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
-	if m.rollback.phase != rbPreview {
-		t.Fatalf("no preview: %v %v", m.rollback.phase, m.rollback.err)
+	if m.rbS().phase != rbPreview {
+		t.Fatalf("no preview: %v %v", m.rbS().phase, m.rbS().err)
 	}
 	view := screenText(m)
 	if !strings.Contains(view, "Changes ops, prodapi (protected)") || !strings.Contains(view, "As      Ann Owner <ann@example.com>") {
 		t.Errorf("preview does not name the stages and the operator:\n%s", view)
 	}
 	m = press(t, m, "y")
-	if m.rollback.phase != rbConfirm || fr.published != 0 {
-		t.Fatalf("a rollback rewriting prodapi went out without its name: %v %d", m.rollback.phase, fr.published)
+	if m.rbS().phase != rbConfirm || fr.published != 0 {
+		t.Fatalf("a rollback rewriting prodapi went out without its name: %v %d", m.rbS().phase, fr.published)
 	}
 	m = typeText(t, m, "prodapi")
 	mm, cmd = m.Update(keyMsg("enter"))
@@ -106,8 +106,8 @@ func TestNoIdentityRefusesEveryAction(t *testing.T) {
 	m := newModel(fixtureBoard(), 120, 40)
 	m.opts.Syncer, m.opts.Rollback, m.opts.OperatorErr = fs, fr, errors.New("no identity to act as: set STAGEDECK_OPERATOR")
 	m = press(t, m, "s")
-	if m.screen == screenSync || m.err == nil || !strings.Contains(m.err.Error(), "no identity") {
-		t.Fatalf("sync opened without an identity: %v %v", m.screen, m.err)
+	if m.current() == screenSync || m.err == nil || !strings.Contains(m.err.Error(), "no identity") {
+		t.Fatalf("sync opened without an identity: %v %v", m.current(), m.err)
 	}
 	m.err = nil
 	mm, cmd := m.Update(keyMsg("h"))
@@ -115,8 +115,8 @@ func TestNoIdentityRefusesEveryAction(t *testing.T) {
 	m = press(t, m, "v")
 	m = typeText(t, m, "INC-1")
 	m = press(t, m, "enter")
-	if len(fr.prepared) != 0 || m.rollback.err == nil {
-		t.Fatalf("a rollback was built without an identity: %d %v", len(fr.prepared), m.rollback.err)
+	if len(fr.prepared) != 0 || m.rbS().err == nil {
+		t.Fatalf("a rollback was built without an identity: %d %v", len(fr.prepared), m.rbS().err)
 	}
 }
 
@@ -195,8 +195,8 @@ func TestRollbackSyncsOnlyWhatItChanges(t *testing.T) {
 	m = mm.(Model)
 	mm, cmd = m.Update(keyMsg("s"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
-	if m.screen != screenSync || len(m.sync.apps) != 1 || m.sync.apps[0].Name != "prod-api" || m.sync.reason.Value() != "rollback: INC-7" {
-		t.Fatalf("sync after the rollback: screen %v apps %v reason %q", m.screen, board.AppNames(m.sync.apps), m.sync.reason.Value())
+	if m.current() != screenSync || len(m.syncS().apps) != 1 || m.syncS().apps[0].Name != "prod-api" || m.syncS().reason.Value() != "rollback: INC-7" {
+		t.Fatalf("sync after the rollback: screen %v apps %v reason %q", m.current(), board.AppNames(m.syncS().apps), m.syncS().reason.Value())
 	}
 }
 
@@ -217,8 +217,8 @@ func TestTimelineMergesCommitsAndDeploys(t *testing.T) {
 	}
 	golden(t, "timeline-80x24", out)
 	m = press(t, m, "esc")
-	if m.screen != screenBoard {
-		t.Errorf("esc from the timeline: %v", m.screen)
+	if m.current() != screenBoard {
+		t.Errorf("esc from the timeline: %v", m.current())
 	}
 }
 
@@ -232,7 +232,7 @@ func TestReadOnlyOffersNothingItWouldRefuse(t *testing.T) {
 		t.Errorf("the footer offers sync in read-only mode:\n%s", screenText(m))
 	}
 	m = press(t, m, "s")
-	if m.screen == screenSync {
+	if m.current() == screenSync {
 		t.Error("s opened a sync preview in read-only mode")
 	}
 	m = press(t, m, "?")
@@ -243,8 +243,8 @@ func TestReadOnlyOffersNothingItWouldRefuse(t *testing.T) {
 	mm, cmd := m.Update(keyMsg("h"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
 	m = press(t, m, "v")
-	if m.rollback.phase != rbPick || m.rollback.err == nil || !strings.Contains(screenText(m), "read-only") {
-		t.Errorf("v in read-only: phase %v err %v", m.rollback.phase, m.rollback.err)
+	if m.rbS().phase != rbPick || m.rbS().err == nil || !strings.Contains(screenText(m), "read-only") {
+		t.Errorf("v in read-only: phase %v err %v", m.rbS().phase, m.rbS().err)
 	}
 }
 
@@ -266,12 +266,12 @@ func TestMatrixDoesNotActOnAHiddenRow(t *testing.T) {
 	m := newModel(fixtureBoard(), 120, 40)
 	m.opts.Syncer = fs
 	m = press(t, m, "tab", "j", "s")
-	if m.screen != screenMatrix || m.err == nil || !strings.Contains(screenText(m), "tab back to the board") {
-		t.Errorf("s in the matrix: screen %v err %v", m.screen, m.err)
+	if m.current() != screenMatrix || m.err == nil || !strings.Contains(screenText(m), "tab back to the board") {
+		t.Errorf("s in the matrix: screen %v err %v", m.current(), m.err)
 	}
 	m = press(t, m, "enter")
-	if m.screen != screenMatrix {
-		t.Errorf("enter in the matrix opened %v", m.screen)
+	if m.current() != screenMatrix {
+		t.Errorf("enter in the matrix opened %v", m.current())
 	}
 }
 
@@ -283,12 +283,12 @@ func TestHelpShowsTheCurrentViewsKeysFirst(t *testing.T) {
 	m = drain(t, mm.(Model), func() any { return cmd() })
 	m = press(t, m, "?")
 	out := screenText(m)
-	if m.screen != screenHelp || !strings.Contains(out, "In the timeline view") || !strings.Contains(out, "pgup/pgdn scroll") || !strings.Contains(out, "Everywhere") {
+	if m.current() != screenHelp || !strings.Contains(out, "In the timeline view") || !strings.Contains(out, "pgup/pgdn scroll") || !strings.Contains(out, "Everywhere") {
 		t.Errorf("help from the timeline:\n%s", out)
 	}
 	m = press(t, m, "esc")
-	if m.screen != screenTimeline {
-		t.Errorf("esc from help went to %v, want the timeline", m.screen)
+	if m.current() != screenTimeline {
+		t.Errorf("esc from help went to %v, want the timeline", m.current())
 	}
 }
 
@@ -309,7 +309,7 @@ func TestHistoryMarksWhenAppsRunDifferentCommits(t *testing.T) {
 	mm, cmd := m.Update(keyMsg("h"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
 	want := []historyMark{markLive, markNotDeployed, markLive}
-	if got := m.historyMarks(); len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+	if got := m.rbS().marks(&m); len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Errorf("marks %v, want %v:\n%s", got, want, screenText(m))
 	}
 }

@@ -34,20 +34,20 @@ func (m *Model) keyOf(r row) rowKey {
 // selected is the key of the row under the cursor; take it before
 // replacing the board, hand it to rebuildRows after.
 func (m *Model) selected() rowKey {
-	if m.board == nil || m.cursor >= len(m.rows) {
+	if m.board == nil || m.list().cursor >= len(m.list().rows) {
 		return rowKey{}
 	}
-	return m.keyOf(m.rows[m.cursor])
+	return m.keyOf(m.list().rows[m.list().cursor])
 }
 
 // rebuildRows derives the visible rows from board, filter and folds, and
 // puts the cursor back on keep (or its stage) when it is still shown.
 func (m *Model) rebuildRows(keep rowKey) {
-	m.rows = m.rows[:0]
+	m.list().rows = m.list().rows[:0]
 	if m.board == nil {
 		return
 	}
-	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	q := strings.ToLower(strings.TrimSpace(m.list().filter.Value()))
 	for si, st := range m.board.Stages {
 		stageHit := q == "" || strings.Contains(strings.ToLower(st.Name), q)
 		var apps []int
@@ -59,24 +59,24 @@ func (m *Model) rebuildRows(keep rowKey) {
 		if q != "" && !stageHit && len(apps) == 0 && !matchStage(st, q) {
 			continue
 		}
-		m.rows = append(m.rows, row{stage: si, app: -1})
-		if m.collapsed[st.Name] && q == "" {
+		m.list().rows = append(m.list().rows, row{stage: si, app: -1})
+		if m.list().collapsed[st.Name] && q == "" {
 			continue
 		}
 		for _, ai := range apps {
-			m.rows = append(m.rows, row{stage: si, app: ai})
+			m.list().rows = append(m.list().rows, row{stage: si, app: ai})
 		}
 	}
 	m.rebuildMatrix(q)
-	m.cursor = 0
-	for i, r := range m.rows {
+	m.list().cursor = 0
+	for i, r := range m.list().rows {
 		k := m.keyOf(r)
 		if k == keep {
-			m.cursor = i
+			m.list().cursor = i
 			break
 		}
 		if k.stage == keep.stage && k.app == "" {
-			m.cursor = i // the stage, until the app itself turns up
+			m.list().cursor = i // the stage, until the app itself turns up
 		}
 	}
 	m.clampCursor()
@@ -85,7 +85,7 @@ func (m *Model) rebuildRows(keep rowKey) {
 // rebuildMatrix derives the matrix rows (filtered by q) once per board or
 // filter change, not on every render.
 func (m *Model) rebuildMatrix(q string) {
-	m.matrix = m.matrix[:0]
+	m.list().matrix = m.list().matrix[:0]
 	byKey := map[string]int{}
 	for si, st := range m.board.Stages {
 		for ai, a := range st.Apps {
@@ -95,28 +95,28 @@ func (m *Model) rebuildMatrix(q string) {
 			}
 			i, ok := byKey[k]
 			if !ok {
-				i = len(m.matrix)
+				i = len(m.list().matrix)
 				byKey[k] = i
 				cells := make([]int, len(m.board.Stages))
 				for c := range cells {
 					cells[c] = -1
 				}
-				m.matrix = append(m.matrix, matrixRow{key: k, cells: cells})
+				m.list().matrix = append(m.list().matrix, matrixRow{key: k, cells: cells})
 			}
-			m.matrix[i].cells[si] = ai
+			m.list().matrix[i].cells[si] = ai
 		}
 	}
 	if q != "" {
-		kept := m.matrix[:0]
-		for _, r := range m.matrix {
+		kept := m.list().matrix[:0]
+		for _, r := range m.list().matrix {
 			if m.matrixMatch(r, q) {
 				kept = append(kept, r)
 			}
 		}
-		m.matrix = kept
+		m.list().matrix = kept
 	}
-	sort.Slice(m.matrix, func(i, j int) bool { return m.matrix[i].key < m.matrix[j].key })
-	m.matrixOffset = min(m.matrixOffset, max(0, len(m.matrix)-1))
+	sort.Slice(m.list().matrix, func(i, j int) bool { return m.list().matrix[i].key < m.list().matrix[j].key })
+	m.list().matrixOffset = min(m.list().matrixOffset, max(0, len(m.list().matrix)-1))
 }
 
 // matrixMatch filters matrix rows by app directory or any stage's app name.
@@ -161,24 +161,24 @@ func (m *Model) listHeight() int {
 }
 
 func (m *Model) clampCursor() {
-	if m.cursor >= len(m.rows) {
-		m.cursor = len(m.rows) - 1
+	if m.list().cursor >= len(m.list().rows) {
+		m.list().cursor = len(m.list().rows) - 1
 	}
-	if m.cursor < 0 {
-		m.cursor = 0
+	if m.list().cursor < 0 {
+		m.list().cursor = 0
 	}
 	h := m.listHeight()
-	if m.cursor < m.offset {
-		m.offset = m.cursor
+	if m.list().cursor < m.list().offset {
+		m.list().offset = m.list().cursor
 	}
-	if m.cursor >= m.offset+h {
-		m.offset = m.cursor - h + 1
+	if m.list().cursor >= m.list().offset+h {
+		m.list().offset = m.list().cursor - h + 1
 	}
-	if m.offset > max(0, len(m.rows)-h) {
-		m.offset = max(0, len(m.rows)-h)
+	if m.list().offset > max(0, len(m.list().rows)-h) {
+		m.list().offset = max(0, len(m.list().rows)-h)
 	}
-	if m.offset < 0 {
-		m.offset = 0
+	if m.list().offset < 0 {
+		m.list().offset = 0
 	}
 }
 

@@ -229,17 +229,15 @@ func (m *Model) openSyncOf(stage string, apps []board.App, revision, why string,
 	reason.SetWidth(60)
 	reason.SetValue(why)
 	confirm := newNameConfirm(guard...)
-	m.syncGen++
-	m.sync = syncScreen{
+	sy := &syncScreen{
 		stage: st.Name, touched: touched, apps: apps, revision: revision, commits: commits,
 		checks: map[string]SyncCheck{}, checking: true, reason: reason, confirm: confirm,
-		progress: map[string]*appProgress{}, gen: m.syncGen, also: also,
+		progress: map[string]*appProgress{}, gen: m.nextGen(), also: also,
 	}
-	if m.screen != screenDiff {
-		m.back = m.listScreen()
-	}
-	m.screen = screenSync
-	return checkSyncCmd(m.ctx, m.opts.Syncer, st.Name, apps, m.syncGen)
+	// esc from the sync goes back to the board, wherever it was opened.
+	m.popToList()
+	m.push(sy)
+	return checkSyncCmd(m.ctx, m.opts.Syncer, st.Name, apps, sy.gen)
 }
 
 // blocked says why the sync cannot be confirmed now ("" = it can).
@@ -263,8 +261,7 @@ func (s *syncScreen) blocked() string {
 	return strings.Join(probs, "; ")
 }
 
-func (m *Model) sendSync() tea.Cmd {
-	s := &m.sync
+func (s *syncScreen) send(m *Model) tea.Cmd {
 	operator := m.opts.Operator
 	var reqs []appstate.SyncRequest
 	for _, a := range s.apps {
@@ -276,21 +273,28 @@ func (m *Model) sendSync() tea.Cmd {
 	return startSyncCmd(m.ctx, m.opts.Syncer, s.stage, reqs, s.gen)
 }
 
-func (m Model) handleSyncMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
-	s := &m.sync
+func (*syncScreen) id() screenID { return screenSync }
+
+func (s *syncScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		if msg.String() == "?" && (s.phase == syncPreview || s.phase == syncRunning || s.phase == syncDone) {
+			m.pushHelp()
+			return nil
+		}
+		return s.updateKey(m, msg)
 	case syncCheckedMsg:
 		if msg.gen != s.gen {
-			return m, nil, true
+			return nil
 		}
 		s.checking, s.checkErr, s.notice = false, msg.err, ""
 		for _, c := range msg.checks {
 			s.checks[c.App] = c
 		}
-		return m, nil, true
+		return nil
 	case syncStartedMsg:
 		if msg.gen != s.gen {
-			return m, nil, true
+			return nil
 		}
 		var cmds []tea.Cmd
 		for i, st := range msg.starts {
@@ -310,57 +314,56 @@ func (m Model) handleSyncMsg(msg tea.Msg) (tea.Model, tea.Cmd, bool) {
 				s.phase = syncDone
 			}
 		}
-		return m, tea.Batch(cmds...), true
+		return tea.Batch(cmds...)
 	case syncObsMsg:
 		if msg.gen != s.gen {
 			msg.f.Close()
-			return m, nil, true
+			return nil
 		}
 		p := s.progress[msg.app]
 		if msg.err != nil {
 			p.err = msg.err
 			msg.f.Close()
-			m.checkSyncDone()
-			return m, nil, true
+			s.checkDone()
+			return nil
 		}
 		p.obs = msg.obs
 		if msg.obs.Finished {
 			msg.f.Close()
-			m.checkSyncDone()
-			return m, nil, true
+			s.checkDone()
+			return nil
 		}
-		return m, followCmd(msg.f, msg.app, s.gen), true
+		return followCmd(msg.f, msg.app, s.gen)
 	case terminateDoneMsg:
 		if msg.gen == s.gen && msg.err != nil {
 			s.notice = "terminate: " + oneLine(msg.err.Error())
 		}
-		return m, nil, true
+		return nil
 	}
-	return m, nil, false
+	return nil
 }
 
-func (m *Model) checkSyncDone() {
-	for _, p := range m.sync.progress {
+func (s *syncScreen) checkDone() {
+	for _, p := range s.progress {
 		if p.sendErr == nil && p.err == nil && !p.obs.Finished {
 			return
 		}
 	}
-	m.sync.phase = syncDone
+	s.phase = syncDone
 }
 
-func (m Model) handleSyncKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	s := &m.sync
+func (s *syncScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	switch s.phase {
 	case syncEditReason:
 		switch msg.String() {
 		case "enter", "esc":
 			s.phase = syncPreview
 			s.reason.Blur()
-			return m, nil
+			return nil
 		}
 		var cmd tea.Cmd
 		s.reason, cmd = s.reason.Update(msg)
-		return m, cmd
+		return cmd
 	case syncConfirm:
 		outcome, cmd := s.confirm.update(msg)
 		switch outcome {
@@ -369,9 +372,9 @@ func (m Model) handleSyncKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		case confirmWrong:
 			s.notice = s.confirm.wrongMsg()
 		case confirmDone:
-			return m, m.sendSync()
+			return s.send(m)
 		}
-		return m, cmd
+		return cmd
 	case syncRunning, syncDone:
 		switch {
 		case s.askTerm && msg.String() == "y":
@@ -383,45 +386,54 @@ func (m Model) handleSyncKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 				}
 			}
 			s.notice = "terminating " + strings.Join(running, ", ")
-			return m, terminateCmd(m.ctx, m.opts.Syncer, s.stage, running, s.gen)
+			return terminateCmd(m.ctx, m.opts.Syncer, s.stage, running, s.gen)
 		case s.askTerm:
 			s.askTerm = false
 		case msg.String() == "t" && s.phase == syncRunning:
 			s.askTerm = true
 		case key.Matches(msg, m.keys.Back), msg.String() == "q":
-			m.screen = m.back
+			m.pop()
 		}
-		return m, nil
+		return nil
 	}
 	// preview
 	switch msg.String() {
 	case "esc", "q":
-		m.screen = m.back
+		m.pop()
 	case "p":
 		s.prune = !s.prune
 	case "D":
 		s.dryRun = !s.dryRun
 	case "m":
 		s.phase = syncEditReason
-		return m, s.reason.Focus()
+		return s.reason.Focus()
 	case "y", "enter":
 		if why := s.blocked(); why != "" {
 			s.notice = "cannot sync: " + why
-			return m, nil
+			return nil
 		}
 		if s.confirm.needed() {
 			s.phase = syncConfirm
 			s.notice = ""
-			return m, s.confirm.input.Focus()
+			return s.confirm.input.Focus()
 		}
-		return m, m.sendSync()
+		return s.send(m)
 	}
-	return m, nil
+	return nil
 }
 
-func (m Model) syncLines(w, h int) []string {
+func (s *syncScreen) footer(m *Model) string {
+	switch s.phase {
+	case syncPreview:
+		return m.styles.Footer.Render("y/enter sync · p prune · D dry run · m reason · esc cancel")
+	case syncEditReason, syncConfirm:
+		return m.styles.Footer.Render("enter done · esc back")
+	}
+	return m.styles.Footer.Render("t terminate · esc back · ctrl+c quit")
+}
+
+func (sy *syncScreen) view(m *Model, w, h int) []string {
 	s := m.styles
-	sy := m.sync
 	var lines []string
 	add := func(l ...string) { lines = append(lines, l...) }
 	target := sy.stage
@@ -438,7 +450,7 @@ func (m Model) syncLines(w, h int) []string {
 			m.board.Repo.Branch, opsrepo.Short(m.board.Repo.Head), opsrepo.Short(sy.revision))))
 	}
 	if sy.phase >= syncRunning {
-		return append(lines, m.progressLines(w)...)
+		return append(lines, sy.progressLines(m, w)...)
 	}
 	add("", s.Header.Render(fmt.Sprintf("Brings %d commit(s)", len(sy.commits))))
 	for i, c := range sy.commits {
@@ -513,9 +525,8 @@ func (m Model) stageApps(stage string) []board.App {
 	return st.Apps
 }
 
-func (m Model) progressLines(w int) []string {
+func (sy *syncScreen) progressLines(m *Model, w int) []string {
 	s := m.styles
-	sy := m.sync
 	var lines []string
 	for _, a := range sy.apps {
 		p := sy.progress[a.Name]

@@ -120,13 +120,13 @@ func TestSyncPreviewConfirmAndProgress(t *testing.T) {
 	m = press(t, m, "j", "j", "j", "j", "j") // tst-web
 	mm, cmd := m.Update(keyMsg("s"))
 	m = mm.(Model)
-	if m.screen != screenSync || m.sync.revision != "c0ffee1" {
-		t.Fatalf("s did not open the preview pinned to the board head: %v %q", m.screen, m.sync.revision)
+	if m.current() != screenSync || m.syncS().revision != "c0ffee1" {
+		t.Fatalf("s did not open the preview pinned to the board head: %v %q", m.current(), m.syncS().revision)
 	}
 	// Confirming before the checks land is refused.
 	m = press(t, m, "y")
-	if len(fs.sent) != 0 || !strings.Contains(m.sync.notice, "still checking") {
-		t.Fatalf("confirmed before the pre-check: %v", m.sync.notice)
+	if len(fs.sent) != 0 || !strings.Contains(m.syncS().notice, "still checking") {
+		t.Fatalf("confirmed before the pre-check: %v", m.syncS().notice)
 	}
 	m = drain(t, m, func() any { return cmd() })
 	golden(t, "sync-preview-120x40", screenText(m))
@@ -148,7 +148,7 @@ func TestSyncPreviewConfirmAndProgress(t *testing.T) {
 	if r.App != "tst-web" || r.Revision != "c0ffee1" || !r.Prune || r.DryRun || r.Reason != "J-1" || r.Operator != "Ann Owner" || r.Project != "tst" {
 		t.Errorf("request = %+v", r)
 	}
-	if m.sync.phase != syncDone || !strings.Contains(screenText(m), "✓ Succeeded") {
+	if m.syncS().phase != syncDone || !strings.Contains(screenText(m), "✓ Succeeded") {
 		t.Errorf("progress did not reach Succeeded:\n%s", screenText(m))
 	}
 	golden(t, "sync-done-120x40", screenText(m))
@@ -165,20 +165,20 @@ func TestSyncRefusedByChecksAndProtectedNeedsTheName(t *testing.T) {
 		t.Errorf("the closed window is not shown in the preview:\n%s", screenText(m))
 	}
 	m = press(t, m, "y")
-	if len(fs.sent) != 0 || !strings.Contains(m.sync.notice, "prod-api: sync window closed") {
-		t.Errorf("a refused sync was sent or not explained: %q", m.sync.notice)
+	if len(fs.sent) != 0 || !strings.Contains(m.syncS().notice, "prod-api: sync window closed") {
+		t.Errorf("a refused sync was sent or not explained: %q", m.syncS().notice)
 	}
 	// Only prod-web: allowed, but protected.
 	m = press(t, m, "esc", "j", "j")
 	mm, cmd = m.Update(keyMsg("s"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
 	m = press(t, m, "y")
-	if m.sync.phase != syncConfirm || len(fs.sent) != 0 {
-		t.Fatalf("protected stage did not ask for its name: phase %v", m.sync.phase)
+	if m.syncS().phase != syncConfirm || len(fs.sent) != 0 {
+		t.Fatalf("protected stage did not ask for its name: phase %v", m.syncS().phase)
 	}
 	m = press(t, m, "p", "r", "o", "enter")
-	if len(fs.sent) != 0 || !strings.Contains(m.sync.notice, "type prod exactly") {
-		t.Errorf("a wrong name confirmed the sync: %q", m.sync.notice)
+	if len(fs.sent) != 0 || !strings.Contains(m.syncS().notice, "type prod exactly") {
+		t.Errorf("a wrong name confirmed the sync: %q", m.syncS().notice)
 	}
 	m = press(t, m, "d")
 	mm, cmd = m.Update(keyMsg("enter"))
@@ -198,7 +198,7 @@ func TestSyncTerminateAsksFirst(t *testing.T) {
 	mm, cmd = m.Update(keyMsg("y"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
 	m = press(t, m, "t")
-	if !m.sync.askTerm || len(fs.terminated) != 0 {
+	if !m.syncS().askTerm || len(fs.terminated) != 0 {
 		t.Fatal("t terminated without asking")
 	}
 	mm, cmd = m.Update(keyMsg("y"))

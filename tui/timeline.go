@@ -37,7 +37,7 @@ func timelineCmd(ctx context.Context, r Rollbacker, path string, gen int) tea.Cm
 
 // openTimeline opens the timeline of the selected stage or app.
 func (m *Model) openTimeline() tea.Cmd {
-	if m.board == nil || m.cursor >= len(m.rows) || m.opts.Rollback == nil {
+	if m.board == nil || m.list().cursor >= len(m.list().rows) || m.opts.Rollback == nil {
 		return nil
 	}
 	k := m.selected()
@@ -48,28 +48,39 @@ func (m *Model) openTimeline() tea.Cmd {
 			path = st.Apps[i].Path
 		}
 	}
-	m.tlGen++
-	m.timeline = timelineScreen{stage: st.Name, app: k.app, path: path, loading: true, gen: m.tlGen}
-	m.back, m.screen = m.listScreen(), screenTimeline
-	return timelineCmd(m.ctx, m.opts.Rollback, path, m.tlGen)
+	t := &timelineScreen{stage: st.Name, app: k.app, path: path, loading: true, gen: m.nextGen()}
+	m.push(t)
+	return timelineCmd(m.ctx, m.opts.Rollback, path, t.gen)
 }
 
-func (m Model) handleTimelineMsg(msg timelineLoadedMsg) (tea.Model, tea.Cmd) {
-	t := &m.timeline
-	if msg.gen != t.gen {
-		return m, nil
-	}
-	t.loading, t.err = false, msg.err
-	if st, ok := m.board.Stage(t.stage); ok {
-		t.events = board.Timeline(*st, t.app, msg.commits, time.Time{})
-	}
-	return m, nil
+func (*timelineScreen) id() screenID { return screenTimeline }
+
+func (*timelineScreen) footer(m *Model) string {
+	return m.styles.Footer.Render("↑/↓ pgup/pgdn scroll · esc back · ctrl+c quit")
 }
 
-func (m Model) handleTimelineKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	t := &m.timeline
+func (t *timelineScreen) update(m *Model, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case timelineLoadedMsg:
+		if msg.gen != t.gen {
+			return nil
+		}
+		t.loading, t.err = false, msg.err
+		if st, ok := m.board.Stage(t.stage); ok {
+			t.events = board.Timeline(*st, t.app, msg.commits, time.Time{})
+		}
+	case tea.KeyPressMsg:
+		t.updateKey(m, msg)
+	}
+	return nil
+}
+
+func (t *timelineScreen) updateKey(m *Model, msg tea.KeyPressMsg) {
 	page := max(1, m.height-8)
 	switch msg.String() {
+	case "?":
+		m.pushHelp()
+		return
 	case "j", "down":
 		t.offset++
 	case "k", "up":
@@ -83,16 +94,14 @@ func (m Model) handleTimelineKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case "G", "end":
 		t.offset = len(t.events)
 	case "esc", "q":
-		m.screen = m.back
-		return m, nil
+		m.pop()
+		return
 	}
 	t.offset = max(0, min(t.offset, len(t.events)-page))
-	return m, nil
 }
 
-func (m Model) timelineLines(w, h int) []string {
+func (t *timelineScreen) view(m *Model, w, h int) []string {
 	s := m.styles
-	t := m.timeline
 	what := t.stage
 	if t.app != "" {
 		what += " / " + t.app

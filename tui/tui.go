@@ -1,7 +1,9 @@
 // Package tui is the interactive console: the board of every stage, the
-// revision matrix, details, filter and help. It is one root model; screens
-// are plain structs rendered by the root. All I/O runs in tea.Cmds built
-// from the small interfaces below; Update never blocks.
+// revision matrix, details, diffs, sync, history and rollback, the
+// timeline, filter and help. One root model keeps the layout, the board and
+// its feed, and a stack of screens (screen.go), each in its own file with
+// its own Update, View and keys. All I/O runs in tea.Cmds built from the
+// small interfaces below; Update never blocks.
 package tui
 
 import (
@@ -10,7 +12,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/help"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/stagedeck/stagedeck/board"
@@ -107,26 +108,8 @@ type Options struct {
 	Now func() time.Time
 }
 
-// screen is what the root shows.
-type screen int
-
-const (
-	screenBoard screen = iota
-	screenMatrix
-	screenDetail
-	screenHelp
-	screenDiff
-	screenPick
-	screenSync
-	screenHistory
-	screenTimeline
-)
-
-func (s screen) String() string {
-	return [...]string{"board", "matrix", "detail", "help", "diff", "pick", "sync", "history", "timeline"}[s]
-}
-
-// Model is the root model.
+// Model is the root: layout, the shared board and its feed (refresh, watch,
+// cache), errors, and the stack of screens over the board.
 type Model struct {
 	opts   Options
 	ctx    context.Context
@@ -135,41 +118,14 @@ type Model struct {
 	help   help.Model
 
 	width, height int
-	screen        screen
-	back          screen // where esc returns from detail/help
-	helpFrom      screen // the view ? was pressed in: its keys come first
+	stack         []screen // stack[0] is the board; the last is shown
+	seq           int      // generations handed to screens' requests
 
 	board   *board.Board
 	cached  bool // board came from disk and no refresh landed yet
 	loading bool
 	gen     int // generation of the latest board request
 	err     error
-
-	rows      []row
-	cursor    int
-	offset    int
-	collapsed map[string]bool
-	filter    textinput.Model
-	filtering bool
-
-	detail       rowKey
-	detailOffset int
-	matrixOffset int
-	matrix       []matrixRow
-
-	diff       diffScreen
-	diffGen    int
-	pickFor    rowKey
-	pickCursor int
-
-	sync    syncScreen
-	syncGen int
-
-	rollback rollbackScreen
-	rbGen    int
-
-	timeline timelineScreen
-	tlGen    int
 
 	now          time.Time
 	lastFetch    time.Time
@@ -200,12 +156,9 @@ func New(opts Options) Model {
 	if opts.Interval <= 0 {
 		opts.Interval = 30 * time.Second
 	}
-	fi := textinput.New()
-	fi.Prompt = "/"
-	fi.Placeholder = "stage, app, author or subject"
 	m := Model{
 		opts: opts, ctx: opts.Ctx, styles: NewStyles(true), keys: newKeyMap(), help: help.New(),
-		width: 80, height: 24, collapsed: map[string]bool{}, filter: fi,
+		width: 80, height: 24, stack: []screen{newListScreen()},
 		now: opts.Now(), loading: true, gen: 1, streamGen: 1,
 	}
 	if opts.ReadOnly {

@@ -181,8 +181,8 @@ func TestTinyAndHugeTerminalsDoNotPanic(t *testing.T) {
 
 func TestNavigationAndFilter(t *testing.T) {
 	m := newModel(fixtureBoard(), 120, 40)
-	if len(m.rows) != 9 {
-		t.Fatalf("rows = %d, want 3 stages + 6 apps", len(m.rows))
+	if len(m.list().rows) != 9 {
+		t.Fatalf("rows = %d, want 3 stages + 6 apps", len(m.list().rows))
 	}
 	m = press(t, m, "G")
 	if m.selected() != (rowKey{"prod", "prod-web"}) {
@@ -193,39 +193,39 @@ func TestNavigationAndFilter(t *testing.T) {
 		t.Errorf("g j: at %v", m.selected())
 	}
 	m = press(t, m, "k", "k", "k")
-	if m.cursor != 0 {
-		t.Errorf("k past the top: cursor %d", m.cursor)
+	if m.list().cursor != 0 {
+		t.Errorf("k past the top: cursor %d", m.list().cursor)
 	}
 	// Fold ITG into its summary row.
 	m = press(t, m, "space")
-	if len(m.rows) != 7 || !strings.Contains(screenText(m), "▸ ITG") {
-		t.Errorf("space did not fold ITG: %d rows", len(m.rows))
+	if len(m.list().rows) != 7 || !strings.Contains(screenText(m), "▸ ITG") {
+		t.Errorf("space did not fold ITG: %d rows", len(m.list().rows))
 	}
 	m = press(t, m, "space")
 	// Filter by author: only TST's web (Omar's pending commit) and its stage remain.
 	m = press(t, m, "/", "O", "m", "a", "r", "enter")
 	var keys []rowKey
-	for _, r := range m.rows {
+	for _, r := range m.list().rows {
 		keys = append(keys, m.keyOf(r))
 	}
 	if fmt.Sprint(keys) != "[{tst } {tst tst-web}]" {
 		t.Errorf("filter Omar: %v", keys)
 	}
 	m = press(t, m, "esc")
-	if m.filter.Value() != "" || len(m.rows) != 9 {
-		t.Errorf("esc did not clear the filter: %q, %d rows", m.filter.Value(), len(m.rows))
+	if m.list().filter.Value() != "" || len(m.list().rows) != 9 {
+		t.Errorf("esc did not clear the filter: %q, %d rows", m.list().filter.Value(), len(m.list().rows))
 	}
 	if m.selected() != (rowKey{"tst", ""}) {
 		t.Errorf("clearing the filter lost the selection: %v", m.selected())
 	}
 	// Detail and back keeps the selection.
 	m = press(t, m, "g", "j", "enter")
-	if m.screen != screenDetail || !strings.Contains(screenText(m), "itg / itg-api") {
+	if m.current() != screenDetail || !strings.Contains(screenText(m), "itg / itg-api") {
 		t.Fatalf("enter did not open the detail")
 	}
 	m = press(t, m, "esc")
-	if m.screen != screenBoard || m.selected() != (rowKey{"itg", "itg-api"}) {
-		t.Errorf("esc from detail: screen %v at %v", m.screen, m.selected())
+	if m.current() != screenBoard || m.selected() != (rowKey{"itg", "itg-api"}) {
+		t.Errorf("esc from detail: screen %v at %v", m.current(), m.selected())
 	}
 	_, cmd := m.Update(keyMsg("q"))
 	if cmd == nil || fmt.Sprint(cmd()) != fmt.Sprint(tea.Quit()) {

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/stagedeck/stagedeck/board"
@@ -18,15 +16,7 @@ const maxBackoff = 30 * time.Second
 
 // Update applies one message. It never does I/O: it returns Cmds.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if mm, cmd, ok := m.handleSyncMsg(msg); ok {
-		return mm, cmd
-	}
-	if mm, cmd, ok := m.handleRollbackMsg(msg); ok {
-		return mm, cmd
-	}
 	switch msg := msg.(type) {
-	case timelineLoadedMsg:
-		return m.handleTimelineMsg(msg)
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.help.SetWidth(msg.Width)
@@ -38,7 +28,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 
 	case tea.KeyPressMsg:
-		return m.handleKey(msg)
+		if msg.String() == "ctrl+c" {
+			return m, tea.Quit
+		}
+		return m, m.top().update(&m, msg)
 
 	case tickMsg:
 		m.now = time.Time(msg)
@@ -69,14 +62,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		noteHealthy(m.board, known)
 		m.cached = false
 		m.rebuildRows(keep)
-		if r := &m.rollback; m.screen == screenHistory && r.phase == rbDone && r.syncWhenSeen && m.board.Repo.Head == r.result.Commit.String() {
-			// s was pressed before the board saw the pushed commit: now it has.
-			r.syncWhenSeen, r.err = false, nil
-			back := m.back
-			apps, also := m.syncAfterRollback(r.stage, board.AppPaths(r.apps), r.rb, r.result.Commit.String())
-			cmd := m.openSyncOf(r.stage, apps, r.result.Commit.String(), "rollback: "+r.rb.Reason, also)
-			m.back = back
-			return m, cmd
+		if r, ok := m.top().(*rollbackScreen); ok {
+			if cmd := r.boardSeen(&m); cmd != nil {
+				return m, cmd
+			}
 		}
 		if m.opts.Demo {
 			return m, nil
@@ -145,14 +134,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		a.Pending, a.PendingCommits, a.NotAncestor, a.Running = msg.git.Pending, msg.git.PendingCommits, msg.git.NotAncestor, msg.git.Running
 		return m, nil
 
-	case diffLoadedMsg:
-		if msg.gen != m.diff.gen {
-			return m, nil // the selection or tab changed since
-		}
-		m.diff.loading, m.diff.err, m.diff.text = false, msg.err, msg.text
-		m.diff.lines = strings.Split(strings.TrimRight(msg.text, "\n"), "\n")
-		return m, nil
-
 	case pagerDoneMsg:
 		if msg.err != nil {
 			m.err = fmt.Errorf("diff pager %q: %w", m.opts.Pager, msg.err)
@@ -161,13 +142,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 	case cacheSavedMsg:
 		return m, nil // a failed cache write only costs the next start its instant paint
+
+	case syncObsMsg:
+		if _, ok := findScreen[*syncScreen](&m); !ok {
+			msg.f.Close() // the sync screen was closed: stop following
+			return m, nil
+		}
 	}
-	if m.filtering {
-		var cmd tea.Cmd
-		m.filter, cmd = m.filter.Update(msg)
-		return m, cmd
+	// The rest are replies to a screen's requests: each screen takes its own.
+	var cmds []tea.Cmd
+	for _, s := range m.stack {
+		cmds = append(cmds, s.update(&m, msg))
 	}
-	return m, nil
+	return m, tea.Batch(cmds...)
 }
 
 func (m Model) watchFailed(err error) (tea.Model, tea.Cmd) {
@@ -216,10 +203,10 @@ func (m *Model) startRefresh(why refresh) tea.Cmd {
 }
 
 func (m *Model) selectedStageApps() (string, []string) {
-	if m.board == nil || m.cursor >= len(m.rows) {
+	if m.board == nil || m.list().cursor >= len(m.list().rows) {
 		return "", nil
 	}
-	r := m.rows[m.cursor]
+	r := m.list().rows[m.list().cursor]
 	st := m.board.Stages[r.stage]
 	if r.app >= 0 {
 		return st.Name, []string{st.Apps[r.app].Name}
@@ -331,199 +318,4 @@ func mergeNewer(old, nb *board.Board) *board.Board {
 		}
 	}
 	return nb
-}
-
-func (m Model) handleKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
-	k := m.keys
-	if m.screen == screenSync || m.screen == screenHistory || m.screen == screenTimeline {
-		if msg.String() == "ctrl+c" {
-			return m, tea.Quit
-		}
-		if msg.String() == "?" && (m.screen == screenTimeline || m.screen == screenHistory && (m.rollback.phase == rbPick || m.rollback.phase == rbPreview || m.rollback.phase == rbDone) ||
-			m.screen == screenSync && (m.sync.phase == syncPreview || m.sync.phase == syncRunning || m.sync.phase == syncDone)) {
-			return m.toggleHelp(), nil
-		}
-		if m.screen == screenTimeline {
-			return m.handleTimelineKey(msg)
-		}
-		if m.screen == screenHistory {
-			return m.handleHistoryKey(msg)
-		}
-		return m.handleSyncKey(msg)
-	}
-	if m.filtering {
-		switch msg.String() {
-		case "esc":
-			m.filtering = false
-			keep := m.selected()
-			m.filter.SetValue("")
-			m.filter.Blur()
-			m.rebuildRows(keep)
-			return m, nil
-		case "enter":
-			m.filtering = false
-			m.filter.Blur()
-			return m, nil
-		case "ctrl+c":
-			return m, tea.Quit
-		}
-		keep := m.selected()
-		var cmd tea.Cmd
-		m.filter, cmd = m.filter.Update(msg)
-		m.rebuildRows(keep)
-		return m, cmd
-	}
-	switch {
-	case key.Matches(msg, k.Quit):
-		if msg.String() == "q" && m.screen != screenBoard && m.screen != screenMatrix {
-			m.screen = m.back
-			return m, nil
-		}
-		return m, tea.Quit
-	case key.Matches(msg, k.Help):
-		return m.toggleHelp(), nil
-	case key.Matches(msg, k.Back):
-		switch {
-		case m.screen == screenHelp:
-			m.screen = m.helpFrom
-		case m.screen == screenDiff && m.diff.fromHistory:
-			m.screen = screenHistory
-		case m.screen == screenDetail || m.screen == screenHelp || m.screen == screenDiff || m.screen == screenPick:
-			m.screen = m.back
-		case m.filter.Value() != "":
-			keep := m.selected()
-			m.filter.SetValue("")
-			m.rebuildRows(keep)
-		}
-		return m, nil
-	}
-	if m.screen == screenHelp {
-		return m, nil
-	}
-	if m.screen == screenDiff {
-		if key.Matches(msg, k.Sync) {
-			app := ""
-			if len(m.diff.targets) == 1 && m.diff.targets[0].App != m.diff.targets[0].Stage {
-				app = m.diff.targets[0].App
-			}
-			// A commit's diff opened from history is not a pending diff:
-			// s there would sync the stage to head, which nobody reviewed.
-			if m.diff.kind == diffPending && len(m.diff.targets) > 0 && !m.diff.fromHistory {
-				return m, m.openSync(m.diff.targets[0].Stage, app, m.diff.head)
-			}
-		}
-		return m.handleDiffKey(msg)
-	}
-	if m.screen == screenPick {
-		return m.handlePickKey(msg)
-	}
-	if m.screen == screenDetail {
-		switch {
-		case key.Matches(msg, k.Down):
-			m.detailOffset++
-		case key.Matches(msg, k.Up):
-			m.detailOffset = max(0, m.detailOffset-1)
-		case key.Matches(msg, k.Top):
-			m.detailOffset = 0
-		case key.Matches(msg, k.Refresh):
-			return m, m.startRefresh(refreshArgo)
-		}
-		return m, nil
-	}
-	if m.screen == screenMatrix {
-		switch {
-		case key.Matches(msg, k.Down):
-			m.matrixOffset = min(m.matrixOffset+1, max(0, len(m.matrix)-1))
-			return m, nil
-		case key.Matches(msg, k.Up):
-			m.matrixOffset = max(0, m.matrixOffset-1)
-			return m, nil
-		case key.Matches(msg, k.Top):
-			m.matrixOffset = 0
-			return m, nil
-		case key.Matches(msg, k.Enter), key.Matches(msg, k.Sync), key.Matches(msg, k.Diff), key.Matches(msg, k.History),
-			key.Matches(msg, k.Timeline), key.Matches(msg, k.Compare):
-			// A matrix row is an app across stages: nothing to act on without
-			// a stage, so nothing acts on a row the cursor does not show.
-			m.err = errMatrixActions
-			return m, nil
-		}
-	}
-	page := m.listHeight()
-	switch {
-	case key.Matches(msg, k.Down):
-		m.cursor++
-	case key.Matches(msg, k.Up):
-		m.cursor--
-	case key.Matches(msg, k.Top):
-		m.cursor = 0
-	case key.Matches(msg, k.Bottom):
-		m.cursor = len(m.rows) - 1
-	case key.Matches(msg, k.PageDown):
-		m.cursor += page
-	case key.Matches(msg, k.PageUp):
-		m.cursor -= page
-	case key.Matches(msg, k.Tab):
-		if m.screen == screenBoard {
-			m.screen = screenMatrix
-		} else {
-			m.screen = screenBoard
-		}
-	case key.Matches(msg, k.Filter):
-		m.filtering = true
-		return m, m.filter.Focus()
-	case key.Matches(msg, k.Refresh):
-		return m, m.startRefresh(refreshArgo)
-	case key.Matches(msg, k.Hard):
-		return m, m.startRefresh(refreshArgoHard)
-	case key.Matches(msg, k.Diff):
-		return m, m.openDiff()
-	case key.Matches(msg, k.History):
-		return m, m.openHistory()
-	case key.Matches(msg, k.Timeline):
-		return m, m.openTimeline()
-	case key.Matches(msg, k.Sync):
-		if m.board != nil && m.cursor < len(m.rows) {
-			sel := m.selected()
-			return m, m.openSync(sel.stage, sel.app, m.board.Repo.Head)
-		}
-	case key.Matches(msg, k.Compare):
-		m.openPicker()
-		return m, nil
-	case key.Matches(msg, k.Enter):
-		if m.board != nil && m.cursor < len(m.rows) {
-			m.detail, m.detailOffset = m.selected(), 0
-			m.back, m.screen = m.listScreen(), screenDetail
-		}
-	case key.Matches(msg, k.Collapse):
-		if m.board != nil && m.cursor < len(m.rows) && m.screen == screenBoard {
-			st := m.board.Stages[m.rows[m.cursor].stage].Name
-			m.collapsed[st] = !m.collapsed[st]
-			m.rebuildRows(rowKey{stage: st})
-		}
-	}
-	m.clampCursor()
-	return m, nil
-}
-
-func (m Model) listScreen() screen {
-	if m.screen == screenMatrix || (m.screen != screenBoard && m.back == screenMatrix) {
-		return screenMatrix
-	}
-	return screenBoard
-}
-
-// toggleHelp opens the keys (those of the current view first) or closes
-// them, back to where they were opened.
-func (m Model) toggleHelp() Model {
-	if m.screen == screenHelp {
-		m.screen = m.helpFrom
-		return m
-	}
-	m.helpFrom = m.screen
-	if m.screen == screenBoard || m.screen == screenMatrix {
-		m.back = m.screen
-	}
-	m.screen = screenHelp
-	return m
 }

@@ -30,30 +30,11 @@ func (m Model) render() string {
 	var lines []string
 	lines = append(lines, m.headerLines(w)...)
 	body := max(0, h-len(lines)-2)
-	switch m.screen {
-	case screenHelp:
-		lines = append(lines, m.helpLines(w, body)...)
-	case screenDetail:
-		lines = append(lines, m.detailLines(w, body)...)
-	case screenDiff:
-		lines = append(lines, m.diffLines(w, body)...)
-	case screenPick:
-		lines = append(lines, m.pickLines(w, body)...)
-	case screenSync:
-		lines = append(lines, m.syncLines(w, body)...)
-	case screenHistory:
-		lines = append(lines, m.historyLines(w, body)...)
-	case screenTimeline:
-		lines = append(lines, m.timelineLines(w, body)...)
-	case screenMatrix:
-		lines = append(lines, m.matrixLines(w, body)...)
-	default:
-		lines = append(lines, m.boardLines(w, body)...)
-	}
+	lines = append(lines, m.top().view(&m, w, body)...)
 	for len(lines) < h-2 {
 		lines = append(lines, "")
 	}
-	lines = append(lines, m.statusLine(w), m.footerLine(w))
+	lines = append(lines, m.statusLine(w), m.top().footer(&m))
 	if len(lines) > h {
 		lines = lines[:h]
 	}
@@ -116,7 +97,7 @@ func (m Model) headerLines(w int) []string {
 	}
 	tabs := []string{"Board", "Matrix"}
 	cur := 0
-	if m.listScreen() == screenMatrix {
+	if m.list().matrixMode {
 		cur = 1
 	}
 	for i, t := range tabs {
@@ -209,25 +190,25 @@ func (m Model) boardLines(w, h int) []string {
 		}
 		return append(lines, "", "  "+msg)
 	}
-	if len(m.rows) == 0 {
+	if len(m.list().rows) == 0 {
 		return append(lines, "", "  "+s.Dim.Render("No stage or app matches the filter; esc clears it."))
 	}
-	off := m.offset
-	end := min(len(m.rows), off+h-1)
+	off := m.list().offset
+	end := min(len(m.list().rows), off+h-1)
 	more := 0
-	if end < len(m.rows) {
+	if end < len(m.list().rows) {
 		// Say that rows are cut off, on the last line: at 60x20 PROD must
 		// not just vanish.
 		end--
-		if m.cursor >= end && m.cursor < len(m.rows) {
-			off, end = off+m.cursor-end+1, m.cursor+1
+		if m.list().cursor >= end && m.list().cursor < len(m.list().rows) {
+			off, end = off+m.list().cursor-end+1, m.list().cursor+1
 		}
-		more = len(m.rows) - end
+		more = len(m.list().rows) - end
 	}
 	for i := off; i < end; i++ {
-		r := m.rows[i]
+		r := m.list().rows[i]
 		st := m.board.Stages[r.stage]
-		selected := i == m.cursor && m.screen == screenBoard
+		selected := i == m.list().cursor && m.current() == screenBoard
 		if r.app < 0 {
 			lines = append(lines, m.stageLine(st, w, selected))
 		} else {
@@ -243,7 +224,7 @@ func (m Model) boardLines(w, h int) []string {
 func (m Model) stageLine(st board.Stage, w int, selected bool) string {
 	s := m.styles
 	fold := "▾"
-	if m.collapsed[st.Name] && m.filter.Value() == "" {
+	if m.list().collapsed[st.Name] && m.list().filter.Value() == "" {
 		fold = "▸"
 	}
 	name := strings.ToUpper(st.Name)
@@ -384,8 +365,8 @@ func (m Model) matrixLines(w, h int) []string {
 		head += " " + pad(t, cellW)
 	}
 	lines := []string{s.ColHead.Render(head)}
-	start := min(m.matrixOffset, max(0, len(m.matrix)-1))
-	for i, r := range m.matrix[start:] {
+	start := min(m.list().matrixOffset, max(0, len(m.list().matrix)-1))
+	for i, r := range m.list().matrix[start:] {
 		if len(lines) >= h {
 			break
 		}
@@ -415,7 +396,7 @@ func (m Model) matrixLines(w, h int) []string {
 		}
 		lines = append(lines, line)
 	}
-	if len(m.matrix) == 0 {
+	if len(m.list().matrix) == 0 {
 		lines = append(lines, "", "  No Argo CD apps on the board (or none match the filter).")
 	}
 	return lines
@@ -432,13 +413,12 @@ func imageTag(images []string) string {
 	return ""
 }
 
-func (m Model) helpLines(w, h int) []string {
+// helpLines lists every key; when help was opened over a screen other than
+// the board, that screen's keys come first.
+func (m *Model) helpLines(from screen, w, h int) []string {
 	lines := []string{m.styles.Title.Render("Keys"), ""}
-	if m.helpFrom != screenBoard && m.helpFrom != screenMatrix && m.helpFrom != screenHelp {
-		// The keys of the view help was opened from, first.
-		from := m
-		from.screen = m.helpFrom
-		lines = append(lines, m.styles.Header.Render("In the "+m.helpFrom.String()+" view"), "  "+ansi.Strip(from.footerLine(w)), "", m.styles.Header.Render("Everywhere"))
+	if from != nil && from.id() != screenBoard && from.id() != screenMatrix && from.id() != screenHelp {
+		lines = append(lines, m.styles.Header.Render("In the "+from.id().String()+" view"), "  "+ansi.Strip(from.footer(m)), "", m.styles.Header.Render("Everywhere"))
 	}
 	// The columns wrap to the width instead of being cut off: every key
 	// shows at 60 columns too.
@@ -467,21 +447,21 @@ func (m Model) helpLines(w, h int) []string {
 	return lines
 }
 
-func (m Model) detailLines(w, h int) []string {
+func (m *Model) detailLines(d *detailScreen, w, h int) []string {
 	s := m.styles
 	if m.board == nil {
 		return nil
 	}
-	st, ok := m.board.Stage(m.detail.stage)
+	st, ok := m.board.Stage(d.key.stage)
 	if !ok {
-		return []string{"", "  " + m.detail.stage + " is no longer on the board. esc goes back."}
+		return []string{"", "  " + d.key.stage + " is no longer on the board. esc goes back."}
 	}
 	var lines []string
 	add := func(l ...string) { lines = append(lines, l...) }
 	commitLine := func(c opsrepo.Commit) string {
 		return fmt.Sprintf("  %s  %-16s %4s  %s", c.ShortSHA(), clip(c.Author, 16), age(m.now, c.Date), c.Subject)
 	}
-	if m.detail.app == "" {
+	if d.key.app == "" {
 		title := "Stage " + st.Name + "  (" + st.Path + "/)"
 		if st.Protected {
 			title += "  🔒 protected"
@@ -524,9 +504,9 @@ func (m Model) detailLines(w, h int) []string {
 			add("  none: every app is at head")
 		}
 	} else {
-		_, i := m.findApp(st.Name, m.detail.app)
+		_, i := m.findApp(st.Name, d.key.app)
 		if i < 0 {
-			return []string{"", "  " + m.detail.app + " is no longer on the board. esc goes back."}
+			return []string{"", "  " + d.key.app + " is no longer on the board. esc goes back."}
 		}
 		a := st.Apps[i]
 		mode := "manual sync"
@@ -577,7 +557,7 @@ func (m Model) detailLines(w, h int) []string {
 			add("  none")
 		}
 	}
-	off := min(m.detailOffset, max(0, len(lines)-h))
+	off := min(d.offset, max(0, len(lines)-h))
 	lines = lines[off:]
 	if len(lines) > h {
 		lines = lines[:h]
@@ -588,12 +568,12 @@ func (m Model) detailLines(w, h int) []string {
 func (m Model) statusLine(w int) string {
 	s := m.styles
 	switch {
-	case m.filtering:
-		return m.filter.View()
+	case m.list().filtering:
+		return m.list().filter.View()
 	case m.err != nil:
 		return s.Error.Render("✗ " + oneLine(m.err.Error()))
-	case m.filter.Value() != "":
-		return s.Dim.Render("filter: " + m.filter.Value() + "  (esc clears)")
+	case m.list().filter.Value() != "":
+		return s.Dim.Render("filter: " + m.list().filter.Value() + "  (esc clears)")
 	case m.loading && m.board != nil:
 		return s.Dim.Render("refreshing…")
 	case m.board != nil && len(m.board.Errors) > 0:
@@ -601,57 +581,6 @@ func (m Model) statusLine(w int) string {
 		return s.Error.Render("✗ " + e.Source + ": " + oneLine(e.Message))
 	}
 	return ""
-}
-
-func (m Model) footerLine(w int) string {
-	if m.screen == screenDetail {
-		return m.styles.Footer.Render("esc back · ↑/↓ scroll · r refresh · q back · ctrl+c quit")
-	}
-	if m.screen == screenHelp {
-		return m.styles.Footer.Render("? or esc back · ctrl+c quit")
-	}
-	if m.screen == screenDiff {
-		// Every footer fits 80 columns: the rest is under ?.
-		hint := "esc back · ↑/↓ scroll"
-		if m.diff.kind == diffPending && !m.diff.fromHistory {
-			hint += " · n/p commit · tab manifests"
-		}
-		if m.diff.external != "" {
-			hint += " · o pager"
-		}
-		return m.styles.Footer.Render(hint + " · ? keys")
-	}
-	if m.screen == screenHistory {
-		switch m.rollback.phase {
-		case rbPick:
-			if m.opts.ReadOnly {
-				return m.styles.Footer.Render("↑/↓ choose · d diff · esc back · read-only: no rollbacks")
-			}
-			return m.styles.Footer.Render("↑/↓ choose · d diff · v revert · b restore back to it · esc back · ? keys")
-		case rbPreview:
-			if len(m.rollback.also) > 0 && len(m.rollback.rb.FromRunning) == 0 {
-				return m.styles.Footer.Render("y push · f roll back from what runs · ↑/↓ scroll · esc drop")
-			}
-			return m.styles.Footer.Render("y/enter commit and push · ↑/↓ scroll · esc drop")
-		}
-		return m.styles.Footer.Render("enter done · esc back · ctrl+c quit")
-	}
-	if m.screen == screenSync {
-		switch m.sync.phase {
-		case syncPreview:
-			return m.styles.Footer.Render("y/enter sync · p prune · D dry run · m reason · esc cancel")
-		case syncEditReason, syncConfirm:
-			return m.styles.Footer.Render("enter done · esc back")
-		}
-		return m.styles.Footer.Render("t terminate · esc back · ctrl+c quit")
-	}
-	if m.screen == screenPick {
-		return m.styles.Footer.Render("↑/↓ choose · enter compare · esc back")
-	}
-	if m.screen == screenTimeline {
-		return m.styles.Footer.Render("↑/↓ pgup/pgdn scroll · esc back · ctrl+c quit")
-	}
-	return m.help.ShortHelpView(m.keys.ShortHelp())
 }
 
 // --- small text helpers ---
