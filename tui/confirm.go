@@ -2,10 +2,14 @@ package tui
 
 import (
 	"fmt"
+	"strings"
 
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 )
+
+// Components shared by the screens that act: the typed confirmation of
+// protected stages and the reason input.
 
 // nameConfirm is the typed confirmation protected stages ask for: each
 // protected stage an action touches, one after the other, by its name.
@@ -79,3 +83,46 @@ func (c *nameConfirm) update(msg tea.KeyPressMsg) (confirmOutcome, tea.Cmd) {
 }
 
 func (c *nameConfirm) wrongMsg() string { return fmt.Sprintf("type %s exactly to confirm", c.stage()) }
+
+// reasonInput is the reason an action is sent with: one line edited in
+// place. A rollback's is required (it goes into the commit); a sync's is
+// optional.
+type reasonInput struct {
+	input    textinput.Model
+	required bool
+}
+
+func newReasonInput(prompt, placeholder string, required bool) reasonInput {
+	in := textinput.New()
+	in.Prompt, in.Placeholder, in.CharLimit = prompt, placeholder, 200
+	in.SetWidth(60)
+	return reasonInput{input: in, required: required}
+}
+
+// value is the reason as sent: trimmed.
+func (r *reasonInput) value() string { return strings.TrimSpace(r.input.Value()) }
+
+func (r *reasonInput) set(v string) { r.input.SetValue(v) }
+
+func (r *reasonInput) focus() tea.Cmd { return r.input.Focus() }
+
+func (r *reasonInput) view() string { return r.input.View() }
+
+// update handles a key: enter ends the edit (confirmWrong when a required
+// reason is empty), esc cancels it.
+func (r *reasonInput) update(msg tea.KeyPressMsg) (confirmOutcome, tea.Cmd) {
+	switch msg.String() {
+	case "esc":
+		r.input.Blur()
+		return confirmCancelled, nil
+	case "enter":
+		if r.required && r.value() == "" {
+			return confirmWrong, nil
+		}
+		r.input.Blur()
+		return confirmDone, nil
+	}
+	var cmd tea.Cmd
+	r.input, cmd = r.input.Update(msg)
+	return confirmTyping, cmd
+}

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/stagedeck/stagedeck/board"
@@ -55,7 +54,7 @@ type rollbackScreen struct {
 	phase            rollbackPhase
 	restore          bool // restore-to instead of revert
 	target           opsrepo.Commit
-	reason           textinput.Model
+	reason           reasonInput
 	confirm          nameConfirm
 	rb               opsrepo.Rollback
 	plan             *opsrepo.Plan
@@ -119,9 +118,7 @@ func (m *Model) openHistory() tea.Cmd {
 			}
 		}
 	}
-	reason := textinput.New()
-	reason.Prompt, reason.Placeholder, reason.CharLimit = "Reason (required): ", "why, e.g. INC-42 checkout errors", 200
-	reason.SetWidth(60)
+	reason := newReasonInput("Reason (required): ", "why, e.g. INC-42 checkout errors", true)
 	r := &rollbackScreen{stage: st.Name, app: k.app, path: path, auto: auto,
 		loading: true, reason: reason, gen: m.nextGen()}
 	m.push(r)
@@ -203,17 +200,15 @@ func (r *rollbackScreen) boardSeen(m *Model) tea.Cmd {
 func (r *rollbackScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	switch r.phase {
 	case rbReason:
-		switch msg.String() {
-		case "esc":
+		outcome, cmd := r.reason.update(msg)
+		switch outcome {
+		case confirmCancelled:
 			r.phase = rbPick
-			r.reason.Blur()
 			return nil
-		case "enter":
-			if strings.TrimSpace(r.reason.Value()) == "" {
-				r.err = errors.New("a rollback needs a reason: it goes into the commit")
-				return nil
-			}
-			r.reason.Blur()
+		case confirmWrong:
+			r.err = errors.New("a rollback needs a reason: it goes into the commit")
+			return nil
+		case confirmDone:
 			if m.opts.OperatorErr != nil {
 				r.err = m.opts.OperatorErr // nothing is built without an identity
 				return nil
@@ -222,7 +217,7 @@ func (r *rollbackScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 				r.err = errCachedBoard
 				return nil
 			}
-			r.rb = opsrepo.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.Value(), Operator: opsrepo.ParseOperator(m.opts.Operator)}
+			r.rb = opsrepo.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.input.Value(), Operator: opsrepo.ParseOperator(m.opts.Operator)}
 			if r.restore {
 				r.rb.RestoreTo = r.target.SHA
 			} else {
@@ -231,8 +226,6 @@ func (r *rollbackScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			r.phase, r.err = rbPreparing, nil
 			return prepareRollbackCmd(m.ctx, m.opts.Rollback, r.rb, r.gen)
 		}
-		var cmd tea.Cmd
-		r.reason, cmd = r.reason.Update(msg)
 		return cmd
 	case rbConfirm:
 		outcome, cmd := r.confirm.update(msg)
@@ -314,8 +307,8 @@ func (r *rollbackScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		r.restore = msg.String() == "b"
 		r.target = r.commits[r.cursor]
 		r.phase, r.err = rbReason, nil
-		r.reason.SetValue("") // a dropped rollback's reason is not the next one's
-		return r.reason.Focus()
+		r.reason.set("") // a dropped rollback's reason is not the next one's
+		return r.reason.focus()
 	case msg.String() == "esc" || msg.String() == "q":
 		m.pop()
 	}
@@ -423,7 +416,7 @@ func (r *rollbackScreen) view(m *Model, w, h int) []string {
 		if !r.restore && r.markOf(m, r.target.SHA) == markNotDeployed {
 			lines = append(lines, s.Warn.Render("⚠ "+r.target.ShortSHA()+" is not deployed: reverting it changes git only, not what runs now."))
 		}
-		lines = append(lines, r.reason.View())
+		lines = append(lines, r.reason.view())
 	}
 	if r.phase == rbPreparing {
 		lines = append(lines, "", s.Dim.Render("Preparing the commit…"))

@@ -195,8 +195,8 @@ func TestRollbackSyncsOnlyWhatItChanges(t *testing.T) {
 	m = mm.(Model)
 	mm, cmd = m.Update(keyMsg("s"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
-	if m.current() != screenSync || len(m.syncS().apps) != 1 || m.syncS().apps[0].Name != "prod-api" || m.syncS().reason.Value() != "rollback: INC-7" {
-		t.Fatalf("sync after the rollback: screen %v apps %v reason %q", m.current(), board.AppNames(m.syncS().apps), m.syncS().reason.Value())
+	if m.current() != screenSync || len(m.syncS().apps) != 1 || m.syncS().apps[0].Name != "prod-api" || m.syncS().reason.value() != "rollback: INC-7" {
+		t.Fatalf("sync after the rollback: screen %v apps %v reason %q", m.current(), board.AppNames(m.syncS().apps), m.syncS().reason.value())
 	}
 }
 

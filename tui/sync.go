@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/stagedeck/stagedeck/appstate"
@@ -78,7 +77,7 @@ type syncScreen struct {
 	checks   map[string]SyncCheck
 	checking bool
 	checkErr error
-	reason   textinput.Model
+	reason   reasonInput
 	confirm  nameConfirm
 	phase    syncPhase
 	progress map[string]*appProgress
@@ -224,10 +223,8 @@ func (m *Model) openSyncOf(stage string, apps []board.App, revision, why string,
 	if st.Protected && !slices.Contains(guard, st.Name) {
 		guard = append([]string{st.Name}, guard...)
 	}
-	reason := textinput.New()
-	reason.Prompt, reason.Placeholder, reason.CharLimit = "Reason    ", "optional, sent with the sync ([m] to edit)", 200
-	reason.SetWidth(60)
-	reason.SetValue(why)
+	reason := newReasonInput("Reason    ", "optional, sent with the sync ([m] to edit)", false)
+	reason.set(why)
 	confirm := newNameConfirm(guard...)
 	sy := &syncScreen{
 		stage: st.Name, touched: touched, apps: apps, revision: revision, commits: commits,
@@ -266,7 +263,7 @@ func (s *syncScreen) send(m *Model) tea.Cmd {
 	var reqs []appstate.SyncRequest
 	for _, a := range s.apps {
 		reqs = append(reqs, appstate.SyncRequest{App: a.Name, Project: a.Project, Revision: s.revision, DryRun: s.dryRun, Prune: s.prune,
-			Reason: strings.TrimSpace(s.reason.Value()), Operator: operator})
+			Reason: s.reason.value(), Operator: operator})
 		s.progress[a.Name] = &appProgress{}
 	}
 	s.phase = syncRunning
@@ -355,14 +352,10 @@ func (s *syncScreen) checkDone() {
 func (s *syncScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	switch s.phase {
 	case syncEditReason:
-		switch msg.String() {
-		case "enter", "esc":
+		outcome, cmd := s.reason.update(msg)
+		if outcome == confirmDone || outcome == confirmCancelled {
 			s.phase = syncPreview
-			s.reason.Blur()
-			return nil
 		}
-		var cmd tea.Cmd
-		s.reason, cmd = s.reason.Update(msg)
 		return cmd
 	case syncConfirm:
 		outcome, cmd := s.confirm.update(msg)
@@ -406,7 +399,7 @@ func (s *syncScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		s.dryRun = !s.dryRun
 	case "m":
 		s.phase = syncEditReason
-		return s.reason.Focus()
+		return s.reason.focus()
 	case "y", "enter":
 		if why := s.blocked(); why != "" {
 			s.notice = "cannot sync: " + why
@@ -488,7 +481,7 @@ func (sy *syncScreen) view(m *Model, w, h int) []string {
 	}
 	onoff := map[bool]string{true: "on", false: "off"}
 	add("", fmt.Sprintf("Options   [p] prune: %s   [D] dry run: %s   [m] reason", onoff[sy.prune], onoff[sy.dryRun]))
-	add(sy.reason.View())
+	add(sy.reason.view())
 	add(s.Dim.Render("As        " + sanitize.Line(m.operator())))
 	add(s.Dim.Render("Changes   ") + strings.Join(board.Names(sy.touched), ", "))
 	if m.opts.ReadOnly {
