@@ -15,7 +15,7 @@ import (
 
 	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/config"
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 	"github.com/stagedeck/stagedeck/sanitize"
 )
 
@@ -58,8 +58,8 @@ type Stage struct {
 	CIManaged bool   `json:"ciManaged"`
 	Context   string `json:"argocdContext,omitempty"`
 	// Head is the last commit that changed the stage directory.
-	Head *opsrepo.Commit `json:"head"`
-	Apps []App           `json:"apps"`
+	Head *gitstate.Commit `json:"head"`
+	Apps []App            `json:"apps"`
 	// ArgoError says why Argo CD state is Unknown for this stage ("" = known).
 	ArgoError string `json:"argocdError,omitempty"`
 	// StaleSince: Argo CD could not be read since then, and Apps are the
@@ -73,21 +73,21 @@ type App struct {
 	Project string `json:"project"`
 	Path    string `json:"path"`
 	// Head is the last commit that changed the app's path.
-	Head             *opsrepo.Commit `json:"head,omitempty"`
-	SyncStatus       string          `json:"syncStatus"`
-	HealthStatus     string          `json:"healthStatus"`
-	DeployedRevision string          `json:"deployedRevision"`
+	Head             *gitstate.Commit `json:"head,omitempty"`
+	SyncStatus       string           `json:"syncStatus"`
+	HealthStatus     string           `json:"healthStatus"`
+	DeployedRevision string           `json:"deployedRevision"`
 	// ComparedRevision is what Argo CD last compared against (status.sync.revision).
 	ComparedRevision string `json:"comparedRevision"`
 	// TargetRevision is the spec's target: a branch, tag or sha ("main").
-	TargetRevision string           `json:"targetRevision"`
-	AutoSync       bool             `json:"autoSync"`
-	PendingCommits int              `json:"pendingCommits"`
-	Pending        []opsrepo.Commit `json:"pending,omitempty"`
+	TargetRevision string            `json:"targetRevision"`
+	AutoSync       bool              `json:"autoSync"`
+	PendingCommits int               `json:"pendingCommits"`
+	Pending        []gitstate.Commit `json:"pending,omitempty"`
 	// Running is the commit of the app's path whose content runs (the last
 	// one at the deployed revision), when commits on the path are pending
 	// and the deployed revision is a commit elsewhere; nil otherwise.
-	Running *opsrepo.Commit `json:"runningContent,omitempty"`
+	Running *gitstate.Commit `json:"runningContent,omitempty"`
 	// NotAncestor: the deployed revision is not in the branch's history.
 	NotAncestor      bool       `json:"deployedNotInBranch,omitempty"`
 	OperationPhase   string     `json:"operationPhase"`
@@ -126,8 +126,8 @@ type Repo interface {
 	LastFetch() time.Time
 	RemoteURLs() []string
 	Head() (plumbing.Hash, error)
-	LastChanges(ctx context.Context, head plumbing.Hash, paths []string) (map[string]opsrepo.Commit, error)
-	Pending(ctx context.Context, head plumbing.Hash, deployed string, paths []string) (opsrepo.Pending, error)
+	LastChanges(ctx context.Context, head plumbing.Hash, paths []string) (map[string]gitstate.Commit, error)
+	Pending(ctx context.Context, head plumbing.Hash, deployed string, paths []string) (gitstate.Pending, error)
 	// Fetch brings revisions Argo CD deployed that git has not seen yet.
 	Fetch(ctx context.Context) error
 	Resolve(rev string) (plumbing.Hash, error)
@@ -199,7 +199,7 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("stage path %s: %w %s on branch %s: fix stages[].path in the config",
-			strings.Join(missing, ", "), opsrepo.ErrUnknownPath, sanitize.Userinfo(src.Repo.URL()), src.Repo.Branch())
+			strings.Join(missing, ", "), gitstate.ErrUnknownPath, sanitize.Userinfo(src.Repo.URL()), src.Repo.Branch())
 	}
 	if cfg.GitOnly() {
 		return b, nil
@@ -319,7 +319,7 @@ func FillPending(ctx context.Context, repo Repo, head plumbing.Hash, apps []App)
 			paths[k] = apps[i].Path
 		}
 		p, err := repo.Pending(ctx, head, rev, paths)
-		if errors.Is(err, opsrepo.ErrUnknownRevision) {
+		if errors.Is(err, gitstate.ErrUnknownRevision) {
 			for _, i := range idx {
 				apps[i].NotAncestor = true
 			}

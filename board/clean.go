@@ -1,7 +1,7 @@
 package board
 
 import (
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 	"github.com/stagedeck/stagedeck/sanitize"
 )
 
@@ -62,24 +62,24 @@ func (a App) Cleaned() App {
 }
 
 // CleanCommit is a commit fit for a terminal.
-func CleanCommit(c opsrepo.Commit) opsrepo.Commit {
+func CleanCommit(c gitstate.Commit) gitstate.Commit {
 	c.SHA, c.Author, c.Email, c.Subject = sanitize.Line(c.SHA), sanitize.Line(c.Author), sanitize.Line(c.Email), sanitize.Line(c.Subject)
 	return c
 }
 
 // CleanCommits cleans a list of commits (nil stays nil).
-func CleanCommits(cs []opsrepo.Commit) []opsrepo.Commit {
+func CleanCommits(cs []gitstate.Commit) []gitstate.Commit {
 	if cs == nil {
 		return nil
 	}
-	out := make([]opsrepo.Commit, len(cs))
+	out := make([]gitstate.Commit, len(cs))
 	for i, c := range cs {
 		out[i] = CleanCommit(c)
 	}
 	return out
 }
 
-func cleanCommitPtr(c *opsrepo.Commit) *opsrepo.Commit {
+func cleanCommitPtr(c *gitstate.Commit) *gitstate.Commit {
 	if c == nil {
 		return nil
 	}

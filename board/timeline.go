@@ -4,7 +4,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 )
 
 // EventKind says what an entry of the timeline is.
@@ -35,7 +35,7 @@ type Event struct {
 // Timeline merges a stage's commits (those that changed its, or one app's,
 // directory) with the deploys of its apps (or the one app), newest first,
 // since a time (zero = all).
-func Timeline(st Stage, app string, commits []opsrepo.Commit, since time.Time) []Event {
+func Timeline(st Stage, app string, commits []gitstate.Commit, since time.Time) []Event {
 	var out []Event
 	for _, c := range commits {
 		if !c.Date.Before(since) {

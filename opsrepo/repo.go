@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/stagedeck/stagedeck/gitstate"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -35,8 +36,8 @@ var (
 	ErrNotRepository   = errors.New("not a git repository")
 	ErrUnreachable     = errors.New("ops repository unreachable")
 	ErrNoBranch        = errors.New("branch not found")
-	ErrUnknownPath     = errors.New("path not in the ops repository")
-	ErrUnknownRevision = errors.New("revision not in the ops repository")
+	ErrUnknownPath     = gitstate.ErrUnknownPath
+	ErrUnknownRevision = gitstate.ErrUnknownRevision
 	ErrReadOnly        = errors.New("read-only mode: refusing to change the ops repository")
 )
 
@@ -66,26 +67,6 @@ type Repo struct {
 	mu        sync.Mutex
 	repo      *git.Repository
 	lastFetch time.Time
-}
-
-// Commit is one ops-repo commit as the board shows it.
-type Commit struct {
-	SHA     string    `json:"sha"`
-	Author  string    `json:"author"`
-	Email   string    `json:"-"`
-	Date    time.Time `json:"date"`
-	Subject string    `json:"subject"`
-}
-
-// ShortSHA is the 7-character abbreviation.
-func (c Commit) ShortSHA() string { return Short(c.SHA) }
-
-// Short abbreviates a sha to 7 characters.
-func Short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
 
 var scpLike = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:`)
@@ -394,25 +375,6 @@ func resolveOperator(local *config.Config) (Signature, error) {
 		return Signature{}, fmt.Errorf("%w: set STAGEDECK_OPERATOR=\"Your Name <you@example.com>\", or run git config --global user.name \"Your Name\" and git config --global user.email you@example.com", ErrNoIdentity)
 	}
 	return Signature{Name: name, Email: email}, nil
-}
-
-// ParseOperator splits "Name <email>"; a bare name has no email.
-func ParseOperator(op string) Signature {
-	name, email, ok := strings.Cut(op, "<")
-	if !ok {
-		return Signature{Name: strings.TrimSpace(op)}
-	}
-	return Signature{Name: strings.TrimSpace(name), Email: strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(email), ">"))}
-}
-
-// String is "Name <email>", as git writes an identity.
-func (s Signature) String() string { return userString(s.Name, s.Email) }
-
-func userString(name, email string) string {
-	if email != "" {
-		return name + " <" + email + ">"
-	}
-	return name
 }
 
 // forgetURLCredentials rewrites a cache clone's origin URL that still holds

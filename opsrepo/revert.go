@@ -43,38 +43,6 @@ func (e *ConflictError) Error() string {
 
 func (e *ConflictError) Unwrap() error { return ErrConflict }
 
-// Rollback describes a revert or restore commit.
-type Rollback struct {
-	Stage     string // stage name, for the message
-	Path      string // the stage directory: nothing outside it changes
-	Revert    string // revert this commit's changes ...
-	RestoreTo string // ... or make Path identical to its state at this commit
-	Reason    string
-	Operator  Signature
-	// FromRunning rolls these app directories back from what Argo CD runs
-	// (revert only): each is set to its content at the deployed revision
-	// with the reverted commit undone, so the commits never deployed there
-	// are undone in git too (and named in the message to re-apply them).
-	FromRunning []RunningApp
-	// Allow, when set, approves the files a commit rebuilt at push time
-	// changes (someone pushed meanwhile): the protection confirmed for the
-	// previewed commit must cover the rebuilt one too, or nothing is pushed.
-	Allow func(paths []string) error
-}
-
-// RunningApp is an app directory and the revision Argo CD deployed from it.
-type RunningApp struct {
-	Path, Deployed string
-}
-
-// Plan is a rollback commit built on a head but not yet on any branch.
-type Plan struct {
-	Parent  plumbing.Hash
-	Commit  plumbing.Hash
-	Message string
-	Pairs   []patch.Pair // the exact change the commit makes
-}
-
 // PrepareRollback builds the rollback commit on the current head. Nothing
 // moves: the caller previews Plan.Pairs, then Publishes.
 func (r *Repo) PrepareRollback(ctx context.Context, rb Rollback) (*Plan, error) {
@@ -275,14 +243,6 @@ func (r *Repo) fileAt(h plumbing.Hash, path string) ([]byte, bool, error) {
 	return []byte(s), true, err
 }
 
-// PublishResult says how a rollback landed.
-type PublishResult struct {
-	Commit   plumbing.Hash
-	Attempts int
-	// Rebased: the remote moved and the rollback was rebuilt on its new head.
-	Rebased bool
-}
-
 // maxPushAttempts bounds fetch-and-reapply retries under concurrent pushes.
 const maxPushAttempts = 4
 
@@ -380,20 +340,6 @@ func classifyPushError(url string, err error) error {
 		return fmt.Errorf("push to %s: repository not found: check opsRepo.url", url)
 	}
 	return fmt.Errorf("push to %s: %w: %v", url, ErrUnreachable, err)
-}
-
-// Paths are the files the commit changes (both sides of renames).
-func (p *Plan) Paths() []string {
-	var out []string
-	for _, pr := range p.Pairs {
-		if pr.From != nil {
-			out = append(out, pr.From.Path)
-		}
-		if pr.To != nil && (pr.From == nil || pr.To.Path != pr.From.Path) {
-			out = append(out, pr.To.Path)
-		}
-	}
-	return out
 }
 
 // inAny reports whether path lies inside one of dirs.

@@ -396,15 +396,6 @@ func (s pathSet) intersect(o pathSet) {
 	}
 }
 
-// Pending is what a path still lacks between a deployed revision and head.
-type Pending struct {
-	// Ancestor is false when deployed is not an ancestor of head (a rewritten
-	// or foreign revision): Commits then holds everything head has that deployed lacks.
-	Ancestor bool
-	// Commits per path, newest first: the commits in deployed..head that changed it.
-	Commits map[string][]Commit
-}
-
 const (
 	fromHead     = 1
 	fromDeployed = 2

@@ -7,7 +7,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -33,12 +32,6 @@ type FileChange struct {
 	Content []byte
 	Delete  bool
 	Subtree plumbing.Hash
-}
-
-// Signature names who made a commit and when.
-type Signature struct {
-	Name, Email string
-	When        time.Time
 }
 
 // InitBare creates a bare repository with no commits, for sandboxes and tests.

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/board"
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 	"github.com/stagedeck/stagedeck/patch"
 	"github.com/stagedeck/stagedeck/sanitize"
 )
@@ -32,6 +34,14 @@ type Request struct {
 	Commit  string // only this commit; "" = deployed..head
 }
 
+// Repo is what the diffs read of the ops repository.
+type Repo interface {
+	Resolve(rev string) (plumbing.Hash, error)
+	Changes(ctx context.Context, from, to plumbing.Hash, dir string) ([]patch.Pair, error)
+	CommitChanges(ctx context.Context, commit plumbing.Hash, dir string) ([]patch.Pair, error)
+	CompareDirs(ctx context.Context, commit plumbing.Hash, dirA, dirB string) ([]patch.Pair, error)
+}
+
 // ResourceLister reads an app's managed resources from Argo CD.
 type ResourceLister interface {
 	ManagedResources(ctx context.Context, app string) ([]appstate.Resource, error)
@@ -39,7 +49,7 @@ type ResourceLister interface {
 
 // Pending renders what is in git but not deployed: per target, the range
 // deployed..head over its path; with commit, only that commit's changes.
-func Pending(ctx context.Context, repo *opsrepo.Repo, req Request) (string, error) {
+func Pending(ctx context.Context, repo Repo, req Request) (string, error) {
 	head, err := repo.Resolve(req.Head)
 	if err != nil {
 		return "", err
@@ -62,7 +72,7 @@ func Pending(ctx context.Context, repo *opsrepo.Repo, req Request) (string, erro
 		default:
 			from, err := repo.Resolve(t.Deployed)
 			if err != nil {
-				return "", fmt.Errorf("%s: deployed revision %s: %w", t.App, opsrepo.Short(t.Deployed), err)
+				return "", fmt.Errorf("%s: deployed revision %s: %w", t.App, gitstate.Short(t.Deployed), err)
 			}
 			ps, err = repo.Changes(ctx, from, head, t.Path)
 			if err != nil {
@@ -96,7 +106,7 @@ func dedupe(pairs []patch.Pair) []patch.Pair {
 }
 
 // Compare renders what promoting dirA's content into dirB would change.
-func Compare(ctx context.Context, repo *opsrepo.Repo, head, dirA, dirB string) (string, error) {
+func Compare(ctx context.Context, repo Repo, head, dirA, dirB string) (string, error) {
 	h, err := repo.Resolve(head)
 	if err != nil {
 		return "", err

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/stagedeck/stagedeck/board"
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 )
 
 // bigBoard is 5 stages x 200 apps = 1,000 apps.
@@ -20,7 +20,7 @@ func bigBoard() *board.Board {
 				Name: fmt.Sprintf("%s-svc%03d", name, a), Path: fmt.Sprintf("%s/svc%03d", name, a),
 				SyncStatus: []string{"Synced", "OutOfSync"}[a%2], HealthStatus: []string{"Healthy", "Progressing", "Degraded"}[a%3],
 				DeployedRevision: strings.Repeat("ab", 20), AutoSync: name == "itg", PendingCommits: a % 4,
-				Head: &opsrepo.Commit{SHA: strings.Repeat("cd", 20), Author: "Omar Haddad", Date: epoch.Add(-time.Duration(a) * time.Minute), Subject: "Promote svc to " + name},
+				Head: &gitstate.Commit{SHA: strings.Repeat("cd", 20), Author: "Omar Haddad", Date: epoch.Add(-time.Duration(a) * time.Minute), Subject: "Promote svc to " + name},
 			}
 			st.Apps = append(st.Apps, app)
 		}

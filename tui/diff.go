@@ -13,7 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/stagedeck/stagedeck/board"
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 	"github.com/stagedeck/stagedeck/patch"
 	"github.com/stagedeck/stagedeck/review"
 )
@@ -43,8 +43,8 @@ type diffScreen struct {
 	title    string
 	targets  []review.Target
 	head     string
-	commits  []opsrepo.Commit // pending, newest first
-	sel      int              // 0 = the whole range; i = commits[i-1]
+	commits  []gitstate.Commit // pending, newest first
+	sel      int               // 0 = the whole range; i = commits[i-1]
 	tab      diffTab
 	dirA     string // compare: promote dirA ...
 	dirB     string // ... into dirB
@@ -89,10 +89,10 @@ func manifestDiffCmd(ctx context.Context, src DiffSource, targets []review.Targe
 }
 
 // targetsOf turns the selected row into diff targets and its pending commits.
-func targetsOf(st board.Stage, app string) ([]review.Target, []opsrepo.Commit) {
+func targetsOf(st board.Stage, app string) ([]review.Target, []gitstate.Commit) {
 	var out []review.Target
 	seen := map[string]bool{}
-	var commits []opsrepo.Commit
+	var commits []gitstate.Commit
 	for _, a := range st.Apps {
 		if app != "" && a.Name != app {
 			continue
@@ -133,14 +133,14 @@ func (m *Model) openDiff() tea.Cmd {
 }
 
 // openCommitDiff shows one commit's changes under path, from the history.
-func (m *Model) openCommitDiff(stage, app, path string, c opsrepo.Commit) tea.Cmd {
+func (m *Model) openCommitDiff(stage, app, path string, c gitstate.Commit) tea.Cmd {
 	targets := []review.Target{{Stage: stage, App: app, Path: path}}
 	if app == "" {
 		targets[0].App = stage
 	}
 	d := &diffScreen{
 		kind: diffPending, title: "Commit " + c.ShortSHA() + " " + c.Subject, targets: targets, head: m.board.Repo.Head,
-		commits: []opsrepo.Commit{c}, sel: 1, loading: true, gen: m.nextGen(), external: m.opts.Pager, fromHistory: true,
+		commits: []gitstate.Commit{c}, sel: 1, loading: true, gen: m.nextGen(), external: m.opts.Pager, fromHistory: true,
 	}
 	m.push(d)
 	return pendingDiffCmd(m.ctx, m.opts.Diff, review.Request{Targets: targets, Head: d.head, Commit: c.SHA}, d.gen)
@@ -309,7 +309,7 @@ func (d *diffScreen) view(m *Model, w, h int) []string {
 		}
 		title += "   " + strings.Join(tabs, " ")
 	}
-	title += s.Dim.Render("   head " + opsrepo.Short(d.head))
+	title += s.Dim.Render("   head " + gitstate.Short(d.head))
 	lines = append(lines, title)
 	if d.kind == diffPending && d.tab == tabConfig {
 		sel := fmt.Sprintf("All %d pending commits (deployed..head)", len(d.commits))

@@ -12,16 +12,16 @@ import (
 
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/config"
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 	"github.com/stagedeck/stagedeck/patch"
 	"github.com/stagedeck/stagedeck/sanitize"
 )
 
 // Rollbacker reads a path's history and rolls a stage back by a new commit.
 type Rollbacker interface {
-	History(ctx context.Context, path string, limit int) ([]opsrepo.Commit, error)
-	PrepareRollback(ctx context.Context, rb opsrepo.Rollback) (*opsrepo.Plan, error)
-	PublishRollback(ctx context.Context, plan *opsrepo.Plan, rb opsrepo.Rollback) (opsrepo.PublishResult, error)
+	History(ctx context.Context, path string, limit int) ([]gitstate.Commit, error)
+	PrepareRollback(ctx context.Context, rb gitstate.Rollback) (*gitstate.Plan, error)
+	PublishRollback(ctx context.Context, plan *gitstate.Plan, rb gitstate.Rollback) (gitstate.PublishResult, error)
 }
 
 // rollbackPhase is where the history/rollback flow is.
@@ -47,37 +47,37 @@ type rollbackScreen struct {
 	apps             []board.App   // the apps whose directories the commit changes: the sync after it
 	also             []string      // commits those apps would deploy besides the rollback
 	syncWhenSeen     bool          // s pressed before the board saw the pushed commit
-	commits          []opsrepo.Commit
+	commits          []gitstate.Commit
 	cursor, offset   int
 	loading          bool
 	err              error
 	phase            rollbackPhase
 	restore          bool // restore-to instead of revert
-	target           opsrepo.Commit
+	target           gitstate.Commit
 	reason           reasonInput
 	confirm          nameConfirm
-	rb               opsrepo.Rollback
-	plan             *opsrepo.Plan
+	rb               gitstate.Rollback
+	plan             *gitstate.Plan
 	lines            []string
-	result           opsrepo.PublishResult
+	result           gitstate.PublishResult
 	gen              int
 }
 
 type historyLoadedMsg struct {
 	gen     int
-	commits []opsrepo.Commit
+	commits []gitstate.Commit
 	err     error
 }
 
 type rollbackPreparedMsg struct {
 	gen  int
-	plan *opsrepo.Plan
+	plan *gitstate.Plan
 	err  error
 }
 
 type rollbackPublishedMsg struct {
 	gen int
-	res opsrepo.PublishResult
+	res gitstate.PublishResult
 	err error
 }
 
@@ -88,14 +88,14 @@ func historyCmd(ctx context.Context, r Rollbacker, path string, gen int) tea.Cmd
 	}
 }
 
-func prepareRollbackCmd(ctx context.Context, r Rollbacker, rb opsrepo.Rollback, gen int) tea.Cmd {
+func prepareRollbackCmd(ctx context.Context, r Rollbacker, rb gitstate.Rollback, gen int) tea.Cmd {
 	return func() tea.Msg {
 		p, err := r.PrepareRollback(ctx, rb)
 		return rollbackPreparedMsg{gen: gen, plan: p, err: err}
 	}
 }
 
-func publishRollbackCmd(ctx context.Context, r Rollbacker, plan *opsrepo.Plan, rb opsrepo.Rollback, gen int) tea.Cmd {
+func publishRollbackCmd(ctx context.Context, r Rollbacker, plan *gitstate.Plan, rb gitstate.Rollback, gen int) tea.Cmd {
 	return func() tea.Msg {
 		res, err := r.PublishRollback(ctx, plan, rb)
 		return rollbackPublishedMsg{gen: gen, res: res, err: err}
@@ -217,7 +217,7 @@ func (r *rollbackScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 				r.err = errCachedBoard
 				return nil
 			}
-			r.rb = opsrepo.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.input.Value(), Operator: opsrepo.ParseOperator(m.opts.Operator)}
+			r.rb = gitstate.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.input.Value(), Operator: gitstate.ParseOperator(m.opts.Operator)}
 			if r.restore {
 				r.rb.RestoreTo = r.target.SHA
 			} else {
@@ -253,7 +253,7 @@ func (r *rollbackScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 		case msg.String() == "f" && len(r.also) > 0 && len(r.rb.FromRunning) == 0:
 			// Roll back from what is running: the undeployed commits are undone too.
 			for _, a := range r.apps {
-				r.rb.FromRunning = append(r.rb.FromRunning, opsrepo.RunningApp{Path: a.Path, Deployed: a.DeployedRevision})
+				r.rb.FromRunning = append(r.rb.FromRunning, gitstate.RunningApp{Path: a.Path, Deployed: a.DeployedRevision})
 			}
 			r.phase, r.err, r.plan = rbPreparing, nil, nil
 			return prepareRollbackCmd(m.ctx, m.opts.Rollback, r.rb, r.gen)
@@ -431,7 +431,7 @@ func (r *rollbackScreen) previewLines(m *Model, w, h int) []string {
 	s := m.styles
 	subject, _, _ := strings.Cut(r.plan.Message, "\n")
 	subject = sanitize.Line(subject)
-	lines := []string{s.Header.Render("Commit: ") + subject + s.Dim.Render("  on "+opsrepo.Short(r.plan.Parent.String())),
+	lines := []string{s.Header.Render("Commit: ") + subject + s.Dim.Render("  on "+gitstate.Short(r.plan.Parent.String())),
 		s.Dim.Render("As      ") + sanitize.Line(m.opts.Operator),
 		s.Dim.Render("Changes ") + strings.Join(board.Names(r.touched), ", ")}
 	if m.opts.Syncer != nil {
@@ -458,12 +458,12 @@ func (r *rollbackScreen) previewLines(m *Model, w, h int) []string {
 		if r.result.Rebased {
 			note = fmt.Sprintf(" (the remote had moved: rebuilt on its new head, attempt %d)", r.result.Attempts)
 		}
-		lines = append(lines, s.Good.Render("✓ Pushed "+opsrepo.Short(r.result.Commit.String())+note))
+		lines = append(lines, s.Good.Render("✓ Pushed "+gitstate.Short(r.result.Commit.String())+note))
 		if r.auto {
 			lines = append(lines, s.Dim.Render("Auto-sync apps: Argo CD picks the commit up on its own; watch the board."))
 		}
 		if m.opts.Syncer != nil && len(r.apps) > 0 {
-			lines = append(lines, "s sync "+strings.Join(board.AppNames(r.apps), ", ")+" to "+opsrepo.Short(r.result.Commit.String())+" (preview first) · esc back")
+			lines = append(lines, "s sync "+strings.Join(board.AppNames(r.apps), ", ")+" to "+gitstate.Short(r.result.Commit.String())+" (preview first) · esc back")
 		} else if m.opts.Syncer != nil {
 			lines = append(lines, s.Dim.Render("no app deploys these files: nothing to sync · esc back"))
 		} else {
@@ -514,7 +514,7 @@ func noteHealthy(b *board.Board, old map[string]string) {
 
 // guarded lets a rollback rebuilt at push time through only if every
 // protected stage it changes is among the names the owner typed.
-func (m Model) guarded(rb opsrepo.Rollback, confirmed []string) opsrepo.Rollback {
+func (m Model) guarded(rb gitstate.Rollback, confirmed []string) gitstate.Rollback {
 	b := m.board
 	rb.Allow = func(paths []string) error {
 		for _, name := range board.Protected(b.Touching(paths)) {
@@ -532,7 +532,7 @@ func (m Model) guarded(rb opsrepo.Rollback, confirmed []string) opsrepo.Rollback
 // not deployed that the sync would ship with it (not the reverted one, not
 // the pushed rollback itself). Called again on the board that saw the push,
 // it shows commits someone else pushed meanwhile.
-func (m Model) syncAfterRollback(stage string, paths []string, rb opsrepo.Rollback, pushed string) ([]board.App, []string) {
+func (m Model) syncAfterRollback(stage string, paths []string, rb gitstate.Rollback, pushed string) ([]board.App, []string) {
 	st, ok := m.board.Stage(stage)
 	if !ok {
 		return nil, nil

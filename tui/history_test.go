@@ -10,39 +10,39 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/stagedeck/stagedeck/board"
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 	"github.com/stagedeck/stagedeck/patch"
 )
 
 type fakeRollback struct {
 	paths     []string
-	prepared  []opsrepo.Rollback
+	prepared  []gitstate.Rollback
 	published int
 	prepErr   error
 }
 
-func (f *fakeRollback) History(_ context.Context, path string, _ int) ([]opsrepo.Commit, error) {
+func (f *fakeRollback) History(_ context.Context, path string, _ int) ([]gitstate.Commit, error) {
 	f.paths = append(f.paths, path)
-	return []opsrepo.Commit{
+	return []gitstate.Commit{
 		*commit("ddd5555", "Dana Kim", "prod: new checkout on", time.Hour),
 		*commit("ddd4444", "Raj Patel", "prod: raise api replicas to 6", 26*time.Hour),
 		*commit("ccc3333", "Raj Patel", "Promote api 2.0.5 to prod", 50*time.Hour),
 	}, nil
 }
 
-func (f *fakeRollback) PrepareRollback(_ context.Context, rb opsrepo.Rollback) (*opsrepo.Plan, error) {
+func (f *fakeRollback) PrepareRollback(_ context.Context, rb gitstate.Rollback) (*gitstate.Plan, error) {
 	f.prepared = append(f.prepared, rb)
 	if f.prepErr != nil {
 		return nil, f.prepErr
 	}
-	return &opsrepo.Plan{Parent: plumbing.NewHash("c0ffee1000000000000000000000000000000000"), Commit: plumbing.NewHash("e0e0e0e000000000000000000000000000000000"),
+	return &gitstate.Plan{Parent: plumbing.NewHash("c0ffee1000000000000000000000000000000000"), Commit: plumbing.NewHash("e0e0e0e000000000000000000000000000000000"),
 		Message: "Restore prod to ccc3333\n\nbody\n",
 		Pairs:   []patch.Pair{{From: &patch.File{Path: "prod/api/values.yaml", Content: []byte("replicas: 6\n")}, To: &patch.File{Path: "prod/api/values.yaml", Content: []byte("replicas: 4\n")}}}}, nil
 }
 
-func (f *fakeRollback) PublishRollback(_ context.Context, p *opsrepo.Plan, _ opsrepo.Rollback) (opsrepo.PublishResult, error) {
+func (f *fakeRollback) PublishRollback(_ context.Context, p *gitstate.Plan, _ gitstate.Rollback) (gitstate.PublishResult, error) {
 	f.published++
-	return opsrepo.PublishResult{Commit: p.Commit, Attempts: 2, Rebased: true}, nil
+	return gitstate.PublishResult{Commit: p.Commit, Attempts: 2, Rebased: true}, nil
 }
 
 func TestHistoryRestoreFlow(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/stagedeck/stagedeck/board"
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 )
 
 // nestedBoard: stage ops owns prod/ and is itself protected; stage
@@ -158,7 +158,7 @@ func TestRollbackSyncsOnlyWhatItChanges(t *testing.T) {
 	fr, fs := &fakeRollback{}, &fakeSyncer{}
 	b := fixtureBoard()
 	api := &b.Stages[2].Apps[0]
-	api.Pending = []opsrepo.Commit{*commit("eee6666", "Dana Kim", "Rotate api DB password", time.Hour)}
+	api.Pending = []gitstate.Commit{*commit("eee6666", "Dana Kim", "Rotate api DB password", time.Hour)}
 	api.PendingCommits = 1
 	m := newModel(b, 120, 40)
 	m.opts.Rollback, m.opts.Syncer, m.opts.Operator = fr, fs, "Ann Owner <ann@example.com>"
@@ -300,9 +300,9 @@ func TestHistoryMarksWhenAppsRunDifferentCommits(t *testing.T) {
 	prod := &b.Stages[2]
 	revert := commit("fff7777", "Ann", "Revert prod: new checkout on", time.Minute)
 	pendingA := commit("eee6666", "Dana", "Rotate api DB password", time.Hour)
-	prod.Apps[1].DeployedRevision = revert.SHA                                                  // web runs the revert
-	prod.Apps[0].Pending, prod.Apps[0].PendingCommits = []opsrepo.Commit{*revert, *pendingA}, 2 // api runs ddd4444
-	fr := &historyFake{commits: []opsrepo.Commit{*revert, *pendingA, *commit("ddd4444", "Raj", "prod: raise api replicas to 6", 26*time.Hour)}}
+	prod.Apps[1].DeployedRevision = revert.SHA                                                   // web runs the revert
+	prod.Apps[0].Pending, prod.Apps[0].PendingCommits = []gitstate.Commit{*revert, *pendingA}, 2 // api runs ddd4444
+	fr := &historyFake{commits: []gitstate.Commit{*revert, *pendingA, *commit("ddd4444", "Raj", "prod: raise api replicas to 6", 26*time.Hour)}}
 	m := newModel(b, 120, 40)
 	m.opts.Rollback = fr
 	m = press(t, m, "G", "k", "k")
@@ -317,10 +317,10 @@ func TestHistoryMarksWhenAppsRunDifferentCommits(t *testing.T) {
 // historyFake is a Rollbacker with a given history.
 type historyFake struct {
 	fakeRollback
-	commits []opsrepo.Commit
+	commits []gitstate.Commit
 }
 
-func (f *historyFake) History(context.Context, string, int) ([]opsrepo.Commit, error) {
+func (f *historyFake) History(context.Context, string, int) ([]gitstate.Commit, error) {
 	return f.commits, nil
 }
 

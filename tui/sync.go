@@ -14,7 +14,7 @@ import (
 
 	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/board"
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 	"github.com/stagedeck/stagedeck/sanitize"
 )
 
@@ -71,7 +71,7 @@ type syncScreen struct {
 	also     []string      // after a rollback: commits the sync deploys besides it
 	apps     []board.App
 	revision string // pinned: the head the owner reviewed
-	commits  []opsrepo.Commit
+	commits  []gitstate.Commit
 	prune    bool
 	dryRun   bool
 	checks   map[string]SyncCheck
@@ -203,7 +203,7 @@ func (m *Model) openSyncOf(stage string, apps []board.App, revision, why string,
 		return nil
 	}
 	seen := map[string]bool{}
-	var commits []opsrepo.Commit
+	var commits []gitstate.Commit
 	for _, a := range apps {
 		for _, c := range a.Pending {
 			if !seen[c.SHA] {
@@ -433,14 +433,14 @@ func (sy *syncScreen) view(m *Model, w, h int) []string {
 	if len(sy.apps) == 1 && len(m.stageApps(sy.stage)) > 1 {
 		target += " / " + sy.apps[0].Name
 	}
-	title := fmt.Sprintf("Sync %s → %s", target, opsrepo.Short(sy.revision))
+	title := fmt.Sprintf("Sync %s → %s", target, gitstate.Short(sy.revision))
 	if sy.dryRun {
 		title += "  (dry run)"
 	}
 	add(s.Title.Render(title))
 	if m.board != nil && m.board.Repo.Head != "" && m.board.Repo.Head != sy.revision {
 		add(s.Warn.Render(fmt.Sprintf("! Newer commits exist on %s (head now %s): %s, the revision you reviewed, is what is sent.",
-			m.board.Repo.Branch, opsrepo.Short(m.board.Repo.Head), opsrepo.Short(sy.revision))))
+			m.board.Repo.Branch, gitstate.Short(m.board.Repo.Head), gitstate.Short(sy.revision))))
 	}
 	if sy.phase >= syncRunning {
 		return append(lines, sy.progressLines(m, w)...)
@@ -469,7 +469,7 @@ func (sy *syncScreen) view(m *Model, w, h int) []string {
 		if a.AutoSync {
 			mode = "auto"
 		}
-		add(fmt.Sprintf("  %-20s %-6s deployed %s  ", clip(a.Name, 20), mode, dash(opsrepo.Short(a.DeployedRevision))) + state)
+		add(fmt.Sprintf("  %-20s %-6s deployed %s  ", clip(a.Name, 20), mode, dash(gitstate.Short(a.DeployedRevision))) + state)
 	}
 	if sy.checkErr != nil {
 		add(s.Error.Render("  pre-check failed: " + oneLine(sy.checkErr.Error())))

@@ -8,7 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/stagedeck/stagedeck/board"
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 )
 
 // timelineScreen is a stage's (or app's) commits and deploys, newest first:
@@ -24,7 +24,7 @@ type timelineScreen struct {
 
 type timelineLoadedMsg struct {
 	gen     int
-	commits []opsrepo.Commit
+	commits []gitstate.Commit
 	err     error
 }
 
@@ -129,7 +129,7 @@ func (t *timelineScreen) view(m *Model, w, h int) []string {
 				what += ": " + e.Reason
 			}
 		}
-		lines = append(lines, clip(fmt.Sprintf("  %s  %-4s  %s  %s  %s", e.Time.In(m.now.Location()).Format("2006-01-02 15:04"), age(m.now, e.Time), kind, opsrepo.Short(e.Revision), what), w))
+		lines = append(lines, clip(fmt.Sprintf("  %s  %-4s  %s  %s  %s", e.Time.In(m.now.Location()).Format("2006-01-02 15:04"), age(m.now, e.Time), kind, gitstate.Short(e.Revision), what), w))
 	}
 	return lines
 }

@@ -15,21 +15,21 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/stagedeck/stagedeck/board"
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 var epoch = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
-func commit(sha, author, subject string, ago time.Duration) *opsrepo.Commit {
-	return &opsrepo.Commit{SHA: sha + strings.Repeat("0", 40-len(sha)), Author: author, Date: epoch.Add(-ago), Subject: subject}
+func commit(sha, author, subject string, ago time.Duration) *gitstate.Commit {
+	return &gitstate.Commit{SHA: sha + strings.Repeat("0", 40-len(sha)), Author: author, Date: epoch.Add(-ago), Subject: subject}
 }
 
 // fixtureBoard is a small realistic board: ITG synced, TST behind, PROD
 // protected and degraded.
 func fixtureBoard() *board.Board {
-	app := func(stage, name, deployed string, sync, health string, auto bool, pending ...*opsrepo.Commit) board.App {
+	app := func(stage, name, deployed string, sync, health string, auto bool, pending ...*gitstate.Commit) board.App {
 		a := board.App{Name: stage + "-" + name, Project: stage, Path: stage + "/" + name, SyncStatus: sync, HealthStatus: health,
 			DeployedRevision: deployed + strings.Repeat("0", 40-len(deployed)), AutoSync: auto, OperationPhase: "Succeeded",
 			Images: []string{"registry.example.com/shop/" + name + ":1.4.2"}, ResourceVersion: "10"}
@@ -263,7 +263,7 @@ func TestWatchEventsApplyInPlaceAndStaleRepliesAreDropped(t *testing.T) {
 		t.Error("an older resource version overwrote a newer one")
 	}
 	// A pending reply for a revision the app no longer has is dropped.
-	mm, _ := m.Update(pendingMsg{stage: "tst", app: "tst-web", deployed: "bbb2222" + strings.Repeat("0", 33), git: board.App{Pending: []opsrepo.Commit{{SHA: "x"}, {SHA: "y"}}, PendingCommits: 2}})
+	mm, _ := m.Update(pendingMsg{stage: "tst", app: "tst-web", deployed: "bbb2222" + strings.Repeat("0", 33), git: board.App{Pending: []gitstate.Commit{{SHA: "x"}, {SHA: "y"}}, PendingCommits: 2}})
 	m = mm.(Model)
 	if m.board.Stages[1].Apps[1].PendingCommits != 1 {
 		t.Error("a stale pending reply was applied")

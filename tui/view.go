@@ -12,7 +12,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/stagedeck/stagedeck/board"
-	"github.com/stagedeck/stagedeck/opsrepo"
+	"github.com/stagedeck/stagedeck/gitstate"
 	"github.com/stagedeck/stagedeck/sanitize"
 )
 
@@ -269,7 +269,7 @@ func (m Model) appLine(st board.Stage, a board.App, c boardColumns, selected boo
 	hm, hst := s.healthMark(a.HealthStatus)
 	syncT := pad(sm+" "+a.SyncStatus, c.sync)
 	healthT := pad(hm+" "+a.HealthStatus, c.health)
-	dep := opsrepo.Short(a.DeployedRevision)
+	dep := gitstate.Short(a.DeployedRevision)
 	if dep == "" {
 		dep = "-"
 	}
@@ -388,7 +388,7 @@ func (m Model) matrixLines(w, h int) []string {
 			if a.OperationRunning {
 				mark, style = "⟳", s.Busy
 			}
-			txt := mark + " " + opsrepo.Short(a.DeployedRevision)
+			txt := mark + " " + gitstate.Short(a.DeployedRevision)
 			if tag := imageTag(a.Images); tag != "" && cellW-len([]rune(txt)) > 3 {
 				txt += " " + tag
 			}
@@ -458,7 +458,7 @@ func (m *Model) detailLines(d *detailScreen, w, h int) []string {
 	}
 	var lines []string
 	add := func(l ...string) { lines = append(lines, l...) }
-	commitLine := func(c opsrepo.Commit) string {
+	commitLine := func(c gitstate.Commit) string {
 		return fmt.Sprintf("  %s  %-16s %4s  %s", c.ShortSHA(), clip(c.Author, 16), age(m.now, c.Date), c.Subject)
 	}
 	if d.key.app == "" {
@@ -480,14 +480,14 @@ func (m *Model) detailLines(d *detailScreen, w, h int) []string {
 		}
 		add(s.Header.Render("Apps"))
 		for _, a := range st.Apps {
-			add(fmt.Sprintf("  %-22s %-10s %-12s deployed %s  %d behind", a.Name, a.SyncStatus, a.HealthStatus, dash(opsrepo.Short(a.DeployedRevision)), a.PendingCommits))
+			add(fmt.Sprintf("  %-22s %-10s %-12s deployed %s  %d behind", a.Name, a.SyncStatus, a.HealthStatus, dash(gitstate.Short(a.DeployedRevision)), a.PendingCommits))
 		}
 		if len(st.Apps) == 0 {
 			add("  none")
 		}
 		add("", s.Header.Render("Pending commits (deployed..head, any app)"))
 		seen := map[string]bool{}
-		var all []opsrepo.Commit
+		var all []gitstate.Commit
 		for _, a := range st.Apps {
 			for _, c := range a.Pending {
 				if !seen[c.SHA] {
@@ -517,7 +517,7 @@ func (m *Model) detailLines(d *detailScreen, w, h int) []string {
 		sm, sst := s.syncMark(a.SyncStatus)
 		hm, hst := s.healthMark(a.HealthStatus)
 		add("Sync      " + sst.Render(sm+" "+a.SyncStatus) + "    Health " + hst.Render(hm+" "+a.HealthStatus))
-		add("Deployed  " + dash(opsrepo.Short(a.DeployedRevision)) + "    compared against " + dash(opsrepo.Short(a.ComparedRevision)))
+		add("Deployed  " + dash(gitstate.Short(a.DeployedRevision)) + "    compared against " + dash(gitstate.Short(a.ComparedRevision)))
 		if a.Head != nil {
 			add("Head      " + commitLine(*a.Head)[2:])
 		}
@@ -551,7 +551,7 @@ func (m *Model) detailLines(d *detailScreen, w, h int) []string {
 		add("", s.Header.Render("Deploy history (Argo CD)"))
 		for j := len(a.History) - 1; j >= 0 && j >= len(a.History)-5; j-- {
 			hst := a.History[j]
-			add(fmt.Sprintf("  #%d  %s  %s ago", hst.ID, opsrepo.Short(hst.Revision), age(m.now, hst.DeployedAt)))
+			add(fmt.Sprintf("  #%d  %s  %s ago", hst.ID, gitstate.Short(hst.Revision), age(m.now, hst.DeployedAt)))
 		}
 		if len(a.History) == 0 {
 			add("  none")
