@@ -179,19 +179,30 @@ func (p *pump) subscribeLocked(f *Feed) *subscriber {
 	return s
 }
 
-// run reads the upstream and hands every burst to every subscriber; a
-// subscriber whose buffer is full is ended rather than slowing the others.
+// run reads the upstream and hands every burst to every subscriber. A
+// console alone on the feed is waited for (its pager may hold it); among
+// several, one whose buffer is full is ended rather than slowing the others.
 func (f *Feed) run(p *pump, up tui.AppStream) {
 	defer up.Close()
 	for {
 		events, err := up.Next()
 		f.mu.Lock()
+		subs := make([]*subscriber, 0, len(p.subs))
 		for s := range p.subs {
-			if len(events) > 0 && !s.send(item{events: slices.Clone(events)}) {
-				s.end(ErrBehind)
-				delete(p.subs, s)
+			subs = append(subs, s)
+		}
+		f.mu.Unlock()
+		if len(events) > 0 {
+			for _, s := range subs {
+				it := item{events: slices.Clone(events)}
+				if len(subs) == 1 {
+					s.sendWait(it)
+				} else if !s.send(it) {
+					f.drop(p, s, ErrBehind)
+				}
 			}
 		}
+		f.mu.Lock()
 		if err != nil || len(p.subs) == 0 {
 			if err == nil {
 				err = errors.New("watch: no console follows it")
@@ -209,6 +220,14 @@ func (f *Feed) run(p *pump, up tui.AppStream) {
 		}
 		f.mu.Unlock()
 	}
+}
+
+// drop ends a subscriber that fell behind.
+func (f *Feed) drop(p *pump, s *subscriber, err error) {
+	f.mu.Lock()
+	delete(p.subs, s)
+	f.mu.Unlock()
+	s.end(err)
 }
 
 // unsubscribe drops s; the last one leaving ends the upstream watch.
@@ -240,6 +259,14 @@ type subscriber struct {
 	ch   chan item
 	once sync.Once
 	done chan struct{}
+}
+
+// sendWait queues it, waiting for room unless s ends first.
+func (s *subscriber) sendWait(it item) {
+	select {
+	case s.ch <- it:
+	case <-s.done:
+	}
 }
 
 func (s *subscriber) send(it item) bool {
@@ -290,11 +317,13 @@ func (s *subscriber) Close() {
 // fresh after it finished.
 type shared[T any] struct {
 	mu       sync.Mutex
+	epoch    int // bumped by forget: calls started before it are not joined or kept
 	inflight *call[T]
 	last     *call[T]
 }
 
 type call[T any] struct {
+	epoch    int
 	done     chan struct{}
 	val      T
 	err      error
@@ -304,6 +333,7 @@ type call[T any] struct {
 // forget drops the last result: the next call runs fn again.
 func (s *shared[T]) forget() {
 	s.mu.Lock()
+	s.epoch++
 	s.last = nil
 	s.mu.Unlock()
 }
@@ -317,14 +347,19 @@ func (s *shared[T]) do(life, ctx context.Context, fresh time.Duration, now func(
 		return l.val, nil
 	}
 	c := s.inflight
-	if c == nil {
-		c = &call[T]{done: make(chan struct{})}
+	if c == nil || c.epoch != s.epoch { // a call older than what git has now is not joined
+		c = &call[T]{epoch: s.epoch, done: make(chan struct{})}
 		s.inflight = c
 		go func() {
 			v, err := fn(life)
 			s.mu.Lock()
 			c.val, c.err, c.finished = v, err, now()
-			s.inflight, s.last = nil, c
+			if s.inflight == c {
+				s.inflight = nil
+			}
+			if c.epoch == s.epoch {
+				s.last = c
+			}
 			s.mu.Unlock()
 			close(c.done)
 		}()

@@ -250,3 +250,53 @@ func TestFetchNowIsNotReused(t *testing.T) {
 		t.Errorf("after FetchNow: %d fetches, %d collects; want 2 and 2", up.fetches.Load(), up.collects.Load())
 	}
 }
+
+// A collect that started before a fetch is not handed to a console that
+// asks after it: its board lacks what the fetch brought.
+func TestCollectAfterAFetchIsNotAnOlderOne(t *testing.T) {
+	up := &upstream{slow: 200 * time.Millisecond}
+	f := New(context.Background(), up, time.Minute)
+	old := make(chan struct{})
+	go func() {
+		_, _ = f.Collect(context.Background()) // slow, started first
+		close(old)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if err := f.FetchNow(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := up.collects.Load()
+	if _, err := f.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-old
+	if up.collects.Load() != before+1 {
+		t.Errorf("the collect after the fetch joined the older one (%d collects)", up.collects.Load())
+	}
+}
+
+// A console alone on the feed is waited for (its pager may hold it for
+// minutes): it is never dropped, and gets every burst.
+func TestALoneConsoleIsNotDropped(t *testing.T) {
+	up := &upstream{}
+	f := New(context.Background(), up, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s, _ := f.Watch(ctx)
+	sent := make(chan struct{})
+	go func() {
+		for range subBuffer + 20 {
+			up.last().ch <- event("web")
+		}
+		close(sent)
+	}()
+	time.Sleep(100 * time.Millisecond) // the console is busy (a pager)
+	n := 0
+	for n < subBuffer+20 {
+		if _, err := s.Next(); err != nil {
+			t.Fatalf("after %d bursts: %v", n, err)
+		}
+		n++
+	}
+	<-sent
+}

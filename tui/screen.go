@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -86,76 +85,4 @@ func findScreen[T screen](m *Model) (T, bool) {
 	}
 	var zero T
 	return zero, false
-}
-
-// pushHelp opens the keys, those of the current screen first.
-func (m *Model) pushHelp() { m.push(&helpScreen{}) }
-
-// helpScreen lists the keys: the screen's own first, then every key.
-type helpScreen struct{}
-
-func (*helpScreen) id() screenID { return screenHelp }
-
-func (*helpScreen) update(m *Model, msg tea.Msg) tea.Cmd {
-	k, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return nil
-	}
-	switch {
-	case key.Matches(k, m.keys.Help), key.Matches(k, m.keys.Back):
-		m.pop()
-	case k.String() == "q":
-		m.popToList()
-	}
-	return nil
-}
-
-func (*helpScreen) view(m *Model, w, h int) []string {
-	var from screen
-	if len(m.stack) > 1 {
-		from = m.stack[len(m.stack)-2]
-	}
-	return m.helpLines(from, w, h)
-}
-
-func (*helpScreen) footer(m *Model) string {
-	return m.styles.Footer.Render("? or esc back · ctrl+c quit")
-}
-
-// detailScreen is everything known of one stage or app.
-type detailScreen struct {
-	key    rowKey
-	offset int
-}
-
-func (*detailScreen) id() screenID { return screenDetail }
-
-func (d *detailScreen) update(m *Model, msg tea.Msg) tea.Cmd {
-	k, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return nil
-	}
-	switch {
-	case k.String() == "q":
-		m.popToList()
-	case key.Matches(k, m.keys.Help):
-		m.pushHelp()
-	case key.Matches(k, m.keys.Back):
-		m.pop()
-	case key.Matches(k, m.keys.Down):
-		d.offset++
-	case key.Matches(k, m.keys.Up):
-		d.offset = max(0, d.offset-1)
-	case key.Matches(k, m.keys.Top):
-		d.offset = 0
-	case key.Matches(k, m.keys.Refresh):
-		return m.startRefresh(refreshArgo)
-	}
-	return nil
-}
-
-func (d *detailScreen) view(m *Model, w, h int) []string { return m.detailLines(d, w, h) }
-
-func (*detailScreen) footer(m *Model) string {
-	return m.styles.Footer.Render("esc back · ↑/↓ scroll · r refresh · q back · ctrl+c quit")
 }

@@ -207,3 +207,22 @@ func TestSyncTerminateAsksFirst(t *testing.T) {
 		t.Errorf("terminated = %v", fs.terminated)
 	}
 }
+
+// closedFollower records that it was closed.
+type closedFollower struct{ closed *int }
+
+func (f closedFollower) Next() (appstate.Observation, error) { return appstate.Observation{}, nil }
+func (f closedFollower) Close()                              { *f.closed++ }
+
+// Leaving the sync screen while apps are being sent: the followers that
+// arrive after are closed, not left running for ten minutes.
+func TestFollowersOfAClosedSyncAreClosed(t *testing.T) {
+	m := newModel(fixtureBoard(), 120, 40)
+	closed := 0
+	mm, _ := m.Update(syncStartedMsg{gen: 99, starts: []SyncStart{{App: "tst-web"}}, followers: []SyncFollower{closedFollower{&closed}}})
+	mm, _ = mm.(Model).Update(syncObsMsg{gen: 99, app: "tst-web", f: closedFollower{&closed}})
+	if closed != 2 {
+		t.Errorf("%d of 2 followers closed", closed)
+	}
+	_ = mm
+}

@@ -144,8 +144,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil // a failed cache write only costs the next start its instant paint
 
 	case syncObsMsg:
-		if _, ok := findScreen[*syncScreen](&m); !ok {
+		if sy, ok := findScreen[*syncScreen](&m); !ok || sy.gen != msg.gen {
 			msg.f.Close() // the sync screen was closed: stop following
+			return m, nil
+		}
+	case syncStartedMsg:
+		if sy, ok := findScreen[*syncScreen](&m); !ok || sy.gen != msg.gen {
+			for _, f := range msg.followers {
+				f.Close() // sent, but nobody watches it here: the board shows it
+			}
 			return m, nil
 		}
 	}

@@ -21,8 +21,8 @@ func NewCmd(f *cmdutil.Factory, info Info) *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(f.IO.Out, "stagedeck %s (commit %s, built %s)\n", info.Version, info.Commit, info.Date)
-			return err
+			fmt.Fprintf(f.IO.Out, "stagedeck %s (commit %s, built %s)\n", info.Version, info.Commit, info.Date)
+			return nil
 		},
 	}
 }
