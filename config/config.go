@@ -29,6 +29,11 @@ type Config struct {
 	Refresh  Duration `yaml:"refreshInterval"`
 	// CacheDir holds cache clones of remote ops repos; default $XDG_CACHE_HOME/stagedeck.
 	CacheDir string `yaml:"cacheDir"`
+	// Operators may sync and roll back over `stagedeck serve`, on their
+	// stages; every other key is read-only there.
+	Operators []Operator `yaml:"operators"`
+	// Serve tunes `stagedeck serve`.
+	Serve Serve `yaml:"serve"`
 
 	// Path is where the config was read from; empty for built-in configs.
 	Path string `yaml:"-"`
@@ -56,6 +61,29 @@ type Stage struct {
 	CIManaged bool   `yaml:"ciManaged"`
 	// ArgoCD optionally names another argocd CLI context serving this stage.
 	ArgoCD string `yaml:"argocd"`
+}
+
+// Operator is a person who may act over `stagedeck serve`: who they are
+// (recorded in commits and Argo CD's sync info) and the key they log in with.
+type Operator struct {
+	Name  string `yaml:"name"`
+	Email string `yaml:"email"`
+	// Key is an authorized_keys line ("ssh-ed25519 AAAA… comment"), or
+	// Fingerprint its SHA256 fingerprint ("SHA256:…", as ssh-keygen -lf prints).
+	Key         string `yaml:"key"`
+	Fingerprint string `yaml:"fingerprint"`
+	// Stages they may sync and roll back (protected ones still ask for the name).
+	Stages []string `yaml:"stages"`
+}
+
+// Serve tunes `stagedeck serve`.
+type Serve struct {
+	// Idle ends a console nobody typed in for this long ("15m", the default).
+	Idle string `yaml:"idleTimeout"`
+	// IdleTimeout is Idle parsed.
+	IdleTimeout time.Duration `yaml:"-"`
+	// MaxSessionsPerKey bounds the sessions one key may hold at once (default 4).
+	MaxSessionsPerKey int `yaml:"maxSessionsPerKey"`
 }
 
 // Duration is a time.Duration written as "30s" in YAML.
@@ -204,6 +232,37 @@ func (c *Config) validate(src []byte) error {
 	}
 	if c.Refresh.Duration == 0 {
 		c.Refresh.Duration = 30 * time.Second
+	}
+	for i, o := range c.Operators {
+		switch {
+		case strings.TrimSpace(o.Name) == "" || !strings.Contains(o.Email, "@"):
+			return fmt.Errorf("operators[%d]: name and email are required: they go into commits and Argo CD's sync info", i)
+		case (o.Key == "") == (o.Fingerprint == ""):
+			return fmt.Errorf("operators[%d] (%s): give exactly one of key (an authorized_keys line) or fingerprint (SHA256:…)", i, o.Name)
+		case o.Fingerprint != "" && !strings.HasPrefix(o.Fingerprint, "SHA256:"):
+			return fmt.Errorf("operators[%d] (%s): fingerprint %q: use the SHA256:… form ssh-keygen -lf prints", i, o.Name, o.Fingerprint)
+		case len(o.Stages) == 0:
+			return fmt.Errorf("operators[%d] (%s): stages is empty: list the stages they may sync and roll back", i, o.Name)
+		}
+		for _, st := range o.Stages {
+			if _, ok := c.StageByName(st); !ok {
+				return fmt.Errorf("operators[%d] (%s): no stage %q: stages are %s", i, o.Name, st, strings.Join(c.StageNames(), ", "))
+			}
+		}
+	}
+	c.Serve.IdleTimeout = 15 * time.Minute
+	if c.Serve.Idle != "" {
+		d, err := time.ParseDuration(c.Serve.Idle)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("serve.idleTimeout %q is not a positive duration like 15m", c.Serve.Idle)
+		}
+		c.Serve.IdleTimeout = d
+	}
+	if c.Serve.MaxSessionsPerKey < 0 {
+		return errors.New("serve.maxSessionsPerKey must be positive")
+	}
+	if c.Serve.MaxSessionsPerKey == 0 {
+		c.Serve.MaxSessionsPerKey = 4
 	}
 	return nil
 }

@@ -84,3 +84,24 @@ func TestFindOrder(t *testing.T) {
 		t.Errorf("--config must win: %q", p)
 	}
 }
+
+func TestOperatorsAndServe(t *testing.T) {
+	base := "opsRepo:\n  url: x\nstages:\n  - {name: tst, path: tst}\n  - {name: prod, path: prod, protected: true}\n"
+	c, err := Parse([]byte(base + "operators:\n  - {name: Ann Owner, email: ann@example.com, fingerprint: 'SHA256:abc', stages: [tst, prod]}\nserve:\n  idleTimeout: 5m\n"))
+	if err != nil || len(c.Operators) != 1 || c.Serve.IdleTimeout != 5*time.Minute || c.Serve.MaxSessionsPerKey != 4 {
+		t.Fatalf("%v %+v", err, c)
+	}
+	for body, want := range map[string]string{
+		"operators:\n  - {name: Ann, stages: [tst], key: k}\n":                              "name and email are required",
+		"operators:\n  - {name: Ann, email: a@x, stages: [tst]}\n":                          "exactly one of key",
+		"operators:\n  - {name: Ann, email: a@x, fingerprint: 'MD5:aa', stages: [tst]}\n":   "SHA256",
+		"operators:\n  - {name: Ann, email: a@x, fingerprint: 'SHA256:aa', stages: [qa]}\n": `no stage "qa"`,
+		"operators:\n  - {name: Ann, email: a@x, fingerprint: 'SHA256:aa'}\n":               "stages is empty",
+		"serve:\n  idleTimeout: soon\n":                                                     "serve.idleTimeout",
+		"serve:\n  maxSessionsPerKey: -1\n":                                                 "maxSessionsPerKey",
+	} {
+		if _, err := Parse([]byte(base + body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", body, err, want)
+		}
+	}
+}

@@ -153,7 +153,7 @@ func (l live) Watch(ctx context.Context) (tui.AppStream, error) {
 		return nil, fmt.Errorf("argo cd: %w", argo.ErrUnreachable)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	m := &mergedStream{ch: make(chan streamItem, 64), cancel: cancel}
+	m := &mergedStream{ch: make(chan streamItem, 64), ctx: ctx, cancel: cancel}
 	src := s.Sources()
 	var firstErr error
 	opened := 0
@@ -207,6 +207,7 @@ type streamItem struct {
 
 type mergedStream struct {
 	ch     chan streamItem
+	ctx    context.Context // ends every watch; Next returns then
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -215,7 +216,12 @@ type mergedStream struct {
 const burstWindow = 40 * time.Millisecond
 
 func (m *mergedStream) Next() ([]tui.AppEvent, error) {
-	it := <-m.ch
+	var it streamItem
+	select {
+	case it = <-m.ch:
+	case <-m.ctx.Done():
+		return nil, m.ctx.Err()
+	}
 	if it.err != nil {
 		return nil, it.err
 	}
@@ -299,35 +305,62 @@ func (c boardCache) Save(b *board.Board) error {
 	return nil
 }
 
-// Run opens the interactive board until the user quits or ctx ends.
-func Run(ctx context.Context, flags session.Flags) error {
-	// Only the config and the cached board are read before the first
-	// paint; the session opens in the first refresh.
-	var cached *board.Board
-	var cache boardCache
-	cfg := &config.Config{ArgoCD: &config.ArgoCD{Context: "demo"}, Stages: demo.Stages, Refresh: config.Duration{Duration: 10 * time.Second}}
+// Shared is what every console of one process shares: the config, the
+// session (opened on first use, inside a Cmd), the adapter over it, the
+// board feed and the board cache. `stagedeck` runs one console on it,
+// `stagedeck serve` one per SSH session.
+type Shared struct {
+	Config *config.Config // the demo's stages for --demo, until the sandbox runs
+	Feed   *feed.Feed
+	flags  session.Flags
+	lazy   *lazySession
+	live   live
+	cache  boardCache
+	cached *board.Board
+}
+
+// NewShared reads the config and the cached board; nothing is dialled or
+// cloned until the first refresh.
+func NewShared(ctx context.Context, flags session.Flags) (*Shared, error) {
+	sh := &Shared{flags: flags, lazy: &lazySession{flags: flags}}
+	sh.Config = &config.Config{ArgoCD: &config.ArgoCD{Context: "demo"}, Stages: demo.Stages, Refresh: config.Duration{Duration: 10 * time.Second}}
 	if !flags.Demo {
-		var err error
-		if cfg, err = session.LoadConfig(flags); err != nil {
-			return cmdutil.WithCode(cmdutil.ExitUsage, err)
+		cfg, err := session.LoadConfig(flags)
+		if err != nil {
+			return nil, cmdutil.WithCode(cmdutil.ExitUsage, err)
 		}
-		cache = boardCache{path: cachePathFor(cfg.Path, cfg.OpsRepo.URL)}
-		cached = cache.Load()
+		sh.Config = cfg
+		sh.cache = boardCache{path: cachePathFor(cfg.Path, cfg.OpsRepo.URL)}
+		sh.cached = sh.cache.Load()
 	}
-	op, opErr := opsrepo.DefaultOperator()
-	if opErr != nil && flags.Demo {
-		op, opErr = session.DemoOperator, nil
-	}
-	lazy := &lazySession{flags: flags}
-	defer lazy.Close()
-	l := live{lazy}
-	// One console here; `stagedeck serve` runs many on one feed. Either way
-	// the board reaches the console through the feed.
-	fd := feed.New(ctx, l, 0)
+	sh.live = live{sh.lazy}
+	sh.Feed = feed.New(ctx, sh.live, 0)
+	return sh, nil
+}
+
+// Session is the shared session, opened on first use.
+func (sh *Shared) Session(ctx context.Context) (*session.Session, error) { return sh.lazy.get(ctx) }
+
+// Close closes the session (and removes the demo sandbox).
+func (sh *Shared) Close() { sh.lazy.Close() }
+
+// Console is what differs between consoles on one Shared: who acts.
+type Console struct {
+	// Operator is who acts ("Name <email>"); OperatorErr why there is none.
+	Operator    string
+	OperatorErr error
+	ReadOnly    bool
+	Pager       string // "" = no pager (always so over SSH)
+	ASCII       bool
+}
+
+// Options are the tui options of one console over the shared feed.
+func (sh *Shared) Options(ctx context.Context, c Console) tui.Options {
+	cfg, l, fd := sh.Config, sh.live, sh.Feed
 	opts := tui.Options{
-		Ctx: ctx, Source: fd, Fetcher: fd, Pending: l, Cache: cache, Cached: cached, Diff: l, Rollback: l,
-		Pager: diffPager(), Operator: op.String(), OperatorErr: opErr,
-		Demo: flags.Demo, ReadOnly: flags.ReadOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration, ASCII: !utf8Locale(),
+		Ctx: ctx, Source: fd, Fetcher: fd, Pending: l, Cache: sh.cache, Cached: sh.cached, Diff: l, Rollback: l,
+		Pager: c.Pager, Operator: c.Operator, OperatorErr: c.OperatorErr,
+		Demo: sh.flags.Demo, ReadOnly: c.ReadOnly || sh.flags.ReadOnly || cfg.ReadOnly, Interval: cfg.Refresh.Duration, ASCII: c.ASCII,
 	}
 	if !cfg.GitOnly() {
 		opts.Refresh, opts.Watcher, opts.Syncer = l, fd, l
@@ -343,6 +376,21 @@ func Run(ctx context.Context, flags session.Flags) error {
 			}
 		}
 	}
+	return opts
+}
+
+// Run opens the interactive board until the user quits or ctx ends.
+func Run(ctx context.Context, flags session.Flags) error {
+	sh, err := NewShared(ctx, flags)
+	if err != nil {
+		return err
+	}
+	defer sh.Close()
+	op, opErr := opsrepo.DefaultOperator()
+	if opErr != nil && flags.Demo {
+		op, opErr = session.DemoOperator, nil
+	}
+	opts := sh.Options(ctx, Console{Operator: op.String(), OperatorErr: opErr, Pager: diffPager(), ASCII: !UTF8Locale(os.Getenv)})
 	p := tea.NewProgram(tui.New(opts), tea.WithContext(ctx))
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) && ctx.Err() == nil {
 		return cmdutil.WithCode(cmdutil.ExitUsage, fmt.Errorf("console: %w", err))
@@ -503,12 +551,13 @@ func diffPager() string {
 	return ""
 }
 
-// utf8Locale reports whether the terminal's locale can show the console's
+// UTF8Locale reports whether the terminal's locale can show the console's
 // symbols: LC_ALL, else LC_CTYPE, else LANG; unset means UTF-8 (most
 // terminals today), an explicit C or POSIX or other charset means ASCII.
-func utf8Locale() bool {
+// getenv is the process's, or an SSH session's.
+func UTF8Locale(getenv func(string) string) bool {
 	for _, v := range []string{"LC_ALL", "LC_CTYPE", "LANG"} {
-		if l := os.Getenv(v); l != "" {
+		if l := getenv(v); l != "" {
 			l = strings.ToLower(l)
 			return strings.Contains(l, "utf-8") || strings.Contains(l, "utf8")
 		}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -9,7 +10,7 @@ import (
 )
 
 func TestMergedStreamBatchesABurst(t *testing.T) {
-	m := &mergedStream{ch: make(chan streamItem, 8), cancel: func() {}}
+	m := &mergedStream{ch: make(chan streamItem, 8), ctx: context.Background(), cancel: func() {}}
 	for _, name := range []string{"a", "b", "c"} {
 		m.ch <- streamItem{ev: tui.AppEvent{Stage: "tst", App: board.App{Name: name}}}
 	}
@@ -22,5 +23,17 @@ func TestMergedStreamBatchesABurst(t *testing.T) {
 	events, err = m.Next()
 	if err == nil || len(events) != 1 {
 		t.Errorf("events before the end must still be delivered: %d, %v", len(events), err)
+	}
+}
+
+// A closed stream returns from Next: the feed's pump must not wait forever.
+func TestMergedStreamEndsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &mergedStream{ch: make(chan streamItem), ctx: ctx, cancel: cancel}
+	done := make(chan error)
+	go func() { _, err := m.Next(); done <- err }()
+	m.Close()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Next after Close: %v", err)
 	}
 }

@@ -34,6 +34,16 @@ type Session struct {
 	ArgoErr  map[string]error
 	Sandbox  *demo.Sandbox
 	ReadOnly bool
+
+	borrowed bool // Close leaves the clients open: they are shared
+}
+
+// Borrow is the session for one user of a shared one (an SSH session's
+// `status`): its Close closes nothing.
+func (s *Session) Borrow() *Session {
+	c := *s
+	c.borrowed = true
+	return &c
 }
 
 // unreachableError marks an error of a source out of reach (exit 3); its
@@ -189,6 +199,9 @@ func (s *Session) Now() time.Time {
 
 // Close closes the repository and the clients, and removes the demo sandbox.
 func (s *Session) Close() {
+	if s.borrowed {
+		return
+	}
 	if s.Repo != nil {
 		_ = s.Repo.Close()
 	}

@@ -15,6 +15,7 @@ import (
 	logcmd "github.com/stagedeck/stagedeck/cmd/log"
 	rollbackcmd "github.com/stagedeck/stagedeck/cmd/rollback"
 	statuscmd "github.com/stagedeck/stagedeck/cmd/status"
+	servecmd "github.com/stagedeck/stagedeck/cmd/serve"
 	synccmd "github.com/stagedeck/stagedeck/cmd/sync"
 	terminatecmd "github.com/stagedeck/stagedeck/cmd/terminate"
 	versioncmd "github.com/stagedeck/stagedeck/cmd/version"
@@ -60,6 +61,7 @@ func NewCmd(f *cmdutil.Factory, info versioncmd.Info) *cobra.Command {
 		rollbackcmd.NewCmd(f, nil),
 		logcmd.NewCmd(f, nil),
 		terminatecmd.NewCmd(f, nil),
+		servecmd.NewCmd(f, info, nil),
 	)
 	root.CompletionOptions.HiddenDefaultCmd = false
 	return root
