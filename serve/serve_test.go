@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -451,4 +452,37 @@ func TestManySessionsShareOneFeedAndLeaveNothingBehind(t *testing.T) {
 		t.Errorf("after 200 sessions: %d active, %d goroutines (baseline %d)\n%s", s.Active(), runtime.NumGoroutine(), baseline, buf[:n])
 	}
 	t.Logf("after 200 connect/disconnect cycles: %d goroutines (baseline %d)", runtime.NumGoroutine(), baseline)
+}
+
+// An operator's rollback over SSH is authored by them, with their
+// Operator trailer: never the server's identity.
+func TestOperatorRollbackIsTheirs(t *testing.T) {
+	t.Setenv("STAGEDECK_OPERATOR", "Server Account <server@example.com>")
+	op := newKey(t)
+	sb, cfg := sandbox(t, "operators:\n  - {name: Ann Owner, email: ann@example.com, key: '"+op.line+"', stages: [tst]}\n")
+	_, addr := start(t, Options{Flags: session.Flags{Config: cfg}, AuthorizedKeys: authorized(t, op)})
+	tm := openConsole(t, addr, op, 200, 40)
+	tm.waitFor("tst-api", "· live")
+	before := sb.Head()
+	tm.send("j", "j", "j", "j", "j", "j", "j", "j", "h")
+	tm.waitFor("History of tst", "v revert")
+	tm.send("v")
+	tm.waitFor("Reason (required)")
+	tm.send("INC-9", "\r")
+	tm.waitFor("y/enter commit and push")
+	tm.send("y")
+	deadline := time.Now().Add(10 * time.Second)
+	for sb.Head() == before && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if sb.Head() == before {
+		t.Fatalf("nothing pushed; screen:\n%s", tm.screen())
+	}
+	out, err := exec.Command("git", "--git-dir", strings.TrimPrefix(sb.Remote, "file://"), "log", "-1", "--format=%an <%ae>%n%B").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(out), "Ann Owner <ann@example.com>") || !strings.Contains(string(out), "Operator: Ann Owner <ann@example.com>") || strings.Contains(string(out), "Server Account") {
+		t.Errorf("the rollback commit:\n%s", out)
+	}
 }
