@@ -54,7 +54,12 @@ build_argocd() {
   local w=$CACHE/src-argocd-$version
   log "building Argo CD $version (about 4 minutes cold)"
   mkdir -p "$w" "$out"
-  curl -fsSL "https://proxy.golang.org/$mod/@v/$version.mod" -o "$w/argocd.mod"
+  # The module's go.mod through the Go toolchain: GOPROXY, GOFLAGS, GONOSUMDB
+  # and GOPRIVATE apply as the user set them; no registry is named here.
+  local gomod
+  gomod=$(cd "$CACHE" && GOFLAGS=-mod=mod go mod download -json "$mod@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
+  [ -n "$gomod" ] && [ -f "$gomod" ] || { log "go mod download $mod@$version gave no go.mod"; exit 1; }
+  cp "$gomod" "$w/argocd.mod" && chmod u+w "$w/argocd.mod"
   {
     echo "module stagedeck.local/argocd"
     echo "go $gover"
