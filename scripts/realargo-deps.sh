@@ -42,7 +42,7 @@ if [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kubectl" ]; then
     echo ")"
   } > "$W/go.mod"
   printf 'package tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n\t_ "k8s.io/kubectl/pkg/cmd"\n)\n' > "$W/tools.go"
-  (cd "$W" && GOFLAGS=-mod=mod go mod tidy >&2 && \
+  (cd "$W" && GOFLAGS="${GOFLAGS:-} -mod=mod" go mod tidy >&2 && \
     go build -trimpath -ldflags=-s -o "$BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2 && \
     go build -trimpath -ldflags=-s -o "$BIN/kubectl" k8s.io/kubernetes/cmd/kubectl >&2)
 fi
@@ -57,7 +57,7 @@ build_argocd() {
   # The module's go.mod through the Go toolchain: GOPROXY, GOFLAGS, GONOSUMDB
   # and GOPRIVATE apply as the user set them; no registry is named here.
   local gomod
-  gomod=$(cd "$CACHE" && GOFLAGS=-mod=mod go mod download -json "$mod@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
+  gomod=$(cd "$CACHE" && go mod download -json "$mod@$version" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
   [ -n "$gomod" ] && [ -f "$gomod" ] || { log "go mod download $mod@$version gave no go.mod"; exit 1; }
   cp "$gomod" "$w/argocd.mod" && chmod u+w "$w/argocd.mod"
   {
@@ -67,7 +67,7 @@ build_argocd() {
     sed -n '/^replace (/,/^)/p' "$w/argocd.mod"
   } > "$w/go.mod"
   printf 'package tools\n\nimport _ "%s/cmd"\n' "$mod" > "$w/tools.go"
-  (cd "$w" && GOFLAGS=-mod=mod go mod tidy >&2 && \
+  (cd "$w" && GOFLAGS="${GOFLAGS:-} -mod=mod" go mod tidy >&2 && \
     go build -trimpath -ldflags=-s -o "$out/argocd" "$mod/cmd" >&2)
   for n in argocd-server argocd-repo-server argocd-application-controller; do ln -sf argocd "$out/$n"; done
   # The CRDs of this exact version, from the module cache.
