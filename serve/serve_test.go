@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -315,11 +316,20 @@ func TestReadOnlyKeyCannotSync(t *testing.T) {
 func TestOperatorSyncsTheirStageUnderTheirName(t *testing.T) {
 	t.Setenv("STAGEDECK_OPERATOR", "Server Account <server@example.com>")
 	op := newKey(t)
-	sb, cfg := sandbox(t, "operators:\n  - {name: Ann Owner, email: ann@example.com, key: '"+op.line+"', stages: [tst]}\n")
+	sb, cfg := sandbox(t, "operators:\n  - {name: Ann Owner, email: ann@example.com, key: '"+op.line+"', stages: [tst, prod]}\n")
 	_, addr := start(t, Options{Flags: session.Flags{Config: cfg}, AuthorizedKeys: authorized(t, op)})
 	tm := openConsole(t, addr, op, 200, 40)
 	tm.waitFor("tst-api", "· live")
-	tm.send("j", "j", "j", "j", "j", "j", "j", "j", "s")
+	// PROD is theirs, and still asks for its name.
+	tm.send("G", "k", "k", "k", "s")
+	tm.waitFor("Sync prod", "y/enter sync")
+	tm.send("y")
+	tm.waitFor("Type prod to confirm")
+	tm.send("\x1b")
+	time.Sleep(200 * time.Millisecond)
+	tm.send("\x1b")
+	time.Sleep(200 * time.Millisecond)
+	tm.send("g", "j", "j", "j", "j", "j", "j", "j", "j", "s")
 	tm.waitFor("Sync tst", "Ann Owner <ann@example.com>", "y/enter sync")
 	tm.send("y")
 	deadline := time.Now().Add(10 * time.Second)
@@ -406,6 +416,16 @@ func TestManySessionsShareOneFeedAndLeaveNothingBehind(t *testing.T) {
 	wg.Wait()
 	if w := sb.Argo.Watchers(); w != 1 {
 		t.Errorf("%d watch streams reach Argo CD for 50 consoles; want 1", w)
+	}
+	// CPU while 50 consoles sit open (each redraws its clock once a second).
+	var before, after syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	time.Sleep(2 * time.Second)
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) / 2
+	t.Logf("50 idle consoles: %.0f%% of a core", 100*cpu.Seconds())
+	if cpu > 800*time.Millisecond {
+		t.Errorf("50 idle consoles use %.0f%% of a core", 100*cpu.Seconds())
 	}
 	var ms runtime.MemStats
 	runtime.GC()
