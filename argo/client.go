@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/argoproj/argo-cd/v2/pkg/apiclient"
 	accountpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/account"
 	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
+	settingspkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/settings"
 	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
 	argoconfig "github.com/argoproj/argo-cd/v2/util/config"
 	"github.com/argoproj/argo-cd/v2/util/localconfig"
@@ -38,7 +40,11 @@ type Client struct {
 	readOnly bool
 	apps     application.ApplicationServiceClient
 	accounts accountpkg.AccountServiceClient
+	settings settingspkg.SettingsServiceClient
 	closers  []io.Closer
+
+	nsMu sync.Mutex
+	ns   string // Argo CD's own namespace, once known
 }
 
 func init() {
@@ -88,8 +94,57 @@ func Dial(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("argo cd %s: %w: %v", c.server, ErrUnreachable, err)
 	}
 	c.closers = append(c.closers, closer)
-	c.apps, c.accounts = apps, accounts
+	closer, settings, err := ac.NewSettingsClient()
+	if err != nil {
+		return nil, fmt.Errorf("argo cd %s: %w: %v", c.server, ErrUnreachable, err)
+	}
+	c.closers = append(c.closers, closer)
+	c.apps, c.accounts, c.settings = apps, accounts, settings
 	return c, nil
+}
+
+// home is Argo CD's own (control-plane) namespace, from its public
+// settings, asked once: its apps keep their plain names; an app in any other
+// namespace (Argo CD's apps in any namespace) is named namespace/name, as
+// the argocd CLI names it, and addressed with that namespace.
+func (c *Client) home(ctx context.Context) string {
+	c.nsMu.Lock()
+	defer c.nsMu.Unlock()
+	if c.ns == "" {
+		cctx, cancel := WithTimeout(ctx)
+		defer cancel()
+		if st, err := c.settings.Get(cctx, &settingspkg.SettingsQuery{}); err == nil {
+			c.ns = st.GetControllerNamespace()
+		}
+	}
+	return c.ns
+}
+
+// toApp converts an Application, naming it as stagedeck shows it.
+func (c *Client) toApp(ctx context.Context, a *v1alpha1.Application) App {
+	out := fromApplication(a)
+	if home := c.home(ctx); home != "" && a.Namespace != "" && a.Namespace != home {
+		out.Name = a.Namespace + "/" + a.Name
+	}
+	return out
+}
+
+// splitName reads namespace/name ("" namespace: Argo CD's own).
+func splitName(qualified string) (name, namespace string) {
+	if ns, n, ok := strings.Cut(qualified, "/"); ok {
+		return n, ns
+	}
+	return qualified, ""
+}
+
+// appQuery addresses one app by its qualified name.
+func appQuery(qualified string) *application.ApplicationQuery {
+	name, ns := splitName(qualified)
+	q := &application.ApplicationQuery{Name: &name}
+	if ns != "" {
+		q.AppNamespace = &ns
+	}
+	return q
 }
 
 // serverOf names the server a login would be for, for error messages.
@@ -156,7 +211,7 @@ func (c *Client) List(ctx context.Context) ([]App, error) {
 	}
 	out := make([]App, 0, len(list.Items))
 	for i := range list.Items {
-		out = append(out, fromApplication(&list.Items[i]))
+		out = append(out, c.toApp(ctx, &list.Items[i]))
 	}
 	return out, nil
 }
@@ -164,7 +219,7 @@ func (c *Client) List(ctx context.Context) ([]App, error) {
 // Get returns one application; refresh "normal" or "hard" asks Argo CD to
 // reconcile it first (List ignores refresh).
 func (c *Client) Get(ctx context.Context, name, refresh string) (App, error) {
-	q := &application.ApplicationQuery{Name: &name}
+	q := appQuery(name)
 	if refresh != "" {
 		q.Refresh = &refresh
 	}
@@ -172,7 +227,7 @@ func (c *Client) Get(ctx context.Context, name, refresh string) (App, error) {
 	if err != nil {
 		return App{}, c.wrap("get "+name, err)
 	}
-	return fromApplication(a), nil
+	return c.toApp(ctx, a), nil
 }
 
 // EventType says what happened to an app in a watch stream.
@@ -194,6 +249,7 @@ type Event struct {
 // Watcher is an open watch stream; Next blocks for the next event.
 type Watcher struct {
 	c      *Client
+	ctx    context.Context
 	stream application.ApplicationService_WatchClient
 }
 
@@ -201,13 +257,14 @@ type Watcher struct {
 func (c *Client) Watch(ctx context.Context, name string) (*Watcher, error) {
 	q := &application.ApplicationQuery{}
 	if name != "" {
-		q.Name = &name
+		q = appQuery(name)
 	}
+	c.home(ctx) // known before the first event is named
 	s, err := c.apps.Watch(ctx, q)
 	if err != nil {
 		return nil, c.wrap("watch applications", err)
 	}
-	return &Watcher{c: c, stream: s}, nil
+	return &Watcher{c: c, ctx: ctx, stream: s}, nil
 }
 
 // Next returns the next event; an error ends the stream.
@@ -219,7 +276,7 @@ func (w *Watcher) Next() (Event, error) {
 		}
 		return Event{}, w.c.wrap("watch applications", err)
 	}
-	return Event{Type: EventType(ev.Type), App: fromApplication(&ev.Application)}, nil
+	return Event{Type: EventType(ev.Type), App: w.c.toApp(w.ctx, &ev.Application)}, nil
 }
 
 // Sync sends the sync request once; it never retries.
@@ -230,8 +287,12 @@ func (c *Client) Sync(ctx context.Context, r SyncRequest) (App, error) {
 	if r.Revision == "" {
 		return App{}, fmt.Errorf("sync %s: no revision given: stagedeck only syncs a reviewed revision", r.App)
 	}
+	name, ns := splitName(r.App)
 	req := &application.ApplicationSyncRequest{
-		Name: &r.App, Revision: &r.Revision, DryRun: &r.DryRun, Prune: &r.Prune,
+		Name: &name, Revision: &r.Revision, DryRun: &r.DryRun, Prune: &r.Prune,
+	}
+	if ns != "" {
+		req.AppNamespace = &ns
 	}
 	if r.Project != "" {
 		req.Project = &r.Project
@@ -246,7 +307,7 @@ func (c *Client) Sync(ctx context.Context, r SyncRequest) (App, error) {
 	if err != nil {
 		return App{}, c.wrap("sync "+r.App, err)
 	}
-	return fromApplication(a), nil
+	return c.toApp(ctx, a), nil
 }
 
 // Terminate stops the app's running operation.
@@ -254,11 +315,17 @@ func (c *Client) Terminate(ctx context.Context, app string) error {
 	if c.readOnly {
 		return fmt.Errorf("terminate %s: %w", app, ErrReadOnly)
 	}
-	_, err := c.apps.TerminateOperation(ctx, &application.OperationTerminateRequest{Name: &app})
+	name, ns := splitName(app)
+	req := &application.OperationTerminateRequest{Name: &name}
+	if ns != "" {
+		req.AppNamespace = &ns
+	}
+	_, err := c.apps.TerminateOperation(ctx, req)
 	return c.wrap("terminate "+app, err)
 }
 
-// CanSync asks Argo CD whether the token may sync project/app.
+// CanSync asks Argo CD whether the token may sync project/app; an app in
+// another namespace is project/namespace/name, as Argo CD's RBAC names it.
 func (c *Client) CanSync(ctx context.Context, project, app string) (bool, error) {
 	res, err := c.accounts.CanI(ctx, &accountpkg.CanIRequest{Resource: "applications", Action: "sync", Subresource: project + "/" + app})
 	if err != nil {
@@ -269,7 +336,12 @@ func (c *Client) CanSync(ctx context.Context, project, app string) (bool, error)
 
 // ManagedResources returns the app's resources with live and target state.
 func (c *Client) ManagedResources(ctx context.Context, app string) ([]Resource, error) {
-	res, err := c.apps.ManagedResources(ctx, &application.ResourcesQuery{ApplicationName: &app})
+	name, ns := splitName(app)
+	q := &application.ResourcesQuery{ApplicationName: &name}
+	if ns != "" {
+		q.AppNamespace = &ns
+	}
+	res, err := c.apps.ManagedResources(ctx, q)
 	if err != nil {
 		return nil, c.wrap("managed resources of "+app, err)
 	}

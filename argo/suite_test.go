@@ -29,11 +29,12 @@ func (b *fakeBackend) BadTokenClient(t *testing.T) (*argo.Client, error) {
 	return argo.Dial(argo.Options{ConfigPath: writeArgoConfig(t, b.addr, "expired")})
 }
 
-func (b *fakeBackend) ManualApp() string { return "tst-web" }
-func (b *fakeBackend) AutoApp() string   { return "itg-web" }
+func (b *fakeBackend) ManualApp() string     { return "tst-web" }
+func (b *fakeBackend) NamespacedApp() string { return "team-a/tst-team" }
+func (b *fakeBackend) AutoApp() string       { return "itg-web" }
 
 func (b *fakeBackend) Commit(t *testing.T, app string) string {
-	return b.git.Commit(map[string]string{"tst-web": "tst/web", "itg-web": "itg/web"}[app])
+	return b.git.Commit(map[string]string{"tst-web": "tst/web", "itg-web": "itg/web", "team-a/tst-team": "tst/team"}[app])
 }
 
 func (b *fakeBackend) Refresh(t *testing.T, app string) { b.srv.Reconcile() }
@@ -49,5 +50,6 @@ func TestSharedSuiteOnTheFake(t *testing.T) {
 	defer srv.Close()
 	srv.AddApp(argotest.AppSpec{Name: "tst-web", RepoURL: "file:///ops.git", Path: "tst/web", Deployed: git.Head()})
 	srv.AddApp(argotest.AppSpec{Name: "itg-web", RepoURL: "file:///ops.git", Path: "itg/web", Deployed: git.Head(), Auto: true})
+	srv.AddApp(argotest.AppSpec{Name: "tst-team", Namespace: "team-a", RepoURL: "file:///ops.git", Path: "tst/team", Deployed: git.Head()})
 	argotest.RunSuite(t, &fakeBackend{srv: srv, git: git, addr: srv.Addr()})
 }

@@ -12,7 +12,12 @@ import (
 // SyncWindows reports whether a manual sync of app is allowed now, and the
 // active windows as "deny 0 0 * * * for 24h".
 func (c *Client) SyncWindows(ctx context.Context, app string) (bool, []string, error) {
-	res, err := c.apps.GetApplicationSyncWindows(ctx, &application.ApplicationSyncWindowsQuery{Name: &app})
+	name, ns := splitName(app)
+	q := &application.ApplicationSyncWindowsQuery{Name: &name}
+	if ns != "" {
+		q.AppNamespace = &ns
+	}
+	res, err := c.apps.GetApplicationSyncWindows(ctx, q)
 	if err != nil {
 		return false, nil, c.wrap("sync windows of "+app, err)
 	}

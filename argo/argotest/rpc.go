@@ -40,7 +40,7 @@ func (s *Server) List(_ context.Context, q *application.ApplicationQuery) (*v1al
 	defer s.mu.Unlock()
 	list := &v1alpha1.ApplicationList{}
 	for _, a := range s.apps {
-		if q.Name != nil && *q.Name != "" && *q.Name != a.Name {
+		if q.Name != nil && *q.Name != "" && key(q.GetAppNamespace(), *q.Name) != keyOf(a) {
 			continue
 		}
 		list.Items = append(list.Items, *a.DeepCopy())
@@ -50,11 +50,11 @@ func (s *Server) List(_ context.Context, q *application.ApplicationQuery) (*v1al
 	return list, nil
 }
 
-func (s *Server) appLocked(name *string) (*v1alpha1.Application, error) {
+func (s *Server) appLocked(name *string, namespace string) (*v1alpha1.Application, error) {
 	if name == nil {
 		return nil, status.Error(codes.InvalidArgument, "application name is required")
 	}
-	a, ok := s.apps[*name]
+	a, ok := s.apps[key(namespace, *name)]
 	if !ok {
 		// As Argo CD (v2.14, v3): RBAC is enforced before the lookup, so a
 		// missing app reads "permission denied", for admin too, and names
@@ -69,9 +69,9 @@ func (s *Server) Get(_ context.Context, q *application.ApplicationQuery) (*v1alp
 	s.mu.Lock()
 	refresh := q.Refresh != nil && (*q.Refresh == "normal" || *q.Refresh == "hard")
 	if refresh { // a refresh asks for work: recorded, like the mutations
-		s.calls = append(s.calls, Call{Method: "Refresh", App: q.GetName()})
+		s.calls = append(s.calls, Call{Method: "Refresh", App: key(q.GetAppNamespace(), q.GetName())})
 	}
-	a, err := s.appLocked(q.Name)
+	a, err := s.appLocked(q.Name, q.GetAppNamespace())
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err
@@ -89,13 +89,13 @@ func (s *Server) Get(_ context.Context, q *application.ApplicationQuery) (*v1alp
 func (s *Server) Watch(q *application.ApplicationQuery, stream application.ApplicationService_WatchServer) error {
 	ch := make(chan *v1alpha1.ApplicationWatchEvent, 256)
 	name := ""
-	if q.Name != nil {
-		name = *q.Name
+	if q.Name != nil && *q.Name != "" {
+		name = key(q.GetAppNamespace(), *q.Name)
 	}
 	s.mu.Lock()
 	var initial []*v1alpha1.ApplicationWatchEvent
 	for _, a := range s.apps {
-		if name == "" || a.Name == name {
+		if name == "" || keyOf(a) == name {
 			initial = append(initial, &v1alpha1.ApplicationWatchEvent{Type: "ADDED", Application: *a.DeepCopy()})
 		}
 	}
@@ -131,19 +131,19 @@ func (s *Server) Watch(q *application.ApplicationQuery, stream application.Appli
 func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) (*v1alpha1.Application, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	call := Call{Method: "Sync", App: q.GetName(), Revision: q.GetRevision(), DryRun: q.GetDryRun(), Prune: q.GetPrune(), Infos: map[string]string{}}
+	call := Call{Method: "Sync", App: key(q.GetAppNamespace(), q.GetName()), Revision: q.GetRevision(), DryRun: q.GetDryRun(), Prune: q.GetPrune(), Infos: map[string]string{}}
 	for _, i := range q.Infos {
 		call.Infos[i.Name] = i.Value
 	}
 	s.calls = append(s.calls, call)
-	a, err := s.appLocked(q.Name)
+	a, err := s.appLocked(q.Name, q.GetAppNamespace())
 	if err != nil {
 		return nil, err
 	}
-	if s.denied[a.Spec.Project+"/"+a.Name] {
+	if s.denied[a.Spec.Project+"/"+keyOf(a)] {
 		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: ci, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name)
 	}
-	if s.windows[a.Name] {
+	if s.windows[keyOf(a)] {
 		return nil, status.Error(codes.PermissionDenied, "cannot sync: blocked by sync window")
 	}
 	if a.Operation != nil || (a.Status.OperationState != nil && a.Status.OperationState.Phase == synccommon.OperationRunning) {
@@ -159,7 +159,7 @@ func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) 
 			// Argo CD accepts the request; the operation then errors when the
 			// repo server cannot check the revision out.
 			sha = rev
-			s.failNext[a.Name] = "error:ComparisonError: Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = failed to initialize repository resources: rpc error: code = Internal desc = Failed to checkout revision " + rev + ": fatal: remote error: upload-pack: not our ref " + rev
+			s.failNext[keyOf(a)] = "error:ComparisonError: Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = failed to initialize repository resources: rpc error: code = Internal desc = Failed to checkout revision " + rev + ": fatal: remote error: upload-pack: not our ref " + rev
 		}
 	}
 	s.startSyncLocked(a, sha, q.GetDryRun(), "admin", q.Infos)
@@ -170,8 +170,8 @@ func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) 
 func (s *Server) TerminateOperation(_ context.Context, q *application.OperationTerminateRequest) (*application.OperationTerminateResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Method: "TerminateOperation", App: q.GetName()})
-	a, err := s.appLocked(q.Name)
+	s.calls = append(s.calls, Call{Method: "TerminateOperation", App: key(q.GetAppNamespace(), q.GetName())})
+	a, err := s.appLocked(q.Name, q.GetAppNamespace())
 	if err != nil {
 		return nil, err
 	}
@@ -190,10 +190,10 @@ func (s *Server) TerminateOperation(_ context.Context, q *application.OperationT
 func (s *Server) GetApplicationSyncWindows(_ context.Context, q *application.ApplicationSyncWindowsQuery) (*application.ApplicationSyncWindowsResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.appLocked(q.Name); err != nil {
+	if _, err := s.appLocked(q.Name, q.GetAppNamespace()); err != nil {
 		return nil, err
 	}
-	can := !s.windows[q.GetName()]
+	can := !s.windows[key(q.GetAppNamespace(), q.GetName())]
 	res := &application.ApplicationSyncWindowsResponse{CanSync: &can}
 	if !can {
 		kind, sched, dur, manual := "deny", "0 0 * * *", "24h", false
@@ -207,7 +207,7 @@ func (s *Server) GetApplicationSyncWindows(_ context.Context, q *application.App
 // RevisionMetadata reads author, date and message from git.
 func (s *Server) RevisionMetadata(_ context.Context, q *application.RevisionMetadataQuery) (*v1alpha1.RevisionMetadata, error) {
 	s.mu.Lock()
-	_, err := s.appLocked(q.Name)
+	_, err := s.appLocked(q.Name, q.GetAppNamespace())
 	s.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -233,7 +233,7 @@ type Files interface {
 // every manifest under templates/ is itself.
 func (s *Server) ManagedResources(_ context.Context, q *application.ResourcesQuery) (*application.ManagedResourcesResponse, error) {
 	s.mu.Lock()
-	a, err := s.appLocked(q.ApplicationName)
+	a, err := s.appLocked(q.ApplicationName, q.GetAppNamespace())
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err
@@ -312,8 +312,8 @@ func (s *Server) ManagedResources(_ context.Context, q *application.ResourcesQue
 func (s *Server) Rollback(_ context.Context, q *application.ApplicationRollbackRequest) (*v1alpha1.Application, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = append(s.calls, Call{Method: "Rollback", App: q.GetName()})
-	a, err := s.appLocked(q.Name)
+	s.calls = append(s.calls, Call{Method: "Rollback", App: key(q.GetAppNamespace(), q.GetName())})
+	a, err := s.appLocked(q.Name, q.GetAppNamespace())
 	if err != nil {
 		return nil, err
 	}

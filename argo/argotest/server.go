@@ -18,6 +18,7 @@ import (
 
 	accountpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/account"
 	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
+	settingspkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/settings"
 	versionpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/version"
 	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
 	"github.com/argoproj/gitops-engine/pkg/health"
@@ -54,6 +55,9 @@ type Options struct {
 // AppSpec declares one application.
 type AppSpec struct {
 	Name, Project, RepoURL, Path string
+	// Namespace is where the Application lives; default the control
+	// plane's ("argocd"). Others are Argo CD's apps in any namespace.
+	Namespace string
 	// TargetRevision is the source's spec revision; default "main".
 	TargetRevision string
 	Auto           bool
@@ -122,6 +126,7 @@ func Start(opts Options) (*Server, error) {
 	application.RegisterApplicationServiceServer(s.grpc, s)
 	versionpkg.RegisterVersionServiceServer(s.grpc, s)
 	accountpkg.RegisterAccountServiceServer(s.grpc, s)
+	settingspkg.RegisterSettingsServiceServer(s.grpc, &settingsServer{})
 	go func() { _ = s.grpc.Serve(lis) }()
 	return s, nil
 }
@@ -145,7 +150,8 @@ func (s *Server) Close() {
 }
 
 func (s *Server) checkToken(ctx context.Context, method string) error {
-	if s.opts.Token == "" || strings.HasSuffix(method, "/Version") {
+	// As Argo CD: the version and the public settings need no session.
+	if s.opts.Token == "" || strings.HasSuffix(method, "/Version") || method == "/cluster.SettingsService/Get" {
 		return nil
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
@@ -184,8 +190,11 @@ func (s *Server) AddApp(spec AppSpec) {
 	if spec.TargetRevision == "" {
 		spec.TargetRevision = "main"
 	}
+	if spec.Namespace == "" {
+		spec.Namespace = ControlPlane
+	}
 	a := &v1alpha1.Application{
-		ObjectMeta: metav1.ObjectMeta{Name: spec.Name, Namespace: "argocd", CreationTimestamp: metav1.Now()},
+		ObjectMeta: metav1.ObjectMeta{Name: spec.Name, Namespace: spec.Namespace, CreationTimestamp: metav1.Now()},
 		Spec: v1alpha1.ApplicationSpec{
 			Project: spec.Project,
 			Source:  &v1alpha1.ApplicationSource{RepoURL: spec.RepoURL, Path: spec.Path, TargetRevision: spec.TargetRevision},
@@ -223,7 +232,7 @@ func (s *Server) AddApp(spec AppSpec) {
 			SyncResult: &v1alpha1.SyncOperationResult{Revision: spec.Deployed, Source: *a.Spec.Source},
 		}
 	}
-	s.apps[spec.Name] = a
+	s.apps[keyOf(a)] = a
 	s.reconcileLocked(a)
 	s.publishLocked("ADDED", a)
 }
@@ -356,7 +365,7 @@ func (s *Server) publishLocked(typ string, a *v1alpha1.Application) {
 	s.rv++
 	a.ResourceVersion = strconv.FormatInt(s.rv, 10)
 	for ch, name := range s.watchers {
-		if name != "" && name != a.Name {
+		if name != "" && name != keyOf(a) {
 			continue
 		}
 		ev := &v1alpha1.ApplicationWatchEvent{Type: watch.EventType(typ), Application: *a.DeepCopy()}
@@ -381,7 +390,7 @@ func (s *Server) startSyncLocked(a *v1alpha1.Application, revision string, dryRu
 	// Like Argo CD, the first event after the request still carries the
 	// previous operation's state.
 	s.publishLocked("MODIFIED", a)
-	name := a.Name
+	name := keyOf(a)
 	requested := time.Now()
 	s.timers = append(s.timers, time.AfterFunc(20*time.Millisecond, func() {
 		s.mu.Lock()
@@ -465,3 +474,27 @@ func (s *Server) finishSync(name, revision string, dryRun bool) {
 	s.reconcileLocked(a)
 	s.publishLocked("MODIFIED", a)
 }
+
+// settingsServer answers the public settings: the control plane's
+// namespace, and that apps in other namespaces are on.
+type settingsServer struct {
+	settingspkg.UnimplementedSettingsServiceServer
+}
+
+func (*settingsServer) Get(context.Context, *settingspkg.SettingsQuery) (*settingspkg.Settings, error) {
+	return &settingspkg.Settings{ControllerNamespace: ControlPlane, AppsInAnyNamespaceEnabled: true}, nil
+}
+
+// ControlPlane is the fake's own namespace, as argocd is Argo CD's.
+const ControlPlane = "argocd"
+
+// key names an app as the fake stores it: its name in the control plane's
+// namespace, namespace/name elsewhere (Argo CD's qualified name).
+func key(namespace, name string) string {
+	if namespace == "" || namespace == ControlPlane {
+		return name
+	}
+	return namespace + "/" + name
+}
+
+func keyOf(a *v1alpha1.Application) string { return key(a.Namespace, a.Name) }

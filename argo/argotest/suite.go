@@ -26,6 +26,10 @@ type Backend interface {
 	Commit(t *testing.T, app string) string
 	// Refresh makes Argo CD compare app with the repository's head now.
 	Refresh(t *testing.T, app string)
+	// NamespacedApp is a manual app deployed at some revision that lives in
+	// another namespace than Argo CD's own (apps in any namespace), named
+	// namespace/name.
+	NamespacedApp() string
 }
 
 // RunSuite checks the behaviours stagedeck relies on.
@@ -34,6 +38,65 @@ func RunSuite(t *testing.T, b Backend) {
 	t.Run("SyncIsPinnedAndFollowIgnoresThePreviousOperation", func(t *testing.T) { suiteSyncFollow(t, b) })
 	t.Run("UnknownRevisionIsAcceptedThenErrors", func(t *testing.T) { suiteUnknownRevision(t, b) })
 	t.Run("Errors", func(t *testing.T) { suiteErrors(t, b) })
+	t.Run("AppsInAnyNamespace", func(t *testing.T) { suiteAnyNamespace(t, b) })
+}
+
+// suiteAnyNamespace: an app in a team namespace is listed and watched as
+// namespace/name, and read, refreshed, checked, synced (pinned) and
+// followed by that name.
+func suiteAnyNamespace(t *testing.T, b Backend) {
+	c := b.Client(t, false)
+	ctx := context.Background()
+	app := b.NamespacedApp()
+	ns, name, ok := strings.Cut(app, "/")
+	if !ok {
+		t.Fatalf("NamespacedApp %q is not namespace/name", app)
+	}
+	listed := find(t, c, app)
+	if listed.Namespace != ns || listed.Sources[0].Deployed == "" {
+		t.Fatalf("%s listed in namespace %q deployed %q", app, listed.Namespace, listed.Sources[0].Deployed)
+	}
+	for _, a := range mustList(t, c) {
+		if a.Name == name {
+			t.Errorf("%s is also listed by its bare name", app)
+		}
+	}
+	got, err := c.Get(ctx, app, "normal")
+	if err != nil || got.Name != app {
+		t.Fatalf("Get %s: %v %q", app, err, got.Name)
+	}
+	if open, _, err := c.SyncWindows(ctx, app); err != nil || !open {
+		t.Errorf("sync windows of %s: open %v %v", app, open, err)
+	}
+	if can, err := c.CanSync(ctx, listed.Project, app); err != nil || !can {
+		t.Errorf("can-i sync %s/%s: %v %v", listed.Project, app, can, err)
+	}
+	if _, err := c.ManagedResources(ctx, app); err != nil {
+		t.Errorf("resources of %s: %v", app, err)
+	}
+	pinned := b.Commit(t, app)
+	requested := time.Now()
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: app, Revision: pinned, Operator: "suite"}); err != nil {
+		t.Fatal(err)
+	}
+	o := follow(t, c.Follow(ctx, app, pinned, requested, got.Operation.StartedAt, false))
+	if !o.Succeeded() || o.App.Name != app || o.App.Sources[0].Deployed != pinned {
+		t.Errorf("sync of %s: %+v deployed %s, want Succeeded at %s", app, o.App.Operation, o.App.Sources[0].Deployed, pinned)
+	}
+	// An app by its bare name in Argo CD's own namespace does not exist:
+	// permission denied, as for any missing app.
+	if _, err := c.Get(ctx, name, ""); !errors.Is(err, argo.ErrPermissionDenied) {
+		t.Errorf("Get %s without its namespace: %v, want permission denied", name, err)
+	}
+}
+
+func mustList(t *testing.T, c *argo.Client) []argo.App {
+	t.Helper()
+	apps, err := c.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apps
 }
 
 func find(t *testing.T, c *argo.Client, name string) argo.App {

@@ -22,6 +22,11 @@ import (
 // application is what the tests read of an Application straight from the
 // kube-apiserver, bypassing Argo CD's API and stagedeck.
 type application struct {
+	Spec struct {
+		Source struct {
+			TargetRevision string `json:"targetRevision"`
+		} `json:"source"`
+	} `json:"spec"`
 	Status struct {
 		Sync struct {
 			Status   string `json:"status"`
@@ -140,7 +145,8 @@ func TestStatusEqualsTheTruth(t *testing.T) {
 		Name             string
 		SyncStatus       string
 		DeployedRevision string
-		TargetRevision   string
+		ComparedRevision string // status.sync.revision (schema 2; was targetRevision)
+		TargetRevision   string // the spec's target
 	}
 	var doc struct {
 		Stages []struct {
@@ -154,7 +160,7 @@ func TestStatusEqualsTheTruth(t *testing.T) {
 		for _, st := range stages {
 			for _, app := range []string{"web", "api"} {
 				a := getApp(t, st+"-"+app)
-				out[st+"-"+app] = appStatus{Name: st + "-" + app, SyncStatus: a.Status.Sync.Status, DeployedRevision: deployedOf(a), TargetRevision: a.Status.Sync.Revision}
+				out[st+"-"+app] = appStatus{Name: st + "-" + app, SyncStatus: a.Status.Sync.Status, DeployedRevision: deployedOf(a), ComparedRevision: a.Status.Sync.Revision, TargetRevision: a.Spec.Source.TargetRevision}
 			}
 		}
 		return out
@@ -317,11 +323,15 @@ func (b *realBackend) BadTokenClient(t *testing.T) (*argo.Client, error) {
 	return argo.Dial(argo.Options{ConfigPath: bad})
 }
 
-func (b *realBackend) ManualApp() string { return "perf-web" }
+func (b *realBackend) ManualApp() string     { return "perf-web" }
+func (b *realBackend) NamespacedApp() string { return "team-a/team-web" }
 func (b *realBackend) AutoApp() string   { return "itg-web" }
 
 func (b *realBackend) Commit(t *testing.T, app string) string {
 	b.n++
+	if _, name, ok := strings.Cut(app, "/"); ok {
+		app = name // team-a/team-web: the team stage
+	}
 	stage := strings.TrimSuffix(app, "-web")
 	sha, err := env.commitPush(fmt.Sprintf("%s: web version %d", stage, 100+b.n), map[string]string{stage + "/web/configmap.yaml": webManifest(stage, fmt.Sprint(100+b.n))})
 	if err != nil {
@@ -331,7 +341,11 @@ func (b *realBackend) Commit(t *testing.T, app string) string {
 }
 
 func (b *realBackend) Refresh(t *testing.T, app string) {
-	if _, err := env.api("GET", "/api/v1/applications/"+app+"?refresh=normal", env.token, nil); err != nil {
+	path := "/api/v1/applications/" + app + "?refresh=normal"
+	if ns, name, ok := strings.Cut(app, "/"); ok {
+		path = "/api/v1/applications/" + name + "?refresh=normal&appNamespace=" + ns
+	}
+	if _, err := env.api("GET", path, env.token, nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -666,5 +680,57 @@ func TestAsAnEnvOwner(t *testing.T) {
 	}
 	if n := len(getApp(t, "perf-web").Status.History); n != before {
 		t.Error("a denied sync reached Argo CD")
+	}
+}
+
+// TestAppsInAnyNamespace: an Application in a team's namespace (Argo CD's
+// application.namespaces) is on the board as namespace/name, and synced,
+// pinned, and its manifests read by that name.
+func TestAppsInAnyNamespace(t *testing.T) {
+	cfg := env.config("")
+	data, _ := os.ReadFile(cfg)
+	if err := os.WriteFile(cfg, append(data, "  - {name: team, path: team}\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type doc struct {
+		Stages []struct {
+			Name string
+			Apps []struct{ Name, DeployedRevision string }
+		}
+	}
+	deployed := func() (string, bool) {
+		out, errOut, code := env.stagedeckRun("status", "--config", cfg, "-o", "json")
+		if code != 0 {
+			t.Fatalf("status: exit %d %s", code, errOut)
+		}
+		var d doc
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range d.Stages {
+			for _, a := range st.Apps {
+				if st.Name == "team" && a.Name == "team-a/team-web" {
+					return a.DeployedRevision, true
+				}
+			}
+		}
+		return "", false
+	}
+	if rev, ok := deployed(); !ok || rev == "" {
+		t.Fatalf("the team stage lacks team-a/team-web (deployed %q)", rev)
+	}
+	sha, err := env.commitPush("team: web version 700", map[string]string{"team/web/configmap.yaml": webManifest("team", "700")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := env.stagedeckRun("sync", "team", "team-a/team-web", "--config", cfg, "--revision", sha, "--yes", "--wait", "--timeout", "3m")
+	if code != 0 {
+		t.Fatalf("sync team-a/team-web: exit %d\n%s%s", code, out, errOut)
+	}
+	if rev, _ := deployed(); rev != sha {
+		t.Errorf("after the sync team-a/team-web runs %s, want %s", rev, sha)
+	}
+	if _, errOut, code := env.stagedeckRun("diff", "team", "team-a/team-web", "--config", cfg, "--manifests"); code > 1 {
+		t.Errorf("diff --manifests of team-a/team-web: exit %d %s", code, errOut)
 	}
 }

@@ -313,6 +313,7 @@ current-context: local
 	}
 	if _, err := t.start("application-controller", argoEnv, filepath.Join(t.argoBin, "argocd-application-controller"),
 		"--repo-server", t.repoServerAddr, "--repo-server-plaintext", "--redis", t.redisAddr, "--namespace", "argocd",
+		"--application-namespaces", "team-*",
 		"--metrics-port", fmt.Sprint(t.ports["ctrlMetrics"]), "--app-resync", "10", "--loglevel", "warn"); err != nil {
 		return err
 	}
@@ -333,6 +334,7 @@ func (t *tier) startServer(argoEnv []string) error {
 	if _, err := t.start("server", argoEnv, filepath.Join(t.argoBin, "argocd-server"),
 		"--insecure", "--address", "127.0.0.1", "--port", fmt.Sprint(t.ports["server"]), "--metrics-port", fmt.Sprint(t.ports["serverMetrics"]),
 		"--repo-server", t.repoServerAddr, "--repo-server-plaintext", "--redis", t.redisAddr, "--namespace", "argocd",
+		"--application-namespaces", "team-*",
 		"--staticassets", filepath.Join(t.dir, "tmp"), "--loglevel", "warn"); err != nil {
 		return err
 	}

@@ -53,6 +53,7 @@ metadata:
   namespace: argocd
 spec:
   sourceRepos: ['*']
+  sourceNamespaces: ['team-*']
   destinations: [{server: '*', namespace: '*'}]
   clusterResourceWhitelist: [{group: '*', kind: '*'}]
 `
@@ -139,6 +140,9 @@ func (t *tier) opsRepo() error {
 		files[st+"/api/templates/configmap.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-config\ndata:\n  replicas: \"{{ .Values.replicas }}\"\n  logLevel: {{ .Values.logLevel | quote }}\n"
 		files[st+"/api/templates/sealedsecret.yaml"] = sealed(st, sealedValues[0])
 	}
+	// A team's own stage, deployed by an Application in the team's namespace
+	// (Argo CD's apps in any namespace).
+	files["team/web/configmap.yaml"] = webManifest("team", "1")
 	_, err := t.commitPush("Initial ops layout", files)
 	return err
 }
@@ -187,7 +191,51 @@ spec:
 `, st, app, t.bare, policy)
 		}
 	}
+	fmt.Fprintf(&b, `apiVersion: v1
+kind: Namespace
+metadata:
+  name: team
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: team-a
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: team-web
+  namespace: team-a
+spec:
+  project: default
+  source:
+    repoURL: file://%s
+    path: team/web
+    targetRevision: main
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: team
+  syncPolicy:
+    syncOptions: [CreateNamespace=true]
+`, t.bare)
 	if err := t.kubectlApply(b.String()); err != nil {
+		return err
+	}
+	// The team's app is deployed once, so the suite has a deployed revision.
+	if _, err := t.kubectl("-n", "team-a", "patch", "application", "team-web", "--type", "merge", "-p",
+		`{"operation":{"initiatedBy":{"username":"e2e"},"sync":{"revision":"main"}}}`); err != nil {
+		return err
+	}
+	if err := poll(120*time.Second, "team-a/team-web first sync", func() error {
+		out, err := t.kubectl("-n", "team-a", "get", "application", "team-web", "-o", "jsonpath={.status.operationState.phase}")
+		if err != nil {
+			return err
+		}
+		if out != "Succeeded" {
+			return fmt.Errorf("team-a/team-web operation %q", out)
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	// Wait for ITG's first auto-sync: the controller, repo server and git all work.
