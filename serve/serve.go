@@ -374,6 +374,9 @@ func (s *Server) console(sess ssh.Session, w who) {
 	} else {
 		// The keys stay visible: pressing one says why nothing happens.
 		c.OperatorErr = errors.New("read-only: this key is not an operator on this server (an operators entry in its config names who may act)")
+		if s.opts.Flags.ReadOnly || s.shared.Config.ReadOnly {
+			c.OperatorErr = errors.New("read-only: this server runs read-only (--read-only or readOnly: true)")
+		}
 	}
 	opts := s.shared.Options(ctx, c)
 	// Every action goes through the guard too: stages by what they change,
