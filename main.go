@@ -23,9 +23,13 @@ var (
 )
 
 func main() {
-	// SIGHUP (a dropped SSH session) and SIGPIPE (`status | head`) end the
-	// run like ctrl+c does, so deferred cleanup (the demo's temp dir) runs.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	// SIGHUP (a dropped SSH session) ends the run like ctrl+c does, so
+	// deferred cleanup (the demo's temp dir) runs. SIGPIPE is ignored: a
+	// closed stdout (`status | head`) is a write error the command returns;
+	// a connection Argo CD closed is one the client handles. (Asking to be
+	// told of SIGPIPE would also hear every peer that closed a socket.)
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

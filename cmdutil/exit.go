@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 
 	"github.com/stagedeck/stagedeck/sanitize"
 )
@@ -19,6 +20,8 @@ const (
 	ExitRefused     = 1 // refused by a check or not confirmed: nothing was sent or pushed
 	ExitUsage       = 2 // usage, config or bad input
 	ExitUnreachable = 3 // git or Argo CD unreachable
+	// ExitBrokenPipe is what a shell reports for a process its reader left.
+	ExitBrokenPipe = 128 + 13
 )
 
 // ExitError carries an exit code with the one-line message; a nil Err
@@ -78,6 +81,9 @@ func CodeOf(err error) int {
 // Report writes err as one line on stderr and returns the exit code:
 // every error a command returns ends here.
 func Report(stderr io.Writer, err error) int {
+	if errors.Is(err, syscall.EPIPE) {
+		return ExitBrokenPipe // the reader left (`status | head`): nothing to say
+	}
 	code := CodeOf(err)
 	var ee *ExitError
 	if err == nil || errors.As(err, &ee) && ee.Err == nil {

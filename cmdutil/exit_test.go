@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"syscall"
 	"testing"
 )
 
@@ -20,6 +21,7 @@ func TestReportIsOneCleanLineWithTheCode(t *testing.T) {
 		{WithCode(ExitUsage, WithCode(ExitRefused, errors.New("x"))), ExitRefused, "stagedeck: x\n"},
 		{ForceCode(ExitUsage, WithCode(ExitRefused, errors.New("y"))), ExitUsage, "stagedeck: y\n"},
 		{errors.New("https://u:secret@git.example.com \x1b[31mred"), ExitUsage, "stagedeck: https://***@git.example.com \\x1b[31mred\n"},
+		{fmt.Errorf("write |1: %w", syscall.EPIPE), ExitBrokenPipe, ""},
 	} {
 		var buf bytes.Buffer
 		if code := Report(&buf, c.err); code != c.code || buf.String() != c.wantText {

@@ -49,7 +49,7 @@ type application struct {
 
 func getApp(t *testing.T, name string) application {
 	t.Helper()
-	out, err := env.kubectl("get", "application", name, "-o", "json")
+	out, err := env.kubectl("get", "application", name, "-n", appNamespace(strings.SplitN(name, "-", 2)[0]), "-o", "json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func (b *realBackend) BadTokenClient(t *testing.T) (*argo.Client, error) {
 
 func (b *realBackend) ManualApp() string     { return "perf-web" }
 func (b *realBackend) NamespacedApp() string { return "team-a/team-web" }
-func (b *realBackend) AutoApp() string   { return "itg-web" }
+func (b *realBackend) AutoApp() string       { return "itg-web" }
 
 func (b *realBackend) Commit(t *testing.T, app string) string {
 	b.n++
@@ -359,7 +359,7 @@ func TestSharedArgoSuiteOnTheRealServer(t *testing.T) {
 // TestWatchReconnectsAfterServerRestart restarts argocd-server during a
 // sync; the follower re-attaches and the sync is not sent twice.
 func TestWatchReconnectsAfterServerRestart(t *testing.T) {
-	c, err := argo.Dial(argo.Options{ConfigPath: env.argoConfig})
+	c, err := argo.Dial(argo.Options{ConfigPath: env.argoConfig, Context: "prod"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +380,8 @@ func TestWatchReconnectsAfterServerRestart(t *testing.T) {
 	if _, err := f.Next(); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.restartServer(); err != nil {
+	env.stop("prod-server")
+	if err := env.startProdServer(); err != nil {
 		t.Fatal(err)
 	}
 	reconnected := false
@@ -732,5 +733,47 @@ func TestAppsInAnyNamespace(t *testing.T) {
 	}
 	if _, errOut, code := env.stagedeckRun("diff", "team", "team-a/team-web", "--config", cfg, "--manifests"); code > 1 {
 		t.Errorf("diff --manifests of team-a/team-web: exit %d %s", code, errOut)
+	}
+}
+
+// TestSecondInstanceOutage: PROD runs on its own Argo CD. The board shows
+// both instances; stop the second: PROD's rows keep their last known state,
+// marked stale with the reason and the age, while the others stay live, and
+// status exits 3 naming it; start it again: the console recovers by itself.
+func TestSecondInstanceOutage(t *testing.T) {
+	cfg := env.config("")
+	out, errOut, code := env.stagedeckRun("status", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "prod-web") || !strings.Contains(out, "tst-web") {
+		t.Fatalf("status over two instances: exit %d\n%s%s", code, out, errOut)
+	}
+	tm := termtest.Start(t, env.stagedeck, 160, 40, env.stagedeckEnv(), "--config", cfg)
+	tm.WaitFor(30*time.Second, "TST", "PROD 🔒", "prod-web", "tst-web", "live")
+	env.stop("prod-server")
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			_ = env.startProdServer()
+		}
+	})
+	out, errOut, code = env.stagedeckRun("status", "--config", cfg)
+	if code != 3 || !strings.Contains(out+errOut, env.prod.addr) || !strings.Contains(out, "tst-web") {
+		t.Errorf("status with PROD's Argo CD down: exit %d\n%s%s", code, out, errOut)
+	}
+	tm.Send("r")
+	screen := tm.WaitFor(90*time.Second, "stale", "prod-web", "tst-web")
+	if !regexp.MustCompile(`(?m)^.*PROD.*stale`).MatchString(screen) || regexp.MustCompile(`(?m)^.*TST .*stale`).MatchString(screen) {
+		t.Errorf("PROD's rows should be stale and TST's live:\n%s", screen)
+	}
+	if err := env.startProdServer(); err != nil {
+		t.Fatal(err)
+	}
+	restarted = true
+	tm.Send("r")
+	tm.WaitUntil(90*time.Second, "PROD live again", func(s string) bool {
+		return !regexp.MustCompile(`(?m)^.*PROD.*stale`).MatchString(s) && strings.Contains(s, "prod-web") && strings.Contains(s, "live")
+	})
+	tm.Send("q")
+	if err := tm.Exit(10 * time.Second); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -46,10 +46,20 @@ type tier struct {
 	repoServerAddr string
 	redisAddr      string
 	ports          map[string]int
+	named          map[string]*exec.Cmd // long-lived processes by name
+	prod           prodInstance         // the second Argo CD, serving PROD
+}
+
+// prodInstance is a second Argo CD (API server, repo server, controller, its
+// own Redis) in its own namespace on the same kube-apiserver, with the same
+// binaries: PROD often runs on its own Argo CD.
+type prodInstance struct {
+	ns, addr, token string
+	env             []string
 }
 
 func TestMain(m *testing.M) {
-	t := &tier{ports: map[string]int{}}
+	t := &tier{ports: map[string]int{}, named: map[string]*exec.Cmd{}}
 	code := 1
 	func() {
 		defer t.stopAll()
@@ -98,8 +108,21 @@ func (t *tier) start(name string, env []string, bin string, args ...string) (*ex
 	}
 	t.mu.Lock()
 	t.procs = append(t.procs, cmd)
+	t.named[name] = cmd
 	t.mu.Unlock()
 	return cmd, nil
+}
+
+// stop kills the named process (and its group) and waits for it.
+func (t *tier) stop(name string) *exec.Cmd {
+	t.mu.Lock()
+	p := t.named[name]
+	t.mu.Unlock()
+	if p != nil && p.Process != nil {
+		_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+		_, _ = p.Process.Wait()
+	}
+	return p
 }
 
 func (t *tier) stopAll() {
@@ -207,7 +230,8 @@ func (t *tier) up() error {
 	if _, err := run("../..", nil, "go", "build", "-o", t.stagedeck, "."); err != nil {
 		return err
 	}
-	for _, p := range []string{"etcd", "etcdPeer", "apiserver", "redis", "repo", "repoMetrics", "server", "serverMetrics", "ctrlMetrics"} {
+	for _, p := range []string{"etcd", "etcdPeer", "apiserver", "redis", "repo", "repoMetrics", "server", "serverMetrics", "ctrlMetrics",
+		"prodRedis", "prodRepo", "prodRepoMetrics", "prodServer", "prodServerMetrics", "prodCtrlMetrics"} {
 		t.ports[p] = freePort()
 	}
 	// etcd
@@ -265,8 +289,11 @@ current-context: local
 	if err := poll(90*time.Second, "kube-apiserver", func() error { _, err := t.kubectl("get", "--raw", "/readyz"); return err }); err != nil {
 		return err
 	}
-	if _, err := t.kubectl("create", "namespace", "argocd"); err != nil {
-		return err
+	t.prod.ns = "argocd-prod"
+	for _, ns := range []string{"argocd", t.prod.ns} {
+		if _, err := t.kubectl("create", "namespace", ns); err != nil {
+			return err
+		}
 	}
 	crds, _ := filepath.Glob(filepath.Join(t.argoBin, "crds", "*-crd.yaml"))
 	for _, c := range crds {
@@ -286,9 +313,12 @@ current-context: local
 	}
 	adminPassword := "stagedeck-e2e"
 	hash, _ := bcrypt.GenerateFromPassword([]byte(adminPassword), bcrypt.DefaultCost)
-	if err := t.kubectlApply(fmt.Sprintf(argoConfigManifests, base64.StdEncoding.EncodeToString(hash),
-		base64.StdEncoding.EncodeToString([]byte(time.Now().UTC().Format(time.RFC3339))), base64.StdEncoding.EncodeToString([]byte(randomKey())))); err != nil {
-		return err
+	for _, ns := range []string{"argocd", t.prod.ns} {
+		m := fmt.Sprintf(argoConfigManifests, base64.StdEncoding.EncodeToString(hash),
+			base64.StdEncoding.EncodeToString([]byte(time.Now().UTC().Format(time.RFC3339))), base64.StdEncoding.EncodeToString([]byte(randomKey())))
+		if err := t.kubectlApply(strings.ReplaceAll(m, "namespace: argocd\n", "namespace: "+ns+"\n")); err != nil {
+			return err
+		}
 	}
 	// redis
 	t.redisAddr = fmt.Sprintf("127.0.0.1:%d", t.ports["redis"])
@@ -323,6 +353,9 @@ current-context: local
 	if err := t.login(adminPassword); err != nil {
 		return err
 	}
+	if err := t.upProd(argoEnv, adminPassword); err != nil {
+		return err
+	}
 	if err := t.opsRepo(); err != nil {
 		return err
 	}
@@ -353,29 +386,84 @@ func (t *tier) startServer(argoEnv []string) error {
 
 // restartServer kills argocd-server and starts it again on the same port.
 func (t *tier) restartServer() error {
-	t.mu.Lock()
-	var srv *exec.Cmd
-	for _, p := range t.procs {
-		if strings.HasSuffix(p.Path, "argocd-server") {
-			srv = p
-		}
-	}
-	t.mu.Unlock()
-	if srv != nil {
-		_ = syscall.Kill(-srv.Process.Pid, syscall.SIGKILL)
-		_, _ = srv.Process.Wait()
-	}
+	srv := t.stop("server")
 	argoEnv := srv.Env[len(os.Environ()):]
 	return t.startServer(argoEnv)
 }
 
+// upProd starts the second Argo CD in its own namespace with its own Redis,
+// repo server, controller and API server, and logs in to it.
+func (t *tier) upProd(argoEnv []string, adminPassword string) error {
+	p := &t.prod
+	p.env = argoEnv
+	redis := fmt.Sprintf("127.0.0.1:%d", t.ports["prodRedis"])
+	if _, err := t.start("prod-redis", nil, "redis-server", "--port", fmt.Sprint(t.ports["prodRedis"]), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no"); err != nil {
+		return err
+	}
+	repo := fmt.Sprintf("127.0.0.1:%d", t.ports["prodRepo"])
+	if _, err := t.start("prod-repo-server", argoEnv, filepath.Join(t.argoBin, "argocd-repo-server"),
+		"--port", fmt.Sprint(t.ports["prodRepo"]), "--address", "127.0.0.1", "--metrics-port", fmt.Sprint(t.ports["prodRepoMetrics"]),
+		"--metrics-address", "127.0.0.1", "--disable-tls", "--redis", redis, "--loglevel", "warn"); err != nil {
+		return err
+	}
+	if _, err := t.start("prod-application-controller", argoEnv, filepath.Join(t.argoBin, "argocd-application-controller"),
+		"--repo-server", repo, "--repo-server-plaintext", "--redis", redis, "--namespace", p.ns,
+		"--metrics-port", fmt.Sprint(t.ports["prodCtrlMetrics"]), "--app-resync", "10", "--loglevel", "warn"); err != nil {
+		return err
+	}
+	if err := t.startProdServer(); err != nil {
+		return err
+	}
+	session, err := t.apiAt(p.addr, "POST", "/api/v1/session", "", map[string]string{"username": "admin", "password": adminPassword})
+	if err != nil {
+		return err
+	}
+	tok, err := t.apiAt(p.addr, "POST", "/api/v1/account/ci/token", session["token"].(string), map[string]string{"name": "ci"})
+	if err != nil {
+		return err
+	}
+	p.token = tok["token"].(string)
+	return t.writeArgoConfig()
+}
+
+// startProdServer starts (or restarts) the second Argo CD's API server.
+func (t *tier) startProdServer() error {
+	p := &t.prod
+	p.addr = fmt.Sprintf("127.0.0.1:%d", t.ports["prodServer"])
+	redis := fmt.Sprintf("127.0.0.1:%d", t.ports["prodRedis"])
+	repo := fmt.Sprintf("127.0.0.1:%d", t.ports["prodRepo"])
+	if _, err := t.start("prod-server", p.env, filepath.Join(t.argoBin, "argocd-server"),
+		"--insecure", "--address", "127.0.0.1", "--port", fmt.Sprint(t.ports["prodServer"]), "--metrics-port", fmt.Sprint(t.ports["prodServerMetrics"]),
+		"--repo-server", repo, "--repo-server-plaintext", "--redis", redis, "--namespace", p.ns,
+		"--staticassets", filepath.Join(t.dir, "tmp"), "--loglevel", "warn"); err != nil {
+		return err
+	}
+	return poll(60*time.Second, "the second argocd-server", func() error {
+		resp, err := http.Get("http://" + p.addr + "/healthz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("healthz %d", resp.StatusCode)
+		}
+		return nil
+	})
+}
+
 func (t *tier) api(method, path, token string, body any) (map[string]any, error) {
+	return t.apiAt(t.argoAddr, method, path, token, body)
+}
+
+// apiAt calls the REST API of the Argo CD at addr.
+func (t *tier) apiAt(addr, method, path, token string, body any) (map[string]any, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, "http://"+t.argoAddr+path, rd)
+	req, _ := http.NewRequest(method, "http://"+addr+path, rd)
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -411,18 +499,21 @@ func (t *tier) login(adminPassword string) error {
 	}
 	t.token = tok["token"].(string)
 	t.argoConfig = filepath.Join(t.dir, "argocd-config")
-	cfg := fmt.Sprintf(`contexts:
-- name: e2e
-  server: %[1]s
-  user: %[1]s
-current-context: e2e
-servers:
-- server: %[1]s
-  plain-text: true
-users:
-- name: %[1]s
-  auth-token: %[2]s
-`, t.argoAddr, t.token)
+	return t.writeArgoConfig()
+}
+
+// writeArgoConfig writes an argocd CLI config with a context per Argo CD:
+// e2e (current) and, once it is up, prod.
+func (t *tier) writeArgoConfig() error {
+	contexts := fmt.Sprintf("- name: e2e\n  server: %[1]s\n  user: %[1]s\n", t.argoAddr)
+	servers := fmt.Sprintf("- server: %s\n  plain-text: true\n", t.argoAddr)
+	users := fmt.Sprintf("- name: %s\n  auth-token: %s\n", t.argoAddr, t.token)
+	if t.prod.token != "" {
+		contexts += fmt.Sprintf("- name: prod\n  server: %[1]s\n  user: %[1]s\n", t.prod.addr)
+		servers += fmt.Sprintf("- server: %s\n  plain-text: true\n", t.prod.addr)
+		users += fmt.Sprintf("- name: %s\n  auth-token: %s\n", t.prod.addr, t.prod.token)
+	}
+	cfg := "contexts:\n" + contexts + "current-context: e2e\nservers:\n" + servers + "users:\n" + users
 	return os.WriteFile(t.argoConfig, []byte(cfg), 0o600)
 }
 
@@ -445,7 +536,7 @@ cacheDir: %s
   - {name: itg, path: itg}
   - {name: tst, path: tst}
   - {name: perf, path: perf}
-  - {name: prod, path: prod, protected: true}
+  - {name: prod, path: prod, protected: true, argocd: prod}
 `, t.bare, t.argoConfig, filepath.Join(t.dir, "home", "cache", fmt.Sprint(time.Now().UnixNano())), extra)
 	_ = os.WriteFile(p, []byte(cfg), 0o644)
 	return p

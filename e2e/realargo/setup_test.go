@@ -164,6 +164,15 @@ spec:
 
 // applications creates one Application per stage and app: itg automated,
 // the others manual; namespaces per stage.
+// appNamespace is where a stage's Applications live: PROD's in the second
+// Argo CD's namespace, the rest in the first's.
+func appNamespace(stage string) string {
+	if stage == "prod" {
+		return "argocd-prod"
+	}
+	return "argocd"
+}
+
 func (t *tier) applications() error {
 	var b strings.Builder
 	for _, st := range stages {
@@ -177,7 +186,7 @@ func (t *tier) applications() error {
 kind: Application
 metadata:
   name: %[1]s-%[2]s
-  namespace: argocd
+  namespace: %[5]s
 spec:
   project: default
   source:
@@ -188,7 +197,7 @@ spec:
     server: https://kubernetes.default.svc
     namespace: %[1]s
 %[4]s---
-`, st, app, t.bare, policy)
+`, st, app, t.bare, policy, appNamespace(st))
 		}
 	}
 	fmt.Fprintf(&b, `apiVersion: v1
