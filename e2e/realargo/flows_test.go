@@ -682,6 +682,20 @@ func TestAsAnEnvOwner(t *testing.T) {
 	if n := len(getApp(t, "perf-web").Status.History); n != before {
 		t.Error("a denied sync reached Argo CD")
 	}
+
+	// The console as the owner: PERF's preview names the denial and y
+	// sends nothing.
+	tm := termtest.Start(t, env.stagedeck, 160, 40, env.stagedeckEnv(), "--config", cfg)
+	tm.WaitFor(30*time.Second, "PERF", "perf-web", "live")
+	tm.Send("/", "p", "e", "r", "f", "-", "w", "e", "b", termtest.KeyEnter, "j", "s")
+	tm.WaitFor(30*time.Second, "Sync perf / perf-web", "may not sync default/perf-web")
+	tm.Send("y")
+	tm.WaitFor(10*time.Second, "cannot sync")
+	tm.Send(termtest.KeyEsc, "q")
+	_ = tm.Exit(10 * time.Second)
+	if n := len(getApp(t, "perf-web").Status.History); n != before {
+		t.Error("a denied sync reached Argo CD from the console")
+	}
 }
 
 // TestAppsInAnyNamespace: an Application in a team's namespace (Argo CD's

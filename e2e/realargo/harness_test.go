@@ -384,13 +384,6 @@ func (t *tier) startServer(argoEnv []string) error {
 	})
 }
 
-// restartServer kills argocd-server and starts it again on the same port.
-func (t *tier) restartServer() error {
-	srv := t.stop("server")
-	argoEnv := srv.Env[len(os.Environ()):]
-	return t.startServer(argoEnv)
-}
-
 // upProd starts the second Argo CD in its own namespace with its own Redis,
 // repo server, controller and API server, and logs in to it.
 func (t *tier) upProd(argoEnv []string, adminPassword string) error {
