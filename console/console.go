@@ -496,7 +496,7 @@ func (l live) Terminate(ctx context.Context, stage, app string) error {
 	if err != nil {
 		return err
 	}
-	return c.Terminate(ctx, app)
+	return deploy.Terminate(ctx, c, app)
 }
 
 // failedFollower reports why following could not even start.

@@ -23,6 +23,36 @@ type Client interface {
 	Sync(ctx context.Context, r appstate.SyncRequest) (appstate.App, error)
 	CanSync(ctx context.Context, project, app string) (bool, error)
 	SyncWindows(ctx context.Context, app string) (bool, []string, error)
+	Terminate(ctx context.Context, app string) error
+}
+
+// conflictRetries bounds the terminates sent after Argo CD gave up on one.
+const conflictRetries = 3
+
+// Terminate asks Argo CD to end app's running operation. Argo CD answers
+// "Too many conflicts" when its controller kept updating the app while it
+// tried: nothing was terminated then. The app is read again, and the
+// terminate sent again only while the operation still runs.
+func Terminate(ctx context.Context, c Client, app string) error {
+	err := c.Terminate(ctx, app)
+	for i := 0; i < conflictRetries && err != nil && strings.Contains(err.Error(), "Too many conflicts"); i++ {
+		select {
+		case <-time.After(time.Duration(i+1) * 300 * time.Millisecond):
+		case <-ctx.Done():
+			return err
+		}
+		cctx, cancel := appstate.WithTimeout(ctx)
+		a, gerr := c.Get(cctx, app, "")
+		cancel()
+		if gerr != nil {
+			return err
+		}
+		if !a.Operation.Running() && !a.Requested {
+			return nil // it ended meanwhile: nothing to terminate
+		}
+		err = c.Terminate(ctx, app)
+	}
+	return err
 }
 
 // Check is the pre-check of one app: may it be synced now, and why not.

@@ -100,7 +100,7 @@ func Run(ctx context.Context, opts *Options) error {
 	var errs []error
 	var sent []string
 	for _, name := range running {
-		if err := c.Terminate(ctx, name); err != nil {
+		if err := deploy.Terminate(ctx, c, name); err != nil {
 			errs = append(errs, err)
 			continue
 		}
