@@ -528,17 +528,23 @@ func TestSyncWindowsOnTheRealServer(t *testing.T) {
 		t.Errorf("a refused sync changed tst-api's history (%d -> %d)", before, n)
 	}
 	setWindows(true)
+	// Sent once the server's informer has the new window; the operation is
+	// then checked on the Application itself (tst-api's health stays
+	// Progressing: its SealedSecret has no controller in the tier).
 	var out string
 	for i := 0; i < 50; i++ {
-		out, errOut, code = env.stagedeckRun("sync", "--config", cfg, "tst", "api", "--revision", remoteHead(t), "--yes", "--wait", "--timeout", "2m")
+		out, errOut, code = env.stagedeckRun("sync", "--config", cfg, "tst", "api", "--revision", remoteHead(t), "--yes")
 		if code == 0 {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if code != 0 || !strings.Contains(out, "tst-api: Succeeded") {
-		t.Errorf("deny window with manualSync: exit %d\n%s%s", code, out, errOut)
+	if code != 0 || !strings.Contains(out, "tst-api: sync to") {
+		t.Fatalf("deny window with manualSync: exit %d\n%s%s", code, out, errOut)
 	}
+	waitApp(t, "tst-api", "a new sync Succeeded", 2*time.Minute, func(a application) bool {
+		return len(a.Status.History) > before && a.Status.OperationState != nil && a.Status.OperationState.Phase == "Succeeded"
+	})
 }
 
 // TestTerminateOnTheRealServer: a PreSync hook Pod never runs (there is no
