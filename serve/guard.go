@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/gitstate"
+	"github.com/stagedeck/stagedeck/sanitize"
 	"github.com/stagedeck/stagedeck/tui"
 )
 
@@ -17,8 +19,16 @@ import (
 // action changes (the paths of the apps synced, the files a rollback
 // commit changes), and to their own name on everything sent.
 type guard struct {
-	cfg *config.Config
-	op  config.Operator
+	cfg         *config.Config
+	op          config.Operator
+	log         io.Writer // one line per action: who, with which key
+	fingerprint string
+}
+
+func (g guard) record(what string) {
+	if g.log != nil {
+		fmt.Fprintf(g.log, "stagedeck serve: %s %s: %s\n", g.fingerprint, sanitize.Line(g.operator()), sanitize.Line(what))
+	}
 }
 
 func (g guard) operator() string {
@@ -62,6 +72,7 @@ func (s guardedSyncer) StartSync(ctx context.Context, stage string, req appstate
 		return tui.SyncStart{}, err
 	}
 	req.Operator = s.g.operator()
+	s.g.record("sync " + stage + " " + req.App + " to " + req.Revision)
 	return s.Syncer.StartSync(ctx, stage, req)
 }
 
@@ -69,6 +80,7 @@ func (s guardedSyncer) Terminate(ctx context.Context, stage, app string) error {
 	if err := s.g.allow(stage, nil); err != nil {
 		return err
 	}
+	s.g.record("terminate " + stage + " " + app)
 	return s.Syncer.Terminate(ctx, stage, app)
 }
 
@@ -109,5 +121,10 @@ func (r guardedRollbacker) PublishRollback(ctx context.Context, plan *gitstate.P
 		}
 		return nil
 	}
+	what := "rollback " + rb.Stage + ": revert " + rb.Revert
+	if rb.RestoreTo != "" {
+		what = "rollback " + rb.Stage + ": restore to " + rb.RestoreTo
+	}
+	r.g.record(what + ": " + rb.Reason)
 	return r.Rollbacker.PublishRollback(ctx, plan, rb)
 }

@@ -29,6 +29,7 @@ import (
 	versioncmd "github.com/stagedeck/stagedeck/cmd/version"
 	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/console"
+	"github.com/stagedeck/stagedeck/feed"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/sanitize"
 	"github.com/stagedeck/stagedeck/session"
@@ -114,6 +115,10 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 			}
 			fp = gossh.FingerprintSHA256(k)
 		}
+		if prev, dup := s.operators[fp]; dup {
+			sh.Close()
+			return nil, fmt.Errorf("operators[%d] (%s): the same key as %s: one key is one person", i, o.Name, prev.Name)
+		}
 		s.operators[fp] = o
 	}
 	hostKey := opts.HostKeyPath
@@ -150,6 +155,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	srv.SubsystemHandlers = nil
 	srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": ssh.DefaultSessionHandler}
 	srv.RequestHandlers = map[string]ssh.RequestHandler{}
+	// A connection that does not log in soon is dropped.
+	srv.HandshakeTimeout = 20 * time.Second
 	s.srv = srv
 	return s, nil
 }
@@ -254,9 +261,15 @@ func readAuthorizedKeys(path string) ([]gossh.PublicKey, error) {
 	}
 	var keys []gossh.PublicKey
 	for len(strings.TrimSpace(string(data))) > 0 {
-		k, _, _, rest, err := gossh.ParseAuthorizedKey(data)
+		k, _, options, rest, err := gossh.ParseAuthorizedKey(data)
 		if err != nil {
 			break // the rest is comments or blank
+		}
+		if len(options) > 0 {
+			// from=, expiry-time=, restrict...: not enforced here, so not
+			// silently accepted either.
+			return nil, fmt.Errorf("authorized keys %s: key %s has options (%s) that stagedeck serve does not enforce: remove them",
+				path, gossh.FingerprintSHA256(k), strings.Join(options, ","))
 		}
 		keys = append(keys, k)
 		data = rest
@@ -381,11 +394,18 @@ func (s *Server) console(sess ssh.Session, w who) {
 	opts := s.shared.Options(ctx, c)
 	// Every action goes through the guard too: stages by what they change,
 	// and the operator's own name on what is sent.
-	g := guard{cfg: s.shared.Config, op: op}
+	g := guard{cfg: s.shared.Config, op: op, log: s.opts.Log, fingerprint: w.fingerprint}
 	if opts.Syncer != nil {
 		opts.Syncer = guardedSyncer{opts.Syncer, g}
 	}
 	opts.Rollback = guardedRollbacker{opts.Rollback, g}
+	if w.operator == nil {
+		// A viewer's r neither asks Argo CD to reconcile (a hard refresh
+		// regenerates manifests) nor forces git fetches: it reads the
+		// shared board.
+		opts.Refresh = nil
+		opts.Fetcher = sharedFetch{s.shared.Feed}
+	}
 	opts.Cache = nil // the server's consoles do not write the local cache
 	var lastInput atomic.Int64
 	lastInput.Store(time.Now().UnixNano())
@@ -403,7 +423,7 @@ func (s *Server) console(sess ssh.Session, w who) {
 	_, winCh, _ := sess.Pty()
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		tick := time.NewTicker(min(s.idle/4, 10*time.Second))
+		tick := time.NewTicker(max(time.Second, min(s.idle/4, 10*time.Second)))
 		defer tick.Stop()
 		for {
 			select {
@@ -432,3 +452,9 @@ func (s *Server) console(sess ssh.Session, w who) {
 	cancel()
 	wg.Wait()
 }
+
+// sharedFetch fetches only as the shared feed does on its own: a key press
+// reuses a recent fetch instead of forcing one.
+type sharedFetch struct{ f *feed.Feed }
+
+func (s sharedFetch) Fetch(ctx context.Context) error { return s.f.Fetch(ctx) }

@@ -250,6 +250,19 @@ func TestUnknownKeyIsRefused(t *testing.T) {
 
 func TestServeNeedsAuthorizedKeysAndMakesAPrivateHostKey(t *testing.T) {
 	_, cfg := sandbox(t, "")
+	// Options it would not enforce are refused, not ignored.
+	k := newKey(t)
+	withOpts := filepath.Join(t.TempDir(), "authorized_keys")
+	if err := os.WriteFile(withOpts, []byte(`from="10.0.0.0/8" `+k.line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(context.Background(), Options{Flags: session.Flags{Config: cfg}, AuthorizedKeys: withOpts, HostKeyPath: filepath.Join(t.TempDir(), "h")}); err == nil || !strings.Contains(err.Error(), "does not enforce") {
+		t.Errorf("authorized_keys options: %v", err)
+	}
+	_, dupCfg := sandbox(t, "operators:\n  - {name: Ann, email: a@x.io, key: '"+k.line+"', stages: [tst]}\n  - {name: Bob, email: b@x.io, key: '"+k.line+"', stages: [prod]}\n")
+	if _, err := New(context.Background(), Options{Flags: session.Flags{Config: dupCfg}, AuthorizedKeys: authorized(t, k), HostKeyPath: filepath.Join(t.TempDir(), "h")}); err == nil || !strings.Contains(err.Error(), "one key is one person") {
+		t.Errorf("one key for two operators: %v", err)
+	}
 	if _, err := New(context.Background(), Options{Flags: session.Flags{Config: cfg}}); err == nil || !strings.Contains(err.Error(), "--authorized-keys") {
 		t.Errorf("no authorized keys: %v", err)
 	}
@@ -300,13 +313,15 @@ func TestReadOnlyKeyCannotSync(t *testing.T) {
 	tm.waitFor("tst-api", "· live")
 	tm.send("j", "j", "j", "j", "j", "j", "j", "j", "s") // the TST stage row
 	tm.waitFor("read-only: this key is not an operator")
+	tm.send("R") // a hard refresh would regenerate manifests: not a viewer's to ask
+	time.Sleep(300 * time.Millisecond)
 	tm.send("h")
 	time.Sleep(300 * time.Millisecond)
 	tm.send("v")
 	tm.waitFor("read-only")
 	for _, c := range sb.Argo.Calls() {
-		if c.Method == "Sync" {
-			t.Fatalf("a read-only key sent a sync: %+v", c)
+		if c.Method == "Sync" || c.Method == "Refresh" {
+			t.Fatalf("a read-only key reached Argo CD: %+v", c)
 		}
 	}
 }

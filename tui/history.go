@@ -304,6 +304,10 @@ func (r *rollbackScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			r.err = errors.New("read-only mode: rollbacks are off (started with --read-only or readOnly: true)")
 			return nil
 		}
+		if m.opts.OperatorErr != nil {
+			r.err = m.opts.OperatorErr // no reason asked for what would be refused
+			return nil
+		}
 		r.restore = msg.String() == "b"
 		r.target = r.commits[r.cursor]
 		r.phase, r.err = rbReason, nil
