@@ -1,9 +1,27 @@
 package board
 
 import (
+	"maps"
+
 	"github.com/stagedeck/stagedeck/gitstate"
 	"github.com/stagedeck/stagedeck/sanitize"
 )
+
+// Clone is a copy a console may change: its own stages, apps and
+// known-healthy map (the apps' slices are shared, never changed in place).
+func (b *Board) Clone() *Board {
+	if b == nil {
+		return nil
+	}
+	c := *b
+	c.Stages = make([]Stage, len(b.Stages))
+	for i, s := range b.Stages {
+		s.Apps = append([]App(nil), s.Apps...)
+		c.Stages[i] = s
+	}
+	c.KnownHealthy = maps.Clone(b.KnownHealthy)
+	return &c
+}
 
 // Cleaned is a copy of the board fit for a terminal: every text that came
 // from git or Argo CD (names, subjects, authors, messages, conditions,

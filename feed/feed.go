@@ -7,7 +7,6 @@ package feed
 import (
 	"context"
 	"errors"
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -87,12 +86,7 @@ func (f *Feed) doFetch(ctx context.Context, fresh time.Duration) error {
 // the same time; each caller gets its own copy to change.
 func (f *Feed) Collect(ctx context.Context) (*board.Board, error) {
 	b, err := f.collect.do(f.ctx, ctx, f.fresh, f.now, f.up.Collect)
-	if b == nil {
-		return nil, err
-	}
-	c := b.Cleaned()
-	c.KnownHealthy = maps.Clone(b.KnownHealthy)
-	return c, err
+	return b.Clone(), err // the console cleans it, as any board it collects
 }
 
 // Subscribers is how many consoles follow the watch now.
