@@ -11,12 +11,17 @@ import (
 	"github.com/stagedeck/stagedeck/session"
 )
 
+// UnknownStage is the usage error for a stage the config does not have.
+func UnknownStage(s *session.Session, name string) error {
+	return WithCode(ExitUsage, fmt.Errorf("no stage %q: stages are %s", name, strings.Join(s.Cfg.StageNames(), ", ")))
+}
+
 // StageArgs reads STAGE [APP] from a command line against the board: the
 // stage, the app as given, and the targets it names (exit 2 when unknown).
 func StageArgs(s *session.Session, b *board.Board, args []string) (*board.Stage, string, []review.Target, error) {
 	st, ok := b.Stage(args[0])
 	if !ok {
-		return nil, "", nil, WithCode(ExitUsage, fmt.Errorf("no stage %q: stages are %s", args[0], strings.Join(s.Cfg.StageNames(), ", ")))
+		return nil, "", nil, UnknownStage(s, args[0])
 	}
 	app := ""
 	if len(args) == 2 {

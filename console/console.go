@@ -65,6 +65,15 @@ func (l *lazySession) Close() {
 	}
 }
 
+// client is the Argo CD client serving stage, on the session.
+func (l live) client(ctx context.Context, stage string) (*argo.Client, error) {
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.ClientFor(stage)
+}
+
 func (l live) Collect(ctx context.Context) (*board.Board, error) {
 	s, err := l.lazy.get(ctx)
 	if err != nil {
@@ -90,11 +99,7 @@ func (l live) Refresh(ctx context.Context, stage string, apps []string, hard boo
 	if hard {
 		mode = "hard"
 	}
-	s, err := l.lazy.get(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := s.ClientFor(stage)
+	c, err := l.client(ctx, stage)
 	if err != nil {
 		return err
 	}
@@ -423,11 +428,7 @@ func (l live) ManifestDiff(ctx context.Context, targets []review.Target) (string
 }
 
 func (l live) CheckSync(ctx context.Context, stage string, apps []board.App) ([]tui.SyncCheck, error) {
-	s, err := l.lazy.get(ctx)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.ClientFor(stage)
+	c, err := l.client(ctx, stage)
 	if err != nil {
 		return nil, err
 	}
@@ -439,11 +440,7 @@ func (l live) CheckSync(ctx context.Context, stage string, apps []board.App) ([]
 }
 
 func (l live) StartSync(ctx context.Context, stage string, req argo.SyncRequest) (tui.SyncStart, error) {
-	s, err := l.lazy.get(ctx)
-	if err != nil {
-		return tui.SyncStart{}, err
-	}
-	c, err := s.ClientFor(stage)
+	c, err := l.client(ctx, stage)
 	if err != nil {
 		return tui.SyncStart{}, err
 	}
@@ -452,11 +449,7 @@ func (l live) StartSync(ctx context.Context, stage string, req argo.SyncRequest)
 }
 
 func (l live) FollowSync(ctx context.Context, stage string, st tui.SyncStart) tui.SyncFollower {
-	s, err := l.lazy.get(ctx)
-	if err != nil {
-		return failedFollower{err}
-	}
-	c, err := s.ClientFor(stage)
+	c, err := l.client(ctx, stage)
 	if err != nil {
 		return failedFollower{err}
 	}
@@ -488,11 +481,7 @@ func (t timedFollower) Close() {
 }
 
 func (l live) Terminate(ctx context.Context, stage, app string) error {
-	s, err := l.lazy.get(ctx)
-	if err != nil {
-		return err
-	}
-	c, err := s.ClientFor(stage)
+	c, err := l.client(ctx, stage)
 	if err != nil {
 		return err
 	}

@@ -24,13 +24,10 @@ func (d *detailScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	if !ok {
 		return nil
 	}
+	if m.backKey(k) {
+		return nil
+	}
 	switch {
-	case k.String() == "q":
-		m.popToList()
-	case key.Matches(k, m.keys.Help):
-		m.pushHelp()
-	case key.Matches(k, m.keys.Back):
-		m.pop()
 	case key.Matches(k, m.keys.Down):
 		d.offset++
 	case key.Matches(k, m.keys.Up):

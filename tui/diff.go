@@ -200,14 +200,7 @@ func (d *diffScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 func (d *diffScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	switch {
-	case msg.String() == "q":
-		m.popToList()
-		return nil
-	case key.Matches(msg, k.Help):
-		m.pushHelp()
-		return nil
-	case key.Matches(msg, k.Back):
-		m.pop() // to the history when opened from there
+	case m.backKey(msg): // esc goes to the history when opened from there
 		return nil
 	case key.Matches(msg, k.Sync):
 		app := ""

@@ -35,14 +35,11 @@ func (p *pickScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 	if !ok {
 		return nil
 	}
+	if m.backKey(k) {
+		return nil
+	}
 	choices := p.choices(m)
 	switch {
-	case k.String() == "q":
-		m.popToList()
-	case key.Matches(k, m.keys.Help):
-		m.pushHelp()
-	case key.Matches(k, m.keys.Back):
-		m.pop()
 	case key.Matches(k, m.keys.Down):
 		p.cursor = min(p.cursor+1, len(choices)-1)
 	case key.Matches(k, m.keys.Up):

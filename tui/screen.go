@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -85,4 +86,20 @@ func findScreen[T screen](m *Model) (T, bool) {
 	}
 	var zero T
 	return zero, false
+}
+
+// backKey handles the keys every screen over the board shares: q to the
+// board, ? to the keys, esc back one screen. It reports whether k was one.
+func (m *Model) backKey(k tea.KeyPressMsg) bool {
+	switch {
+	case k.String() == "q":
+		m.popToList()
+	case key.Matches(k, m.keys.Help):
+		m.pushHelp()
+	case key.Matches(k, m.keys.Back):
+		m.pop()
+	default:
+		return false
+	}
+	return true
 }

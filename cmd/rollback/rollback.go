@@ -93,7 +93,7 @@ func ExitCode(err error) int {
 func prepareRollback(ctx context.Context, s *session.Session, stage, revert, to, reason string) (*opsrepo.Plan, opsrepo.Rollback, error) {
 	st, ok := s.Cfg.StageByName(stage)
 	if !ok {
-		return nil, opsrepo.Rollback{}, cmdutil.WithCode(cmdutil.ExitUsage, fmt.Errorf("no stage %q: stages are %s", stage, strings.Join(s.Cfg.StageNames(), ", ")))
+		return nil, opsrepo.Rollback{}, cmdutil.UnknownStage(s, stage)
 	}
 	if strings.TrimSpace(reason) == "" {
 		return nil, opsrepo.Rollback{}, cmdutil.WithCode(cmdutil.ExitUsage, errors.New("a rollback needs --reason TEXT: it goes into the commit"))

@@ -103,7 +103,7 @@ func Sync(ctx context.Context, s *session.Session, o Spec, io cmdutil.IOStreams)
 	in, out, errOut := io.In, sanitize.NewWriter(io.Out), io.ErrOut
 	cfgStage, ok := s.Cfg.StageByName(o.Stage)
 	if !ok {
-		return cmdutil.WithCode(cmdutil.ExitUsage, fmt.Errorf("no stage %q: stages are %s", o.Stage, strings.Join(s.Cfg.StageNames(), ", ")))
+		return cmdutil.UnknownStage(s, o.Stage)
 	}
 	if cfgStage.Protected && !slices.Contains(o.Confirm, cfgStage.Name) {
 		return cmdutil.WithCode(cmdutil.ExitRefused, fmt.Errorf("%s is protected: add --confirm %s to sync it (nothing was sent)", cfgStage.Name, cfgStage.Name))

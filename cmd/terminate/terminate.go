@@ -62,7 +62,7 @@ func Run(ctx context.Context, opts *Options) error {
 	defer s.Close()
 	st, ok := s.Cfg.StageByName(opts.Args[0])
 	if !ok {
-		return cmdutil.WithCode(cmdutil.ExitUsage, fmt.Errorf("no stage %q: stages are %s", opts.Args[0], strings.Join(s.Cfg.StageNames(), ", ")))
+		return cmdutil.UnknownStage(s, opts.Args[0])
 	}
 	if st.Protected && !slices.Contains(opts.Confirm, st.Name) {
 		return cmdutil.WithCode(cmdutil.ExitRefused, fmt.Errorf("%s is protected: add --confirm %s to terminate its sync (nothing was sent)", st.Name, st.Name))
