@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,29 +9,10 @@ import (
 
 	"github.com/stagedeck/stagedeck/argo/argotest"
 	"github.com/stagedeck/stagedeck/demo"
+	"github.com/stagedeck/stagedeck/internal/cmdtest"
 )
 
-// sandboxConfig starts a demo sandbox and writes a real config file for it,
-// so tests can drive stagedeck and still inspect the fake Argo CD.
-func sandboxConfig(t *testing.T) (*demo.Sandbox, string) {
-	t.Helper()
-	sb, err := demo.Start(demo.Options{CIInterval: -1, SyncDuration: 200 * time.Millisecond, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Close)
-	var stages strings.Builder
-	for _, s := range sb.Config.Stages {
-		fmt.Fprintf(&stages, "  - {name: %s, path: %s, protected: %v, ciManaged: %v}\n", s.Name, s.Path, s.Protected, s.CIManaged)
-	}
-	cfg := fmt.Sprintf("opsRepo:\n  url: %s\nargocd:\n  context: demo\n  configPath: %s\ncacheDir: %s\nstages:\n%s",
-		sb.Remote, sb.Config.ArgoCD.ConfigPath, filepath.Join(t.TempDir(), "cache"), stages.String())
-	p := filepath.Join(t.TempDir(), "stagedeck.yaml")
-	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return sb, p
-}
+func sandboxConfig(t *testing.T) (*demo.Sandbox, string) { return cmdtest.Sandbox(t, "") }
 
 func syncCalls(sb *demo.Sandbox) []argotest.Call {
 	var out []argotest.Call

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/stagedeck/stagedeck/argo/argotest"
 	"github.com/stagedeck/stagedeck/demo"
+	"github.com/stagedeck/stagedeck/internal/cmdtest"
 	"github.com/stagedeck/stagedeck/session"
 )
 
@@ -50,23 +50,7 @@ func newKey(t testing.TB) key {
 // sandbox is the demo's real git remote and fake Argo CD under a config
 // file, with operators.
 func sandbox(t testing.TB, operators string) (*demo.Sandbox, string) {
-	t.Helper()
-	sb, err := demo.Start(demo.Options{CIInterval: -1, SyncDuration: 200 * time.Millisecond, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(sb.Close)
-	var stages strings.Builder
-	for _, s := range sb.Config.Stages {
-		fmt.Fprintf(&stages, "  - {name: %s, path: %s, protected: %v, ciManaged: %v}\n", s.Name, s.Path, s.Protected, s.CIManaged)
-	}
-	cfg := fmt.Sprintf("opsRepo:\n  url: %s\nargocd:\n  context: demo\n  configPath: %s\ncacheDir: %s\nstages:\n%s%s",
-		sb.Remote, sb.Config.ArgoCD.ConfigPath, filepath.Join(t.TempDir(), "cache"), stages.String(), operators)
-	p := filepath.Join(t.TempDir(), "stagedeck.yaml")
-	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return sb, p
+	return cmdtest.Sandbox(t, operators)
 }
 
 // start serves opts on a loopback port until the test ends.

@@ -371,8 +371,13 @@ func (t *tier) startServer(argoEnv []string) error {
 		"--staticassets", filepath.Join(t.dir, "tmp"), "--loglevel", "warn"); err != nil {
 		return err
 	}
-	return poll(60*time.Second, "argocd-server", func() error {
-		resp, err := http.Get("http://" + t.argoAddr + "/healthz")
+	return healthy("argocd-server", t.argoAddr)
+}
+
+// healthy waits for an argocd-server's /healthz.
+func healthy(what, addr string) error {
+	return poll(60*time.Second, what, func() error {
+		resp, err := http.Get("http://" + addr + "/healthz")
 		if err != nil {
 			return err
 		}
@@ -432,17 +437,7 @@ func (t *tier) startProdServer() error {
 		"--staticassets", filepath.Join(t.dir, "tmp"), "--loglevel", "warn"); err != nil {
 		return err
 	}
-	return poll(60*time.Second, "the second argocd-server", func() error {
-		resp, err := http.Get("http://" + p.addr + "/healthz")
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			return fmt.Errorf("healthz %d", resp.StatusCode)
-		}
-		return nil
-	})
+	return healthy("the second argocd-server", p.addr)
 }
 
 func (t *tier) api(method, path, token string, body any) (map[string]any, error) {
