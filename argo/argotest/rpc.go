@@ -175,6 +175,10 @@ func (s *Server) TerminateOperation(_ context.Context, q *application.OperationT
 	if err != nil {
 		return nil, err
 	}
+	if k := keyOf(a); s.conflict[k] > 0 {
+		s.conflict[k]--
+		return nil, status.Error(codes.Unknown, "Failed to terminate app. Too many conflicts")
+	}
 	st := a.Status.OperationState
 	if st == nil || st.Phase != synccommon.OperationRunning {
 		return nil, status.Error(codes.FailedPrecondition, "Unable to terminate operation. No operation is in progress")

@@ -100,6 +100,7 @@ type Server struct {
 	denied   map[string]bool   // "project/app" the token may not sync
 	windows  map[string]bool   // app -> sync window closed
 	failNext map[string]string // app -> message of its next sync's failure
+	conflict map[string]int    // app -> terminates answered "Too many conflicts"
 	timers   []*time.Timer
 	closed   bool
 }
@@ -120,7 +121,7 @@ func Start(opts Options) (*Server, error) {
 		opts: opts, lis: lis,
 		apps:     map[string]*v1alpha1.Application{},
 		watchers: map[chan *v1alpha1.ApplicationWatchEvent]string{},
-		denied:   map[string]bool{}, windows: map[string]bool{}, failNext: map[string]string{},
+		denied:   map[string]bool{}, windows: map[string]bool{}, failNext: map[string]string{}, conflict: map[string]int{},
 	}
 	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.authUnary), grpc.StreamInterceptor(s.authStream))
 	application.RegisterApplicationServiceServer(s.grpc, s)
@@ -267,6 +268,15 @@ func (s *Server) FailNextSync(app, message string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext[app] = message
+}
+
+// ConflictTerminates makes app's next n terminates fail as real Argo CD's
+// do when its controller keeps updating the app: "Too many conflicts",
+// nothing terminated.
+func (s *Server) ConflictTerminates(app string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.conflict[app] = n
 }
 
 // SetSyncDuration changes how long the next simulated syncs run.
