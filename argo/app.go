@@ -10,13 +10,20 @@ import (
 	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
 )
 
+// running reports whether the controller has taken an operation and runs it.
+func running(st *v1alpha1.OperationState) bool {
+	return st != nil && (st.Phase == "Running" || st.Phase == "Terminating")
+}
+
 // fromApplication converts the API object.
 func fromApplication(a *v1alpha1.Application) App {
 	out := App{
 		Name: a.Name, Namespace: a.Namespace, Project: a.Spec.Project,
 		Sync: string(a.Status.Sync.Status), Health: string(a.Status.Health.Status),
 		AutoSync:        a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil,
-		Requested:       a.Operation != nil,
+		// The operation field stays set while the controller runs the
+		// operation: requested means not taken yet.
+		Requested:       a.Operation != nil && !running(a.Status.OperationState),
 		Images:          a.Status.Summary.Images,
 		ResourceVersion: a.ResourceVersion,
 	}

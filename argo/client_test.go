@@ -57,7 +57,7 @@ func startFake(t *testing.T, opts argo.Options) (*argotest.Server, *argo.Client)
 	return srv, c
 }
 
-func writeArgoConfig(t *testing.T, addr, token string) string {
+func writeArgoConfig(t testing.TB, addr, token string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "config")
 	cfg := fmt.Sprintf(`contexts:

@@ -1,8 +1,14 @@
 package argo_test
 
 import (
+	"net"
+	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/improbable-eng/grpc-web/go/grpcweb"
 
 	"github.com/stagedeck/stagedeck/argo"
 	"github.com/stagedeck/stagedeck/argo/argotest"
@@ -23,6 +29,64 @@ func (b *fakeBackend) Client(t *testing.T, readOnly bool) *argo.Client {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+func (b *fakeBackend) DeniedApp() string { return "perf-web" }
+
+func (b *fakeBackend) SetDenyWindow(t *testing.T, app string, manualSync bool) {
+	b.srv.SetDenyWindow(app, manualSync)
+	t.Cleanup(b.srv.ClearSyncWindows)
+}
+
+func (b *fakeBackend) HoldSync(t *testing.T, app string) string {
+	b.srv.HoldSyncs(app, true)
+	t.Cleanup(func() { b.srv.HoldSyncs(app, false) })
+	return b.Commit(t, app)
+}
+
+func (b *fakeBackend) IssueToken(t *testing.T, expiresIn time.Duration) (string, func()) {
+	tok, id := b.srv.IssueToken(expiresIn)
+	return tok, func() { b.srv.RevokeToken(id) }
+}
+
+// ClientWith over grpc-web puts improbable-eng's grpc-web wrapper (as
+// argocd-server does) in front of the fake's gRPC server, over HTTP/1.1.
+func (b *fakeBackend) ClientWith(t *testing.T, token string, grpcWeb bool) *argo.Client {
+	if token == "" {
+		token = "secret-token"
+	}
+	addr := b.addr
+	web := ""
+	if grpcWeb {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrapped := grpcweb.WrapServer(b.srv.GRPC())
+		hs := &http.Server{Handler: wrapped}
+		go func() { _ = hs.Serve(lis) }()
+		t.Cleanup(func() { hs.Close() })
+		addr, web = lis.Addr().String(), "  grpc-web: true\n"
+	}
+	cfg := writeArgoConfig(t, addr, token)
+	data, _ := os.ReadFile(cfg)
+	if err := os.WriteFile(cfg, []byte(strings.Replace(string(data), "  plain-text: true\n", "  plain-text: true\n"+web, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := argo.Dial(argo.Options{ConfigPath: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (b *fakeBackend) StopServer(t *testing.T) { b.srv.Stop() }
+
+func (b *fakeBackend) StartServer(t *testing.T) {
+	if err := b.srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (b *fakeBackend) BadTokenClient(t *testing.T) (*argo.Client, error) {
@@ -50,6 +114,8 @@ func TestSharedSuiteOnTheFake(t *testing.T) {
 	defer srv.Close()
 	srv.AddApp(argotest.AppSpec{Name: "tst-web", RepoURL: "file:///ops.git", Path: "tst/web", Deployed: git.Head()})
 	srv.AddApp(argotest.AppSpec{Name: "itg-web", RepoURL: "file:///ops.git", Path: "itg/web", Deployed: git.Head(), Auto: true})
+	srv.AddApp(argotest.AppSpec{Name: "perf-web", RepoURL: "file:///ops.git", Path: "perf/web", Deployed: git.Head()})
+	srv.DenySync("default", "perf-web")
 	srv.AddApp(argotest.AppSpec{Name: "tst-team", Namespace: "team-a", RepoURL: "file:///ops.git", Path: "tst/team", Deployed: git.Head()})
 	argotest.RunSuite(t, &fakeBackend{srv: srv, git: git, addr: srv.Addr()})
 }

@@ -143,7 +143,7 @@ func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) 
 	if s.denied[a.Spec.Project+"/"+keyOf(a)] {
 		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: ci, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name)
 	}
-	if s.windows[keyOf(a)] {
+	if w := s.windows[keyOf(a)]; w != nil && !w.manualSync {
 		return nil, status.Error(codes.PermissionDenied, "cannot sync: blocked by sync window")
 	}
 	if a.Operation != nil || (a.Status.OperationState != nil && a.Status.OperationState.Phase == synccommon.OperationRunning) {
@@ -175,16 +175,23 @@ func (s *Server) TerminateOperation(_ context.Context, q *application.OperationT
 	if err != nil {
 		return nil, err
 	}
+	// Terminating needs the right to sync (Argo CD's RBAC action "sync").
+	if s.denied[a.Spec.Project+"/"+keyOf(a)] {
+		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: ci, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name)
+	}
 	if k := keyOf(a); s.conflict[k] > 0 {
 		s.conflict[k]--
-		return nil, status.Error(codes.Unknown, "Failed to terminate app. Too many conflicts")
+		return nil, status.Error(codes.Internal, "Failed to terminate app. Too many conflicts")
 	}
+	// As Argo CD: nothing to terminate unless an operation is set and the
+	// controller has taken it.
 	st := a.Status.OperationState
-	if st == nil || st.Phase != synccommon.OperationRunning {
-		return nil, status.Error(codes.FailedPrecondition, "Unable to terminate operation. No operation is in progress")
+	if a.Operation == nil || st == nil {
+		return nil, status.Error(codes.InvalidArgument, "Unable to terminate operation. No operation is in progress")
 	}
 	now := metav1.Now()
 	st.Phase, st.Message, st.FinishedAt = synccommon.OperationFailed, "Operation terminated", &now
+	a.Operation = nil
 	a.Status.Health.Status = "Degraded"
 	s.publishLocked("MODIFIED", a)
 	return &application.OperationTerminateResponse{}, nil
@@ -197,10 +204,11 @@ func (s *Server) GetApplicationSyncWindows(_ context.Context, q *application.App
 	if _, err := s.appLocked(q.Name, q.GetAppNamespace()); err != nil {
 		return nil, err
 	}
-	can := !s.windows[key(q.GetAppNamespace(), q.GetName())]
+	w := s.windows[key(q.GetAppNamespace(), q.GetName())]
+	can := w == nil || w.manualSync
 	res := &application.ApplicationSyncWindowsResponse{CanSync: &can}
-	if !can {
-		kind, sched, dur, manual := "deny", "0 0 * * *", "24h", false
+	if w != nil {
+		kind, sched, dur, manual := "deny", "0 0 * * *", "24h", w.manualSync
 		w := &application.ApplicationSyncWindow{Kind: &kind, Schedule: &sched, Duration: &dur, ManualSync: &manual}
 		res.ActiveWindows = append(res.ActiveWindows, w)
 		res.AssignedWindows = append(res.AssignedWindows, w)

@@ -97,10 +97,12 @@ type Server struct {
 	rv       int64
 	watchers map[chan *v1alpha1.ApplicationWatchEvent]string
 	calls    []Call
-	denied   map[string]bool   // "project/app" the token may not sync
-	windows  map[string]bool   // app -> sync window closed
-	failNext map[string]string // app -> message of its next sync's failure
-	conflict map[string]int    // app -> terminates answered "Too many conflicts"
+	denied   map[string]bool    // "project/app" the token may not sync
+	windows  map[string]*window // app -> its active deny window
+	held     map[string]bool    // app -> its syncs run until terminated
+	tokens   map[string]token   // issued tokens beyond Options.Token
+	failNext map[string]string  // app -> message of its next sync's failure
+	conflict map[string]int     // app -> terminates answered "Too many conflicts"
 	timers   []*time.Timer
 	closed   bool
 }
@@ -121,19 +123,64 @@ func Start(opts Options) (*Server, error) {
 		opts: opts, lis: lis,
 		apps:     map[string]*v1alpha1.Application{},
 		watchers: map[chan *v1alpha1.ApplicationWatchEvent]string{},
-		denied:   map[string]bool{}, windows: map[string]bool{}, failNext: map[string]string{}, conflict: map[string]int{},
+		denied:   map[string]bool{}, windows: map[string]*window{}, failNext: map[string]string{}, conflict: map[string]int{},
+		held: map[string]bool{}, tokens: map[string]token{},
 	}
-	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.authUnary), grpc.StreamInterceptor(s.authStream))
-	application.RegisterApplicationServiceServer(s.grpc, s)
-	versionpkg.RegisterVersionServiceServer(s.grpc, s)
-	accountpkg.RegisterAccountServiceServer(s.grpc, s)
-	settingspkg.RegisterSettingsServiceServer(s.grpc, &settingsServer{})
-	go func() { _ = s.grpc.Serve(lis) }()
+	s.serve()
 	return s, nil
 }
 
+func (s *Server) serve() {
+	g := grpc.NewServer(grpc.UnaryInterceptor(s.authUnary), grpc.StreamInterceptor(s.authStream))
+	application.RegisterApplicationServiceServer(g, s)
+	versionpkg.RegisterVersionServiceServer(g, s)
+	accountpkg.RegisterAccountServiceServer(g, s)
+	settingspkg.RegisterSettingsServiceServer(g, &settingsServer{})
+	s.mu.Lock()
+	s.grpc = g
+	s.mu.Unlock()
+	lis := s.lis
+	go func() { _ = g.Serve(lis) }()
+}
+
+// GRPC is the running gRPC server, for tests that put a gateway in front
+// of it (grpc-web). It changes when Start follows a Stop.
+func (s *Server) GRPC() *grpc.Server {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.grpc
+}
+
+// Stop takes the API server down as a stopped argocd-server is: the port
+// refuses connections and open streams end. The applications and their
+// operations live on (the controller still runs); Restart brings the API
+// back on the same address.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	g := s.grpc
+	s.mu.Unlock()
+	g.Stop()
+}
+
+// Restart serves again on the address Stop left.
+func (s *Server) Restart() error {
+	lis, err := net.Listen("tcp", s.Addr())
+	if err != nil {
+		return fmt.Errorf("fake argo cd: %w", err)
+	}
+	s.mu.Lock()
+	s.lis = lis
+	s.mu.Unlock()
+	s.serve()
+	return nil
+}
+
 // Addr is host:port of the server.
-func (s *Server) Addr() string { return s.lis.Addr().String() }
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lis.Addr().String()
+}
 
 // Close stops the server and every simulated operation.
 func (s *Server) Close() {
@@ -146,8 +193,9 @@ func (s *Server) Close() {
 		close(ch)
 		delete(s.watchers, ch)
 	}
+	g := s.grpc
 	s.mu.Unlock()
-	s.grpc.Stop()
+	g.Stop()
 }
 
 func (s *Server) checkToken(ctx context.Context, method string) error {
@@ -156,8 +204,21 @@ func (s *Server) checkToken(ctx context.Context, method string) error {
 		return nil
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, t := range md.Get("token") {
 		if t == s.opts.Token {
+			return nil
+		}
+		// As Argo CD words it (util/session: Parse, then the account's
+		// token list).
+		if tok, ok := s.tokens[t]; ok {
+			switch {
+			case tok.revoked:
+				return status.Errorf(codes.Unauthenticated, "invalid session: account ci does not have token with id %s", tok.id)
+			case !tok.expires.IsZero() && time.Now().After(tok.expires):
+				return status.Error(codes.Unauthenticated, "invalid session: token has invalid claims: token is expired")
+			}
 			return nil
 		}
 	}
@@ -165,6 +226,42 @@ func (s *Server) checkToken(ctx context.Context, method string) error {
 		return status.Error(codes.Unauthenticated, "no session information")
 	}
 	return status.Error(codes.Unauthenticated, "invalid session: token signature is invalid")
+}
+
+// token is an API token issued by IssueToken.
+type token struct {
+	id      string
+	expires time.Time
+	revoked bool
+}
+
+// IssueToken mints another API token for the account, as POST
+// /api/v1/account/ci/token does; expiresIn 0 never expires. It returns
+// the token and its id for RevokeToken.
+func (s *Server) IssueToken(expiresIn time.Duration) (tok, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id = fmt.Sprintf("tok-%d", len(s.tokens)+1)
+	tok = "issued-" + id
+	t := token{id: id}
+	if expiresIn > 0 {
+		t.expires = time.Now().Add(expiresIn)
+	}
+	s.tokens[tok] = t
+	return tok, id
+}
+
+// RevokeToken deletes an issued token, as DELETE
+// /api/v1/account/ci/token/ID does: it stops working at once.
+func (s *Server) RevokeToken(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, t := range s.tokens {
+		if t.id == id {
+			t.revoked = true
+			s.tokens[k] = t
+		}
+	}
 }
 
 func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
@@ -245,11 +342,33 @@ func (s *Server) DenySync(project, app string) {
 	s.denied[project+"/"+app] = true
 }
 
+// window is an active deny window; manualSync lets manual syncs through.
+type window struct{ manualSync bool }
+
 // CloseSyncWindow makes app's sync window deny manual syncs.
-func (s *Server) CloseSyncWindow(app string) {
+func (s *Server) CloseSyncWindow(app string) { s.SetDenyWindow(app, false) }
+
+// SetDenyWindow puts app under a deny window active now; with manualSync
+// Argo CD still lets a manual sync through (automated ones wait).
+func (s *Server) SetDenyWindow(app string, manualSync bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.windows[app] = true
+	s.windows[app] = &window{manualSync: manualSync}
+}
+
+// ClearSyncWindows removes every window.
+func (s *Server) ClearSyncWindows() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.windows)
+}
+
+// HoldSyncs makes app's syncs stay Running until terminated, as a sync
+// waiting on a hook that never completes does.
+func (s *Server) HoldSyncs(app string, hold bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held[app] = hold
 }
 
 // DropStreams ends every open watch with Unavailable, as a restarting
@@ -409,13 +528,17 @@ func (s *Server) startSyncLocked(a *v1alpha1.Application, revision string, dryRu
 		if !ok || s.closed || a.Operation == nil {
 			return
 		}
+		// As Argo CD's controller: the operation field stays set while
+		// the operation runs and is cleared when it completes.
 		a.Status.OperationState = &v1alpha1.OperationState{
 			Operation: *a.Operation, Phase: synccommon.OperationRunning,
 			Message: "one or more tasks are running", StartedAt: metav1.NewTime(requested),
 		}
-		a.Operation = nil
 		a.Status.Health.Status = health.HealthStatusProgressing
 		s.publishLocked("MODIFIED", a)
+		if s.held[name] {
+			return // waits on its hook until terminated
+		}
 		s.timers = append(s.timers, time.AfterFunc(s.opts.SyncDuration, func() { s.finishSync(name, revision, dryRun) }))
 	}))
 }
@@ -430,6 +553,7 @@ func (s *Server) finishSync(name, revision string, dryRun bool) {
 	now := metav1.Now()
 	st := a.Status.OperationState
 	st.FinishedAt = &now
+	a.Operation = nil
 	if dryRun {
 		st.Phase, st.Message = synccommon.OperationSucceeded, "successfully synced (dry run)"
 		st.SyncResult = &v1alpha1.SyncOperationResult{Revision: deployedRevision(a), Source: *a.Spec.Source}

@@ -3,6 +3,7 @@ package argotest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,27 @@ type Backend interface {
 	// another namespace than Argo CD's own (apps in any namespace), named
 	// namespace/name.
 	NamespacedApp() string
+	// DeniedApp is an app the test account may read but not sync: an env
+	// owner's role gives get on every app and sync on its own stage's
+	// project only.
+	DeniedApp() string
+	// SetDenyWindow puts app's project under a deny sync window active now
+	// for app (manual syncs let through with manualSync); the test's
+	// cleanup removes it.
+	SetDenyWindow(t *testing.T, app string, manualSync bool)
+	// HoldSync returns a revision whose sync of app never finishes on its
+	// own (a hook that cannot complete); the test's cleanup undoes it.
+	HoldSync(t *testing.T, app string) string
+	// IssueToken mints another token of the test account (expiresIn 0:
+	// never expires) and returns it with a function that revokes it.
+	IssueToken(t *testing.T, expiresIn time.Duration) (token string, revoke func())
+	// ClientWith dials with token ("" for the test account's) and, with
+	// grpcWeb, over grpc-web as behind an ingress without HTTP/2.
+	ClientWith(t *testing.T, token string, grpcWeb bool) *argo.Client
+	// StopServer takes the API server down (the applications and the
+	// controller go on); StartServer brings it back on the same address.
+	StopServer(t *testing.T)
+	StartServer(t *testing.T)
 }
 
 // RunSuite checks the behaviours stagedeck relies on.
@@ -39,6 +61,234 @@ func RunSuite(t *testing.T, b Backend) {
 	t.Run("UnknownRevisionIsAcceptedThenErrors", func(t *testing.T) { suiteUnknownRevision(t, b) })
 	t.Run("Errors", func(t *testing.T) { suiteErrors(t, b) })
 	t.Run("AppsInAnyNamespace", func(t *testing.T) { suiteAnyNamespace(t, b) })
+	t.Run("RestrictedAccountIsDeniedBeforeAnythingRuns", func(t *testing.T) { suiteRestricted(t, b) })
+	t.Run("SyncWindowsDenyOrLetManualSyncsThrough", func(t *testing.T) { suiteWindows(t, b) })
+	t.Run("TerminateEndsARunningSyncAndOnlyThat", func(t *testing.T) { suiteTerminate(t, b) })
+	t.Run("ExpiredAndRevokedTokensAskForALogin", func(t *testing.T) { suiteTokens(t, b) })
+	t.Run("GRPCWeb", func(t *testing.T) { suiteGRPCWeb(t, b) })
+	t.Run("ServerOutageAndRecoveryWithoutRedial", func(t *testing.T) { suiteOutage(t, b) })
+}
+
+// eventually polls f every 200 ms until it returns nil or timeout passes
+// (real Argo CD reads projects and accounts through informers and caches).
+func eventually(t *testing.T, timeout time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, timeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// suiteRestricted: the env owner reads an app of another stage but may not
+// sync or terminate it; can-i says so before anything is sent, and the
+// server refuses both with permission denied.
+func suiteRestricted(t *testing.T, b Backend) {
+	c := b.Client(t, false)
+	ctx := context.Background()
+	app := b.DeniedApp()
+	denied := find(t, c, app)
+	if _, err := c.Get(ctx, app, ""); err != nil {
+		t.Fatalf("get %s as its reader: %v", app, err)
+	}
+	if ok, err := c.CanSync(ctx, denied.Project, app); err != nil || ok {
+		t.Errorf("can-i sync %s/%s = %v, %v; want no", denied.Project, app, ok, err)
+	}
+	own := find(t, c, b.ManualApp())
+	if ok, err := c.CanSync(ctx, own.Project, b.ManualApp()); err != nil || !ok {
+		t.Errorf("can-i sync %s/%s = %v, %v; want yes", own.Project, b.ManualApp(), ok, err)
+	}
+	_, err := c.Sync(ctx, argo.SyncRequest{App: app, Revision: denied.Sources[0].Deployed})
+	if !errors.Is(err, argo.ErrPermissionDenied) || !strings.Contains(err.Error(), "applications, sync, "+denied.Project+"/"+app) {
+		t.Errorf("sync of %s: %v, want permission denied naming applications, sync, %s/%s", app, err, denied.Project, app)
+	}
+	if err := c.Terminate(ctx, app); !errors.Is(err, argo.ErrPermissionDenied) {
+		t.Errorf("terminate of %s: %v, want permission denied", app, err)
+	}
+	if after := find(t, c, app); after.Operation.StartedAt != denied.Operation.StartedAt || after.Requested {
+		t.Errorf("a denied request started an operation on %s: %+v", app, after.Operation)
+	}
+}
+
+// suiteWindows: a deny window covering now closes manual syncs (the server
+// refuses one, naming the window); with manualSync the window lets them
+// through.
+func suiteWindows(t *testing.T, b Backend) {
+	c := b.Client(t, false)
+	ctx := context.Background()
+	app := b.ManualApp()
+	b.SetDenyWindow(t, app, false)
+	var active []string
+	eventually(t, 30*time.Second, "the deny window is active", func() error {
+		open, act, err := c.SyncWindows(ctx, app)
+		if err == nil && (open || len(act) == 0) {
+			err = fmt.Errorf("open=%v active=%v", open, act)
+		}
+		active = act
+		return err
+	})
+	if !strings.HasPrefix(active[0], "deny ") || strings.Contains(active[0], "manual sync allowed") {
+		t.Errorf("active windows %q, want a deny window without manual sync", active)
+	}
+	before := find(t, c, app)
+	_, err := c.Sync(ctx, argo.SyncRequest{App: app, Revision: before.Sources[0].Deployed})
+	if !errors.Is(err, argo.ErrPermissionDenied) || !strings.Contains(err.Error(), "blocked by sync window") {
+		t.Errorf("sync in a deny window: %v, want permission denied, blocked by sync window", err)
+	}
+	b.SetDenyWindow(t, app, true)
+	eventually(t, 30*time.Second, "manualSync lets manual syncs through", func() error {
+		open, act, err := c.SyncWindows(ctx, app)
+		if err == nil && (!open || len(act) == 0 || !strings.Contains(act[0], "manual sync allowed")) {
+			err = fmt.Errorf("open=%v active=%v", open, act)
+		}
+		return err
+	})
+	if after := find(t, c, app); after.Operation.StartedAt != before.Operation.StartedAt || after.Requested {
+		t.Errorf("a refused sync started an operation on %s: %+v", app, after.Operation)
+	}
+}
+
+// suiteTerminate: with nothing running a terminate is refused; a sync held
+// by a hook stays Running until terminated; the terminate ends it, Failed,
+// and the deployed revision stays what it was.
+func suiteTerminate(t *testing.T, b Backend) {
+	c := b.Client(t, false)
+	ctx := context.Background()
+	app := b.ManualApp()
+	before, err := c.Get(ctx, app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Operation.Running() || before.Requested {
+		t.Fatalf("%s is busy before the test: %+v", app, before.Operation)
+	}
+	if err := c.Terminate(ctx, app); err == nil || !strings.Contains(err.Error(), "No operation is in progress") {
+		t.Errorf("terminate with nothing running: %v, want No operation is in progress", err)
+	}
+	rev := b.HoldSync(t, app)
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: app, Revision: rev}); err != nil {
+		t.Fatal(err)
+	}
+	running := func() error {
+		a, err := c.Get(ctx, app, "")
+		// Running and taken: Argo CD keeps the spec's operation field set
+		// until the operation completes, so that field alone does not say
+		// "requested, not started".
+		if err == nil && (a.Operation.Phase != "Running" || a.Requested || a.Operation.StartedAt.Equal(before.Operation.StartedAt)) {
+			err = fmt.Errorf("operation %+v", a.Operation)
+		}
+		return err
+	}
+	eventually(t, time.Minute, "the held sync runs", running)
+	time.Sleep(2 * time.Second)
+	if err := running(); err != nil {
+		t.Fatalf("the held sync did not stay Running: %v", err)
+	}
+	// Argo CD answers "Too many conflicts" when its controller updated the
+	// app meanwhile; nothing was terminated, so it is sent again.
+	for i := 0; i < 4; i++ {
+		if err = c.Terminate(ctx, app); err == nil || !strings.Contains(err.Error(), "Too many conflicts") {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("terminate: %v", err)
+	}
+	var after argo.App
+	eventually(t, time.Minute, "the terminated operation ends", func() error {
+		after, err = c.Get(ctx, app, "")
+		if err == nil && (after.Operation.Running() || after.Requested || after.Operation.Phase == "Terminating") {
+			err = fmt.Errorf("operation %+v", after.Operation)
+		}
+		return err
+	})
+	if after.Operation.Phase != "Failed" || !strings.Contains(after.Operation.Message, "terminated") {
+		t.Errorf("after terminate: %+v, want Failed, terminated", after.Operation)
+	}
+	if after.Sources[0].Deployed != before.Sources[0].Deployed {
+		t.Errorf("a terminated sync moved the deployed revision %s -> %s", before.Sources[0].Deployed, after.Sources[0].Deployed)
+	}
+}
+
+// suiteTokens: a token that expired, or was revoked, fails with the login
+// hint; until then it works.
+func suiteTokens(t *testing.T, b Backend) {
+	ctx := context.Background()
+	loginHint := func(err error) error {
+		if errors.Is(err, argo.ErrUnauthenticated) && strings.Contains(err.Error(), "argocd login ") {
+			return nil
+		}
+		return fmt.Errorf("%v, want unauthenticated with the login hint", err)
+	}
+	short, _ := b.IssueToken(t, 2*time.Second)
+	c := b.ClientWith(t, short, false)
+	if _, err := c.List(ctx); err != nil {
+		t.Fatalf("the fresh short token: %v", err)
+	}
+	time.Sleep(3 * time.Second)
+	if _, err := c.List(ctx); loginHint(err) != nil {
+		t.Errorf("expired token: %v", loginHint(err))
+	}
+	tok, revoke := b.IssueToken(t, 0)
+	c = b.ClientWith(t, tok, false)
+	if _, err := c.List(ctx); err != nil {
+		t.Fatalf("the token before revocation: %v", err)
+	}
+	revoke()
+	eventually(t, 30*time.Second, "the revoked token is refused", func() error {
+		_, err := c.List(ctx)
+		return loginHint(err)
+	})
+}
+
+// suiteGRPCWeb: over grpc-web the client lists, reads and watches.
+func suiteGRPCWeb(t *testing.T, b Backend) {
+	c := b.ClientWith(t, "", true)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	app := b.ManualApp()
+	listed := find(t, c, app)
+	if _, err := c.Get(ctx, app, ""); err != nil {
+		t.Fatalf("get over grpc-web: %v", err)
+	}
+	w, err := c.Watch(ctx, app)
+	if err != nil {
+		t.Fatalf("watch over grpc-web: %v", err)
+	}
+	ev, err := w.Next()
+	if err != nil || ev.App.Name != listed.Name {
+		t.Fatalf("first watch event over grpc-web: %+v %v", ev, err)
+	}
+}
+
+// suiteOutage: with the API server down a call fails as unreachable; once
+// it is back the same client works again, without dialling anew.
+func suiteOutage(t *testing.T, b Backend) {
+	c := b.Client(t, false)
+	ctx := context.Background()
+	mustList(t, c)
+	b.StopServer(t)
+	started := false
+	defer func() {
+		if !started {
+			b.StartServer(t)
+		}
+	}()
+	if _, err := c.List(ctx); !errors.Is(err, argo.ErrUnreachable) {
+		t.Errorf("list with the server down: %v, want unreachable", err)
+	}
+	b.StartServer(t)
+	started = true
+	eventually(t, 30*time.Second, "the same client works again", func() error {
+		_, err := c.List(ctx)
+		return err
+	})
 }
 
 // suiteAnyNamespace: an app in a team namespace is listed and watched as
@@ -235,7 +485,7 @@ func suiteErrors(t *testing.T, b Backend) {
 	if _, err := c.Sync(ctx, argo.SyncRequest{App: "no-such-app", Revision: "abc"}); !errors.Is(err, argo.ErrPermissionDenied) {
 		t.Errorf("sync of a missing app: %v, want ErrPermissionDenied", err)
 	}
-	if ok, err := c.CanSync(ctx, "default", b.ManualApp()); err != nil || !ok {
+	if ok, err := c.CanSync(ctx, find(t, c, b.ManualApp()).Project, b.ManualApp()); err != nil || !ok {
 		t.Errorf("CanSync: %v %v", ok, err)
 	}
 	if open, _, err := c.SyncWindows(ctx, b.ManualApp()); err != nil || !open {

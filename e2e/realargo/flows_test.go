@@ -125,9 +125,14 @@ func TestSyncDeploysTheReviewedRevision(t *testing.T) {
 	if v := configMapData(t, "tst", "web-config", "version"); v != "2" {
 		t.Errorf("ConfigMap tst/web-config version = %q, want the reviewed 2", v)
 	}
-	// Sync the other manual apps to head so later flows start settled.
+	// Sync the other manual apps to head so later flows start settled: PERF
+	// and PROD as admin, their owners are others.
 	for _, st := range []string{"tst", "perf", "prod"} {
-		args := []string{"sync", "--config", cfg, st, "web", "--revision", remoteHead(t), "--yes", "--wait", "--timeout", "2m"}
+		c := cfg
+		if st != "tst" {
+			c = env.adminCfg()
+		}
+		args := []string{"sync", "--config", c, st, "web", "--revision", remoteHead(t), "--yes", "--wait", "--timeout", "2m"}
 		if st == "prod" {
 			args = append(args, "--confirm", "prod")
 		}
@@ -291,12 +296,7 @@ func TestReadOnlyRefusesAndNothingHappens(t *testing.T) {
 }
 
 func TestBadTokenGivesTheLoginHint(t *testing.T) {
-	bad := filepath.Join(env.dir, "argocd-bad")
-	data, _ := os.ReadFile(env.argoConfig)
-	os.WriteFile(bad, []byte(strings.Replace(string(data), env.token, "not-a-token", 1)), 0o600)
-	cfg := env.config("")
-	cfgData, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(strings.Replace(string(cfgData), env.argoConfig, bad, 1)), 0o644)
+	cfg := env.withArgoConfig(func(s string) string { return strings.Replace(s, env.ownerToken, "not-a-token", 1) })
 	out, errOut, code := env.stagedeckRun("status", "--config", cfg, "--exit-code")
 	if code != 3 || !strings.Contains(out+errOut, "argocd login "+env.argoAddr) {
 		t.Errorf("bad token: exit %d\n%s%s", code, out, errOut)
@@ -319,11 +319,106 @@ func (b *realBackend) Client(t *testing.T, readOnly bool) *argo.Client {
 func (b *realBackend) BadTokenClient(t *testing.T) (*argo.Client, error) {
 	bad := filepath.Join(t.TempDir(), "argocd-bad")
 	data, _ := os.ReadFile(env.argoConfig)
-	os.WriteFile(bad, []byte(strings.Replace(string(data), env.token, "not-a-token", 1)), 0o600)
+	os.WriteFile(bad, []byte(strings.Replace(string(data), env.ownerToken, "not-a-token", 1)), 0o600)
 	return argo.Dial(argo.Options{ConfigPath: bad})
 }
 
-func (b *realBackend) ManualApp() string     { return "perf-web" }
+func (b *realBackend) DeniedApp() string { return "perf-web" }
+
+// SetDenyWindow puts the window on the tst project (the owner's apps').
+func (b *realBackend) SetDenyWindow(t *testing.T, app string, manualSync bool) {
+	patch := fmt.Sprintf(`{"spec":{"syncWindows":[{"kind":"deny","schedule":"* * * * *","duration":"1h","applications":[%q],"manualSync":%v}]}}`, app, manualSync)
+	if out, err := env.kubectl("patch", "appproject", "tst", "-n", "argocd", "--type", "merge", "-p", patch); err != nil {
+		t.Fatalf("patch windows: %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		_, _ = env.kubectl("patch", "appproject", "tst", "-n", "argocd", "--type", "merge", "-p", `{"spec":{"syncWindows":null}}`)
+	})
+}
+
+// HoldSync commits a PreSync Pod hook to app's path: with no kubelet in
+// the tier the Pod never runs, so the sync waits on it until terminated.
+func (b *realBackend) HoldSync(t *testing.T, app string) string {
+	dir := strings.Replace(app, "-", "/", 1)
+	rev, err := env.commitPush(app+": migration hook", map[string]string{dir + "/hook.yaml": hookPod})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := env.commitPush(app+": drop the migration hook", map[string]string{dir + "/hook.yaml": ""}); err != nil {
+			t.Error(err)
+		}
+	})
+	return rev
+}
+
+// IssueToken mints an env owner's token (expiresIn in whole seconds).
+func (b *realBackend) IssueToken(t *testing.T, expiresIn time.Duration) (string, func()) {
+	body := map[string]any{"name": fmt.Sprint("suite-", time.Now().UnixNano())}
+	if expiresIn > 0 {
+		body["expiresIn"] = int(expiresIn.Seconds())
+	}
+	res, err := env.api("POST", "/api/v1/account/owner/token", env.token, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := res["token"].(string)
+	return tok, func() {
+		if _, err := env.api("DELETE", "/api/v1/account/owner/token/"+tokenID(t, tok), env.token, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// tokenID is the jti claim of an Argo CD API token.
+func tokenID(t *testing.T, tok string) string {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", tok)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		ID string `json:"jti"`
+	}
+	if err := json.Unmarshal(payload, &claims); err != nil || claims.ID == "" {
+		t.Fatalf("token id: %v %s", err, payload)
+	}
+	return claims.ID
+}
+
+func (b *realBackend) ClientWith(t *testing.T, token string, grpcWeb bool) *argo.Client {
+	data, _ := os.ReadFile(env.argoConfig)
+	cfg := string(data)
+	if token != "" {
+		cfg = strings.Replace(cfg, env.ownerToken, token, 1)
+	}
+	if grpcWeb {
+		cfg = strings.Replace(cfg, "  plain-text: true\n", "  plain-text: true\n  grpc-web: true\n", 1)
+	}
+	p := filepath.Join(t.TempDir(), "argocd-config")
+	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := argo.Dial(argo.Options{ConfigPath: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (b *realBackend) StopServer(t *testing.T) { env.stop("server") }
+
+func (b *realBackend) StartServer(t *testing.T) {
+	if err := env.startServer(env.argoEnv); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (b *realBackend) ManualApp() string     { return "tst-web" }
 func (b *realBackend) NamespacedApp() string { return "team-a/team-web" }
 func (b *realBackend) AutoApp() string       { return "itg-web" }
 
@@ -356,32 +451,35 @@ func TestSharedArgoSuiteOnTheRealServer(t *testing.T) {
 	argotest.RunSuite(t, &realBackend{})
 }
 
-// TestWatchReconnectsAfterServerRestart restarts argocd-server during a
+// TestWatchReconnectsAfterServerRestart restarts argocd-server during a TST
 // sync; the follower re-attaches and the sync is not sent twice.
 func TestWatchReconnectsAfterServerRestart(t *testing.T) {
-	c, err := argo.Dial(argo.Options{ConfigPath: env.argoConfig, Context: "prod"})
+	c, err := argo.Dial(argo.Options{ConfigPath: env.argoConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	ctx := context.Background()
-	head := remoteHead(t)
-	before, err := c.Get(ctx, "prod-web", "")
+	head, err := env.commitPush("tst: web version 40", map[string]string{"tst/web/configmap.yaml": webManifest("tst", "40")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	histBefore := len(getApp(t, "prod-web").Status.History)
-	requested := time.Now()
-	if _, err := c.Sync(ctx, argo.SyncRequest{App: "prod-web", Revision: head}); err != nil {
+	before, err := c.Get(ctx, "tst-web", "")
+	if err != nil {
 		t.Fatal(err)
 	}
-	f := c.Follow(ctx, "prod-web", head, requested, before.Operation.StartedAt, false)
+	histBefore := len(getApp(t, "tst-web").Status.History)
+	requested := time.Now()
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "tst-web", Revision: head}); err != nil {
+		t.Fatal(err)
+	}
+	f := c.Follow(ctx, "tst-web", head, requested, before.Operation.StartedAt, false)
 	defer f.Close()
 	if _, err := f.Next(); err != nil {
 		t.Fatal(err)
 	}
-	env.stop("prod-server")
-	if err := env.startProdServer(); err != nil {
+	env.stop("server")
+	if err := env.startServer(env.argoEnv); err != nil {
 		t.Fatal(err)
 	}
 	reconnected := false
@@ -396,7 +494,7 @@ func TestWatchReconnectsAfterServerRestart(t *testing.T) {
 	if !reconnected || !last.Finished {
 		t.Errorf("reconnected=%v finished=%v", reconnected, last.Finished)
 	}
-	if n := len(getApp(t, "prod-web").Status.History); n != histBefore+1 {
+	if n := len(getApp(t, "tst-web").Status.History); n != histBefore+1 {
 		t.Errorf("history grew by %d, want exactly one sync", n-histBefore)
 	}
 }
@@ -430,61 +528,53 @@ func TestConsoleSyncsTST(t *testing.T) {
 }
 
 // TestRollbackSyncsOnlyTheAppItChanges is the 3 a.m. path on the real
-// server: perf-web runs a bad commit; perf-api has a commit never deployed.
-// `rollback --revert --sync` deploys the revert to perf-web only: the live
-// ConfigMap is back, perf-api still runs what it ran, and its undeployed
+// server: tst-web runs a bad commit; tst-api has a commit never deployed.
+// `rollback --revert --sync` deploys the revert to tst-web only: the live
+// ConfigMap is back, tst-api still runs what it ran, and its undeployed
 // ConfigMap never reaches the cluster.
 func TestRollbackSyncsOnlyTheAppItChanges(t *testing.T) {
 	cfg := env.config("")
-	bad, err := env.commitPush("perf: web version 7 (bad)", map[string]string{"perf/web/configmap.yaml": webManifest("perf", "7")})
+	bad, err := env.commitPush("tst: web version 8 (bad)", map[string]string{"tst/web/configmap.yaml": webManifest("tst", "8")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out, errOut, code := env.stagedeckRun("sync", "--config", cfg, "perf", "web", "--revision", bad, "--yes", "--wait", "--timeout", "2m"); code != 0 {
+	if out, errOut, code := env.stagedeckRun("sync", "--config", cfg, "tst", "web", "--revision", bad, "--yes", "--wait", "--timeout", "2m"); code != 0 {
 		t.Fatalf("sync the bad commit: exit %d\n%s%s", code, out, errOut)
 	}
-	if v := configMapData(t, "perf", "web-config", "version"); v != "7" {
-		t.Fatalf("perf web-config version = %q, want the bad 7 deployed", v)
+	if v := configMapData(t, "tst", "web-config", "version"); v != "8" {
+		t.Fatalf("tst web-config version = %q, want the bad 8 deployed", v)
 	}
-	apiBefore := deployedOf(getApp(t, "perf-api"))
-	if _, err := env.commitPush("perf: api extra config (not deployed)", map[string]string{
-		"perf/api/templates/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-extra\ndata:\n  flag: \"on\"\n",
+	apiBefore := deployedOf(getApp(t, "tst-api"))
+	if _, err := env.commitPush("tst: api extra config (not deployed)", map[string]string{
+		"tst/api/templates/extra.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api-extra\ndata:\n  flag: \"on\"\n",
 	}); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code := env.stagedeckRun("rollback", "--config", cfg, "perf", "--revert", bad, "--reason", "INC-7", "--yes", "--sync")
+	out, errOut, code := env.stagedeckRun("rollback", "--config", cfg, "tst", "--revert", bad, "--reason", "INC-7", "--yes", "--sync")
 	if code != 0 {
 		t.Fatalf("rollback --sync: exit %d\n%s%s", code, out, errOut)
 	}
 	revert := remoteHead(t)
-	if got := deployedOf(getApp(t, "perf-web")); got != revert {
-		t.Errorf("perf-web deployed %s, want the revert %s", got, revert)
+	if got := deployedOf(getApp(t, "tst-web")); got != revert {
+		t.Errorf("tst-web deployed %s, want the revert %s", got, revert)
 	}
-	if v := configMapData(t, "perf", "web-config", "version"); v == "7" {
+	if v := configMapData(t, "tst", "web-config", "version"); v == "8" {
 		t.Errorf("the revert did not reach the cluster: web-config version %q", v)
 	}
-	if got := deployedOf(getApp(t, "perf-api")); got != apiBefore {
-		t.Errorf("perf-api moved from %s to %s: it deployed a commit nobody reviewed", apiBefore, got)
+	if got := deployedOf(getApp(t, "tst-api")); got != apiBefore {
+		t.Errorf("tst-api moved from %s to %s: it deployed a commit nobody reviewed", apiBefore, got)
 	}
-	if out, _ := env.kubectl("get", "configmap", "api-extra", "-n", "perf", "-o", "name"); strings.TrimSpace(out) == "configmap/api-extra" {
-		t.Error("perf-api's undeployed ConfigMap reached the cluster")
+	if out, _ := env.kubectl("get", "configmap", "api-extra", "-n", "tst", "-o", "name"); strings.TrimSpace(out) == "configmap/api-extra" {
+		t.Error("tst-api's undeployed ConfigMap reached the cluster")
 	}
 }
 
 // TestGRPCWeb: Argo CD behind an ingress without HTTP/2: a context with
 // grpc-web set lists, syncs and follows against the real server.
 func TestGRPCWeb(t *testing.T) {
-	data, err := os.ReadFile(env.argoConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	web := filepath.Join(env.dir, "argocd-grpc-web")
-	if err := os.WriteFile(web, []byte(strings.Replace(string(data), "  plain-text: true\n", "  plain-text: true\n  grpc-web: true\n", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := env.config("")
-	cfgData, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(strings.Replace(string(cfgData), env.argoConfig, web, 1)), 0o644)
+	cfg := env.withArgoConfig(func(s string) string {
+		return strings.Replace(s, "  plain-text: true\n", "  plain-text: true\n  grpc-web: true\n", 1)
+	})
 	out, errOut, code := env.stagedeckRun("status", "--config", cfg, "-o", "json")
 	if code != 0 || !strings.Contains(out, `"name": "tst-web"`) {
 		t.Fatalf("status over grpc-web: exit %d\n%s%s", code, out, errOut)
@@ -495,7 +585,7 @@ func TestGRPCWeb(t *testing.T) {
 	}
 }
 
-// TestSyncWindowsOnTheRealServer: a deny window covering now on the default
+// TestSyncWindowsOnTheRealServer: a deny window covering now on the tst
 // project refuses a manual sync before anything is sent, naming the window;
 // with manualSync: true the same window lets it through, as Argo CD does.
 func TestSyncWindowsOnTheRealServer(t *testing.T) {
@@ -503,12 +593,12 @@ func TestSyncWindowsOnTheRealServer(t *testing.T) {
 	setWindows := func(manual bool) {
 		t.Helper()
 		patch := fmt.Sprintf(`{"spec":{"syncWindows":[{"kind":"deny","schedule":"* * * * *","duration":"1h","applications":["tst-api"],"manualSync":%v}]}}`, manual)
-		if out, err := env.kubectl("patch", "appproject", "default", "-n", "argocd", "--type", "merge", "-p", patch); err != nil {
+		if out, err := env.kubectl("patch", "appproject", "tst", "-n", "argocd", "--type", "merge", "-p", patch); err != nil {
 			t.Fatalf("patch windows: %v %s", err, out)
 		}
 	}
 	t.Cleanup(func() {
-		_, _ = env.kubectl("patch", "appproject", "default", "-n", "argocd", "--type", "merge", "-p", `{"spec":{"syncWindows":null}}`)
+		_, _ = env.kubectl("patch", "appproject", "tst", "-n", "argocd", "--type", "merge", "-p", `{"spec":{"syncWindows":null}}`)
 	})
 	before := len(getApp(t, "tst-api").Status.History)
 	setWindows(false)
@@ -552,62 +642,62 @@ func TestSyncWindowsOnTheRealServer(t *testing.T) {
 // ends it, and nothing else is sent (no new deploy in the history).
 func TestTerminateOnTheRealServer(t *testing.T) {
 	cfg := env.config("")
-	// A Pod hook: with no kubelet it stays Pending, so its health stays
-	// Progressing and the sync waits on it forever.
-	hook := "apiVersion: v1\nkind: Pod\nmetadata:\n  name: api-migrate\n  annotations:\n    argocd.argoproj.io/hook: PreSync\n" +
-		"spec:\n  restartPolicy: Never\n  containers:\n    - {name: migrate, image: busybox, command: [\"true\"]}\n"
-	rev, err := env.commitPush("perf: api migration hook", map[string]string{"perf/api/templates/hook.yaml": hook})
+	rev, err := env.commitPush("tst: api migration hook", map[string]string{"tst/api/templates/hook.yaml": hookPod})
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := len(getApp(t, "perf-api").Status.History)
-	if out, errOut, code := env.stagedeckRun("sync", "--config", cfg, "perf", "api", "--revision", rev, "--yes"); code != 0 {
+	t.Cleanup(func() {
+		if _, err := env.commitPush("tst: drop the api migration hook", map[string]string{"tst/api/templates/hook.yaml": ""}); err != nil {
+			t.Error(err)
+		}
+	})
+	before := len(getApp(t, "tst-api").Status.History)
+	if out, errOut, code := env.stagedeckRun("sync", "--config", cfg, "tst", "api", "--revision", rev, "--yes"); code != 0 {
 		t.Fatalf("sync: exit %d\n%s%s", code, out, errOut)
 	}
-	waitApp(t, "perf-api", "the hook holds the sync Running", time.Minute, func(a application) bool {
+	waitApp(t, "tst-api", "the hook holds the sync Running", time.Minute, func(a application) bool {
 		return a.Status.OperationState != nil && a.Status.OperationState.Phase == "Running"
 	})
 	time.Sleep(2 * time.Second) // still Running: the hook holds it
-	if a := getApp(t, "perf-api"); a.Status.OperationState == nil || a.Status.OperationState.Phase != "Running" {
+	if a := getApp(t, "tst-api"); a.Status.OperationState == nil || a.Status.OperationState.Phase != "Running" {
 		t.Fatalf("the sync did not stay Running on the hook: %+v", a.Status.OperationState)
 	}
-	if _, errOut, code := env.stagedeckRun("terminate", "--config", cfg, "perf", "web"); code != 1 || !strings.Contains(errOut, "nothing was sent") {
+	if _, errOut, code := env.stagedeckRun("terminate", "--config", cfg, "tst", "web"); code != 1 || !strings.Contains(errOut, "nothing was sent") {
 		t.Errorf("terminate of an app with nothing running: exit %d %q", code, errOut)
 	}
 	// stagedeck follows the operation after sending: it ends, or (Argo CD
 	// can lose a terminate that races its controller, seen once on v2.14)
 	// stagedeck says so and the owner terminates again.
-	out, errOut, code := env.stagedeckRun("terminate", "--config", cfg, "perf", "api")
+	out, errOut, code := env.stagedeckRun("terminate", "--config", cfg, "tst", "api")
 	if code == 1 && strings.Contains(errOut, "did not take the terminate") {
 		t.Logf("Argo CD lost the terminate, as stagedeck said: sending it again")
-		out, errOut, code = env.stagedeckRun("terminate", "--config", cfg, "perf", "api")
+		out, errOut, code = env.stagedeckRun("terminate", "--config", cfg, "tst", "api")
 	}
-	if code != 0 || !strings.Contains(out, "perf-api: terminate sent") || strings.Contains(out, "perf-api: Running") {
+	if code != 0 || !strings.Contains(out, "tst-api: terminate sent") || strings.Contains(out, "tst-api: Running") {
 		t.Fatalf("terminate: exit %d\n%s%s", code, out, errOut)
 	}
 	ended := func(a application) bool {
 		return a.Status.OperationState != nil && a.Status.OperationState.Phase != "Running" && a.Status.OperationState.Phase != "Terminating"
 	}
-	a := waitApp(t, "perf-api", "the operation ended", time.Minute, ended)
+	a := waitApp(t, "tst-api", "the operation ended", time.Minute, ended)
 	if n := len(a.Status.History); n != before {
 		t.Errorf("a terminated sync was recorded as a deploy (%d -> %d, phase %s)", before, n, a.Status.OperationState.Phase)
 	}
 }
 
+// hookPod is a PreSync Pod hook: with no kubelet in the tier it stays
+// Pending, so its health stays Progressing and the sync waits on it until
+// it is terminated.
+const hookPod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: migrate\n  annotations:\n    argocd.argoproj.io/hook: PreSync\n" +
+	"spec:\n  restartPolicy: Never\n  containers:\n    - {name: migrate, image: busybox, command: [\"true\"]}\n"
+
 // TestExpiredAndRevokedTokens: a token that expired, or was deleted, makes
 // status exit 3 with the command that fixes it (as a bad token does).
 func TestExpiredAndRevokedTokens(t *testing.T) {
 	withToken := func(tok string) string {
-		t.Helper()
-		data, _ := os.ReadFile(env.argoConfig)
-		p := filepath.Join(env.dir, "argocd-"+fmt.Sprint(time.Now().UnixNano()))
-		os.WriteFile(p, []byte(strings.Replace(string(data), env.token, tok, 1)), 0o600)
-		cfg := env.config("")
-		cfgData, _ := os.ReadFile(cfg)
-		os.WriteFile(cfg, []byte(strings.Replace(string(cfgData), env.argoConfig, p, 1)), 0o644)
-		return cfg
+		return env.withArgoConfig(func(s string) string { return strings.Replace(s, env.ownerToken, tok, 1) })
 	}
-	short, err := env.api("POST", "/api/v1/account/ci/token", env.token, map[string]any{"name": "short", "expiresIn": 2})
+	short, err := env.api("POST", "/api/v1/account/owner/token", env.token, map[string]any{"name": "short", "expiresIn": 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -621,27 +711,16 @@ func TestExpiredAndRevokedTokens(t *testing.T) {
 		t.Errorf("expired token: exit %d\n%s%s", code, out, errOut)
 	}
 
-	revoked, err := env.api("POST", "/api/v1/account/ci/token", env.token, map[string]any{"name": "revoked"})
+	revoked, err := env.api("POST", "/api/v1/account/owner/token", env.token, map[string]any{"name": "revoked"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tok := revoked["token"].(string)
-	parts := strings.Split(tok, ".")
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var claims struct {
-		ID string `json:"jti"`
-	}
-	if err := json.Unmarshal(payload, &claims); err != nil || claims.ID == "" {
-		t.Fatalf("token id: %v %s", err, payload)
-	}
 	cfg := withToken(tok)
 	if _, errOut, code := env.stagedeckRun("status", "--config", cfg); code != 0 {
 		t.Fatalf("the token before revocation: exit %d %s", code, errOut)
 	}
-	if _, err := env.api("DELETE", "/api/v1/account/ci/token/"+claims.ID, env.token, nil); err != nil {
+	if _, err := env.api("DELETE", "/api/v1/account/owner/token/"+tokenID(t, tok), env.token, nil); err != nil {
 		t.Fatal(err)
 	}
 	var code2 int
@@ -661,16 +740,7 @@ func TestExpiredAndRevokedTokens(t *testing.T) {
 // sync on TST's apps only) sees the whole board, syncs TST, and is refused
 // PERF before anything is sent, naming what was denied.
 func TestAsAnEnvOwner(t *testing.T) {
-	tok, err := env.api("POST", "/api/v1/account/owner/token", env.token, map[string]string{"name": "owner"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := os.ReadFile(env.argoConfig)
-	p := filepath.Join(env.dir, "argocd-owner")
-	os.WriteFile(p, []byte(strings.Replace(string(data), env.token, tok["token"].(string), 1)), 0o600)
-	cfg := env.config("")
-	cfgData, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(strings.Replace(string(cfgData), env.argoConfig, p, 1)), 0o644)
+	cfg := env.config("") // the tier runs as the env owner
 
 	out, errOut, code := env.stagedeckRun("status", "--config", cfg, "-o", "json")
 	if code != 0 || !strings.Contains(out, `"name": "prod-web"`) || !strings.Contains(out, `"name": "tst-web"`) {

@@ -36,8 +36,11 @@ type tier struct {
 	argoBin        string // Argo CD binaries and CRDs (STAGEDECK_E2E_ARGOCD_BIN, else bin)
 	kubeconfig     string
 	argoAddr       string
-	token          string // the ci account's API token
-	argoConfig     string // an argocd CLI config logged in as ci
+	token          string // the ci account's API token (admin), for the harness
+	ownerToken     string // the env owner's API token
+	argoConfig     string // an argocd CLI config logged in as the env owner: what stagedeck runs as
+	adminConfig    string // the same contexts logged in as ci (role:admin)
+	argoEnv        []string
 	bare           string // the ops remote
 	work           string // a clone standing for CI
 	procs          []*exec.Cmd
@@ -54,8 +57,8 @@ type tier struct {
 // own Redis) in its own namespace on the same kube-apiserver, with the same
 // binaries: PROD often runs on its own Argo CD.
 type prodInstance struct {
-	ns, addr, token string
-	env             []string
+	ns, addr, token, ownerToken string
+	env                         []string
 }
 
 func TestMain(m *testing.M) {
@@ -347,6 +350,7 @@ current-context: local
 		"--metrics-port", fmt.Sprint(t.ports["ctrlMetrics"]), "--app-resync", "10", "--loglevel", "warn"); err != nil {
 		return err
 	}
+	t.argoEnv = argoEnv
 	if err := t.startServer(argoEnv); err != nil {
 		return err
 	}
@@ -422,6 +426,11 @@ func (t *tier) upProd(argoEnv []string, adminPassword string) error {
 		return err
 	}
 	p.token = tok["token"].(string)
+	owner, err := t.apiAt(p.addr, "POST", "/api/v1/account/owner/token", p.token, map[string]string{"name": "owner"})
+	if err != nil {
+		return err
+	}
+	p.ownerToken = owner["token"].(string)
 	return t.writeArgoConfig()
 }
 
@@ -486,23 +495,36 @@ func (t *tier) login(adminPassword string) error {
 		return err
 	}
 	t.token = tok["token"].(string)
+	owner, err := t.api("POST", "/api/v1/account/owner/token", t.token, map[string]string{"name": "owner"})
+	if err != nil {
+		return err
+	}
+	t.ownerToken = owner["token"].(string)
 	t.argoConfig = filepath.Join(t.dir, "argocd-config")
+	t.adminConfig = filepath.Join(t.dir, "argocd-config-admin")
 	return t.writeArgoConfig()
 }
 
-// writeArgoConfig writes an argocd CLI config with a context per Argo CD:
-// e2e (current) and, once it is up, prod.
+// writeArgoConfig writes the argocd CLI configs with a context per Argo CD:
+// e2e (current) and, once it is up, prod; one logged in as the env owner
+// (get on every app, sync on the tst project only), one as ci (admin).
 func (t *tier) writeArgoConfig() error {
-	contexts := fmt.Sprintf("- name: e2e\n  server: %[1]s\n  user: %[1]s\n", t.argoAddr)
-	servers := fmt.Sprintf("- server: %s\n  plain-text: true\n", t.argoAddr)
-	users := fmt.Sprintf("- name: %s\n  auth-token: %s\n", t.argoAddr, t.token)
-	if t.prod.token != "" {
-		contexts += fmt.Sprintf("- name: prod\n  server: %[1]s\n  user: %[1]s\n", t.prod.addr)
-		servers += fmt.Sprintf("- server: %s\n  plain-text: true\n", t.prod.addr)
-		users += fmt.Sprintf("- name: %s\n  auth-token: %s\n", t.prod.addr, t.prod.token)
+	write := func(path, token, prodToken string) error {
+		contexts := fmt.Sprintf("- name: e2e\n  server: %[1]s\n  user: %[1]s\n", t.argoAddr)
+		servers := fmt.Sprintf("- server: %s\n  plain-text: true\n", t.argoAddr)
+		users := fmt.Sprintf("- name: %s\n  auth-token: %s\n", t.argoAddr, token)
+		if prodToken != "" {
+			contexts += fmt.Sprintf("- name: prod\n  server: %[1]s\n  user: %[1]s\n", t.prod.addr)
+			servers += fmt.Sprintf("- server: %s\n  plain-text: true\n", t.prod.addr)
+			users += fmt.Sprintf("- name: %s\n  auth-token: %s\n", t.prod.addr, prodToken)
+		}
+		cfg := "contexts:\n" + contexts + "current-context: e2e\nservers:\n" + servers + "users:\n" + users
+		return os.WriteFile(path, []byte(cfg), 0o600)
 	}
-	cfg := "contexts:\n" + contexts + "current-context: e2e\nservers:\n" + servers + "users:\n" + users
-	return os.WriteFile(t.argoConfig, []byte(cfg), 0o600)
+	if err := write(t.adminConfig, t.token, t.prod.token); err != nil {
+		return err
+	}
+	return write(t.argoConfig, t.ownerToken, t.prod.ownerToken)
 }
 
 // stagedeckEnv is the environment stagedeck runs with in this tier.
@@ -511,8 +533,29 @@ func (t *tier) stagedeckEnv() []string {
 		"STAGEDECK_OPERATOR=E2E Operator <e2e@example.com>"}
 }
 
-// config writes a stagedeck.yaml for the tier and returns its path.
-func (t *tier) config(extra string) string {
+// config writes a stagedeck.yaml for the tier, running as the env owner,
+// and returns its path.
+func (t *tier) config(extra string) string { return t.configAs(t.argoConfig, extra) }
+
+// adminCfg is a stagedeck.yaml running as ci (admin): for the setup steps
+// an env owner may not take (deploying PERF and PROD).
+func (t *tier) adminCfg() string { return t.configAs(t.adminConfig, "") }
+
+// withArgoConfig is a stagedeck.yaml over a copy of the owner's argocd
+// config changed by edit.
+func (t *tier) withArgoConfig(edit func(string) string) string {
+	data, err := os.ReadFile(t.argoConfig)
+	if err != nil {
+		panic(err)
+	}
+	p := filepath.Join(t.dir, fmt.Sprintf("argocd-config-%d", time.Now().UnixNano()))
+	if err := os.WriteFile(p, []byte(edit(string(data))), 0o600); err != nil {
+		panic(err)
+	}
+	return t.configAs(p, "")
+}
+
+func (t *tier) configAs(argoConfig, extra string) string {
 	p := filepath.Join(t.dir, fmt.Sprintf("stagedeck-%d.yaml", time.Now().UnixNano()))
 	cfg := fmt.Sprintf(`opsRepo:
   url: file://%s
@@ -525,7 +568,7 @@ cacheDir: %s
   - {name: tst, path: tst}
   - {name: perf, path: perf}
   - {name: prod, path: prod, protected: true, argocd: prod}
-`, t.bare, t.argoConfig, filepath.Join(t.dir, "home", "cache", fmt.Sprint(time.Now().UnixNano())), extra)
+`, t.bare, argoConfig, filepath.Join(t.dir, "home", "cache", fmt.Sprint(time.Now().UnixNano())), extra)
 	_ = os.WriteFile(p, []byte(cfg), 0o644)
 	return p
 }

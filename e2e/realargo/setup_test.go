@@ -31,7 +31,7 @@ data:
   policy.csv: |
     g, ci, role:admin
     p, role:env-owner, applications, get, */*, allow
-    p, role:env-owner, applications, sync, default/tst-*, allow
+    p, role:env-owner, applications, sync, tst/*, allow
     g, owner, role:env-owner
 ---
 apiVersion: v1
@@ -50,6 +50,17 @@ apiVersion: argoproj.io/v1alpha1
 kind: AppProject
 metadata:
   name: default
+  namespace: argocd
+spec:
+  sourceRepos: ['*']
+  sourceNamespaces: ['team-*']
+  destinations: [{server: '*', namespace: '*'}]
+  clusterResourceWhitelist: [{group: '*', kind: '*'}]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata:
+  name: tst
   namespace: argocd
 spec:
   sourceRepos: ['*']
@@ -93,13 +104,20 @@ func (t *tier) git(args ...string) (string, error) {
 	}, "git", args...)
 }
 
-// commitPush writes files in the CI clone, commits and pushes; returns the sha.
+// commitPush writes files in the CI clone (an empty content removes the
+// file), commits and pushes; returns the sha.
 func (t *tier) commitPush(subject string, files map[string]string) (string, error) {
 	if _, err := t.git("pull", "-q", "--rebase", "origin", "main"); err != nil && !strings.Contains(err.Error(), "couldn't find remote ref") {
 		return "", err
 	}
 	for p, c := range files {
 		full := filepath.Join(t.work, p)
+		if c == "" {
+			if err := os.Remove(full); err != nil {
+				return "", err
+			}
+			continue
+		}
 		_ = os.MkdirAll(filepath.Dir(full), 0o755)
 		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
 			return "", err
@@ -178,7 +196,10 @@ func (t *tier) applications() error {
 	for _, st := range stages {
 		fmt.Fprintf(&b, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n---\n", st)
 		for _, app := range []string{"web", "api"} {
-			policy := ""
+			policy, project := "", "default"
+			if st == "tst" {
+				project = "tst" // the env owner's project
+			}
 			if st == "itg" {
 				policy = "  syncPolicy:\n    automated: {}\n"
 			}
@@ -188,7 +209,7 @@ metadata:
   name: %[1]s-%[2]s
   namespace: %[5]s
 spec:
-  project: default
+  project: %[6]s
   source:
     repoURL: file://%[3]s
     path: %[1]s/%[2]s
@@ -197,7 +218,7 @@ spec:
     server: https://kubernetes.default.svc
     namespace: %[1]s
 %[4]s---
-`, st, app, t.bare, policy, appNamespace(st))
+`, st, app, t.bare, policy, appNamespace(st), project)
 		}
 	}
 	fmt.Fprintf(&b, `apiVersion: v1
@@ -216,7 +237,7 @@ metadata:
   name: team-web
   namespace: team-a
 spec:
-  project: default
+  project: tst
   source:
     repoURL: file://%s
     path: team/web
