@@ -214,20 +214,27 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 		b.Errors = append(b.Errors, Error{Source: label, Message: sanitize.Userinfo(err.Error()),
 			Unreachable: errors.Is(err, appstate.ErrUnreachable) || errors.Is(err, appstate.ErrUnauthenticated)})
 	}
+	// Each app is placed once (not once per stage: that grew with the
+	// square of the stages).
 	urls := src.Repo.RemoteURLs()
+	placed := map[string][]App{}
+	for ctxName, list := range apps {
+		if _, bad := argoErrs[ctxName]; bad {
+			continue
+		}
+		for _, a := range list {
+			if o, ok := ownerStage(a, urls, cfg.Stages, cfg, ctxName); ok {
+				placed[o.stage] = append(placed[o.stage], FromArgo(a, o.source))
+			}
+		}
+	}
 	for i := range b.Stages {
 		st := &b.Stages[i]
 		if err, bad := argoErrs[st.Context]; bad {
 			st.ArgoError = sanitize.Userinfo(err.Error())
 			continue
 		}
-		for _, a := range apps[st.Context] {
-			srcPath, ok := ownerStage(a, urls, cfg.Stages, cfg, st.Context)
-			if !ok || srcPath.stage != st.Name {
-				continue
-			}
-			st.Apps = append(st.Apps, FromArgo(a, srcPath.source))
-		}
+		st.Apps = placed[st.Name]
 		sort.Slice(st.Apps, func(i, j int) bool { return st.Apps[i].Name < st.Apps[j].Name })
 		if err := FillPending(ctx, src.Repo, head, st.Apps); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrGit, err)
@@ -267,16 +274,31 @@ type owned struct {
 }
 
 // ownerStage finds the stage whose path holds one of the app's sources;
-// the deepest stage path wins when stage paths nest.
+// the deepest stage path wins when stage paths nest. The app's sources are
+// matched against the ops repository once, not once per stage: at fleet
+// scale URL parsing was most of the join.
 func ownerStage(a appstate.App, urls []string, stages []config.Stage, cfg *config.Config, context string) (owned, bool) {
+	var ours []appstate.Source
+	for _, src := range a.Sources {
+		if appstate.SameRepo(src.RepoURL, urls) {
+			ours = append(ours, src)
+		}
+	}
 	var best owned
 	bestLen := -1
+	if len(ours) == 0 {
+		return best, false
+	}
 	for _, s := range stages {
 		if cfg.ContextFor(s) != context {
 			continue
 		}
-		if src, ok := a.SourceFor(urls, s.Path); ok && len(s.Path) > bestLen {
-			best, bestLen = owned{stage: s.Name, source: src}, len(s.Path)
+		path := strings.Trim(s.Path, "/")
+		for _, src := range ours {
+			if (src.Path == path || strings.HasPrefix(src.Path, path+"/")) && len(s.Path) > bestLen {
+				best, bestLen = owned{stage: s.Name, source: src}, len(s.Path)
+				break
+			}
 		}
 	}
 	return best, bestLen >= 0
@@ -360,15 +382,19 @@ func FillPending(ctx context.Context, repo Repo, head plumbing.Hash, apps []App)
 	return nil
 }
 
-// unknownDeployed reports whether an app's deployed revision is missing from git.
+// unknownDeployed reports whether an app's deployed revision is missing from
+// git. Each revision is looked up once: a fleet shares a few.
 func unknownDeployed(repo Repo, apps map[string][]appstate.App) bool {
+	seen := map[string]bool{}
 	for _, list := range apps {
 		for _, a := range list {
 			for _, src := range a.Sources {
-				if src.Deployed != "" && len(src.Deployed) == 40 {
-					if _, err := repo.Resolve(src.Deployed); err != nil {
-						return true
-					}
+				if src.Deployed == "" || len(src.Deployed) != 40 || seen[src.Deployed] {
+					continue
+				}
+				seen[src.Deployed] = true
+				if _, err := repo.Resolve(src.Deployed); err != nil {
+					return true
 				}
 			}
 		}

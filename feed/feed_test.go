@@ -3,6 +3,7 @@ package feed
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -299,4 +300,54 @@ func TestALoneConsoleIsNotDropped(t *testing.T) {
 		n++
 	}
 	<-sent
+}
+
+// BenchmarkFanOutBurst is the watch at fleet scale: a burst of 500 app
+// changes through one upstream watch to three consoles, until each has
+// received all 500. The upstream hands them over in batches of 25, as the
+// console's merged stream batches what arrived together.
+func BenchmarkFanOutBurst(b *testing.B) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	up := &upstream{}
+	f := New(ctx, up, 0)
+	subs := make([]tui.AppStream, 3)
+	for i := range subs {
+		s, err := f.Watch(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		subs[i] = s
+	}
+	src := up.last()
+	burst := make([][]tui.AppEvent, 20)
+	for i := range burst {
+		for j := 0; j < 25; j++ {
+			burst[i] = append(burst[i], event(fmt.Sprintf("svc%04d", i*25+j))...)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var wg sync.WaitGroup
+		for _, s := range subs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for got := 0; got < 500; {
+					evs, err := s.Next()
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					got += len(evs)
+				}
+			}()
+		}
+		for _, ev := range burst {
+			src.ch <- ev
+		}
+		wg.Wait()
+	}
 }

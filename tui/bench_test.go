@@ -11,11 +11,14 @@ import (
 )
 
 // bigBoard is 5 stages x 200 apps = 1,000 apps.
-func bigBoard() *board.Board {
+func bigBoard() *board.Board { return fleet(200) }
+
+// fleet is 5 stages x perStage apps.
+func fleet(perStage int) *board.Board {
 	b := &board.Board{Repo: board.RepoInfo{URL: "git@github.com:acme/ops.git", Branch: "main"}}
 	for s, name := range []string{"mr-1", "itg", "tst", "perf", "prod"} {
 		st := board.Stage{Name: name, Path: name, Protected: name == "prod", Head: commit(fmt.Sprintf("%07x", s), "Dana Kim", "bump", time.Hour)}
-		for a := 0; a < 200; a++ {
+		for a := 0; a < perStage; a++ {
 			app := board.App{
 				Name: fmt.Sprintf("%s-svc%03d", name, a), Path: fmt.Sprintf("%s/svc%03d", name, a),
 				SyncStatus: []string{"Synced", "OutOfSync"}[a%2], HealthStatus: []string{"Healthy", "Progressing", "Degraded"}[a%3],
@@ -61,5 +64,29 @@ func BenchmarkApplyWatchBurst(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		m.applyEvents(events)
+	}
+}
+
+// BenchmarkFleetBurst is the fleet-scale live update: a burst of 500 app
+// changes from the watch applied to a board of 2,000 apps, then the frame a
+// key pressed during the burst waits for (the budget: applied
+// within 100 ms of the last event, the key drawn within 50 ms).
+func BenchmarkFleetBurst(b *testing.B) {
+	m := newModel(fleet(400), 120, 40)
+	var events []AppEvent
+	for i := 0; i < 500; i++ {
+		st := m.board.Stages[i%5]
+		a := st.Apps[(i*7)%len(st.Apps)]
+		a.SyncStatus, a.HealthStatus = "Synced", "Progressing"
+		events = append(events, AppEvent{Stage: st.Name, App: a})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.applyEvents(events)
+		m = press(nil, m, "j")
+		if v := m.View(); v.Content == "" {
+			b.Fatal("empty frame")
+		}
 	}
 }
