@@ -172,3 +172,6 @@ const (
 
 // Signal sends sig to the program (SIGHUP: the terminal went away).
 func (tm *Term) Signal(sig os.Signal) error { return tm.cmd.Process.Signal(sig) }
+
+// Pid is the process id of the program under test.
+func (tm *Term) Pid() int { return tm.cmd.Process.Pid }
