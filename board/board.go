@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -402,17 +403,20 @@ func unknownDeployed(repo Repo, apps map[string][]appstate.App) bool {
 	return false
 }
 
+// listAll lists every Argo CD instance the stages use, all at once: a
+// slow or unreachable instance costs its own timeout, not the sum.
 func listAll(ctx context.Context, src Sources, cfg *config.Config) (map[string][]appstate.App, map[string]error) {
 	apps := map[string][]appstate.App{}
 	errs := map[string]error{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	seen := map[string]bool{}
 	for _, s := range cfg.Stages {
 		name := cfg.ContextFor(s)
-		if _, done := apps[name]; done {
+		if seen[name] {
 			continue
 		}
-		if _, done := errs[name]; done {
-			continue
-		}
+		seen[name] = true
 		if err := src.ArgoErr[name]; err != nil {
 			errs[name] = err
 			continue
@@ -422,15 +426,22 @@ func listAll(ctx context.Context, src Sources, cfg *config.Config) (map[string][
 			errs[name] = fmt.Errorf("argocd context %q is not connected", name)
 			continue
 		}
-		cctx, cancel := appstate.WithTimeout(ctx)
-		list, err := l.List(cctx)
-		cancel()
-		if err != nil {
-			errs[name] = err
-			continue
-		}
-		apps[name] = list
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := appstate.WithTimeout(ctx)
+			list, err := l.List(cctx)
+			cancel()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[name] = err
+				return
+			}
+			apps[name] = list
+		}()
 	}
+	wg.Wait()
 	return apps, errs
 }
 

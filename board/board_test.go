@@ -2,12 +2,14 @@ package board
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/config"
@@ -139,5 +141,49 @@ func TestCollectFetchesARevisionArgoCDDeployedButGitHasNotSeen(t *testing.T) {
 	a := b.Stages[0].Apps[0]
 	if a.NotAncestor || a.PendingCommits != 0 || b.Repo.Head != deployed {
 		t.Errorf("app %+v, board head %s; want the new revision fetched (base %s)", a, b.Repo.Head, base)
+	}
+}
+
+// waitingLister answers only once another instance has been asked: the
+// instances are listed at the same time, so a slow or unreachable one costs
+// its own timeout, not the sum.
+type waitingLister struct{ other chan struct{} }
+
+func (l waitingLister) List(ctx context.Context) ([]appstate.App, error) {
+	select {
+	case <-l.other:
+		return nil, nil
+	case <-time.After(5 * time.Second):
+		return nil, errors.New("listed one instance after the other")
+	}
+}
+
+type signallingLister struct{ called chan struct{} }
+
+func (l signallingLister) List(context.Context) ([]appstate.App, error) {
+	close(l.called)
+	return nil, nil
+}
+
+func TestCollectListsInstancesAtOnce(t *testing.T) {
+	dir, _ := gitRepo(t)
+	repo, err := opsrepo.Open(context.Background(), opsrepo.Options{URL: dir, Branch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	cfg := &config.Config{
+		OpsRepo: config.OpsRepo{URL: dir, Branch: "main"}, ArgoCD: &config.ArgoCD{},
+		Stages: []config.Stage{{Name: "tst", Path: "envs/tst"}, {Name: "prod", Path: "envs/prod", ArgoCD: "prod-ctx"}},
+	}
+	called := make(chan struct{})
+	b, err := Collect(context.Background(), Sources{Config: cfg, Repo: repo, Argo: map[string]AppLister{
+		"": waitingLister{other: called}, "prod-ctx": signallingLister{called: called},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Errors) != 0 {
+		t.Errorf("errors = %+v", b.Errors)
 	}
 }
