@@ -35,7 +35,8 @@ type App struct {
 	AutoSync  bool      `json:"autoSync"`
 	Operation Operation `json:"-"`
 	// Requested is true while an operation is requested and Argo CD's
-	// controller has not taken it yet (the spec's operation field is set).
+	// controller has not taken it yet: the spec's operation field is set
+	// (it stays set while the operation runs) and no operation is Running.
 	Requested  bool       `json:"-"`
 	History    []Deployed `json:"-"`
 	Conditions []string   `json:"-"`

@@ -16,8 +16,8 @@ import (
 	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
 	argoconfig "github.com/argoproj/argo-cd/v2/util/config"
 	"github.com/argoproj/argo-cd/v2/util/localconfig"
-	_ "github.com/stagedeck/stagedeck/argo/internal/noi18n" // before kubectl initialises
 	log "github.com/sirupsen/logrus"
+	_ "github.com/stagedeck/stagedeck/argo/internal/noi18n" // before kubectl initialises
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"sigs.k8s.io/yaml"

@@ -1,6 +1,7 @@
 package argo_test
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
 	"github.com/improbable-eng/grpc-web/go/grpcweb"
 
 	"github.com/stagedeck/stagedeck/argo"
@@ -40,7 +42,10 @@ func (b *fakeBackend) SetDenyWindow(t *testing.T, app string, manualSync bool) {
 
 func (b *fakeBackend) HoldSync(t *testing.T, app string) string {
 	b.srv.HoldSyncs(app, true)
-	t.Cleanup(func() { b.srv.HoldSyncs(app, false) })
+	t.Cleanup(func() {
+		b.srv.HoldSyncs(app, false)
+		_, _ = b.srv.TerminateOperation(context.Background(), &application.OperationTerminateRequest{Name: &app})
+	})
 	return b.Commit(t, app)
 }
 

@@ -40,7 +40,11 @@ func TestTerminateAfterConflictsOverGRPC(t *testing.T) {
 			n++
 		}
 	}
+	// As on Argo CD, Terminating first, then the controller ends it.
 	a, _ := c.Get(ctx, "perf-api", "")
+	for deadline := time.Now().Add(5 * time.Second); a.Operation.Phase == "Terminating" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		a, _ = c.Get(ctx, "perf-api", "")
+	}
 	if n != 3 || a.Operation.Phase != "Failed" {
 		t.Errorf("%d terminates sent, phase %s; want 3 and the operation ended", n, a.Operation.Phase)
 	}

@@ -418,12 +418,16 @@ func listAll(ctx context.Context, src Sources, cfg *config.Config) (map[string][
 		}
 		seen[name] = true
 		if err := src.ArgoErr[name]; err != nil {
+			mu.Lock()
 			errs[name] = err
+			mu.Unlock()
 			continue
 		}
 		l, ok := src.Argo[name]
 		if !ok {
+			mu.Lock()
 			errs[name] = fmt.Errorf("argocd context %q is not connected", name)
+			mu.Unlock()
 			continue
 		}
 		wg.Add(1)

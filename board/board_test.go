@@ -174,16 +174,19 @@ func TestCollectListsInstancesAtOnce(t *testing.T) {
 	defer repo.Close()
 	cfg := &config.Config{
 		OpsRepo: config.OpsRepo{URL: dir, Branch: "main"}, ArgoCD: &config.ArgoCD{},
-		Stages: []config.Stage{{Name: "tst", Path: "envs/tst"}, {Name: "prod", Path: "envs/prod", ArgoCD: "prod-ctx"}},
+		// Two instances to list, one that could not be dialled and one not
+		// connected: their errors are recorded while the lists run.
+		Stages: []config.Stage{{Name: "tst", Path: "envs/tst"}, {Name: "prod", Path: "envs/prod", ArgoCD: "prod-ctx"},
+			{Name: "tst-eu", Path: "envs/tst-eu", ArgoCD: "down"}, {Name: "tst-eu2", Path: "envs/tst-eu", ArgoCD: "missing"}},
 	}
 	called := make(chan struct{})
 	b, err := Collect(context.Background(), Sources{Config: cfg, Repo: repo, Argo: map[string]AppLister{
 		"": waitingLister{other: called}, "prod-ctx": signallingLister{called: called},
-	}})
+	}, ArgoErr: map[string]error{"down": appstate.ErrUnreachable}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Errors) != 0 {
-		t.Errorf("errors = %+v", b.Errors)
+	if len(b.Errors) != 2 || b.Errors[0].Source != "argocd:down" || b.Errors[1].Source != "argocd:missing" {
+		t.Errorf("errors = %+v, want the two instances that could not be listed", b.Errors)
 	}
 }

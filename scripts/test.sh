@@ -25,10 +25,13 @@ else
   dirs=$(STAGEDECK_E2E_ARGOCD3=1 ./scripts/realargo-deps.sh)
   bin=$(echo "$dirs" | tail -n 1)
   argocd3=$(echo "$dirs" | head -n 1)
-  go test -tags realargo -c -o "$(mktemp -d)/realargo.test" ./e2e/realargo/ >/dev/null # compiled once, before both start
+  # Compiled once and run directly, so that stopping it (the trap below)
+  # reaches the tier, which then stops every process it started.
+  testbin="$(mktemp -d)/realargo.test"
+  go test -tags realargo -c -o "$testbin" ./e2e/realargo/
   for argobin in "$bin" "$argocd3"; do
     log=$(mktemp)
-    STAGEDECK_E2E_BIN=$bin STAGEDECK_E2E_ARGOCD_BIN=$argobin go test -tags realargo -count=1 -timeout 40m -v ./e2e/realargo/ >"$log" 2>&1 &
+    (cd e2e/realargo && STAGEDECK_E2E_BIN=$bin STAGEDECK_E2E_ARGOCD_BIN=$argobin exec "$testbin" -test.count=1 -test.timeout 40m -test.v) >"$log" 2>&1 &
     tiers+=("$!:$log:$(basename "$argobin")")
   done
 fi
@@ -43,7 +46,7 @@ for t in "${tiers[@]}"; do
   pid=${t%%:*}; rest=${t#*:}; log=${rest%%:*}; name=${rest#*:}
   if wait "$pid"; then
     echo "== real Argo CD tier ($name)"
-    grep -E '^(--- |ok|realargo:)' "$log"
+    grep -E '^(--- |PASS|realargo:)' "$log"
     rm -f "$log"
   else
     cat "$log"

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	accountpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/account"
 	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
@@ -140,11 +141,12 @@ func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) 
 	if err != nil {
 		return nil, err
 	}
-	if s.denied[a.Spec.Project+"/"+keyOf(a)] {
-		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: ci, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name)
-	}
+	// As Argo CD's Sync: the window first, then the right to sync.
 	if w := s.windows[keyOf(a)]; w != nil && !w.manualSync {
 		return nil, status.Error(codes.PermissionDenied, "cannot sync: blocked by sync window")
+	}
+	if s.denied[a.Spec.Project+"/"+keyOf(a)] {
+		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: ci, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name)
 	}
 	if a.Operation != nil || (a.Status.OperationState != nil && a.Status.OperationState.Phase == synccommon.OperationRunning) {
 		return nil, status.Error(codes.FailedPrecondition, "another operation is already in progress")
@@ -189,11 +191,24 @@ func (s *Server) TerminateOperation(_ context.Context, q *application.OperationT
 	if a.Operation == nil || st == nil {
 		return nil, status.Error(codes.InvalidArgument, "Unable to terminate operation. No operation is in progress")
 	}
-	now := metav1.Now()
-	st.Phase, st.Message, st.FinishedAt = synccommon.OperationFailed, "Operation terminated", &now
-	a.Operation = nil
-	a.Status.Health.Status = "Degraded"
+	// As Argo CD: the API server marks it Terminating (the operation stays
+	// set); the controller then ends it, Failed, and clears the operation.
+	st.Phase = synccommon.OperationTerminating
 	s.publishLocked("MODIFIED", a)
+	name, gen := keyOf(a), s.opGen[keyOf(a)]
+	s.timers = append(s.timers, time.AfterFunc(50*time.Millisecond, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		a, ok := s.apps[name]
+		if !ok || s.closed || s.opGen[name] != gen || a.Status.OperationState == nil || a.Status.OperationState.Phase != synccommon.OperationTerminating {
+			return
+		}
+		now := metav1.Now()
+		st := a.Status.OperationState
+		st.Phase, st.Message, st.FinishedAt = synccommon.OperationFailed, "Operation terminated", &now
+		a.Operation = nil
+		s.publishLocked("MODIFIED", a)
+	}))
 	return &application.OperationTerminateResponse{}, nil
 }
 
@@ -329,8 +344,14 @@ func (s *Server) Rollback(_ context.Context, q *application.ApplicationRollbackR
 	if err != nil {
 		return nil, err
 	}
+	if s.denied[a.Spec.Project+"/"+keyOf(a)] { // Argo CD checks the sync right
+		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: ci, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name)
+	}
 	if a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil {
 		return nil, status.Errorf(codes.FailedPrecondition, "rollback cannot be initiated when auto-sync is enabled")
+	}
+	if a.Operation != nil {
+		return nil, status.Error(codes.FailedPrecondition, "another operation is already in progress")
 	}
 	for _, h := range a.Status.History {
 		if h.ID == q.GetId() {

@@ -8,6 +8,7 @@ package argotest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -100,6 +101,7 @@ type Server struct {
 	denied   map[string]bool    // "project/app" the token may not sync
 	windows  map[string]*window // app -> its active deny window
 	held     map[string]bool    // app -> its syncs run until terminated
+	opGen    map[string]int     // app -> its operation's number: a timer acts on its own operation only
 	tokens   map[string]token   // issued tokens beyond Options.Token
 	failNext map[string]string  // app -> message of its next sync's failure
 	conflict map[string]int     // app -> terminates answered "Too many conflicts"
@@ -124,13 +126,13 @@ func Start(opts Options) (*Server, error) {
 		apps:     map[string]*v1alpha1.Application{},
 		watchers: map[chan *v1alpha1.ApplicationWatchEvent]string{},
 		denied:   map[string]bool{}, windows: map[string]*window{}, failNext: map[string]string{}, conflict: map[string]int{},
-		held: map[string]bool{}, tokens: map[string]token{},
+		held: map[string]bool{}, tokens: map[string]token{}, opGen: map[string]int{},
 	}
-	s.serve()
+	s.serve(lis)
 	return s, nil
 }
 
-func (s *Server) serve() {
+func (s *Server) serve(lis net.Listener) {
 	g := grpc.NewServer(grpc.UnaryInterceptor(s.authUnary), grpc.StreamInterceptor(s.authStream))
 	application.RegisterApplicationServiceServer(g, s)
 	versionpkg.RegisterVersionServiceServer(g, s)
@@ -139,7 +141,6 @@ func (s *Server) serve() {
 	s.mu.Lock()
 	s.grpc = g
 	s.mu.Unlock()
-	lis := s.lis
 	go func() { _ = g.Serve(lis) }()
 }
 
@@ -169,9 +170,14 @@ func (s *Server) Restart() error {
 		return fmt.Errorf("fake argo cd: %w", err)
 	}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		lis.Close()
+		return errors.New("fake argo cd: restart after Close")
+	}
 	s.lis = lis
 	s.mu.Unlock()
-	s.serve()
+	s.serve(lis)
 	return nil
 }
 
@@ -217,7 +223,7 @@ func (s *Server) checkToken(ctx context.Context, method string) error {
 			case tok.revoked:
 				return status.Errorf(codes.Unauthenticated, "invalid session: account ci does not have token with id %s", tok.id)
 			case !tok.expires.IsZero() && time.Now().After(tok.expires):
-				return status.Error(codes.Unauthenticated, "invalid session: token has invalid claims: token is expired")
+				return status.Error(codes.Unauthenticated, "invalid session: token is expired") // v2.14's wording (jwt v4)
 			}
 			return nil
 		}
@@ -436,7 +442,8 @@ func (s *Server) Reconcile() {
 		if before != a.Status.Sync.Revision+string(a.Status.Sync.Status) {
 			s.publishLocked("MODIFIED", a)
 		}
-		if a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil &&
+		// An active deny window holds automated syncs, manualSync or not.
+		if a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil && s.windows[n] == nil &&
 			a.Status.Sync.Status == v1alpha1.SyncStatusCodeOutOfSync && a.Operation == nil &&
 			(a.Status.OperationState == nil || a.Status.OperationState.Phase != synccommon.OperationRunning) {
 			s.startSyncLocked(a, a.Status.Sync.Revision, false, "automated sync", nil)
@@ -520,12 +527,14 @@ func (s *Server) startSyncLocked(a *v1alpha1.Application, revision string, dryRu
 	// previous operation's state.
 	s.publishLocked("MODIFIED", a)
 	name := keyOf(a)
+	s.opGen[name]++
+	gen := s.opGen[name]
 	requested := time.Now()
 	s.timers = append(s.timers, time.AfterFunc(20*time.Millisecond, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		a, ok := s.apps[name]
-		if !ok || s.closed || a.Operation == nil {
+		if !ok || s.closed || a.Operation == nil || s.opGen[name] != gen {
 			return
 		}
 		// As Argo CD's controller: the operation field stays set while
@@ -539,15 +548,15 @@ func (s *Server) startSyncLocked(a *v1alpha1.Application, revision string, dryRu
 		if s.held[name] {
 			return // waits on its hook until terminated
 		}
-		s.timers = append(s.timers, time.AfterFunc(s.opts.SyncDuration, func() { s.finishSync(name, revision, dryRun) }))
+		s.timers = append(s.timers, time.AfterFunc(s.opts.SyncDuration, func() { s.finishSync(name, gen, revision, dryRun) }))
 	}))
 }
 
-func (s *Server) finishSync(name, revision string, dryRun bool) {
+func (s *Server) finishSync(name string, gen int, revision string, dryRun bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a, ok := s.apps[name]
-	if !ok || s.closed || a.Status.OperationState == nil || a.Status.OperationState.Phase != synccommon.OperationRunning {
+	if !ok || s.closed || s.opGen[name] != gen || a.Status.OperationState == nil || a.Status.OperationState.Phase != synccommon.OperationRunning {
 		return
 	}
 	now := metav1.Now()

@@ -40,7 +40,8 @@ type Backend interface {
 	// cleanup removes it.
 	SetDenyWindow(t *testing.T, app string, manualSync bool)
 	// HoldSync returns a revision whose sync of app never finishes on its
-	// own (a hook that cannot complete); the test's cleanup undoes it.
+	// own (a hook that cannot complete); the test's cleanup undoes it and
+	// ends a sync still held, so later cases find the app idle.
 	HoldSync(t *testing.T, app string) string
 	// IssueToken mints another token of the test account (expiresIn 0:
 	// never expires) and returns it with a function that revokes it.
@@ -141,6 +142,9 @@ func suiteWindows(t *testing.T, b Backend) {
 	if !errors.Is(err, argo.ErrPermissionDenied) || !strings.Contains(err.Error(), "blocked by sync window") {
 		t.Errorf("sync in a deny window: %v, want permission denied, blocked by sync window", err)
 	}
+	if after := find(t, c, app); after.Operation.StartedAt != before.Operation.StartedAt || after.Requested {
+		t.Errorf("a refused sync started an operation on %s: %+v", app, after.Operation)
+	}
 	b.SetDenyWindow(t, app, true)
 	eventually(t, 30*time.Second, "manualSync lets manual syncs through", func() error {
 		open, act, err := c.SyncWindows(ctx, app)
@@ -149,8 +153,14 @@ func suiteWindows(t *testing.T, b Backend) {
 		}
 		return err
 	})
-	if after := find(t, c, app); after.Operation.StartedAt != before.Operation.StartedAt || after.Requested {
-		t.Errorf("a refused sync started an operation on %s: %+v", app, after.Operation)
+	// The server lets it through too: sent, run and finished.
+	rev := before.Sources[0].Deployed
+	requested := time.Now()
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: app, Revision: rev}); err != nil {
+		t.Fatalf("manual sync in a manualSync window: %v", err)
+	}
+	if o := follow(t, c.Follow(ctx, app, rev, requested, before.Operation.StartedAt, false)); !o.Succeeded() {
+		t.Errorf("manual sync in a manualSync window: %+v", o.App.Operation)
 	}
 }
 
@@ -227,12 +237,13 @@ func suiteTokens(t *testing.T, b Backend) {
 		}
 		return fmt.Errorf("%v, want unauthenticated with the login hint", err)
 	}
-	short, _ := b.IssueToken(t, 2*time.Second)
+	// Expiry has whole seconds: a 5 s token lives 4 to 5 s.
+	short, _ := b.IssueToken(t, 5*time.Second)
 	c := b.ClientWith(t, short, false)
 	if _, err := c.List(ctx); err != nil {
 		t.Fatalf("the fresh short token: %v", err)
 	}
-	time.Sleep(3 * time.Second)
+	time.Sleep(6 * time.Second)
 	if _, err := c.List(ctx); loginHint(err) != nil {
 		t.Errorf("expired token: %v", loginHint(err))
 	}

@@ -345,6 +345,9 @@ func (b *realBackend) HoldSync(t *testing.T, app string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// A sync still held (the case failed before its terminate) would
+		// block every later case on the app.
+		_, _ = env.api("DELETE", "/api/v1/applications/"+app+"/operation", env.token, nil)
 		if _, err := env.commitPush(app+": drop the migration hook", map[string]string{dir + "/hook.yaml": ""}); err != nil {
 			t.Error(err)
 		}
