@@ -9,10 +9,6 @@ unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [ -n "$unformatted" ]; then
   echo "gofmt needed:" >&2; echo "$unformatted" >&2; exit 1
 fi
-go vet ./...
-go vet -tags realargo ./e2e/realargo/
-go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
-go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags realargo ./e2e/realargo/
 # The end-to-end tier against a real Argo CD (etcd, kube-apiserver, Argo CD,
 # Redis, git on loopback), twice: Argo CD v2.14.21 (our client's version)
 # and v3.2.11. Binaries are built once and cached by version. Both tiers run
@@ -37,10 +33,15 @@ else
 fi
 trap 'for t in "${tiers[@]}"; do kill "${t%%:*}" 2>/dev/null || true; done' EXIT
 
+go vet ./...
+go vet -tags realargo ./e2e/realargo/
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags realargo ./e2e/realargo/
 go test -count=1 -timeout 20m ./...
 # Redaction must fail closed on any input: a bounded fuzz run every time.
 go test ./patch/ -run '^$' -fuzz '^FuzzRedact$' -fuzztime "${STAGEDECK_FUZZTIME:-30s}"
 
+echo "test.sh: unit tests and fuzzing done at ${SECONDS}s; waiting for the real tiers"
 failed=0
 for t in "${tiers[@]}"; do
   pid=${t%%:*}; rest=${t#*:}; log=${rest%%:*}; name=${rest#*:}
@@ -55,4 +56,5 @@ for t in "${tiers[@]}"; do
   fi
 done
 trap - EXIT
+echo "test.sh: done in ${SECONDS}s"
 exit "$failed"
