@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -50,6 +51,7 @@ type tier struct {
 	redisAddr      string
 	ports          map[string]int
 	named          map[string]*exec.Cmd // long-lived processes by name
+	pgids          []int                // process groups started, for the leftover check
 	prod           prodInstance         // the second Argo CD, serving PROD
 }
 
@@ -65,7 +67,15 @@ func TestMain(m *testing.M) {
 	t := &tier{ports: map[string]int{}, named: map[string]*exec.Cmd{}}
 	code := 1
 	func() {
-		defer t.stopAll()
+		defer func() {
+			dir := t.dir
+			t.stopAll()
+			// No process of the tier may outlive it (CI runs on a shared machine).
+			if left := t.leftovers(dir); len(left) > 0 {
+				fmt.Fprintf(os.Stderr, "realargo: processes left behind after the tier stopped:\n  %s\n", strings.Join(left, "\n  "))
+				code = 1
+			}
+		}()
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 		go func() { <-sig; t.stopAll(); os.Exit(130) }()
@@ -112,8 +122,41 @@ func (t *tier) start(name string, env []string, bin string, args ...string) (*ex
 	t.mu.Lock()
 	t.procs = append(t.procs, cmd)
 	t.named[name] = cmd
+	t.pgids = append(t.pgids, cmd.Process.Pid)
 	t.mu.Unlock()
 	return cmd, nil
+}
+
+// leftovers lists the processes still alive of any group the tier started,
+// or naming its directory (a child that left its group).
+func (t *tier) leftovers(dir string) []string {
+	t.mu.Lock()
+	groups := map[string]bool{}
+	for _, g := range t.pgids {
+		groups[strconv.Itoa(g)] = true
+	}
+	t.mu.Unlock()
+	time.Sleep(200 * time.Millisecond) // SIGKILLed groups are gone once reaped
+	var left []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid := e.Name()
+		if _, err := strconv.Atoi(pid); err != nil || pid == strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...: comm may hold spaces, so split after ")".
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		cmdline, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+		cl := strings.ReplaceAll(string(cmdline), "\x00", " ")
+		if len(f) > 2 && f[0] != "Z" && (groups[f[2]] || (dir != "" && strings.Contains(cl, dir))) {
+			left = append(left, pid+" "+cl)
+		}
+	}
+	return left
 }
 
 // stop kills the named process (and its group) and waits for it.
