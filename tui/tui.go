@@ -132,7 +132,11 @@ type Model struct {
 	watch        watchState
 	streamGen    int
 	disconnected time.Time // zero while the watch is connected
-	backoff      time.Duration
+	// watchedOnce: a watch has been live; early holds events that came
+	// before any board did (applied once it comes).
+	watchedOnce bool
+	early       []AppEvent
+	backoff     time.Duration
 }
 
 // watchState is the Argo CD watch connection's state.

@@ -372,3 +372,53 @@ func TestWatchEndedByQuitDoesNotReconnect(t *testing.T) {
 		t.Error("a canceled watch (quitting) schedules a reconnect")
 	}
 }
+
+// TestFirstWatchDoesNotThrowTheFirstRefreshAway: at a cold start the first
+// refresh and the watch start together. The watch opening first must not
+// start a second refresh (that discarded the first and listed the fleet
+// twice before the first paint); its initial events, come before any
+// board, are applied when the board comes, older ones skipped by resource
+// version. A reconnect still re-lists.
+func TestFirstWatchDoesNotThrowTheFirstRefreshAway(t *testing.T) {
+	b := fixtureBoard()
+	for si := range b.Stages {
+		for ai := range b.Stages[si].Apps {
+			b.Stages[si].Apps[ai].ResourceVersion = "100"
+		}
+	}
+	m := New(Options{Now: func() time.Time { return epoch }, Source: &fakeSource{b: b},
+		Watcher: watcherFunc(func(context.Context) (AppStream, error) { return fakeStream{}, nil })})
+	mm, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = mm.(Model)
+	gen := m.gen
+	mm, _ = m.Update(watchOpenedMsg{gen: m.streamGen, stream: fakeStream{}})
+	m = mm.(Model)
+	if m.gen != gen {
+		t.Fatalf("the first watch started another refresh (gen %d -> %d)", gen, m.gen)
+	}
+	newer, older := b.Stages[1].Apps[0], b.Stages[1].Apps[1]
+	newer.HealthStatus, newer.ResourceVersion = "Degraded", "101"
+	older.HealthStatus, older.ResourceVersion = "Missing", "99"
+	mm, _ = m.Update(watchEventsMsg{gen: m.streamGen, stream: fakeStream{}, events: []AppEvent{
+		{Stage: b.Stages[1].Name, App: newer}, {Stage: b.Stages[1].Name, App: older}}})
+	m = mm.(Model)
+	mm, _ = m.Update(boardLoadedMsg{gen: gen, board: b.Clone()})
+	m = mm.(Model)
+	if m.board == nil || m.loading {
+		t.Fatal("the first refresh was not taken")
+	}
+	st, _ := m.board.Stage(b.Stages[1].Name)
+	if st.Apps[0].HealthStatus != "Degraded" || st.Apps[1].HealthStatus == "Missing" {
+		t.Errorf("early events: %s %s, want the newer applied and the older skipped", st.Apps[0].HealthStatus, st.Apps[1].HealthStatus)
+	}
+	// A reconnect after a drop re-lists: events were missed meanwhile.
+	mm, _ = m.Update(watchEventsMsg{gen: m.streamGen, stream: fakeStream{}, err: errors.New("stream closed")})
+	m = mm.(Model)
+	mm, _ = m.Update(reconnectMsg{gen: m.streamGen})
+	m = mm.(Model)
+	gen = m.gen
+	mm, _ = m.Update(watchOpenedMsg{gen: m.streamGen, stream: fakeStream{}})
+	if mm.(Model).gen == gen {
+		t.Error("a reconnect did not re-list")
+	}
+}

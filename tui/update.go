@@ -62,15 +62,20 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		noteHealthy(m.board, known)
 		m.cached = false
 		m.rebuildRows(keep)
+		var early []tea.Cmd
+		if len(m.early) > 0 {
+			early = m.applyEvents(m.early)
+			m.early = nil
+		}
 		if r, ok := m.top().(*rollbackScreen); ok {
 			if cmd := r.boardSeen(&m); cmd != nil {
-				return m, cmd
+				return m, tea.Batch(append(early, cmd)...)
 			}
 		}
 		if m.opts.Demo {
-			return m, nil
+			return m, tea.Batch(early...)
 		}
-		return m, saveCacheCmd(m.opts.Cache, m.board)
+		return m, tea.Batch(append(early, saveCacheCmd(m.opts.Cache, m.board))...)
 
 	case fetchDoneMsg:
 		if msg.gen != m.gen {
@@ -98,6 +103,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m.watchFailed(msg.err)
 		}
 		m.watch, m.disconnected, m.backoff = watchLive, time.Time{}, 0
+		if !m.watchedOnce {
+			// The first watch: the first refresh is on its way, and Argo CD
+			// opens every watch with each app's current state, so nothing
+			// was missed. (Re-listing here threw the first refresh away and
+			// listed the fleet twice before the first paint.)
+			m.watchedOnce = true
+			return m, nextEventsCmd(msg.stream, msg.gen)
+		}
 		// Events missed while disconnected: re-list once.
 		return m, tea.Batch(nextEventsCmd(msg.stream, msg.gen), m.startRefresh(refreshPeriodic))
 
@@ -225,10 +238,21 @@ func (m *Model) selectedStageApps() (string, []string) {
 	return st.Name, names
 }
 
+// maxEarlyEvents bounds the events kept before the first board: a fleet's
+// initial watch burst, a few times over.
+const maxEarlyEvents = 20000
+
 // applyEvents updates rows in place; a moved deployed revision triggers a
 // pending-commit recomputation for that app only.
 func (m *Model) applyEvents(events []AppEvent) []tea.Cmd {
 	if m.board == nil {
+		// Before the first board: kept, and applied when it comes (an
+		// event older than the board's listing is then skipped by its
+		// resource version).
+		m.early = append(m.early, events...)
+		if n := len(m.early); n > maxEarlyEvents {
+			m.early = append([]AppEvent(nil), m.early[n-maxEarlyEvents:]...)
+		}
 		return nil
 	}
 	keep := m.selected()
@@ -314,13 +338,15 @@ func mergeNewer(old, nb *board.Board) *board.Board {
 			}
 			continue
 		}
+		olds := make(map[string]*board.App, len(ost.Apps))
+		for i := range ost.Apps {
+			olds[ost.Apps[i].Name] = &ost.Apps[i]
+		}
 		for ai := range st.Apps {
-			for _, oa := range ost.Apps {
-				if oa.Name == st.Apps[ai].Name && olderRV(st.Apps[ai].ResourceVersion, oa.ResourceVersion) && oa.DeployedRevision == st.Apps[ai].DeployedRevision {
-					na := &st.Apps[ai]
-					na.SyncStatus, na.HealthStatus, na.OperationPhase, na.OperationMessage = oa.SyncStatus, oa.HealthStatus, oa.OperationPhase, oa.OperationMessage
-					na.OperationRunning, na.ResourceVersion = oa.OperationRunning, oa.ResourceVersion
-				}
+			if oa, ok := olds[st.Apps[ai].Name]; ok && olderRV(st.Apps[ai].ResourceVersion, oa.ResourceVersion) && oa.DeployedRevision == st.Apps[ai].DeployedRevision {
+				na := &st.Apps[ai]
+				na.SyncStatus, na.HealthStatus, na.OperationPhase, na.OperationMessage = oa.SyncStatus, oa.HealthStatus, oa.OperationPhase, oa.OperationMessage
+				na.OperationRunning, na.ResourceVersion = oa.OperationRunning, oa.ResourceVersion
 			}
 		}
 	}
