@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/stagedeck/stagedeck/cmd/root"
@@ -30,7 +31,9 @@ func main() {
 	// told of SIGPIPE would also hear every peer that closed a socket.)
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	stopProfile := profile(os.Getenv("STAGEDECK_CPUPROFILE"))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	os.Exit(code)
 }
@@ -38,4 +41,24 @@ func main() {
 // run executes the command line and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return root.Run(ctx, args, os.Stdin, stdout, stderr, versioncmd.Info{Version: version, Commit: commit, Date: date})
+}
+
+// profile writes a CPU profile of the whole run to path (for the fleet-scale
+// work: `STAGEDECK_CPUPROFILE=cpu.out stagedeck status`); "" does nothing.
+func profile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }

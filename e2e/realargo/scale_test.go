@@ -95,7 +95,7 @@ func BenchmarkScale(b *testing.B) {
 
 // createBenchApps adds Applications bench-svc<from>..<to-1>: manual, all
 // from bench/web (the repo server renders it once), never synced.
-func createBenchApps(b *testing.B, from, to int) int {
+func createBenchApps(b testing.TB, from, to int) int {
 	for lo := from; lo < to; lo += 250 {
 		var y strings.Builder
 		for i := lo; i < min(lo+250, to); i++ {
@@ -118,7 +118,7 @@ spec:
 
 // waitListed waits until Argo CD has compared every app once and returns
 // how many it lists.
-func waitListed(b *testing.B) int {
+func waitListed(b testing.TB) int {
 	deadline := time.Now().Add(15 * time.Minute)
 	for {
 		res, err := env.api("GET", "/api/v1/applications?fields=items.metadata.name,items.status.sync.status", env.token, nil)
@@ -178,4 +178,34 @@ func median(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
 	return s[len(s)/2]
+}
+
+// TestHoldFleet keeps the tier up with N bench apps for profiling by hand:
+// STAGEDECK_E2E_HOLD=2000:20m go test -tags realargo -run '^TestHoldFleet$'
+// prints a stagedeck config to run against it, then holds for the duration.
+func TestHoldFleet(t *testing.T) {
+	n, d, ok := strings.Cut(os.Getenv("STAGEDECK_E2E_HOLD"), ":")
+	if !ok {
+		t.Skip("STAGEDECK_E2E_HOLD=apps:duration holds a fleet for profiling")
+	}
+	apps, err := strconv.Atoi(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold, err := time.ParseDuration(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.commitPush("bench: one web app", map[string]string{"bench/web/configmap.yaml": webManifest("bench", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	createBenchApps(t, 0, apps)
+	waitListed(t)
+	cfg := env.configAs(env.adminConfig, "")
+	data, _ := os.ReadFile(cfg)
+	if err := os.WriteFile(cfg, append(data, "  - {name: bench, path: bench}\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("realargo: holding %d apps for %s: stagedeck --config %s (XDG_CACHE_HOME, ARGOCD_SERVER= as in stagedeckEnv)\n", apps, hold, cfg)
+	time.Sleep(hold)
 }
