@@ -134,9 +134,10 @@ type Model struct {
 	disconnected time.Time // zero while the watch is connected
 	// watchedOnce: a watch has been live; early holds events that came
 	// before any board did (applied once it comes).
-	watchedOnce bool
-	early       []AppEvent
-	backoff     time.Duration
+	watchedOnce  bool
+	watchStarted bool // the deferred first watch was asked for
+	early        []AppEvent
+	backoff      time.Duration
 }
 
 // watchState is the Argo CD watch connection's state.
@@ -177,18 +178,33 @@ func New(opts Options) Model {
 	}
 	if opts.Watcher != nil {
 		m.watch = watchConnecting
+		m.watchStarted = m.board != nil // Init starts it at once over a cached board
 	}
 	return m
 }
 
 // Init paints at once (cached board or loading) and starts the first
 // refresh, the watch and the clock.
+//
+// Without a cached board the watch waits for the first one: Argo CD opens
+// every watch with the state of each app, and at fleet scale decoding that
+// burst while the first list is decoded (on both ends) delayed the first
+// paint by a third.
 func (m Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{collectCmd(m.ctx, m.opts.Source, 1), tickCmd(), tea.RequestBackgroundColor}
-	if m.opts.Watcher != nil {
+	if m.opts.Watcher != nil && m.watchStarted {
 		cmds = append(cmds, watchCmd(m.ctx, m.opts.Watcher, 1))
 	}
 	return tea.Batch(cmds...)
+}
+
+// watchAfterFirstBoard starts the watch deferred by Init, once.
+func (m *Model) watchAfterFirstBoard() tea.Cmd {
+	if m.opts.Watcher == nil || m.watchedOnce || m.watchStarted || m.streamGen != 1 {
+		return nil
+	}
+	m.watchStarted = true
+	return watchCmd(m.ctx, m.opts.Watcher, 1)
 }
 
 // --- messages: each Cmd returns exactly one of these ---

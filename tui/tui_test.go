@@ -373,13 +373,14 @@ func TestWatchEndedByQuitDoesNotReconnect(t *testing.T) {
 	}
 }
 
-// TestFirstWatchDoesNotThrowTheFirstRefreshAway: at a cold start the first
-// refresh and the watch start together. The watch opening first must not
-// start a second refresh (that discarded the first and listed the fleet
-// twice before the first paint); its initial events, come before any
-// board, are applied when the board comes, older ones skipped by resource
-// version. A reconnect still re-lists.
-func TestFirstWatchDoesNotThrowTheFirstRefreshAway(t *testing.T) {
+// TestColdStartListsOnceThenWatches: at a cold start (no cached board) the
+// watch waits for the first board: Argo CD opens every watch with each
+// app's state, and decoding that burst alongside the first list delayed
+// the first paint. Its opening then starts no second refresh (that threw
+// the first away); a reconnect after a drop still re-lists. Events that
+// come before any board (the first refresh failed) are applied when one
+// comes, older ones skipped by resource version.
+func TestColdStartListsOnceThenWatches(t *testing.T) {
 	b := fixtureBoard()
 	for si := range b.Stages {
 		for ai := range b.Stages[si].Apps {
@@ -390,7 +391,16 @@ func TestFirstWatchDoesNotThrowTheFirstRefreshAway(t *testing.T) {
 		Watcher: watcherFunc(func(context.Context) (AppStream, error) { return fakeStream{}, nil })})
 	mm, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	m = mm.(Model)
+	if m.watchStarted {
+		t.Fatal("a cold start opened the watch before the first board")
+	}
 	gen := m.gen
+	// The first refresh fails (Argo CD slow to answer): the watch starts anyway.
+	mm, _ = m.Update(boardLoadedMsg{gen: gen, err: errors.New("argo cd: deadline exceeded")})
+	m = mm.(Model)
+	if !m.watchStarted {
+		t.Fatal("the watch did not start after the first refresh")
+	}
 	mm, _ = m.Update(watchOpenedMsg{gen: m.streamGen, stream: fakeStream{}})
 	m = mm.(Model)
 	if m.gen != gen {
@@ -405,7 +415,7 @@ func TestFirstWatchDoesNotThrowTheFirstRefreshAway(t *testing.T) {
 	mm, _ = m.Update(boardLoadedMsg{gen: gen, board: b.Clone()})
 	m = mm.(Model)
 	if m.board == nil || m.loading {
-		t.Fatal("the first refresh was not taken")
+		t.Fatal("the refresh was not taken")
 	}
 	st, _ := m.board.Stage(b.Stages[1].Name)
 	if st.Apps[0].HealthStatus != "Degraded" || st.Apps[1].HealthStatus == "Missing" {
@@ -420,5 +430,10 @@ func TestFirstWatchDoesNotThrowTheFirstRefreshAway(t *testing.T) {
 	mm, _ = m.Update(watchOpenedMsg{gen: m.streamGen, stream: fakeStream{}})
 	if mm.(Model).gen == gen {
 		t.Error("a reconnect did not re-list")
+	}
+	// Over a cached board the watch starts at once.
+	if c := New(Options{Now: func() time.Time { return epoch }, Cached: fixtureBoard(), Source: &fakeSource{b: b},
+		Watcher: watcherFunc(func(context.Context) (AppStream, error) { return fakeStream{}, nil })}); !c.watchStarted {
+		t.Error("a warm start did not open the watch at once")
 	}
 }

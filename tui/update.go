@@ -48,9 +48,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.loading = false
 		m.lastFetch = m.now
+		watch := m.watchAfterFirstBoard()
 		if msg.err != nil {
 			m.err = msg.err
-			return m, nil
+			return m, watch
 		}
 		m.err = nil
 		keep := m.selected()
@@ -69,13 +70,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		if r, ok := m.top().(*rollbackScreen); ok {
 			if cmd := r.boardSeen(&m); cmd != nil {
-				return m, tea.Batch(append(early, cmd)...)
+				return m, tea.Batch(append(early, cmd, watch)...)
 			}
 		}
 		if m.opts.Demo {
-			return m, tea.Batch(early...)
+			return m, tea.Batch(append(early, watch)...)
 		}
-		return m, tea.Batch(append(early, saveCacheCmd(m.opts.Cache, m.board))...)
+		return m, tea.Batch(append(early, watch, saveCacheCmd(m.opts.Cache, m.board))...)
 
 	case fetchDoneMsg:
 		if msg.gen != m.gen {
