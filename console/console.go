@@ -250,6 +250,9 @@ func (m *mergedStream) Next() ([]tui.AppEvent, error) {
 // Close ends every underlying watch.
 func (m *mergedStream) Close() { m.cancel() }
 
+// OpensWithState: Argo CD opens every watch with an event per app.
+func (m *mergedStream) OpensWithState() bool { return true }
+
 // boardCache keeps the last board on disk for an instant first paint.
 type boardCache struct{ path string }
 

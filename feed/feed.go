@@ -156,6 +156,7 @@ func (f *Feed) open(ctx context.Context) (tui.AppStream, error) {
 	p := &pump{cancel: cancel, subs: map[*subscriber]struct{}{}}
 	f.current = p
 	s := p.subscribeLocked(f)
+	s.state = opensWithState(up)
 	go s.closeOn(ctx)
 	go f.run(p, up)
 	return s, nil
@@ -216,6 +217,11 @@ func (f *Feed) run(p *pump, up tui.AppStream) {
 	}
 }
 
+func opensWithState(s tui.AppStream) bool {
+	ss, ok := s.(tui.StateStream)
+	return ok && ss.OpensWithState()
+}
+
 // drop ends a subscriber that fell behind.
 func (f *Feed) drop(p *pump, s *subscriber, err error) {
 	f.mu.Lock()
@@ -253,7 +259,14 @@ type subscriber struct {
 	ch   chan item
 	once sync.Once
 	done chan struct{}
+	// state: this console opened the upstream watch and gets its opening
+	// burst (every app's state); one that joined an open watch does not.
+	state bool
 }
+
+// OpensWithState reports whether this console gets the upstream's opening
+// burst; one that joined must re-list what changed before it joined.
+func (s *subscriber) OpensWithState() bool { return s.state }
 
 // sendWait queues it, waiting for room unless s ends first.
 func (s *subscriber) sendWait(it item) {

@@ -70,6 +70,10 @@ func (s *stream) Next() ([]tui.AppEvent, error) {
 
 func (s *stream) Close() { s.closed.Store(true) }
 
+// OpensWithState: like Argo CD's watch, the fake upstream opens with every
+// app's state.
+func (s *stream) OpensWithState() bool { return true }
+
 func event(app string) []tui.AppEvent {
 	return []tui.AppEvent{{Stage: "tst", App: board.App{Name: app, HealthStatus: "Healthy"}}}
 }
@@ -89,6 +93,13 @@ func TestOneUpstreamWatchFansOutToEverySubscriber(t *testing.T) {
 	}
 	if up.watches.Load() != 1 || f.Subscribers() != 3 {
 		t.Fatalf("%d upstream watches, %d subscribers; want 1 and 3", up.watches.Load(), f.Subscribers())
+	}
+	// Only the console that opened the upstream gets its opening burst of
+	// every app's state; the others joined later and must re-list.
+	for i, s := range subs {
+		if got := s.(tui.StateStream).OpensWithState(); got != (i == 0) {
+			t.Errorf("subscriber %d opens with state: %v", i, got)
+		}
 	}
 	up.last().ch <- event("web")
 	for i, s := range subs {

@@ -56,6 +56,19 @@ type AppStream interface {
 	Close()
 }
 
+// StateStream is an AppStream that opens with an event for every app's
+// current state, as Argo CD's watch does. The console's first connection to
+// one needs no re-list; any other stream is re-listed on connecting, since
+// what changed before it was joined is not in it.
+type StateStream interface {
+	OpensWithState() bool
+}
+
+func opensWithState(s AppStream) bool {
+	ss, ok := s.(StateStream)
+	return ok && ss.OpensWithState()
+}
+
 // AppEvent is one application change placed in its stage.
 type AppEvent struct {
 	Stage   string

@@ -284,6 +284,11 @@ func TestWatchEventsApplyInPlaceAndStaleRepliesAreDropped(t *testing.T) {
 
 type fakeStream struct{ err error }
 
+// stateStream opens with every app's state, as Argo CD's watch does.
+type stateStream struct{ fakeStream }
+
+func (stateStream) OpensWithState() bool { return true }
+
 func (f fakeStream) Next() ([]AppEvent, error) { return nil, f.err }
 func (fakeStream) Close()                      {}
 
@@ -401,7 +406,7 @@ func TestColdStartListsOnceThenWatches(t *testing.T) {
 	if !m.watchStarted {
 		t.Fatal("the watch did not start after the first refresh")
 	}
-	mm, _ = m.Update(watchOpenedMsg{gen: m.streamGen, stream: fakeStream{}})
+	mm, _ = m.Update(watchOpenedMsg{gen: m.streamGen, stream: stateStream{}})
 	m = mm.(Model)
 	if m.gen != gen {
 		t.Fatalf("the first watch started another refresh (gen %d -> %d)", gen, m.gen)
@@ -430,6 +435,17 @@ func TestColdStartListsOnceThenWatches(t *testing.T) {
 	mm, _ = m.Update(watchOpenedMsg{gen: m.streamGen, stream: fakeStream{}})
 	if mm.(Model).gen == gen {
 		t.Error("a reconnect did not re-list")
+	}
+	// A first stream that does not open with every app's state (a console
+	// joining a shared watch already open) is re-listed.
+	j := New(Options{Now: func() time.Time { return epoch }, Source: &fakeSource{b: b},
+		Watcher: watcherFunc(func(context.Context) (AppStream, error) { return fakeStream{}, nil })})
+	mm, _ = j.Update(boardLoadedMsg{gen: j.gen, board: b.Clone()})
+	j = mm.(Model)
+	gen = j.gen
+	mm, _ = j.Update(watchOpenedMsg{gen: j.streamGen, stream: fakeStream{}})
+	if mm.(Model).gen == gen {
+		t.Error("joining a watch without the apps' state did not re-list")
 	}
 	// Over a cached board the watch starts at once.
 	if c := New(Options{Now: func() time.Time { return epoch }, Cached: fixtureBoard(), Source: &fakeSource{b: b},

@@ -104,12 +104,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m.watchFailed(msg.err)
 		}
 		m.watch, m.disconnected, m.backoff = watchLive, time.Time{}, 0
-		if !m.watchedOnce {
-			// The first watch: the first refresh is on its way, and Argo CD
-			// opens every watch with each app's current state, so nothing
-			// was missed. (Re-listing here threw the first refresh away and
-			// listed the fleet twice before the first paint.)
-			m.watchedOnce = true
+		first := !m.watchedOnce
+		m.watchedOnce = true
+		if first && opensWithState(msg.stream) {
+			// The first watch, opening with each app's current state (as
+			// Argo CD's does): nothing was missed since the first refresh.
+			// (Re-listing here threw the first refresh away and listed the
+			// fleet twice before the first paint.)
 			return m, nextEventsCmd(msg.stream, msg.gen)
 		}
 		// Events missed while disconnected: re-list once.
