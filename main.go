@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -59,9 +60,11 @@ func profile(path string) (stop func()) {
 	}
 	f, err := os.Create(path)
 	if err != nil {
+		fmt.Fprintln(os.Stderr, "stagedeck: STAGEDECK_CPUPROFILE:", err)
 		return func() {}
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "stagedeck: STAGEDECK_CPUPROFILE:", err)
 		f.Close()
 		return func() {}
 	}

@@ -235,7 +235,9 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 			st.ArgoError = sanitize.Userinfo(err.Error())
 			continue
 		}
-		st.Apps = placed[st.Name]
+		if apps := placed[st.Name]; apps != nil {
+			st.Apps = apps // else the empty list, never null in status -o json
+		}
 		sort.Slice(st.Apps, func(i, j int) bool { return st.Apps[i].Name < st.Apps[j].Name })
 		if err := FillPending(ctx, src.Repo, head, st.Apps); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrGit, err)

@@ -2,6 +2,7 @@ package board
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -188,5 +189,26 @@ func TestCollectListsInstancesAtOnce(t *testing.T) {
 	}
 	if len(b.Errors) != 2 || b.Errors[0].Source != "argocd:down" || b.Errors[1].Source != "argocd:missing" {
 		t.Errorf("errors = %+v, want the two instances that could not be listed", b.Errors)
+	}
+}
+
+// TestEmptyStageIsAnEmptyList: a stage with no app is [] in status -o
+// json, never null (jq '.stages[].apps[]' must not fail).
+func TestEmptyStageIsAnEmptyList(t *testing.T) {
+	dir, _ := gitRepo(t)
+	repo, err := opsrepo.Open(context.Background(), opsrepo.Options{URL: dir, Branch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	cfg := &config.Config{OpsRepo: config.OpsRepo{URL: dir, Branch: "main"}, ArgoCD: &config.ArgoCD{},
+		Stages: []config.Stage{{Name: "prod", Path: "envs/prod"}}}
+	b, err := Collect(context.Background(), Sources{Config: cfg, Repo: repo, Argo: map[string]AppLister{"": lister{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(b.Stages[0])
+	if !strings.Contains(string(out), `"apps":[]`) {
+		t.Errorf("empty stage: %s", out)
 	}
 }

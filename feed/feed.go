@@ -113,6 +113,9 @@ func (f *Feed) Watch(ctx context.Context) (tui.AppStream, error) {
 		f.mu.Lock()
 		if p := f.current; p != nil {
 			s := p.subscribeLocked(f)
+			// It joins without the opening burst and re-lists: that list
+			// must start after the join, not be one collected before.
+			f.collect.forget()
 			f.mu.Unlock()
 			go s.closeOn(ctx)
 			return s, nil

@@ -362,3 +362,32 @@ func BenchmarkFanOutBurst(b *testing.B) {
 		wg.Wait()
 	}
 }
+
+// TestJoiningConsoleRelistsAfterItJoined: a console joining an open shared
+// watch gets no opening burst and re-lists; that list must start after the
+// join, not be a board collected before it.
+func TestJoiningConsoleRelistsAfterItJoined(t *testing.T) {
+	up := &upstream{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := New(ctx, up, time.Hour)
+	if _, err := f.Collect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first, err := f.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if _, err := f.Collect(ctx); err != nil || up.collects.Load() != 1 {
+		t.Fatalf("a fresh board was collected again (%d collects, %v)", up.collects.Load(), err)
+	}
+	joined, err := f.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer joined.Close()
+	if _, err := f.Collect(ctx); err != nil || up.collects.Load() != 2 {
+		t.Errorf("the joining console's re-list got the board from before it joined (%d collects, %v)", up.collects.Load(), err)
+	}
+}

@@ -382,8 +382,9 @@ func TestWatchEndedByQuitDoesNotReconnect(t *testing.T) {
 // watch waits for the first board: Argo CD opens every watch with each
 // app's state, and decoding that burst alongside the first list delayed
 // the first paint. Its opening then starts no second refresh (that threw
-// the first away); a reconnect after a drop still re-lists. Events that
-// come before any board (the first refresh failed) are applied when one
+// the first away), unless there is no board at all (the first refresh
+// failed); a reconnect, or a stream that does not open with every app's
+// state, re-lists. Events that come before any board are applied when one
 // comes, older ones skipped by resource version.
 func TestColdStartListsOnceThenWatches(t *testing.T) {
 	b := fixtureBoard()
@@ -392,61 +393,94 @@ func TestColdStartListsOnceThenWatches(t *testing.T) {
 			b.Stages[si].Apps[ai].ResourceVersion = "100"
 		}
 	}
-	m := New(Options{Now: func() time.Time { return epoch }, Source: &fakeSource{b: b},
-		Watcher: watcherFunc(func(context.Context) (AppStream, error) { return fakeStream{}, nil })})
-	mm, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
-	m = mm.(Model)
-	if m.watchStarted {
-		t.Fatal("a cold start opened the watch before the first board")
+	stage := b.Stages[1].Name
+	newer, older := b.Stages[1].Apps[0], b.Stages[1].Apps[1]
+	newer.HealthStatus, newer.ResourceVersion = "Degraded", "101"
+	older.HealthStatus, older.ResourceVersion = "Missing", "99"
+	events := watchEventsMsg{stream: stateStream{}, events: []AppEvent{{Stage: stage, App: newer}, {Stage: stage, App: older}}}
+	cold := func() Model {
+		m := New(Options{Now: func() time.Time { return epoch }, Source: &fakeSource{b: b},
+			Watcher: watcherFunc(func(context.Context) (AppStream, error) { return stateStream{}, nil })})
+		mm, _ := m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		m = mm.(Model)
+		if m.watchStarted {
+			t.Fatal("a cold start opened the watch before the first board")
+		}
+		return m
 	}
+	applied := func(m Model) {
+		t.Helper()
+		st, _ := m.board.Stage(stage)
+		if st.Apps[0].HealthStatus != "Degraded" || st.Apps[1].HealthStatus == "Missing" {
+			t.Errorf("events: %s %s, want the newer applied and the older skipped", st.Apps[0].HealthStatus, st.Apps[1].HealthStatus)
+		}
+	}
+
+	// The first board, then the watch: one list, the events applied.
+	m := cold()
 	gen := m.gen
-	// The first refresh fails (Argo CD slow to answer): the watch starts anyway.
-	mm, _ = m.Update(boardLoadedMsg{gen: gen, err: errors.New("argo cd: deadline exceeded")})
+	mm, _ := m.Update(boardLoadedMsg{gen: gen, board: b.Clone()})
 	m = mm.(Model)
 	if !m.watchStarted {
-		t.Fatal("the watch did not start after the first refresh")
+		t.Fatal("the watch did not start after the first board")
 	}
 	mm, _ = m.Update(watchOpenedMsg{gen: m.streamGen, stream: stateStream{}})
 	m = mm.(Model)
 	if m.gen != gen {
 		t.Fatalf("the first watch started another refresh (gen %d -> %d)", gen, m.gen)
 	}
-	newer, older := b.Stages[1].Apps[0], b.Stages[1].Apps[1]
-	newer.HealthStatus, newer.ResourceVersion = "Degraded", "101"
-	older.HealthStatus, older.ResourceVersion = "Missing", "99"
-	mm, _ = m.Update(watchEventsMsg{gen: m.streamGen, stream: fakeStream{}, events: []AppEvent{
-		{Stage: b.Stages[1].Name, App: newer}, {Stage: b.Stages[1].Name, App: older}}})
+	events.gen = m.streamGen
+	mm, _ = m.Update(events)
+	applied(mm.(Model))
+
+	// The first refresh fails: the watch starts anyway and, with no board,
+	// re-lists at once; its events wait for that board.
+	m = cold()
+	mm, _ = m.Update(boardLoadedMsg{gen: m.gen, err: errors.New("argo cd: deadline exceeded")})
 	m = mm.(Model)
-	mm, _ = m.Update(boardLoadedMsg{gen: gen, board: b.Clone()})
+	if !m.watchStarted {
+		t.Fatal("the watch did not start after a failed first refresh")
+	}
+	gen = m.gen
+	mm, _ = m.Update(watchOpenedMsg{gen: m.streamGen, stream: stateStream{}})
 	m = mm.(Model)
-	if m.board == nil || m.loading {
-		t.Fatal("the refresh was not taken")
+	if m.gen == gen {
+		t.Fatal("with no board at all the first watch did not re-list")
 	}
-	st, _ := m.board.Stage(b.Stages[1].Name)
-	if st.Apps[0].HealthStatus != "Degraded" || st.Apps[1].HealthStatus == "Missing" {
-		t.Errorf("early events: %s %s, want the newer applied and the older skipped", st.Apps[0].HealthStatus, st.Apps[1].HealthStatus)
-	}
-	// A reconnect after a drop re-lists: events were missed meanwhile.
-	mm, _ = m.Update(watchEventsMsg{gen: m.streamGen, stream: fakeStream{}, err: errors.New("stream closed")})
+	events.gen = m.streamGen
+	mm, _ = m.Update(events)
+	m = mm.(Model)
+	mm, _ = m.Update(boardLoadedMsg{gen: m.gen, board: b.Clone()})
+	m = mm.(Model)
+	applied(m)
+
+	// A reconnect after a drop re-lists (events were missed meanwhile) and
+	// forgets events kept from the old stream.
+	m.early = []AppEvent{{Stage: stage, App: older}}
+	mm, _ = m.Update(watchEventsMsg{gen: m.streamGen, stream: stateStream{}, err: errors.New("stream closed")})
 	m = mm.(Model)
 	mm, _ = m.Update(reconnectMsg{gen: m.streamGen})
+	m = mm.(Model)
+	if m.early != nil {
+		t.Error("a reconnect kept the old stream's early events")
+	}
+	gen = m.gen
+	mm, _ = m.Update(watchOpenedMsg{gen: m.streamGen, stream: stateStream{}})
+	if mm.(Model).gen == gen {
+		t.Error("a reconnect did not re-list")
+	}
+
+	// A first stream that does not open with every app's state (a console
+	// joining a shared watch already open) is re-listed.
+	m = cold()
+	mm, _ = m.Update(boardLoadedMsg{gen: m.gen, board: b.Clone()})
 	m = mm.(Model)
 	gen = m.gen
 	mm, _ = m.Update(watchOpenedMsg{gen: m.streamGen, stream: fakeStream{}})
 	if mm.(Model).gen == gen {
-		t.Error("a reconnect did not re-list")
-	}
-	// A first stream that does not open with every app's state (a console
-	// joining a shared watch already open) is re-listed.
-	j := New(Options{Now: func() time.Time { return epoch }, Source: &fakeSource{b: b},
-		Watcher: watcherFunc(func(context.Context) (AppStream, error) { return fakeStream{}, nil })})
-	mm, _ = j.Update(boardLoadedMsg{gen: j.gen, board: b.Clone()})
-	j = mm.(Model)
-	gen = j.gen
-	mm, _ = j.Update(watchOpenedMsg{gen: j.streamGen, stream: fakeStream{}})
-	if mm.(Model).gen == gen {
 		t.Error("joining a watch without the apps' state did not re-list")
 	}
+
 	// Over a cached board the watch starts at once.
 	if c := New(Options{Now: func() time.Time { return epoch }, Cached: fixtureBoard(), Source: &fakeSource{b: b},
 		Watcher: watcherFunc(func(context.Context) (AppStream, error) { return fakeStream{}, nil })}); !c.watchStarted {

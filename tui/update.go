@@ -43,12 +43,14 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 
 	case boardLoadedMsg:
+		// The deferred first watch starts with the first board back, even
+		// one a newer refresh replaces.
+		watch := m.watchAfterFirstBoard()
 		if msg.gen != m.gen {
-			return m, nil // a newer refresh is on its way
+			return m, watch // a newer refresh is on its way
 		}
 		m.loading = false
 		m.lastFetch = m.now
-		watch := m.watchAfterFirstBoard()
 		if msg.err != nil {
 			m.err = msg.err
 			return m, watch
@@ -106,11 +108,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.watch, m.disconnected, m.backoff = watchLive, time.Time{}, 0
 		first := !m.watchedOnce
 		m.watchedOnce = true
-		if first && opensWithState(msg.stream) {
+		if first && opensWithState(msg.stream) && (m.board != nil || m.loading) {
 			// The first watch, opening with each app's current state (as
 			// Argo CD's does): nothing was missed since the first refresh.
 			// (Re-listing here threw the first refresh away and listed the
-			// fleet twice before the first paint.)
+			// fleet twice before the first paint.) Without any board and
+			// none coming (the first refresh failed), it re-lists at once.
 			return m, nextEventsCmd(msg.stream, msg.gen)
 		}
 		// Events missed while disconnected: re-list once.
@@ -132,6 +135,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.gen != m.streamGen || m.opts.Watcher == nil {
 			return m, nil
 		}
+		// The new stream (or the re-list) brings the current state; the
+		// old stream's early events could bring back a deleted app.
+		m.early = nil
 		m.streamGen++
 		m.watch = watchConnecting
 		return m, watchCmd(m.ctx, m.opts.Watcher, m.streamGen)
