@@ -195,20 +195,14 @@ func (s *Server) TerminateOperation(_ context.Context, q *application.OperationT
 	// set); the controller then ends it, Failed, and clears the operation.
 	st.Phase = synccommon.OperationTerminating
 	s.publishLocked("MODIFIED", a)
-	name, gen := keyOf(a), s.opGen[keyOf(a)]
-	s.timers = append(s.timers, time.AfterFunc(50*time.Millisecond, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		a, ok := s.apps[name]
-		if !ok || s.closed || s.opGen[name] != gen || a.Status.OperationState == nil || a.Status.OperationState.Phase != synccommon.OperationTerminating {
-			return
+	s.afterOp(50*time.Millisecond, keyOf(a), s.opGen[keyOf(a)], func(a *v1alpha1.Application) {
+		if st := a.Status.OperationState; st != nil && st.Phase == synccommon.OperationTerminating {
+			now := metav1.Now()
+			st.Phase, st.Message, st.FinishedAt = synccommon.OperationFailed, "Operation terminated", &now
+			a.Operation = nil
+			s.publishLocked("MODIFIED", a)
 		}
-		now := metav1.Now()
-		st := a.Status.OperationState
-		st.Phase, st.Message, st.FinishedAt = synccommon.OperationFailed, "Operation terminated", &now
-		a.Operation = nil
-		s.publishLocked("MODIFIED", a)
-	}))
+	})
 	return &application.OperationTerminateResponse{}, nil
 }
 

@@ -530,11 +530,8 @@ func (s *Server) startSyncLocked(a *v1alpha1.Application, revision string, dryRu
 	s.opGen[name]++
 	gen := s.opGen[name]
 	requested := time.Now()
-	s.timers = append(s.timers, time.AfterFunc(20*time.Millisecond, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		a, ok := s.apps[name]
-		if !ok || s.closed || a.Operation == nil || s.opGen[name] != gen {
+	s.afterOp(20*time.Millisecond, name, gen, func(a *v1alpha1.Application) {
+		if a.Operation == nil {
 			return
 		}
 		// As Argo CD's controller: the operation field stays set while
@@ -548,17 +545,27 @@ func (s *Server) startSyncLocked(a *v1alpha1.Application, revision string, dryRu
 		if s.held[name] {
 			return // waits on its hook until terminated
 		}
-		s.timers = append(s.timers, time.AfterFunc(s.opts.SyncDuration, func() { s.finishSync(name, gen, revision, dryRun) }))
+		s.afterOp(s.opts.SyncDuration, name, gen, func(a *v1alpha1.Application) { s.finishSyncLocked(a, revision, dryRun) })
+	})
+}
+
+// afterOp runs f on app name after d, under the lock, while the app's
+// operation is still the gen-th: a timer acts on its own operation only.
+func (s *Server) afterOp(d time.Duration, name string, gen int, f func(a *v1alpha1.Application)) {
+	s.timers = append(s.timers, time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if a, ok := s.apps[name]; ok && !s.closed && s.opGen[name] == gen {
+			f(a)
+		}
 	}))
 }
 
-func (s *Server) finishSync(name string, gen int, revision string, dryRun bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.apps[name]
-	if !ok || s.closed || s.opGen[name] != gen || a.Status.OperationState == nil || a.Status.OperationState.Phase != synccommon.OperationRunning {
+func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryRun bool) {
+	if a.Status.OperationState == nil || a.Status.OperationState.Phase != synccommon.OperationRunning {
 		return
 	}
+	name := keyOf(a)
 	now := metav1.Now()
 	st := a.Status.OperationState
 	st.FinishedAt = &now
