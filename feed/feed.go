@@ -159,7 +159,7 @@ func (f *Feed) open(ctx context.Context) (tui.AppStream, error) {
 	p := &pump{cancel: cancel, subs: map[*subscriber]struct{}{}}
 	f.current = p
 	s := p.subscribeLocked(f)
-	s.state = opensWithState(up)
+	s.state = tui.OpensWithState(up)
 	go s.closeOn(ctx)
 	go f.run(p, up)
 	return s, nil
@@ -218,11 +218,6 @@ func (f *Feed) run(p *pump, up tui.AppStream) {
 		}
 		f.mu.Unlock()
 	}
-}
-
-func opensWithState(s tui.AppStream) bool {
-	ss, ok := s.(tui.StateStream)
-	return ok && ss.OpensWithState()
 }
 
 // drop ends a subscriber that fell behind.

@@ -64,7 +64,8 @@ type StateStream interface {
 	OpensWithState() bool
 }
 
-func opensWithState(s AppStream) bool {
+// OpensWithState reports whether s is a StateStream that opens with state.
+func OpensWithState(s AppStream) bool {
 	ss, ok := s.(StateStream)
 	return ok && ss.OpensWithState()
 }

@@ -108,7 +108,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.watch, m.disconnected, m.backoff = watchLive, time.Time{}, 0
 		first := !m.watchedOnce
 		m.watchedOnce = true
-		if first && opensWithState(msg.stream) && (m.board != nil || m.loading) {
+		if first && OpensWithState(msg.stream) && (m.board != nil || m.loading) {
 			// The first watch, opening with each app's current state (as
 			// Argo CD's does): nothing was missed since the first refresh.
 			// (Re-listing here threw the first refresh away and listed the
