@@ -25,12 +25,7 @@ type fakeBackend struct {
 }
 
 func (b *fakeBackend) Client(t *testing.T, readOnly bool) *argo.Client {
-	c, err := argo.Dial(argo.Options{ConfigPath: writeArgoConfig(t, b.addr, "secret-token"), ReadOnly: readOnly})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return argotest.Dial(t, writeArgoConfig(t, b.addr, "secret-token"), readOnly)
 }
 
 func (b *fakeBackend) DeniedApp() string { return "perf-web" }
@@ -78,12 +73,7 @@ func (b *fakeBackend) ClientWith(t *testing.T, token string, grpcWeb bool) *argo
 	if err := os.WriteFile(cfg, []byte(strings.Replace(string(data), "  plain-text: true\n", "  plain-text: true\n"+web, 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := argo.Dial(argo.Options{ConfigPath: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return argotest.Dial(t, cfg, false)
 }
 
 func (b *fakeBackend) StopServer(t *testing.T) { b.srv.Stop() }

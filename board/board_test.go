@@ -51,13 +51,20 @@ func gitRepo(t *testing.T) (string, string) {
 	return dir, base
 }
 
-func TestCollectDiscoversAppsBySourceAndPath(t *testing.T) {
-	dir, base := gitRepo(t)
+// openRepo opens the repository at dir, closed when the test ends.
+func openRepo(t *testing.T, dir string) *opsrepo.Repo {
+	t.Helper()
 	repo, err := opsrepo.Open(context.Background(), opsrepo.Options{URL: dir, Branch: "main"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer repo.Close()
+	t.Cleanup(func() { repo.Close() })
+	return repo
+}
+
+func TestCollectDiscoversAppsBySourceAndPath(t *testing.T) {
+	dir, base := gitRepo(t)
+	repo := openRepo(t, dir)
 	cfg := &config.Config{
 		OpsRepo: config.OpsRepo{URL: dir, Branch: "main"}, ArgoCD: &config.ArgoCD{},
 		Stages: []config.Stage{{Name: "tst", Path: "envs/tst"}, {Name: "tst-eu", Path: "envs/tst-eu"}, {Name: "prod", Path: "envs/prod", ArgoCD: "prod-ctx"}},
@@ -168,11 +175,7 @@ func (l signallingLister) List(context.Context) ([]appstate.App, error) {
 
 func TestCollectListsInstancesAtOnce(t *testing.T) {
 	dir, _ := gitRepo(t)
-	repo, err := opsrepo.Open(context.Background(), opsrepo.Options{URL: dir, Branch: "main"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
+	repo := openRepo(t, dir)
 	cfg := &config.Config{
 		OpsRepo: config.OpsRepo{URL: dir, Branch: "main"}, ArgoCD: &config.ArgoCD{},
 		// Two instances to list, one that could not be dialled and one not
@@ -196,11 +199,7 @@ func TestCollectListsInstancesAtOnce(t *testing.T) {
 // json, never null (jq '.stages[].apps[]' must not fail).
 func TestEmptyStageIsAnEmptyList(t *testing.T) {
 	dir, _ := gitRepo(t)
-	repo, err := opsrepo.Open(context.Background(), opsrepo.Options{URL: dir, Branch: "main"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
+	repo := openRepo(t, dir)
 	cfg := &config.Config{OpsRepo: config.OpsRepo{URL: dir, Branch: "main"}, ArgoCD: &config.ArgoCD{},
 		Stages: []config.Stage{{Name: "prod", Path: "envs/prod"}}}
 	b, err := Collect(context.Background(), Sources{Config: cfg, Repo: repo, Argo: map[string]AppLister{"": lister{}}})

@@ -55,6 +55,18 @@ type Backend interface {
 	StartServer(t *testing.T)
 }
 
+// Dial connects a backend's client with the argocd config at path and
+// closes it when the test ends.
+func Dial(t testing.TB, path string, readOnly bool) *argo.Client {
+	t.Helper()
+	c, err := argo.Dial(argo.Options{ConfigPath: path, ReadOnly: readOnly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // RunSuite checks the behaviours stagedeck relies on.
 func RunSuite(t *testing.T, b Backend) {
 	t.Run("ListDeployedIsTheSyncResultNotTheComparedRevision", func(t *testing.T) { suiteDeployed(t, b) })

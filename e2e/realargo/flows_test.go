@@ -308,12 +308,7 @@ func TestBadTokenGivesTheLoginHint(t *testing.T) {
 type realBackend struct{ n int }
 
 func (b *realBackend) Client(t *testing.T, readOnly bool) *argo.Client {
-	c, err := argo.Dial(argo.Options{ConfigPath: env.argoConfig, ReadOnly: readOnly})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return argotest.Dial(t, env.argoConfig, readOnly)
 }
 
 func (b *realBackend) BadTokenClient(t *testing.T) (*argo.Client, error) {
@@ -405,12 +400,7 @@ func (b *realBackend) ClientWith(t *testing.T, token string, grpcWeb bool) *argo
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := argo.Dial(argo.Options{ConfigPath: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return argotest.Dial(t, p, false)
 }
 
 func (b *realBackend) StopServer(t *testing.T) { env.stop("server") }
