@@ -361,7 +361,8 @@ current-context: local
 	hash, _ := bcrypt.GenerateFromPassword([]byte(adminPassword), bcrypt.DefaultCost)
 	for _, ns := range []string{"argocd", t.prod.ns} {
 		m := fmt.Sprintf(argoConfigManifests, base64.StdEncoding.EncodeToString(hash),
-			base64.StdEncoding.EncodeToString([]byte(time.Now().UTC().Format(time.RFC3339))), base64.StdEncoding.EncodeToString([]byte(randomKey())))
+			base64.StdEncoding.EncodeToString([]byte(time.Now().UTC().Format(time.RFC3339))), base64.StdEncoding.EncodeToString([]byte(randomKey()))) +
+			appProject("default") + appProject("tst")
 		if err := t.kubectlApply(strings.ReplaceAll(m, "namespace: argocd\n", "namespace: "+ns+"\n")); err != nil {
 			return err
 		}

@@ -45,29 +45,24 @@ data:
   admin.password: %s
   admin.passwordMtime: %s
   server.secretkey: %s
----
-apiVersion: argoproj.io/v1alpha1
-kind: AppProject
-metadata:
-  name: default
-  namespace: argocd
-spec:
-  sourceRepos: ['*']
-  sourceNamespaces: ['team-*']
-  destinations: [{server: '*', namespace: '*'}]
-  clusterResourceWhitelist: [{group: '*', kind: '*'}]
----
-apiVersion: argoproj.io/v1alpha1
-kind: AppProject
-metadata:
-  name: tst
-  namespace: argocd
-spec:
-  sourceRepos: ['*']
-  sourceNamespaces: ['team-*']
-  destinations: [{server: '*', namespace: '*'}]
-  clusterResourceWhitelist: [{group: '*', kind: '*'}]
 `
+
+// appProject is a project open to every repo and destination, and to the
+// team namespaces' apps: default, and tst (the env owner's).
+func appProject(name string) string {
+	return fmt.Sprintf(`---
+apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata:
+  name: %s
+  namespace: argocd
+spec:
+  sourceRepos: ['*']
+  sourceNamespaces: ['team-*']
+  destinations: [{server: '*', namespace: '*'}]
+  clusterResourceWhitelist: [{group: '*', kind: '*'}]
+`, name)
+}
 
 const sealedSecretCRD = `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
