@@ -191,15 +191,11 @@ func (m *Model) findApp(stage, app string) (*board.Stage, int) {
 	if !ok {
 		return nil, -1
 	}
-	// A stage's apps are sorted by name (collect and applyEvents keep them
-	// so): a fleet's burst of events costs log n per event, not n.
+	// A stage's apps are sorted by name (Collect sorts them, applyEvents
+	// inserts in order, the cache and Clone keep the order): a fleet's
+	// burst of events costs log n per event, not n.
 	if i := sort.Search(len(st.Apps), func(i int) bool { return st.Apps[i].Name >= app }); i < len(st.Apps) && st.Apps[i].Name == app {
 		return st, i
-	}
-	for i := range st.Apps { // in case a board ever comes unsorted
-		if st.Apps[i].Name == app {
-			return st, i
-		}
 	}
 	return st, -1
 }
