@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
 # Builds (once) and caches the real Argo CD end-to-end tier's binaries:
 # kube-apiserver and kubectl v1.31.14, Argo CD v2.14.21 (one multi-call
-# binary), Helm v3.16.3; installs etcd and redis from Debian when missing.
-# Prints the cache directory. Cold: about 11 minutes on 2 cores; warm: instant.
+# binary), Helm v3.16.3, and with STAGEDECK_E2E_ARGOCD3 set Argo CD v3.2.11;
+# installs etcd and redis from Debian when missing. Prints the cache
+# directory.
+#
+# Each is built in its own module graph, as its project pins it. (Building
+# kube-apiserver in Argo CD's graph would compile the packages both link
+# once, but Argo CD's newer apimachinery and structured-merge-diff make that
+# kube-apiserver panic on the first create of a custom resource.)
+# Two lanes build at the same time (Kubernetes, then Helm; Argo CD v2, then
+# v3), so that one lane's downloads and links, which leave a core idle,
+# overlap the other's compiles. Warm: instant.
 set -euo pipefail
 K8S=v1.31.14
 ARGOCD=v2.14.21
+ARGOCD3=v3.2.11
 HELM=v3.16.3
 CACHE=${STAGEDECK_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/stagedeck-e2e}
 BIN=$CACHE/bin-k8s$K8S-argocd$ARGOCD-helm$HELM
+BIN3=$CACHE/bin-argocd$ARGOCD3
 mkdir -p "$BIN"
 log() { echo "realargo-deps: $*" >&2; }
+# Stripped binaries, built without the debug information nobody reads here.
+BUILDFLAGS="-trimpath -ldflags=-s -gcflags=all=-dwarf=false"
 
 need_apt=()
 command -v etcd >/dev/null || [ -x /usr/bin/etcd ] || need_apt+=(etcd-server)
@@ -23,10 +36,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   (service redis-server stop || true) >/dev/null 2>&1
 fi
 
-if [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kubectl" ]; then
-  log "building kube-apiserver and kubectl $K8S (about 6 minutes cold)"
-  W=$CACHE/src-k8s-$K8S
-  mkdir -p "$W"
+build_k8s() {
+  [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kubectl" ] && return 0
+  log "building kube-apiserver and kubectl $K8S"
+  local w=$CACHE/src-k8s-$K8S
+  mkdir -p "$w"
   {
     echo "module stagedeck.local/k8s"
     echo "go 1.24"
@@ -40,19 +54,27 @@ if [ ! -x "$BIN/kube-apiserver" ] || [ ! -x "$BIN/kubectl" ]; then
       echo "	k8s.io/$m => k8s.io/$m v0${K8S#v1}"
     done
     echo ")"
-  } > "$W/go.mod"
-  printf 'package tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n\t_ "k8s.io/kubectl/pkg/cmd"\n)\n' > "$W/tools.go"
-  (cd "$W" && GOFLAGS="${GOFLAGS:-} -mod=mod" go mod tidy >&2 && \
-    go build -trimpath -ldflags=-s -o "$BIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2 && \
-    go build -trimpath -ldflags=-s -o "$BIN/kubectl" k8s.io/kubernetes/cmd/kubectl >&2)
-fi
+  } > "$w/go.mod"
+  printf 'package tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver/app"\n\t_ "k8s.io/kubectl/pkg/cmd"\n)\n' > "$w/tools.go"
+  rm -rf "$w/out" && mkdir -p "$w/out"
+  # One go build for both, so that their shared packages compile once.
+  (cd "$w" && GOFLAGS="${GOFLAGS:-} -mod=mod" go mod tidy >&2 &&
+    go build $BUILDFLAGS -o "$w/out/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl >&2)
+  mv "$w/out/kubectl" "$BIN/kubectl"
+  mv "$w/out/kube-apiserver" "$BIN/kube-apiserver"
+  rm -rf "$w/out"
+  log "kube-apiserver and kubectl built at ${SECONDS}s"
+}
 
 # build_argocd MODULE VERSION GOVERSION OUTDIR: Argo CD's multi-call binary
 # (with its module's replace block), the component symlinks and its CRDs.
+# A binary is in place only once everything it needs is, so a failed or
+# stopped run leaves nothing that looks built.
 build_argocd() {
   local mod=$1 version=$2 gover=$3 out=$4
   local w=$CACHE/src-argocd-$version
-  log "building Argo CD $version (about 4 minutes cold)"
+  [ -x "$out/argocd" ] && return 0
+  log "building Argo CD $version"
   mkdir -p "$w" "$out"
   # The module's go.mod through the Go toolchain: GOPROXY, GOFLAGS, GONOSUMDB
   # and GOPRIVATE apply as the user set them; no registry is named here.
@@ -67,28 +89,39 @@ build_argocd() {
     sed -n '/^replace (/,/^)/p' "$w/argocd.mod"
   } > "$w/go.mod"
   printf 'package tools\n\nimport _ "%s/cmd"\n' "$mod" > "$w/tools.go"
-  (cd "$w" && GOFLAGS="${GOFLAGS:-} -mod=mod" go mod tidy >&2 && \
-    go build -trimpath -ldflags=-s -o "$out/argocd" "$mod/cmd" >&2)
+  (cd "$w" && GOFLAGS="${GOFLAGS:-} -mod=mod" go mod tidy >&2 &&
+    go build $BUILDFLAGS -o "$out/argocd.new" "$mod/cmd" >&2)
   for n in argocd-server argocd-repo-server argocd-application-controller; do ln -sf argocd "$out/$n"; done
   # The CRDs of this exact version, from the module cache.
   local dir
   dir=$(cd "$w" && go list -m -f '{{.Dir}}' "$mod")
   mkdir -p "$out/crds" && cp "$dir"/manifests/crds/*.yaml "$out/crds/" && chmod -R u+w "$out/crds"
+  mv "$out/argocd.new" "$out/argocd"
+  log "Argo CD $version built at ${SECONDS}s"
 }
 
-[ -x "$BIN/argocd" ] || build_argocd github.com/argoproj/argo-cd/v2 "$ARGOCD" 1.24 "$BIN"
+build_helm() {
+  [ -x "$BIN/helm" ] && return 0
+  log "building helm $HELM"
+  GOBIN="$BIN" go install $BUILDFLAGS "helm.sh/helm/v3/cmd/helm@$HELM" >&2
+  log "helm built at ${SECONDS}s"
+}
 
-# A second Argo CD for the same suite: our v2.14 client against a v3 server.
-ARGOCD3=v3.2.11
-BIN3=$CACHE/bin-argocd$ARGOCD3
-if [ -n "${STAGEDECK_E2E_ARGOCD3:-}" ] && [ ! -x "$BIN3/argocd" ]; then
-  build_argocd github.com/argoproj/argo-cd/v3 "$ARGOCD3" 1.25.5 "$BIN3"
-fi
-
-if [ ! -x "$BIN/helm" ]; then
-  log "building helm $HELM (about 1 minute cold)"
-  GOBIN="$BIN" go install "helm.sh/helm/v3/cmd/helm@$HELM" >&2
-fi
+# Each lane is its own process group, so that stopping this script stops
+# its builds.
+set -m
+(build_k8s && build_helm) &
+lane1=$!
+(build_argocd github.com/argoproj/argo-cd/v2 "$ARGOCD" 1.24 "$BIN" &&
+  if [ -n "${STAGEDECK_E2E_ARGOCD3:-}" ]; then build_argocd github.com/argoproj/argo-cd/v3 "$ARGOCD3" 1.25.5 "$BIN3"; fi) &
+lane2=$!
+trap 'kill -- -"$lane1" -"$lane2" 2>/dev/null || true' EXIT
+trap 'exit 1' INT TERM
+failed=0
+wait "$lane1" || failed=1
+wait "$lane2" || failed=1
+trap - EXIT
+[ "$failed" = 0 ] || { log "a build failed (above)"; exit 1; }
 # Last line: the main bin dir; with STAGEDECK_E2E_ARGOCD3 the line before is v3's.
 if [ -n "${STAGEDECK_E2E_ARGOCD3:-}" ]; then echo "$BIN3"; fi
 echo "$BIN"
