@@ -107,6 +107,14 @@ build_helm() {
   log "helm built at ${SECONDS}s"
 }
 
+# STAGEDECK_E2E_ONLY=v3 builds (and prints) Argo CD v3 alone: test.sh runs
+# it beside the main build, so that the v2 tier starts as soon as its own
+# binaries are there.
+if [ "${STAGEDECK_E2E_ONLY:-}" = v3 ]; then
+  build_argocd github.com/argoproj/argo-cd/v3 "$ARGOCD3" 1.25.5 "$BIN3"
+  echo "$BIN3"
+  exit 0
+fi
 # Each lane is its own process group, so that stopping this script stops
 # its builds.
 set -m

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/stagedeck/stagedeck/argo"
@@ -35,7 +36,11 @@ type Session struct {
 	Sandbox  *demo.Sandbox
 	ReadOnly bool
 
-	borrowed bool // Close leaves the clients open: they are shared
+	// lists are the Argo CD lists Open started before its git work: the
+	// first board takes them rather than listing again.
+	lists     map[string]*earlyList
+	stopLists context.CancelFunc
+	borrowed  bool // Close leaves the clients open: they are shared
 }
 
 // Borrow is the session for one user of a shared one (an SSH session's
@@ -112,6 +117,10 @@ func Open(ctx context.Context, f Flags, fetch bool) (*Session, error) {
 		s.Cfg = cfg
 	}
 	s.ReadOnly = f.ReadOnly || s.Cfg.ReadOnly
+	// Argo CD first: every command lists it for its board, and that list
+	// (Argo CD's slowest answer) runs while git clones or fetches, rather
+	// than after.
+	s.dial(ctx)
 	cacheDir := s.Cfg.CacheDir
 	if cacheDir == "" {
 		dir, err := os.UserCacheDir()
@@ -147,30 +156,77 @@ func Open(ctx context.Context, f Flags, fetch bool) (*Session, error) {
 			return nil, unreachableError{err}
 		}
 	}
-	if !s.Cfg.GitOnly() {
-		for _, st := range s.Cfg.Stages {
-			name := s.Cfg.ContextFor(st)
-			if _, ok := s.Argo[name]; ok {
-				continue
-			}
-			if _, ok := s.ArgoErr[name]; ok {
-				continue
-			}
-			c, err := argo.Dial(argo.Options{ConfigPath: s.Cfg.ArgoCD.ConfigPath, Context: name, ReadOnly: s.ReadOnly})
-			if err != nil {
-				s.ArgoErr[name] = err
-				continue
-			}
-			s.Argo[name] = c
+	return s, nil
+}
+
+// earlyFresh is how old a list Open started may be when the first board
+// takes it; a board collected later lists again.
+const earlyFresh = 10 * time.Second
+
+// earlyList is one Argo CD list started by Open, taken once.
+type earlyList struct {
+	c       *argo.Client
+	started time.Time
+	done    chan struct{}
+	apps    []argo.App
+	err     error
+	taken   atomic.Bool
+}
+
+// List returns the early list if it is fresh and untaken, else lists.
+func (l *earlyList) List(ctx context.Context) ([]argo.App, error) {
+	if time.Since(l.started) < earlyFresh && l.taken.CompareAndSwap(false, true) {
+		select {
+		case <-l.done:
+			return l.apps, l.err
+		case <-ctx.Done():
+			// The client words a call out of time as every list does.
 		}
 	}
-	return s, nil
+	return l.c.List(ctx)
+}
+
+// dial connects a client per Argo CD context the stages use and starts
+// listing each.
+func (s *Session) dial(ctx context.Context) {
+	if s.Cfg.GitOnly() {
+		return
+	}
+	lctx, stop := context.WithCancel(ctx)
+	s.stopLists, s.lists = stop, map[string]*earlyList{}
+	for _, st := range s.Cfg.Stages {
+		name := s.Cfg.ContextFor(st)
+		if _, ok := s.Argo[name]; ok {
+			continue
+		}
+		if _, ok := s.ArgoErr[name]; ok {
+			continue
+		}
+		c, err := argo.Dial(argo.Options{ConfigPath: s.Cfg.ArgoCD.ConfigPath, Context: name, ReadOnly: s.ReadOnly})
+		if err != nil {
+			s.ArgoErr[name] = err
+			continue
+		}
+		s.Argo[name] = c
+		l := &earlyList{c: c, started: time.Now(), done: make(chan struct{})}
+		s.lists[name] = l
+		go func() {
+			defer close(l.done)
+			cctx, cancel := argo.WithTimeout(lctx)
+			defer cancel()
+			l.apps, l.err = c.List(cctx)
+		}()
+	}
 }
 
 // Sources are what board.Collect reads.
 func (s *Session) Sources() board.Sources {
 	src := board.Sources{Config: s.Cfg, Repo: s.Repo, Argo: map[string]board.AppLister{}, ArgoErr: s.ArgoErr, Demo: s.Sandbox != nil}
 	for name, c := range s.Argo {
+		if l, ok := s.lists[name]; ok {
+			src.Argo[name] = l
+			continue
+		}
 		src.Argo[name] = c
 	}
 	return src
@@ -201,6 +257,9 @@ func (s *Session) Now() time.Time {
 func (s *Session) Close() {
 	if s.borrowed {
 		return
+	}
+	if s.stopLists != nil {
+		s.stopLists()
 	}
 	if s.Repo != nil {
 		_ = s.Repo.Close()

@@ -39,6 +39,7 @@ func (s *Server) CanI(_ context.Context, q *accountpkg.CanIRequest) (*accountpkg
 func (s *Server) List(_ context.Context, q *application.ApplicationQuery) (*v1alpha1.ApplicationList, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.listed = append(s.listed, time.Now())
 	list := &v1alpha1.ApplicationList{}
 	for _, a := range s.apps {
 		if q.Name != nil && *q.Name != "" && key(q.GetAppNamespace(), *q.Name) != keyOf(a) {

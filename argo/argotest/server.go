@@ -98,6 +98,7 @@ type Server struct {
 	rv       int64
 	watchers map[chan *v1alpha1.ApplicationWatchEvent]string
 	calls    []Call
+	listed   []time.Time        // when each List came in
 	denied   map[string]bool    // "project/app" the token may not sync
 	windows  map[string]*window // app -> its active deny window
 	held     map[string]bool    // app -> its syncs run until terminated
@@ -423,6 +424,13 @@ func (s *Server) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Call(nil), s.calls...)
+}
+
+// Lists returns when each application List came in, in order.
+func (s *Server) Lists() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Time(nil), s.listed...)
 }
 
 // Reconcile refreshes every app against git, as the controller's resync

@@ -1,0 +1,126 @@
+package session_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/internal/cmdtest"
+	"github.com/stagedeck/stagedeck/session"
+)
+
+// slowGit serves a bare repository over git's smart HTTP (git
+// http-backend), each request held for delay, and says when the last
+// answer ended.
+type slowGit struct {
+	delay time.Duration
+	mu    sync.Mutex
+	first time.Time // the first request came in
+	last  time.Time // the last answer ended
+}
+
+func (g *slowGit) serve(t *testing.T, bare string) string {
+	t.Helper()
+	gitBin, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git not installed")
+	}
+	backend := &cgi.Handler{
+		Path: gitBin, Args: []string{"http-backend"}, Root: "/git",
+		Env: []string{"GIT_PROJECT_ROOT=" + filepath.Dir(bare), "GIT_HTTP_EXPORT_ALL=1"},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		if g.first.IsZero() {
+			g.first = time.Now()
+		}
+		g.mu.Unlock()
+		time.Sleep(g.delay)
+		backend.ServeHTTP(w, r)
+		g.mu.Lock()
+		g.last = time.Now()
+		g.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/git/" + filepath.Base(bare)
+}
+
+// A command's board waits for both git (clone or fetch: a real remote
+// takes 0.3-0.8 s) and Argo CD's list (its slowest answer). Open starts the
+// list before its git work, so the two overlap instead of adding up.
+func TestOpenListsArgoCDWhileGitIsFetched(t *testing.T) {
+	sb, cfgPath := cmdtest.Sandbox(t, "")
+	g := &slowGit{delay: 300 * time.Millisecond}
+	url := g.serve(t, strings.TrimPrefix(sb.Remote, "file://"))
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, []byte(strings.Replace(string(cfg), sb.Remote, url, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, fetch := range []bool{false, true} { // a clone first, then a fetch of that clone
+		g.mu.Lock()
+		g.first, g.last = time.Time{}, time.Time{}
+		g.mu.Unlock()
+		before := len(sb.Argo.Lists())
+		ctx := context.Background()
+		s, err := session.Open(ctx, session.Flags{Config: cfgPath}, fetch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := board.Collect(ctx, s.Sources())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		lists := sb.Argo.Lists()[before:]
+		if len(lists) != 1 {
+			t.Fatalf("fetch=%v: Argo CD listed %d times for one board, want once", fetch, len(lists))
+		}
+		g.mu.Lock()
+		first, last := g.first, g.last
+		g.mu.Unlock()
+		if first.IsZero() {
+			t.Fatalf("fetch=%v: git was not asked", fetch)
+		}
+		if !lists[0].Before(last) {
+			t.Errorf("fetch=%v: Argo CD was listed at %s, after git answered (%s): the two ran one after the other",
+				fetch, lists[0].Format(time.StampMicro), last.Format(time.StampMicro))
+		}
+		// (The sandbox's apps name the file:// remote, so none is placed
+		// on this board of the http one.)
+		if len(b.Stages) != len(sb.Config.Stages) || b.Stages[0].Head == nil {
+			t.Fatalf("fetch=%v: board without git's side: %+v", fetch, b.Stages)
+		}
+	}
+}
+
+// A list Open started is taken by the first board only: a later board
+// lists again, so it never shows Argo CD as it was when the session opened.
+func TestEarlyListIsTakenOnce(t *testing.T) {
+	sb, cfgPath := cmdtest.Sandbox(t, "")
+	ctx := context.Background()
+	s, err := session.Open(ctx, session.Flags{Config: cfgPath}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; i < 2; i++ {
+		if _, err := board.Collect(ctx, s.Sources()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(sb.Argo.Lists()); n != 2 {
+		t.Fatalf("two boards listed Argo CD %d times, want 2 (the early list, then a new one)", n)
+	}
+}
