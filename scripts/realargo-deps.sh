@@ -25,17 +25,6 @@ log() { echo "realargo-deps: $*" >&2; }
 # Stripped binaries, built without the debug information nobody reads here.
 BUILDFLAGS="-trimpath -ldflags=-s -gcflags=all=-dwarf=false"
 
-need_apt=()
-command -v etcd >/dev/null || [ -x /usr/bin/etcd ] || need_apt+=(etcd-server)
-command -v redis-server >/dev/null || need_apt+=(redis-server)
-command -v openssl >/dev/null || need_apt+=(openssl)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  log "installing ${need_apt[*]}"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}") >&2
-  # Debian starts redis as a service; the tier runs its own.
-  (service redis-server stop || true) >/dev/null 2>&1
-fi
-
 build_k8s() {
   [ -x "$BIN/kube-apiserver" ] && [ -x "$BIN/kubectl" ] && return 0
   log "building kube-apiserver and kubectl $K8S"
@@ -107,24 +96,36 @@ build_helm() {
   log "helm built at ${SECONDS}s"
 }
 
-# STAGEDECK_E2E_ONLY=v3 builds (and prints) Argo CD v3 alone: test.sh runs
-# it beside the main build, so that the v2 tier starts as soon as its own
-# binaries are there.
-if [ "${STAGEDECK_E2E_ONLY:-}" = v3 ]; then
-  build_argocd github.com/argoproj/argo-cd/v3 "$ARGOCD3" 1.25.5 "$BIN3"
-  echo "$BIN3"
-  exit 0
+# etcd, redis and openssl for the tier.
+need_apt=()
+command -v etcd >/dev/null || [ -x /usr/bin/etcd ] || need_apt+=(etcd-server)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v openssl >/dev/null || need_apt+=(openssl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]}"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}") >&2
+  # Debian starts redis as a service; the tier runs its own.
+  (service redis-server stop || true) >/dev/null 2>&1
 fi
+
 # Each lane is its own process group, so that stopping this script stops
 # its builds.
 set -m
-(build_k8s && build_helm) &
-lane1=$!
-(build_argocd github.com/argoproj/argo-cd/v2 "$ARGOCD" 1.24 "$BIN" &&
-  if [ -n "${STAGEDECK_E2E_ARGOCD3:-}" ]; then build_argocd github.com/argoproj/argo-cd/v3 "$ARGOCD3" 1.25.5 "$BIN3"; fi) &
-lane2=$!
-trap 'kill -- -"$lane1" -"$lane2" 2>/dev/null || true' EXIT
+# (Steps on their own lines: on the left of && a function runs without
+# set -e, and a failed build would carry on.)
+lane1="" lane2=""
+trap 'for l in $lane1 $lane2; do kill -- -"$l" 2>/dev/null || true; done' EXIT
 trap 'exit 1' INT TERM
+(
+  build_k8s
+  build_helm
+) &
+lane1=$!
+(
+  build_argocd github.com/argoproj/argo-cd/v2 "$ARGOCD" 1.24 "$BIN"
+  if [ -n "${STAGEDECK_E2E_ARGOCD3:-}" ]; then build_argocd github.com/argoproj/argo-cd/v3 "$ARGOCD3" 1.25.5 "$BIN3"; fi
+) &
+lane2=$!
 failed=0
 wait "$lane1" || failed=1
 wait "$lane2" || failed=1

@@ -22,40 +22,29 @@ if [ "${STAGEDECK_SKIP_REALARGO:-}" = 1 ]; then
   echo "test.sh: STAGEDECK_SKIP_REALARGO=1: skipping the real Argo CD tier" >&2
 else
   # The tier's binaries build (cold: long; warm: instant) while the tier's
-  # test binary compiles; then Argo CD v3 builds on its own, so that the v2
-  # tier and the unit tests start without waiting for it. Each job is its
-  # own process group: stopping one (the trap below) stops what it started.
+  # test binary compiles. Each job is its own process group: stopping one
+  # (the trap below) stops what it started.
   set -m
   testdir=$(mktemp -d)
-  testbin="$testdir/realargo.test"
   depsout=$(mktemp)
-  ./scripts/realargo-deps.sh >"$depsout" &
+  deps=""
+  trap 'for t in "${tiers[@]}" "$deps:"; do [ -n "${t%%:*}" ] && kill -- -"${t%%:*}" 2>/dev/null || true; done; rm -rf "$testdir" "$depsout"' EXIT
+  STAGEDECK_E2E_ARGOCD3=1 ./scripts/realargo-deps.sh >"$depsout" &
   deps=$!
-  # tier BINDIR ARGOBIN: the compiled tier run directly, so that stopping
-  # it reaches the tier, which then stops every process it started.
-  tier() {
-    while [ ! -x "$testbin" ]; do sleep 1; done
-    cd e2e/realargo && STAGEDECK_E2E_BIN=$1 STAGEDECK_E2E_ARGOCD_BIN=$2 exec "$testbin" -test.count=1 -test.timeout 40m -test.v
-  }
-  log3=$(mktemp)
-  (while [ ! -x "$testbin" ]; do sleep 1; done
-    argocd3=$(STAGEDECK_E2E_ONLY=v3 ./scripts/realargo-deps.sh) || exit 1
-    while kill -0 "$deps" 2>/dev/null; do sleep 1; done
-    bin=$(tail -n 1 "$depsout")
-    [ -x "$bin/kube-apiserver" ] || { echo "test.sh: the tier's main binaries are missing" >&2; exit 1; }
-    echo "test.sh: Argo CD v3 ready at ${SECONDS}s" >&2
-    tier "$bin" "$argocd3") >"$log3" 2>&1 &
-  tiers+=("$!:$log3:bin-argocd-v3")
-  trap 'for t in "${tiers[@]}" "$deps:"; do kill -- -"${t%%:*}" 2>/dev/null || true; done' EXIT
-  go test -tags realargo -c -o "$testdir/realargo.test.new" ./e2e/realargo/
-  mv "$testdir/realargo.test.new" "$testbin"
+  # Compiled once and run directly, so that stopping it reaches the tier,
+  # which then stops every process it started.
+  testbin="$testdir/realargo.test"
+  go test -tags realargo -c -o "$testbin" ./e2e/realargo/
   echo "test.sh: tier test binary built at ${SECONDS}s" >&2
   wait "$deps" || { echo "test.sh: building the real tier's binaries failed" >&2; exit 1; }
   echo "test.sh: tier binaries ready at ${SECONDS}s" >&2
-  bin=$(tail -n 1 "$depsout") # (the v3 job reads it too)
-  log=$(mktemp)
-  (tier "$bin" "$bin") >"$log" 2>&1 &
-  tiers+=("$!:$log:$(basename "$bin")")
+  bin=$(tail -n 1 "$depsout")
+  argocd3=$(head -n 1 "$depsout")
+  for argobin in "$bin" "$argocd3"; do
+    log=$(mktemp)
+    (cd e2e/realargo && STAGEDECK_E2E_BIN=$bin STAGEDECK_E2E_ARGOCD_BIN=$argobin exec "$testbin" -test.count=1 -test.timeout 40m -test.v) >"$log" 2>&1 &
+    tiers+=("$!:$log:$(basename "$argobin")")
+  done
   set +m
 fi
 
@@ -82,6 +71,6 @@ for t in "${tiers[@]}"; do
   fi
 done
 trap - EXIT
-rm -f "${depsout:-}"
+rm -rf "${depsout:-}" "${testdir:-}"
 echo "test.sh: done in ${SECONDS}s"
 exit "$failed"

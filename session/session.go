@@ -178,7 +178,9 @@ func (l *earlyList) List(ctx context.Context) ([]argo.App, error) {
 	if time.Since(l.started) < earlyFresh && l.taken.CompareAndSwap(false, true) {
 		select {
 		case <-l.done:
-			return l.apps, l.err
+			if !errors.Is(l.err, context.Canceled) { // (a closed session's)
+				return l.apps, l.err
+			}
 		case <-ctx.Done():
 			// The client words a call out of time as every list does.
 		}
@@ -192,7 +194,9 @@ func (s *Session) dial(ctx context.Context) {
 	if s.Cfg.GitOnly() {
 		return
 	}
-	lctx, stop := context.WithCancel(ctx)
+	// Not the opener's context: in a shared session (stagedeck serve) the
+	// first console may leave before its board; only Close stops the lists.
+	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopLists, s.lists = stop, map[string]*earlyList{}
 	for _, st := range s.Cfg.Stages {
 		name := s.Cfg.ContextFor(st)

@@ -2,17 +2,20 @@ package session_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stagedeck/stagedeck/argo/argotest"
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/internal/cmdtest"
 	"github.com/stagedeck/stagedeck/session"
@@ -28,7 +31,7 @@ type slowGit struct {
 	last  time.Time // the last answer ended
 }
 
-func (g *slowGit) serve(t *testing.T, bare string) string {
+func (g *slowGit) serve(t testing.TB, bare string) string {
 	t.Helper()
 	gitBin, err := exec.LookPath("git")
 	if err != nil {
@@ -122,5 +125,45 @@ func TestEarlyListIsTakenOnce(t *testing.T) {
 	}
 	if n := len(sb.Argo.Lists()); n != 2 {
 		t.Fatalf("two boards listed Argo CD %d times, want 2 (the early list, then a new one)", n)
+	}
+}
+
+var cacheDirLine = regexp.MustCompile(`(?m)^cacheDir: .*$`)
+
+// BenchmarkOpenOverSlowGit is a command's start to its first board when
+// the ops remote answers each request in 150 ms (a first clone, then its
+// fetch) and Argo CD lists 2,000 more apps: the two overlap, so it costs
+// about the slower of them, not their sum.
+func BenchmarkOpenOverSlowGit(b *testing.B) {
+	sb, cfgPath := cmdtest.Sandbox(b, "")
+	// A fleet: 2,000 apps make Argo CD's list take a real share.
+	for i := 0; i < 2000; i++ {
+		sb.Argo.AddApp(argotest.AppSpec{Name: fmt.Sprintf("fleet-svc%04d", i), RepoURL: sb.Remote, Path: fmt.Sprintf("tst/svc%04d", i),
+			Images: []string{"registry.example.com/svc:1.2.3"}})
+	}
+	g := &slowGit{delay: 150 * time.Millisecond}
+	url := g.serve(b, strings.TrimPrefix(sb.Remote, "file://"))
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := strings.Replace(string(cfg), sb.Remote, url, 1)
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		// A cache directory of its own: every start clones.
+		body := cacheDirLine.ReplaceAllString(base, "cacheDir: "+b.TempDir())
+		if err := os.WriteFile(cfgPath, []byte(body), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		s, err := session.Open(ctx, session.Flags{Config: cfgPath}, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := board.Collect(ctx, s.Sources()); err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
 	}
 }
