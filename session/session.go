@@ -178,9 +178,7 @@ func (l *earlyList) List(ctx context.Context) ([]argo.App, error) {
 	if time.Since(l.started) < earlyFresh && l.taken.CompareAndSwap(false, true) {
 		select {
 		case <-l.done:
-			if !errors.Is(l.err, context.Canceled) { // (a closed session's)
-				return l.apps, l.err
-			}
+			return l.apps, l.err
 		case <-ctx.Done():
 			// The client words a call out of time as every list does.
 		}
@@ -226,12 +224,8 @@ func (s *Session) dial(ctx context.Context) {
 // Sources are what board.Collect reads.
 func (s *Session) Sources() board.Sources {
 	src := board.Sources{Config: s.Cfg, Repo: s.Repo, Argo: map[string]board.AppLister{}, ArgoErr: s.ArgoErr, Demo: s.Sandbox != nil}
-	for name, c := range s.Argo {
-		if l, ok := s.lists[name]; ok {
-			src.Argo[name] = l
-			continue
-		}
-		src.Argo[name] = c
+	for name, l := range s.lists { // one per client: dial makes both
+		src.Argo[name] = l
 	}
 	return src
 }
