@@ -95,13 +95,50 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// portBlock is this process's own range of ports, below the kernel's
+// ephemeral range (32768-60999 by default): two tiers running at once
+// (test.sh runs v2 and v3 side by side) each hold a block, locked for the
+// life of the process, and no outgoing connection is given one of them. A
+// port from the ephemeral range could be handed to both tiers, and one
+// Argo CD then dialled the other's repo-server.
+var portBlock struct {
+	lock *os.File
+	next int
+	end  int
+}
+
+const portBlockSize = 40
+
+// freePort returns a port of this process's block that is free now.
 func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
+	if portBlock.lock == nil {
+		for i := 0; i < 200; i++ {
+			f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("stagedeck-realargo-ports-%d.lock", i)), os.O_CREATE|os.O_RDWR, 0o600)
+			if err != nil {
+				panic(err)
+			}
+			if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+				f.Close()
+				continue
+			}
+			portBlock.lock, portBlock.next = f, 20000+i*portBlockSize
+			portBlock.end = portBlock.next + portBlockSize
+			break
+		}
+		if portBlock.lock == nil {
+			panic("realargo: every port block is held by another process")
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	for ; portBlock.next < portBlock.end; portBlock.next++ {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", portBlock.next))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portBlock.next++
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	panic("realargo: no free port left in this process's block")
 }
 
 // start runs a long-lived process whose output goes to dir/logs/name.log.
