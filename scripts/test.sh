@@ -64,7 +64,9 @@ fi
 
 # One pass each over every package, the tier's (tag realargo) included.
 go vet -tags realargo ./...
+echo "test.sh: vet done at ${SECONDS}s" >&2
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -tags realargo ./...
+echo "test.sh: staticcheck done at ${SECONDS}s" >&2
 # -vet=off: go vet ran above, on every package, with every check.
 go test -count=1 -vet=off -timeout 20m ./...
 # Redaction must fail closed on any input: a bounded fuzz run every time.

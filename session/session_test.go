@@ -128,6 +128,35 @@ func TestEarlyListIsTakenOnce(t *testing.T) {
 	}
 }
 
+// A list Open started that no board took while fresh is not shown: the
+// first board lists again, and shows what Argo CD has now.
+func TestStaleEarlyListIsNotShown(t *testing.T) {
+	sb, cfgPath := cmdtest.Sandbox(t, "")
+	ctx := context.Background()
+	s, err := session.Open(ctx, session.Flags{Config: cfgPath}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	session.AgeEarlyLists(s, session.EarlyFresh)
+	st := sb.Config.Stages[0]
+	sb.Argo.AddApp(argotest.AppSpec{Name: st.Name + "-late", RepoURL: sb.Remote, Path: st.Path + "/late"})
+	b, err := board.Collect(ctx, s.Sources())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sb.Argo.Lists()); n != 2 {
+		t.Fatalf("Argo CD listed %d times, want 2 (the stale early list, then the board's own)", n)
+	}
+	found := false
+	for _, a := range b.Stages[0].Apps {
+		found = found || a.Name == st.Name+"-late"
+	}
+	if !found {
+		t.Fatalf("the board shows %s as the stale list had it: no %s-late", st.Name, st.Name)
+	}
+}
+
 var cacheDirLine = regexp.MustCompile(`(?m)^cacheDir: .*$`)
 
 // BenchmarkOpenOverSlowGit is a command's start to its first board when
