@@ -33,7 +33,8 @@ else
     STAGEDECK_E2E_SHARED_READY="$testdir/shared.ready" STAGEDECK_E2E_ARGOCD3=1 \
       ./scripts/realargo-deps.sh >"$testdir/deps.out" || { touch "$testdir/deps.failed"; exit 1; }
     echo "test.sh: tier binaries ready at ${SECONDS}s" >&2
-    while [ ! -e "$testbin" ]; do sleep 1; done
+    # (Ends if test.sh is gone: killed outright, it ran no trap.)
+    while [ ! -e "$testbin" ]; do kill -0 $$ 2>/dev/null || exit 1; sleep 1; done
     bin=$(tail -n 1 "$testdir/deps.out")
     argocd3=$(head -n 1 "$testdir/deps.out")
     pids=()
@@ -75,10 +76,11 @@ go test ./patch/ -run '^$' -fuzz '^FuzzRedact$' -fuzztime "${STAGEDECK_FUZZTIME:
 echo "test.sh: unit tests and fuzzing done at ${SECONDS}s; waiting for the real tiers"
 failed=0
 if [ -n "$tierjob" ]; then
-  wait "$tierjob" || true
+  wait "$tierjob" || { echo "test.sh: the real tier's job failed" >&2; failed=1; }
   tierjob=""
   if [ -e "$testdir/deps.failed" ]; then echo "test.sh: building the real tier's binaries failed" >&2; exit 1; fi
   for log in "$testdir"/tier.*.log; do
+    [ -e "$log" ] || { echo "test.sh: the real tiers did not run" >&2; failed=1; break; }
     name=${log#"$testdir"/tier.}; name=${name%.log}
     if [ "$(cat "$testdir/tier.$name.rc" 2>/dev/null)" = 0 ]; then
       echo "== real Argo CD tier ($name)"
