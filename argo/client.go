@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/argoproj/argo-cd/v2/pkg/apiclient"
 	accountpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/account"
@@ -44,9 +45,14 @@ type Client struct {
 	settings settingspkg.SettingsServiceClient
 	closers  []io.Closer
 
-	nsMu sync.Mutex
-	ns   string // Argo CD's own namespace, once known
+	nsMu    sync.Mutex
+	ns      string    // Argo CD's own namespace, once known
+	nsAsked time.Time // when it was last asked without an answer
 }
+
+// nsRetry is how long an unanswered ask for Argo CD's namespace stands
+// before it is asked again: one failure costs one call, not one per app.
+const nsRetry = 30 * time.Second
 
 func init() {
 	// argo-cd's apiclient logs through logrus; its warnings would scribble
@@ -111,11 +117,13 @@ func Dial(opts Options) (*Client, error) {
 func (c *Client) home(ctx context.Context) string {
 	c.nsMu.Lock()
 	defer c.nsMu.Unlock()
-	if c.ns == "" {
+	if c.ns == "" && time.Since(c.nsAsked) >= nsRetry {
 		cctx, cancel := WithTimeout(ctx)
 		defer cancel()
 		if st, err := c.settings.Get(cctx, &settingspkg.SettingsQuery{}); err == nil {
 			c.ns = st.GetControllerNamespace()
+		} else if ctx.Err() == nil { // (a caller that gave up is no answer)
+			c.nsAsked = time.Now()
 		}
 	}
 	return c.ns
@@ -206,7 +214,11 @@ func (c *Client) wrap(what string, err error) error {
 
 // List returns every application visible to the token, in one call.
 func (c *Client) List(ctx context.Context) ([]App, error) {
-	list, err := c.apps.List(ctx, &application.ApplicationQuery{})
+	// Argo CD's namespace, the first time, is asked beside the list, not
+	// after it: its own connection's first call would add to every first
+	// board.
+	go c.home(ctx)
+	list, err := c.apps.List(ctx, &application.ApplicationQuery{}, lean)
 	if err != nil {
 		return nil, c.wrap("list applications", err)
 	}
@@ -261,7 +273,7 @@ func (c *Client) Watch(ctx context.Context, name string) (*Watcher, error) {
 		q = appQuery(name)
 	}
 	c.home(ctx) // known before the first event is named
-	s, err := c.apps.Watch(ctx, q)
+	s, err := c.apps.Watch(ctx, q, lean)
 	if err != nil {
 		return nil, c.wrap("watch applications", err)
 	}

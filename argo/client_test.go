@@ -304,3 +304,48 @@ func TestArgocdOptsIsHonoured(t *testing.T) {
 		t.Errorf("bad ARGOCD_OPTS: %v", err)
 	}
 }
+
+// Argo CD's namespace comes from its public settings. When they do not
+// answer, a list still names every app (the plain name) and asks them
+// once, not once per app; once they answer, apps in other namespaces are
+// named namespace/name.
+func TestListAsksTheSettingsOnceWhenTheyFail(t *testing.T) {
+	t.Setenv("ARGOCD_SERVER", "")
+	t.Setenv("ARGOCD_AUTH_TOKEN", "")
+	srv, c := startFake(t, argo.Options{})
+	srv.FailSettings(true)
+	for i := 0; i < 40; i++ {
+		srv.AddApp(argotest.AppSpec{Name: fmt.Sprintf("tst-%02d", i), RepoURL: "https://git.example.com/ops.git", Path: "tst/web"})
+	}
+	srv.AddApp(argotest.AppSpec{Name: "team-web", Namespace: "team-a", RepoURL: "https://git.example.com/ops.git", Path: "tst/web"})
+	for i := 0; i < 2; i++ {
+		apps, err := c.List(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(apps) != 41 {
+			t.Fatalf("listed %d apps, want 41", len(apps))
+		}
+	}
+	if n := srv.SettingsAsked(); n != 1 {
+		t.Fatalf("two lists of 41 apps asked the failing settings %d times, want once", n)
+	}
+	// A new client asks again, and names the other namespace's app.
+	srv.FailSettings(false)
+	c2, err := argo.Dial(argo.Options{ConfigPath: writeArgoConfig(t, srv.Addr(), "secret-token")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	apps, err := c2.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, a := range apps {
+		found = found || a.Name == "team-a/team-web"
+	}
+	if !found {
+		t.Fatalf("with the settings answering, no app named team-a/team-web in %d apps", len(apps))
+	}
+}

@@ -93,21 +93,23 @@ type Server struct {
 	lis  net.Listener
 	grpc *grpc.Server
 
-	mu       sync.Mutex
-	apps     map[string]*v1alpha1.Application
-	rv       int64
-	watchers map[chan *v1alpha1.ApplicationWatchEvent]string
-	calls    []Call
-	listed   []time.Time        // when each List came in
-	denied   map[string]bool    // "project/app" the token may not sync
-	windows  map[string]*window // app -> its active deny window
-	held     map[string]bool    // app -> its syncs run until terminated
-	opGen    map[string]int     // app -> its operation's number: a timer acts on its own operation only
-	tokens   map[string]token   // issued tokens beyond Options.Token
-	failNext map[string]string  // app -> message of its next sync's failure
-	conflict map[string]int     // app -> terminates answered "Too many conflicts"
-	timers   []*time.Timer
-	closed   bool
+	mu            sync.Mutex
+	apps          map[string]*v1alpha1.Application
+	rv            int64
+	watchers      map[chan *v1alpha1.ApplicationWatchEvent]string
+	calls         []Call
+	listed        []time.Time        // when each List came in
+	settingsAsked int                // public settings asked
+	failSettings  bool               // they answer Unavailable
+	denied        map[string]bool    // "project/app" the token may not sync
+	windows       map[string]*window // app -> its active deny window
+	held          map[string]bool    // app -> its syncs run until terminated
+	opGen         map[string]int     // app -> its operation's number: a timer acts on its own operation only
+	tokens        map[string]token   // issued tokens beyond Options.Token
+	failNext      map[string]string  // app -> message of its next sync's failure
+	conflict      map[string]int     // app -> terminates answered "Too many conflicts"
+	timers        []*time.Timer
+	closed        bool
 }
 
 // Start listens on loopback and serves until Close.
@@ -138,7 +140,7 @@ func (s *Server) serve(lis net.Listener) {
 	application.RegisterApplicationServiceServer(g, s)
 	versionpkg.RegisterVersionServiceServer(g, s)
 	accountpkg.RegisterAccountServiceServer(g, s)
-	settingspkg.RegisterSettingsServiceServer(g, &settingsServer{})
+	settingspkg.RegisterSettingsServiceServer(g, &settingsServer{s: s})
 	s.mu.Lock()
 	s.grpc = g
 	s.mu.Unlock()
@@ -310,6 +312,16 @@ func (s *Server) AddApp(spec AppSpec) {
 	}
 	if spec.Auto {
 		a.Spec.SyncPolicy = &v1alpha1.SyncPolicy{Automated: &v1alpha1.SyncPolicyAutomated{}}
+	}
+	// As the Kubernetes API server records them for Argo CD (its API
+	// server wrote the spec, its controller the status), and Argo CD's
+	// lists and watches send them.
+	created := a.CreationTimestamp
+	a.ManagedFields = []metav1.ManagedFieldsEntry{
+		{Manager: "argocd-server", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "argoproj.io/v1alpha1", Time: &created, FieldsType: "FieldsV1",
+			FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:spec":{".":{},"f:destination":{".":{},"f:namespace":{},"f:server":{}},"f:project":{},"f:source":{".":{},"f:path":{},"f:repoURL":{},"f:targetRevision":{}}}}`)}},
+		{Manager: "argocd-application-controller", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "argoproj.io/v1alpha1", Time: &created, FieldsType: "FieldsV1",
+			FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:status":{".":{},"f:controllerNamespace":{},"f:health":{".":{},"f:lastTransitionTime":{},"f:status":{}},"f:history":{},"f:operationState":{".":{},"f:finishedAt":{},"f:message":{},"f:operation":{".":{},"f:initiatedBy":{".":{},"f:username":{}},"f:retry":{},"f:sync":{".":{},"f:revision":{},"f:syncStrategy":{".":{},"f:hook":{}}}},"f:phase":{},"f:startedAt":{},"f:syncResult":{".":{},"f:resources":{},"f:revision":{},"f:source":{".":{},"f:path":{},"f:repoURL":{},"f:targetRevision":{}}}},"f:reconciledAt":{},"f:resources":{},"f:sourceType":{},"f:summary":{".":{},"f:images":{}},"f:sync":{".":{},"f:comparedTo":{".":{},"f:destination":{".":{},"f:namespace":{},"f:server":{}},"f:source":{".":{},"f:path":{},"f:repoURL":{},"f:targetRevision":{}}},"f:revision":{},"f:status":{}}}}`)}},
 	}
 	a.Status.Health.Status = health.HealthStatusHealthy
 	a.Status.Summary.Images = spec.Images
@@ -637,10 +649,34 @@ func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryR
 // namespace, and that apps in other namespaces are on.
 type settingsServer struct {
 	settingspkg.UnimplementedSettingsServiceServer
+	s *Server
 }
 
-func (*settingsServer) Get(context.Context, *settingspkg.SettingsQuery) (*settingspkg.Settings, error) {
+func (ss *settingsServer) Get(context.Context, *settingspkg.SettingsQuery) (*settingspkg.Settings, error) {
+	s := ss.s
+	s.mu.Lock()
+	s.settingsAsked++
+	fail := s.failSettings
+	s.mu.Unlock()
+	if fail {
+		return nil, status.Error(codes.Unavailable, "settings unavailable")
+	}
 	return &settingspkg.Settings{ControllerNamespace: ControlPlane, AppsInAnyNamespaceEnabled: true}, nil
+}
+
+// FailSettings makes the public settings answer Unavailable (or answer
+// again).
+func (s *Server) FailSettings(fail bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failSettings = fail
+}
+
+// SettingsAsked is how many times the public settings were asked.
+func (s *Server) SettingsAsked() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.settingsAsked
 }
 
 // ControlPlane is the fake's own namespace, as argocd is Argo CD's.
