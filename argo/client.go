@@ -91,22 +91,30 @@ func Dial(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("%w: argocd context %q: %v: run `argocd login %s` or set ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", ErrUnauthenticated, opts.Context, err, serverOf(cfgPath, serverAddr, opts.Context))
 	}
 	c := &Client{server: ac.ClientOptions().ServerAddr, readOnly: opts.ReadOnly}
-	closer, apps, err := ac.NewApplicationClient()
-	if err != nil {
-		return nil, fmt.Errorf("argo cd %s: %w: %v", c.server, ErrUnreachable, err)
+	// Each client is its own connection, dialled to the end (TCP, TLS):
+	// the three at once, so that a distant Argo CD costs one handshake's
+	// time before the first call, not three.
+	var (
+		wg      sync.WaitGroup
+		closers [3]io.Closer
+		errs    [3]error
+	)
+	wg.Add(3)
+	go func() { defer wg.Done(); closers[0], c.apps, errs[0] = ac.NewApplicationClient() }()
+	go func() { defer wg.Done(); closers[1], c.accounts, errs[1] = ac.NewAccountClient() }()
+	go func() { defer wg.Done(); closers[2], c.settings, errs[2] = ac.NewSettingsClient() }()
+	wg.Wait()
+	for _, cl := range closers {
+		if cl != nil {
+			c.closers = append(c.closers, cl)
+		}
 	}
-	c.closers = append(c.closers, closer)
-	closer, accounts, err := ac.NewAccountClient()
-	if err != nil {
-		return nil, fmt.Errorf("argo cd %s: %w: %v", c.server, ErrUnreachable, err)
+	for _, err := range errs {
+		if err != nil {
+			c.Close() // the ones that did connect
+			return nil, fmt.Errorf("argo cd %s: %w: %v", c.server, ErrUnreachable, err)
+		}
 	}
-	c.closers = append(c.closers, closer)
-	closer, settings, err := ac.NewSettingsClient()
-	if err != nil {
-		return nil, fmt.Errorf("argo cd %s: %w: %v", c.server, ErrUnreachable, err)
-	}
-	c.closers = append(c.closers, closer)
-	c.apps, c.accounts, c.settings = apps, accounts, settings
 	return c, nil
 }
 
