@@ -24,6 +24,7 @@ import (
 	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
 	"github.com/argoproj/gitops-engine/pkg/health"
 	synccommon "github.com/argoproj/gitops-engine/pkg/sync/common"
+	"github.com/soheilhy/cmux"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -144,7 +145,14 @@ func (s *Server) serve(lis net.Listener) {
 	s.mu.Lock()
 	s.grpc = g
 	s.mu.Unlock()
-	go func() { _ = g.Serve(lis) }()
+	// As Argo CD's API server tells gRPC from HTTP on its one port: cmux,
+	// gRPC being a connection whose first request's content-type is
+	// application/grpc exactly. Nothing else is served here, so any other
+	// connection is dropped, as there.
+	m := cmux.New(lis)
+	grpcL := m.MatchWithWriters(cmux.HTTP2MatchHeaderFieldSendSettings("content-type", "application/grpc"))
+	go func() { _ = g.Serve(grpcL) }()
+	go func() { _ = m.Serve() }()
 }
 
 // GRPC is the running gRPC server, for tests that put a gateway in front
@@ -161,9 +169,10 @@ func (s *Server) GRPC() *grpc.Server {
 // back on the same address.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	g := s.grpc
+	g, lis := s.grpc, s.lis
 	s.mu.Unlock()
 	g.Stop()
+	lis.Close() // the port itself (cmux's), not only gRPC's share of it
 }
 
 // Restart serves again on the address Stop left.
@@ -202,9 +211,10 @@ func (s *Server) Close() {
 		close(ch)
 		delete(s.watchers, ch)
 	}
-	g := s.grpc
+	g, lis := s.grpc, s.lis
 	s.mu.Unlock()
 	g.Stop()
+	lis.Close()
 }
 
 func (s *Server) checkToken(ctx context.Context, method string) error {

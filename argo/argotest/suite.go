@@ -8,6 +8,13 @@ import (
 	"testing"
 	"time"
 
+	versionpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/version"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+
 	"github.com/stagedeck/stagedeck/argo"
 )
 
@@ -53,6 +60,8 @@ type Backend interface {
 	// controller go on); StartServer brings it back on the same address.
 	StopServer(t *testing.T)
 	StartServer(t *testing.T)
+	// Addr is the API server's host:port, plain gRPC (no TLS).
+	Addr() string
 }
 
 // Dial connects a backend's client with the argocd config at path and
@@ -80,6 +89,40 @@ func RunSuite(t *testing.T, b Backend) {
 	t.Run("ExpiredAndRevokedTokensAskForALogin", func(t *testing.T) { suiteTokens(t, b) })
 	t.Run("GRPCWeb", func(t *testing.T) { suiteGRPCWeb(t, b) })
 	t.Run("ServerOutageAndRecoveryWithoutRedial", func(t *testing.T) { suiteOutage(t, b) })
+	t.Run("GRPCContentTypeIsMatchedExactly", func(t *testing.T) { suiteContentType(t, b) })
+}
+
+// suiteContentType: Argo CD's server tells gRPC from HTTP on one port by
+// the first request of each connection, its content-type matched exactly
+// against application/grpc: a connection that opens with a call naming
+// its codec (application/grpc+proto, what grpc.ForceCodec sends unless
+// the codec's name is empty) is dropped. Once a connection is gRPC's, its
+// later calls may name the codec.
+func suiteContentType(t *testing.T, b Backend) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dial := func() *grpc.ClientConn {
+		conn, err := grpc.NewClient(b.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+	// Version needs no session.
+	version := func(conn *grpc.ClientConn, opts ...grpc.CallOption) error {
+		return conn.Invoke(ctx, "/version.VersionService/Version", &emptypb.Empty{}, &versionpkg.VersionMessage{}, opts...)
+	}
+	plain := dial()
+	if err := version(plain); err != nil {
+		t.Fatalf("version as application/grpc: %v", err)
+	}
+	if err := version(plain, grpc.CallContentSubtype("proto")); err != nil {
+		t.Fatalf("version as application/grpc+proto on a connection opened as application/grpc: %v", err)
+	}
+	if err := version(dial(), grpc.CallContentSubtype("proto")); status.Code(err) != codes.Unavailable {
+		t.Fatalf("a connection opened as application/grpc+proto: %v, want it dropped (Unavailable)", err)
+	}
 }
 
 // eventually polls f every 200 ms until it returns nil or timeout passes

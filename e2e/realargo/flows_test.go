@@ -320,6 +320,8 @@ func (b *realBackend) BadTokenClient(t *testing.T) (*argo.Client, error) {
 
 func (b *realBackend) DeniedApp() string { return "perf-web" }
 
+func (b *realBackend) Addr() string { return env.argoAddr }
+
 // SetDenyWindow puts the window on the tst project (the owner's apps').
 func (b *realBackend) SetDenyWindow(t *testing.T, app string, manualSync bool) {
 	patch := fmt.Sprintf(`{"spec":{"syncWindows":[{"kind":"deny","schedule":"* * * * *","duration":"1h","applications":[%q],"manualSync":%v}]}}`, app, manualSync)
