@@ -128,9 +128,13 @@ func (c *Client) home(ctx context.Context) string {
 	if c.ns == "" && time.Since(c.nsAsked) >= nsRetry {
 		cctx, cancel := WithTimeout(ctx)
 		defer cancel()
-		if st, err := c.settings.Get(cctx, &settingspkg.SettingsQuery{}); err == nil {
+		st, err := c.settings.Get(cctx, &settingspkg.SettingsQuery{})
+		if err == nil {
 			c.ns = st.GetControllerNamespace()
-		} else if ctx.Err() == nil { // (a caller that gave up is no answer)
+		}
+		// A failure, or an Argo CD that does not say (older ones), is
+		// asked again after nsRetry; a caller that gave up is no answer.
+		if c.ns == "" && ctx.Err() == nil {
 			c.nsAsked = time.Now()
 		}
 	}

@@ -99,6 +99,7 @@ type Server struct {
 	rv            int64
 	watchers      map[chan *v1alpha1.ApplicationWatchEvent]string
 	calls         []Call
+	cl            *connsListener     // the port being served
 	listed        []time.Time        // when each List came in
 	settingsAsked int                // public settings asked
 	failSettings  bool               // they answer Unavailable
@@ -149,7 +150,11 @@ func (s *Server) serve(lis net.Listener) {
 	// gRPC being a connection whose first request's content-type is
 	// application/grpc exactly. Nothing else is served here, so any other
 	// connection is dropped, as there.
-	m := cmux.New(lis)
+	cl := &connsListener{Listener: lis, conns: map[net.Conn]struct{}{}}
+	s.mu.Lock()
+	s.cl = cl
+	s.mu.Unlock()
+	m := cmux.New(cl)
 	grpcL := m.MatchWithWriters(cmux.HTTP2MatchHeaderFieldSendSettings("content-type", "application/grpc"))
 	go func() { _ = g.Serve(grpcL) }()
 	go func() { _ = m.Serve() }()
@@ -169,10 +174,41 @@ func (s *Server) GRPC() *grpc.Server {
 // back on the same address.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	g, lis := s.grpc, s.lis
+	g, cl := s.grpc, s.cl
 	s.mu.Unlock()
 	g.Stop()
-	lis.Close() // the port itself (cmux's), not only gRPC's share of it
+	cl.closeAll()
+}
+
+// connsListener remembers the connections it accepted, so that a stop
+// closes each, as an exiting argocd-server's are: cmux holds a connection
+// that has sent no request yet (a client's dialled, unused one) out of
+// gRPC's reach.
+type connsListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns map[net.Conn]struct{}
+}
+
+func (l *connsListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.mu.Lock()
+		l.conns[c] = struct{}{}
+		l.mu.Unlock()
+	}
+	return c, err
+}
+
+// closeAll closes the port and every connection it accepted.
+func (l *connsListener) closeAll() {
+	l.Listener.Close()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		c.Close()
+	}
+	clear(l.conns)
 }
 
 // Restart serves again on the address Stop left.
@@ -211,10 +247,10 @@ func (s *Server) Close() {
 		close(ch)
 		delete(s.watchers, ch)
 	}
-	g, lis := s.grpc, s.lis
+	g, cl := s.grpc, s.cl
 	s.mu.Unlock()
 	g.Stop()
-	lis.Close()
+	cl.closeAll()
 }
 
 func (s *Server) checkToken(ctx context.Context, method string) error {
