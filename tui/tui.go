@@ -205,11 +205,31 @@ func New(opts Options) Model {
 // burst while the first list is decoded (on both ends) delayed the first
 // paint by a third.
 func (m Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{collectCmd(m.ctx, m.opts.Source, 1), tickCmd(), tea.RequestBackgroundColor}
+	collect := collectCmd(m.ctx, m.opts.Source, 1)
+	var watch tea.Cmd
 	if m.opts.Watcher != nil && m.watchStarted {
-		cmds = append(cmds, watchCmd(m.ctx, m.opts.Watcher, 1))
+		watch = watchCmd(m.ctx, m.opts.Watcher, 1)
 	}
-	return tea.Batch(cmds...)
+	if m.board != nil {
+		// Over a cached board, the first frame is drawn before the
+		// session opens: a fleet's first list and watch burst decode on
+		// the same cores, and would hold the frame back.
+		collect, watch = afterFirstFrame(collect), afterFirstFrame(watch)
+	}
+	return tea.Batch(collect, watch, tickCmd(), tea.RequestBackgroundColor)
+}
+
+// firstFrame is how long a cached board's first frame is given.
+const firstFrame = 40 * time.Millisecond
+
+func afterFirstFrame(c tea.Cmd) tea.Cmd {
+	if c == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		time.Sleep(firstFrame)
+		return c()
+	}
 }
 
 // watchAfterFirstBoard starts the watch deferred by Init, once.
