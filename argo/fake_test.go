@@ -37,6 +37,14 @@ func TestFakeStopClosesIdleConnections(t *testing.T) {
 		}
 	}
 	srv.Stop()
+	// The client learns its connection was closed (on the old fake it
+	// never was: cmux held it, and the first call after a restart was
+	// dropped).
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer wcancel()
+	if !conn.WaitForStateChange(wctx, connectivity.Ready) {
+		t.Fatal("the connection stayed open through the stop")
+	}
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
