@@ -143,8 +143,13 @@ func (c *Client) home(ctx context.Context) string {
 
 // toApp converts an Application, naming it as stagedeck shows it.
 func (c *Client) toApp(ctx context.Context, a *v1alpha1.Application) App {
+	return named(a, c.home(ctx))
+}
+
+// named converts an Application, naming it namespace/name outside home.
+func named(a *v1alpha1.Application, home string) App {
 	out := fromApplication(a)
-	if home := c.home(ctx); home != "" && a.Namespace != "" && a.Namespace != home {
+	if home != "" && a.Namespace != "" && a.Namespace != home {
 		out.Name = a.Namespace + "/" + a.Name
 	}
 	return out
@@ -234,9 +239,10 @@ func (c *Client) List(ctx context.Context) ([]App, error) {
 	if err != nil {
 		return nil, c.wrap("list applications", err)
 	}
+	home := c.home(ctx) // (asked beside the list: answered by now)
 	out := make([]App, 0, len(list.Items))
 	for i := range list.Items {
-		out = append(out, c.toApp(ctx, &list.Items[i]))
+		out = append(out, named(&list.Items[i], home))
 	}
 	return out, nil
 }

@@ -1,6 +1,8 @@
 package argo
 
 import (
+	"slices"
+
 	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
@@ -63,32 +65,41 @@ func leanApp(out, app []byte) ([]byte, bool) {
 	})
 }
 
+// field splits msg's first field off: its number and type, its value's
+// bytes, the whole field (tag included) and the rest; false if msg is not
+// well-formed.
+func field(msg []byte) (n protowire.Number, typ protowire.Type, v, whole, rest []byte, ok bool) {
+	n, typ, tl := protowire.ConsumeTag(msg)
+	if tl < 0 {
+		return 0, 0, nil, nil, nil, false
+	}
+	vl := protowire.ConsumeFieldValue(n, typ, msg[tl:])
+	if vl < 0 {
+		return 0, 0, nil, nil, nil, false
+	}
+	return n, typ, msg[tl : tl+vl], msg[:tl+vl], msg[tl+vl:], true
+}
+
 // edit appends msg to out with each length-delimited field num replaced by
 // what f makes of its bytes; false if msg is not well-formed.
 func edit(out, msg []byte, num protowire.Number, f func(out, v []byte) ([]byte, bool)) ([]byte, bool) {
 	var scratch []byte
 	for len(msg) > 0 {
-		n, typ, tl := protowire.ConsumeTag(msg)
-		if tl < 0 {
+		n, typ, v, whole, rest, ok := field(msg)
+		if !ok {
 			return nil, false
 		}
-		vl := protowire.ConsumeFieldValue(n, typ, msg[tl:])
-		if vl < 0 {
-			return nil, false
-		}
+		msg = rest
 		if n != num || typ != protowire.BytesType {
-			out = append(out, msg[:tl+vl]...)
-			msg = msg[tl+vl:]
+			out = append(out, whole...)
 			continue
 		}
-		v, _ := protowire.ConsumeBytes(msg[tl:])
-		var ok bool
-		if scratch, ok = f(scratch[:0], v); !ok {
+		b, _ := protowire.ConsumeBytes(v)
+		if scratch, ok = f(scratch[:0], b); !ok {
 			return nil, false
 		}
 		out = protowire.AppendTag(out, n, typ)
 		out = protowire.AppendBytes(out, scratch)
-		msg = msg[tl+vl:]
 	}
 	return out, true
 }
@@ -96,24 +107,15 @@ func edit(out, msg []byte, num protowire.Number, f func(out, v []byte) ([]byte, 
 // drop appends msg to out without the fields nums; false if msg is not
 // well-formed.
 func drop(out, msg []byte, nums ...protowire.Number) ([]byte, bool) {
-next:
 	for len(msg) > 0 {
-		n, typ, tl := protowire.ConsumeTag(msg)
-		if tl < 0 {
+		n, _, _, whole, rest, ok := field(msg)
+		if !ok {
 			return nil, false
 		}
-		vl := protowire.ConsumeFieldValue(n, typ, msg[tl:])
-		if vl < 0 {
-			return nil, false
+		msg = rest
+		if !slices.Contains(nums, n) {
+			out = append(out, whole...)
 		}
-		field := msg[:tl+vl]
-		msg = msg[tl+vl:]
-		for _, d := range nums {
-			if n == d {
-				continue next
-			}
-		}
-		out = append(out, field...)
 	}
 	return out, true
 }
