@@ -46,11 +46,7 @@ func (stubGit) Metadata(sha string) (string, time.Time, string, error) {
 // dialled through an argocd CLI config file, as a user's login would leave it.
 func startFake(t *testing.T, opts argo.Options) (*argotest.Server, *argo.Client) {
 	t.Helper()
-	srv, err := argotest.Start(argotest.Options{Token: "secret-token", Git: stubGit{}, SyncDuration: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	srv := startServer(t, argotest.Options{Token: "secret-token", SyncDuration: 50 * time.Millisecond})
 	opts.ConfigPath = writeArgoConfig(t, srv.Addr(), "secret-token")
 	c, err := argo.Dial(opts)
 	if err != nil {
@@ -58,6 +54,18 @@ func startFake(t *testing.T, opts argo.Options) (*argotest.Server, *argo.Client)
 	}
 	t.Cleanup(func() { c.Close() })
 	return srv, c
+}
+
+// startServer starts the fake over stubGit, stopped when the test ends.
+func startServer(t *testing.T, opts argotest.Options) *argotest.Server {
+	t.Helper()
+	opts.Git = stubGit{}
+	srv, err := argotest.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func writeArgoConfig(t testing.TB, addr, token string) string {
@@ -398,11 +406,7 @@ func newSlowLink(t *testing.T, addr string, hold time.Duration) *slowLink {
 func TestDialConnectsAtOnce(t *testing.T) {
 	t.Setenv("ARGOCD_SERVER", "")
 	t.Setenv("ARGOCD_AUTH_TOKEN", "")
-	srv, err := argotest.Start(argotest.Options{Token: "secret-token", Git: stubGit{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t, argotest.Options{Token: "secret-token"})
 	const hold = 400 * time.Millisecond
 	link := newSlowLink(t, srv.Addr(), hold)
 	c, err := argo.Dial(argo.Options{ConfigPath: writeArgoConfig(t, link.ln.Addr().String(), "secret-token")})

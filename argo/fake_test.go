@@ -18,11 +18,7 @@ import (
 // are, even one that has sent nothing yet (which its port multiplexer,
 // not gRPC, holds): after a Restart the first call on it is answered.
 func TestFakeStopClosesIdleConnections(t *testing.T) {
-	srv, err := argotest.Start(argotest.Options{Git: stubGit{}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv := startServer(t, argotest.Options{})
 	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)

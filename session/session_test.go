@@ -17,6 +17,7 @@ import (
 
 	"github.com/stagedeck/stagedeck/argo/argotest"
 	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/demo"
 	"github.com/stagedeck/stagedeck/internal/cmdtest"
 	"github.com/stagedeck/stagedeck/session"
 )
@@ -108,16 +109,24 @@ func TestOpenListsArgoCDWhileGitIsFetched(t *testing.T) {
 	}
 }
 
-// A list Open started is taken by the first board only: a later board
-// lists again, so it never shows Argo CD as it was when the session opened.
-func TestEarlyListIsTakenOnce(t *testing.T) {
+// openSandbox opens a session on the demo's real git remote and fake Argo
+// CD, closed when the test ends.
+func openSandbox(t *testing.T) (*demo.Sandbox, *session.Session) {
+	t.Helper()
 	sb, cfgPath := cmdtest.Sandbox(t, "")
-	ctx := context.Background()
-	s, err := session.Open(ctx, session.Flags{Config: cfgPath}, false)
+	s, err := session.Open(context.Background(), session.Flags{Config: cfgPath}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(s.Close)
+	return sb, s
+}
+
+// A list Open started is taken by the first board only: a later board
+// lists again, so it never shows Argo CD as it was when the session opened.
+func TestEarlyListIsTakenOnce(t *testing.T) {
+	sb, s := openSandbox(t)
+	ctx := context.Background()
 	for i := 0; i < 2; i++ {
 		if _, err := board.Collect(ctx, s.Sources()); err != nil {
 			t.Fatal(err)
@@ -131,13 +140,8 @@ func TestEarlyListIsTakenOnce(t *testing.T) {
 // A list Open started that no board took while fresh is not shown: the
 // first board lists again, and shows what Argo CD has now.
 func TestStaleEarlyListIsNotShown(t *testing.T) {
-	sb, cfgPath := cmdtest.Sandbox(t, "")
+	sb, s := openSandbox(t)
 	ctx := context.Background()
-	s, err := session.Open(ctx, session.Flags{Config: cfgPath}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	session.AgeEarlyLists(s, session.EarlyFresh)
 	st := sb.Config.Stages[0]
 	sb.Argo.AddApp(argotest.AppSpec{Name: st.Name + "-late", RepoURL: sb.Remote, Path: st.Path + "/late"})
