@@ -15,7 +15,10 @@ func running(st *v1alpha1.OperationState) bool {
 	return st != nil && (st.Phase == "Running" || st.Phase == "Terminating")
 }
 
-// fromApplication converts the API object.
+// fromApplication converts the API object. Lists and watch events reach it
+// cut to the fields it reads (appShape, lean.go): a field read here that is
+// not there reads as empty, and TestLeanDecodeReadsWhatTheFullOneDoes fails
+// until the field's case and place are added.
 func fromApplication(a *v1alpha1.Application) App {
 	out := App{
 		Name: a.Name, Namespace: a.Namespace, Project: a.Spec.Project,

@@ -1,8 +1,6 @@
 package argo
 
 import (
-	"slices"
-
 	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
@@ -11,18 +9,19 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
-// Argo CD's lists and watch events carry each Application's whole
-// metadata. In a fleet applied with kubectl, its managedFields and
-// annotations (kubectl's last-applied-configuration is a second copy of
-// the whole Application) are three quarters of a list's bytes (2,007 apps
-// on a real Argo CD v2.14.21: 2.4 of 3.5 MB), and stagedeck reads neither.
-// The lean codec cuts them from the wire bytes, a copy, before the
-// protobuf decode builds objects of them.
+// Argo CD's lists and watch events carry each Application whole, and the
+// board reads a dozen of its fields. In a fleet applied with kubectl the
+// metadata alone is three quarters of a list's bytes (managedFields, and
+// kubectl's last-applied-configuration: a second copy of the whole
+// Application; 2.4 of 3.5 MB for 2,007 apps on a real Argo CD v2.14.21),
+// and a real app's status lists every resource it manages. The lean codec
+// cuts each Application to the fields fromApplication reads, in a copy of
+// the wire bytes, before the protobuf decode builds objects of them.
 var lean = grpc.ForceCodecV2(leanCodec{protocodec.Name})
 
 // leanCodec is the proto codec, but for the application list and watch
-// event it decodes without the Applications' managedFields and
-// annotations. Bytes it cannot read are decoded whole, as they came.
+// event it decodes each Application cut to appShape. Bytes it cannot read
+// are decoded whole, as they came.
 type leanCodec struct{ base string }
 
 // Name is empty so that the call keeps the content-type application/grpc:
@@ -50,19 +49,116 @@ func (c leanCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	raw := in.ReadOnlyData()
 	out := pool.Get(len(raw)) // the cut is never longer
 	defer pool.Put(out)
-	// The list's items and the event's application are both field 2.
-	if b, ok := edit((*out)[:0], raw, 2, leanApp); ok {
-		data = mem.BufferSlice{mem.SliceBuffer(b)}
+	// The list's items and the event's application are both field 2; the
+	// rest (the list's metadata, the event's type) is kept.
+	b, ok := cut((*out)[:0], raw, listShape)
+	if !ok {
+		return base.Unmarshal(data, v)
 	}
-	return base.Unmarshal(data, v)
+	if l, ok := v.(*v1alpha1.ApplicationList); ok {
+		// The decode appends each item: sized up front, 2,000 Applications
+		// (a kilobyte each) are not copied over and over as it grows.
+		*l = v1alpha1.ApplicationList{Items: make([]v1alpha1.Application, 0, count(b, 2))}
+		return l.Unmarshal(b)
+	}
+	return base.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, v)
 }
 
-// leanApp is an Application without its metadata's managedFields and
-// annotations.
-func leanApp(out, app []byte) ([]byte, bool) {
-	return edit(out, app, 1, func(out, meta []byte) ([]byte, bool) {
-		return drop(out, meta, 12, 17) // ObjectMeta: annotations, managedFields
-	})
+// count is how many times field num occurs in msg, a message cut made.
+func count(msg []byte, num protowire.Number) int {
+	n := 0
+	for len(msg) > 0 {
+		f, _, _, _, rest, ok := field(msg)
+		if !ok {
+			break
+		}
+		if f == num {
+			n++
+		}
+		msg = rest
+	}
+	return n
+}
+
+// shape is the fields of a message that are kept: a field whose shape is
+// nil whole, one with a shape cut to it (an empty shape keeps the field,
+// empty, for its presence), and every other field dropped.
+type shape map[protowire.Number]shape
+
+var (
+	// sourceShape is what is read of an ApplicationSource: repoURL, path,
+	// targetRevision.
+	sourceShape = shape{1: nil, 2: nil, 4: nil}
+	// appShape is what fromApplication reads of an Application (the field
+	// numbers are argo-cd's generated.proto; lean_test.go checks that
+	// fromApplication sees the same app either way).
+	appShape = shape{
+		1: {1: nil, 3: nil, 6: nil}, // metadata: name, namespace, resourceVersion
+		2: { // spec
+			1: sourceShape, 3: nil, // source, project
+			4: {1: nil},            // syncPolicy: automated
+			8: sourceShape, 9: nil, // sources, sourceHydrator (it decides the sources)
+		},
+		3: { // status
+			2:  {1: nil, 3: nil, 4: nil},                  // sync: status, revision, revisions
+			3:  {1: nil},                                  // health: status
+			4:  {2: nil, 4: nil, 5: nil, 9: nil, 10: nil}, // history: revision, deployedAt, id, revisions, initiatedBy
+			5:  {1: nil, 2: nil},                          // conditions: type, message
+			10: {2: nil},                                  // summary: images
+			7: { // operationState
+				1: {1: {3: nil}, 3: nil},       // operation: sync's dryRun, info
+				2: nil, 3: nil, 6: nil, 7: nil, // phase, message, startedAt, finishedAt
+				4: { // syncResult
+					1: {3: nil, 4: nil, 5: nil, 6: nil, 7: nil, 9: nil}, // resources: kind, namespace, name, status, message, hookPhase
+					2: nil, 5: nil,                                      // revision, revisions
+				},
+			},
+		},
+		4: {}, // operation: only whether one is requested
+	}
+	// listShape is an ApplicationList's or ApplicationWatchEvent's: field 2
+	// is the items or the application, field 1 the list's metadata or the
+	// event's type.
+	listShape = shape{1: nil, 2: appShape}
+)
+
+// cut appends msg to out cut to s; false if msg is not well-formed, or a
+// field s shapes is not a message.
+func cut(out, msg []byte, s shape) ([]byte, bool) {
+	for len(msg) > 0 {
+		n, typ, v, whole, rest, ok := field(msg)
+		if !ok {
+			return nil, false
+		}
+		msg = rest
+		sub, keep := s[n]
+		switch {
+		case !keep:
+		case sub == nil:
+			out = append(out, whole...)
+		case typ != protowire.BytesType:
+			return nil, false
+		default:
+			b, _ := protowire.ConsumeBytes(v)
+			// The cut is written after its length: reserve the longest
+			// length's room, then move the cut down if its length is shorter.
+			out = protowire.AppendTag(out, n, typ)
+			at := len(out)
+			out = append(out, make([]byte, protowire.SizeVarint(uint64(len(b))))...)
+			body := len(out)
+			if out, ok = cut(out, b, sub); !ok {
+				return nil, false
+			}
+			size := len(out) - body
+			lw := protowire.SizeVarint(uint64(size))
+			protowire.AppendVarint(out[at:at], uint64(size))
+			if gap := body - at - lw; gap > 0 {
+				copy(out[at+lw:], out[body:])
+				out = out[:len(out)-gap]
+			}
+		}
+	}
+	return out, true
 }
 
 // field splits msg's first field off: its number and type, its value's
@@ -78,44 +174,4 @@ func field(msg []byte) (n protowire.Number, typ protowire.Type, v, whole, rest [
 		return 0, 0, nil, nil, nil, false
 	}
 	return n, typ, msg[tl : tl+vl], msg[:tl+vl], msg[tl+vl:], true
-}
-
-// edit appends msg to out with each length-delimited field num replaced by
-// what f makes of its bytes; false if msg is not well-formed.
-func edit(out, msg []byte, num protowire.Number, f func(out, v []byte) ([]byte, bool)) ([]byte, bool) {
-	var scratch []byte
-	for len(msg) > 0 {
-		n, typ, v, whole, rest, ok := field(msg)
-		if !ok {
-			return nil, false
-		}
-		msg = rest
-		if n != num || typ != protowire.BytesType {
-			out = append(out, whole...)
-			continue
-		}
-		b, _ := protowire.ConsumeBytes(v)
-		if scratch, ok = f(scratch[:0], b); !ok {
-			return nil, false
-		}
-		out = protowire.AppendTag(out, n, typ)
-		out = protowire.AppendBytes(out, scratch)
-	}
-	return out, true
-}
-
-// drop appends msg to out without the fields nums; false if msg is not
-// well-formed.
-func drop(out, msg []byte, nums ...protowire.Number) ([]byte, bool) {
-	for len(msg) > 0 {
-		n, _, _, whole, rest, ok := field(msg)
-		if !ok {
-			return nil, false
-		}
-		msg = rest
-		if !slices.Contains(nums, n) {
-			out = append(out, whole...)
-		}
-	}
-	return out, true
 }

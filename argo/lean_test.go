@@ -2,6 +2,7 @@ package argo
 
 import (
 	"reflect"
+	"sort"
 	"testing"
 	"time"
 
@@ -43,47 +44,190 @@ func richApp(name string) v1alpha1.Application {
 	}
 }
 
-// The lean decode of a list and of a watch event is the full decode
-// without the Applications' annotations and managedFields: nothing else
-// is lost or changed.
-func TestLeanDecodeCutsOnlyAnnotationsAndManagedFields(t *testing.T) {
-	proto := encoding.GetCodecV2("proto")
-	list := &v1alpha1.ApplicationList{ListMeta: metav1.ListMeta{ResourceVersion: "99"}, Items: []v1alpha1.Application{richApp("web"), richApp("api")}}
-	event := &v1alpha1.ApplicationWatchEvent{Type: "MODIFIED", Application: richApp("web")}
-	for _, tc := range []struct {
-		name      string
-		msg       any
-		full, got any
-		want      func(any)
-	}{
-		{"list", list, &v1alpha1.ApplicationList{}, &v1alpha1.ApplicationList{}, func(v any) {
-			for i := range v.(*v1alpha1.ApplicationList).Items {
-				cut(&v.(*v1alpha1.ApplicationList).Items[i])
-			}
-		}},
-		{"event", event, &v1alpha1.ApplicationWatchEvent{}, &v1alpha1.ApplicationWatchEvent{}, func(v any) { cut(&v.(*v1alpha1.ApplicationWatchEvent).Application) }},
-	} {
-		wire, err := proto.Marshal(tc.msg)
-		if err != nil {
-			t.Fatal(err)
+// leanApps are Applications with every part fromApplication reads, in
+// each of the ways an app is deployed: one source, several, a source
+// hydrator; a sync that succeeded, ran dry, or still runs.
+func leanApps() []v1alpha1.Application {
+	at := metav1.NewTime(time.Unix(1_790_000_000, 0))
+	rich := richApp("web")
+	multi := richApp("multi")
+	multi.Namespace = "team-a"
+	multi.Spec.Source = nil
+	multi.Spec.Sources = v1alpha1.ApplicationSources{
+		{RepoURL: "https://git.example.com/ops.git", Path: "envs/dev/../prod/api", TargetRevision: "main"},
+		{RepoURL: "https://charts.example.com", Chart: "api", TargetRevision: "1.2.3"},
+	}
+	multi.Status.Sync.Revisions = []string{"c3", "1.2.3"}
+	multi.Status.History = v1alpha1.RevisionHistories{{ID: 7, Revisions: []string{"b2", "1.2.2"}, DeployedAt: at,
+		InitiatedBy: v1alpha1.OperationInitiator{Automated: true}, Sources: multi.Spec.Sources}}
+	multi.Status.OperationState.Operation.Info = []*v1alpha1.Info{{Name: "Operator", Value: "ann"}, {Name: "Reason", Value: "hotfix"}}
+	multi.Status.OperationState.SyncResult = &v1alpha1.SyncOperationResult{Revisions: []string{"c3", "1.2.3"}, Sources: multi.Spec.Sources,
+		Resources: []*v1alpha1.ResourceResult{{Group: "apps", Version: "v1", Kind: "Deployment", Namespace: "prod", Name: "api",
+			Status: synccommon.ResultCodeSynced, Message: "configured", HookType: "PreSync", HookPhase: synccommon.OperationRunning, SyncPhase: "Sync"}}}
+	hydrated := richApp("hydrated")
+	hydrated.Spec.Source = nil
+	hydrated.Spec.SourceHydrator = &v1alpha1.SourceHydrator{
+		DrySource:  v1alpha1.DrySource{RepoURL: "https://git.example.com/ops.git", TargetRevision: "main", Path: "dry/web"},
+		SyncSource: v1alpha1.SyncSource{TargetBranch: "env/prod", Path: "prod/web"},
+	}
+	dry := richApp("dry")
+	dry.Status.OperationState.Operation.Sync.DryRun = true
+	dry.Status.OperationState.SyncResult.Revision = "d4" // a dry run's result did not deploy
+	running := richApp("running")
+	running.Spec.SyncPolicy = nil
+	running.Operation = nil
+	running.Status.OperationState.Phase = synccommon.OperationRunning
+	running.Status.OperationState.FinishedAt = nil
+	running.Status.OperationState.SyncResult = nil
+	return []v1alpha1.Application{rich, multi, hydrated, dry, running}
+}
+
+// The lean decode of a list and of a watch event gives fromApplication
+// what the full decode gives it, in each of leanApps' cases.
+func TestLeanDecodeReadsWhatTheFullOneDoes(t *testing.T) {
+	apps := leanApps()
+	var seen []App
+	for _, a := range apps {
+		full, got := &v1alpha1.ApplicationWatchEvent{}, &v1alpha1.ApplicationWatchEvent{}
+		decodeBoth(t, &v1alpha1.ApplicationWatchEvent{Type: "MODIFIED", Application: a}, full, got)
+		want := named(&full.Application, "argocd")
+		if g := named(&got.Application, "argocd"); got.Type != full.Type || !reflect.DeepEqual(g, want) {
+			t.Errorf("event %s: lean decode gave\n%+v\nthe full one\n%+v", a.Name, g, want)
 		}
-		// As gRPC hands it over: in more than one buffer.
-		b := wire.Materialize()
-		split := mem.BufferSlice{mem.SliceBuffer(b[:len(b)/3]), mem.SliceBuffer(b[len(b)/3:])}
-		if err := proto.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, tc.full); err != nil {
-			t.Fatal(err)
+		seen = append(seen, want)
+	}
+	full, got := &v1alpha1.ApplicationList{}, &v1alpha1.ApplicationList{}
+	decodeBoth(t, &v1alpha1.ApplicationList{ListMeta: metav1.ListMeta{ResourceVersion: "99"}, Items: apps}, full, got)
+	if got.ResourceVersion != "99" || len(got.Items) != len(full.Items) {
+		t.Fatalf("lean list: resourceVersion %q, %d items; want 99, %d", got.ResourceVersion, len(got.Items), len(full.Items))
+	}
+	for i := range full.Items {
+		if g, w := named(&got.Items[i], "argocd"), named(&full.Items[i], "argocd"); !reflect.DeepEqual(g, w) {
+			t.Errorf("list item %d: lean decode gave\n%+v\nthe full one\n%+v", i, g, w)
 		}
-		if err := (leanCodec{"proto"}).Unmarshal(split, tc.got); err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		tc.want(tc.full)
-		if !reflect.DeepEqual(tc.full, tc.got) {
-			t.Errorf("%s: lean decode\n%+v\nwant the full one without annotations and managedFields\n%+v", tc.name, tc.got, tc.full)
-		}
+	}
+	// The cases are worth what they set: each of App's fields is set in
+	// one of them.
+	for _, f := range unset(reflect.ValueOf(seen)) {
+		t.Errorf("no case sets App.%s: leanApps must set every field fromApplication reads", f)
 	}
 }
 
-func cut(a *v1alpha1.Application) { a.Annotations, a.ManagedFields = nil, nil }
+// decodeBoth marshals msg and decodes it whole into full and lean into
+// got, handed over, as gRPC does, in more than one buffer.
+func decodeBoth(t *testing.T, msg, full, got any) {
+	t.Helper()
+	proto := encoding.GetCodecV2("proto")
+	wire, err := proto.Marshal(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := wire.Materialize()
+	if err := proto.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, full); err != nil {
+		t.Fatal(err)
+	}
+	split := mem.BufferSlice{mem.SliceBuffer(b[:len(b)/3]), mem.SliceBuffer(b[len(b)/3:])}
+	if err := (leanCodec{"proto"}).Unmarshal(split, got); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// unset names the struct fields (as paths) that are zero in every
+// element of the slices v holds, down through structs and slices.
+func unset(v reflect.Value) []string {
+	set := map[string]bool{}
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Slice:
+			for i := 0; i < v.Len(); i++ {
+				walk(path, v.Index(i))
+			}
+		case reflect.Struct:
+			if v.Type() == reflect.TypeFor[time.Time]() {
+				return
+			}
+			for i := 0; i < v.NumField(); i++ {
+				f := path + v.Type().Field(i).Name
+				set[f] = set[f] || !v.Field(i).IsZero()
+				walk(f+".", v.Field(i))
+			}
+		}
+	}
+	walk("", v)
+	var out []string
+	for f, ok := range set {
+		if !ok {
+			out = append(out, f)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// What the board does not read is cut before the decode: the metadata
+// kubectl and Kubernetes add, each managed resource, what the app was
+// compared with, the sources of past syncs.
+func TestLeanDecodeCutsWhatTheBoardDoesNotRead(t *testing.T) {
+	a := richApp("web")
+	a.Spec.Destination = v1alpha1.ApplicationDestination{Server: "https://kubernetes.default.svc", Namespace: "tst"}
+	a.Status.Sync.ComparedTo = v1alpha1.ComparedTo{Source: *a.Spec.Source, Destination: a.Spec.Destination}
+	a.Status.ReconciledAt = &metav1.Time{Time: time.Unix(1_790_000_000, 0)}
+	got := &v1alpha1.ApplicationWatchEvent{}
+	decodeBoth(t, &v1alpha1.ApplicationWatchEvent{Type: "MODIFIED", Application: a}, &v1alpha1.ApplicationWatchEvent{}, got)
+	g := got.Application
+	for what, left := range map[string]bool{
+		"annotations":                      g.Annotations != nil,
+		"managedFields":                    g.ManagedFields != nil,
+		"labels":                           g.Labels != nil,
+		"uid":                              g.UID != "",
+		"finalizers":                       g.Finalizers != nil,
+		"spec.destination":                 g.Spec.Destination != v1alpha1.ApplicationDestination{},
+		"status.resources":                 len(g.Status.Resources) > 0,
+		"status.reconciledAt":              g.Status.ReconciledAt != nil,
+		"status.sync.comparedTo":           g.Status.Sync.ComparedTo.Source.RepoURL != "",
+		"status.history[].source":          g.Status.History[0].Source.RepoURL != "",
+		"operationState.syncResult.source": g.Status.OperationState.SyncResult.Source.RepoURL != "",
+		"operation.sync":                   g.Operation.Sync != nil,
+	} {
+		if left {
+			t.Errorf("lean decode kept %s", what)
+		}
+	}
+	if g.Name != "web" || g.Operation == nil || g.Status.Sync.Status != v1alpha1.SyncStatusCodeOutOfSync {
+		t.Errorf("lean decode lost what the board reads: %+v", g)
+	}
+}
+
+// Any list the full decode takes, the lean one takes, and it gives
+// fromApplication the same apps.
+func FuzzLeanDecode(f *testing.F) {
+	proto := encoding.GetCodecV2("proto")
+	for _, a := range leanApps() {
+		wire, err := proto.Marshal(&v1alpha1.ApplicationList{Items: []v1alpha1.Application{a}})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(wire.Materialize())
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var full, got v1alpha1.ApplicationList
+		if proto.Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, &full) != nil {
+			return
+		}
+		if err := (leanCodec{"proto"}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, &got); err != nil {
+			t.Fatalf("the full decode took it, the lean one: %v", err)
+		}
+		if len(got.Items) != len(full.Items) {
+			t.Fatalf("lean decode: %d items, full %d", len(got.Items), len(full.Items))
+		}
+		for i := range full.Items {
+			if g, w := named(&got.Items[i], "argocd"), named(&full.Items[i], "argocd"); !reflect.DeepEqual(g, w) {
+				t.Fatalf("item %d: lean decode gave\n%+v\nthe full one\n%+v", i, g, w)
+			}
+		}
+	})
+}
 
 // Bytes the cut cannot read are decoded as they came, so the error (or
 // the result) is the proto codec's own.
