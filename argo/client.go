@@ -63,32 +63,24 @@ func init() {
 // Dial connects to Argo CD. It does not fail when the server is merely
 // unreachable: calls then return ErrUnreachable, so the git side still shows.
 func Dial(opts Options) (*Client, error) {
-	// ARGOCD_OPTS carries default flags for the argocd CLI; honour its
-	// connection flags the same way.
-	if err := argoconfig.LoadFlags(); err != nil {
-		return nil, fmt.Errorf("ARGOCD_OPTS: %w", err)
-	}
-	if opts.ConfigPath == "" {
-		opts.ConfigPath = argoconfig.GetFlag("config", "")
-	}
-	serverAddr := argoconfig.GetFlag("server", "")
-	cfgPath := opts.ConfigPath
-	if cfgPath == "" {
-		p, err := localconfig.DefaultLocalConfigPath()
-		if err != nil {
-			return nil, fmt.Errorf("argocd config: %w", err)
-		}
-		cfgPath = p
-	}
-	ac, err := apiclient.NewClient(&apiclient.ClientOptions{
-		ConfigPath: cfgPath, Context: opts.Context,
-		ServerAddr: serverAddr, AuthToken: argoconfig.GetFlag("auth-token", ""),
-		PlainText: argoconfig.GetBoolFlag("plaintext"), Insecure: argoconfig.GetBoolFlag("insecure"),
-		GRPCWeb:   argoconfig.GetBoolFlag("grpc-web"),
-		UserAgent: "stagedeck",
-	})
+	co, err := clientOptions(opts)
 	if err != nil {
-		return nil, fmt.Errorf("%w: argocd context %q: %v: run `argocd login %s` or set ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", ErrUnauthenticated, opts.Context, err, serverOf(cfgPath, serverAddr, opts.Context))
+		return nil, err
+	}
+	cfgPath := co.ConfigPath
+	// A context whose user has a refresh token rewrites the config file
+	// when its token is renewed: two such dials at once (Open dials each
+	// context at once) would each write the file they read, and one
+	// renewal would be lost.
+	if cfg, _ := localconfig.ReadLocalConfig(cfgPath); cfg != nil {
+		if cc, _ := cfg.ResolveContext(opts.Context); cc != nil && cc.User.RefreshToken != "" {
+			renewMu.Lock()
+			defer renewMu.Unlock()
+		}
+	}
+	ac, err := apiclient.NewClient(co)
+	if err != nil {
+		return nil, fmt.Errorf("%w: argocd context %q: %v: run `argocd login %s` or set ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", ErrUnauthenticated, opts.Context, err, serverOf(cfgPath, co.ServerAddr, opts.Context))
 	}
 	c := &Client{server: ac.ClientOptions().ServerAddr, readOnly: opts.ReadOnly}
 	// Each client is its own connection, dialled to the end (TCP, TLS):
@@ -116,6 +108,40 @@ func Dial(opts Options) (*Client, error) {
 		}
 	}
 	return c, nil
+}
+
+// flagsMu guards argo-cd's ARGOCD_OPTS flags (a package map); renewMu
+// keeps dials that may renew a token, and so rewrite the argocd config
+// file, one at a time.
+var flagsMu, renewMu sync.Mutex
+
+// clientOptions resolves the argocd client's options as the argocd CLI
+// does: ARGOCD_OPTS carries default flags; its connection flags are
+// honoured the same way.
+func clientOptions(opts Options) (*apiclient.ClientOptions, error) {
+	flagsMu.Lock()
+	defer flagsMu.Unlock()
+	if err := argoconfig.LoadFlags(); err != nil {
+		return nil, fmt.Errorf("ARGOCD_OPTS: %w", err)
+	}
+	cfgPath := opts.ConfigPath
+	if cfgPath == "" {
+		cfgPath = argoconfig.GetFlag("config", "")
+	}
+	if cfgPath == "" {
+		p, err := localconfig.DefaultLocalConfigPath()
+		if err != nil {
+			return nil, fmt.Errorf("argocd config: %w", err)
+		}
+		cfgPath = p
+	}
+	return &apiclient.ClientOptions{
+		ConfigPath: cfgPath, Context: opts.Context,
+		ServerAddr: argoconfig.GetFlag("server", ""), AuthToken: argoconfig.GetFlag("auth-token", ""),
+		PlainText: argoconfig.GetBoolFlag("plaintext"), Insecure: argoconfig.GetBoolFlag("insecure"),
+		GRPCWeb:   argoconfig.GetBoolFlag("grpc-web"),
+		UserAgent: "stagedeck",
+	}, nil
 }
 
 // home is Argo CD's own (control-plane) namespace, from its public

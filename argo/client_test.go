@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -361,46 +358,6 @@ func TestListAsksTheSettingsOnceWhenTheyFail(t *testing.T) {
 	}
 }
 
-// slowLink forwards TCP connections to addr, each after holding it hold,
-// as a distant server's handshake would, and records when each came in.
-type slowLink struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	seen []time.Time
-}
-
-func newSlowLink(t *testing.T, addr string, hold time.Duration) *slowLink {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &slowLink{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			l.mu.Lock()
-			l.seen = append(l.seen, time.Now())
-			l.mu.Unlock()
-			go func() {
-				defer in.Close()
-				time.Sleep(hold)
-				out, err := net.Dial("tcp", addr)
-				if err != nil {
-					return
-				}
-				defer out.Close()
-				go func() { _, _ = io.Copy(out, in) }()
-				_, _ = io.Copy(in, out)
-			}()
-		}
-	}()
-	return l
-}
-
 // Dial's connections (one per Argo CD service) are made at once: over a
 // slow link, three handshakes cost one handshake's time, not three.
 func TestDialConnectsAtOnce(t *testing.T) {
@@ -408,8 +365,12 @@ func TestDialConnectsAtOnce(t *testing.T) {
 	t.Setenv("ARGOCD_AUTH_TOKEN", "")
 	srv := startServer(t, argotest.Options{Token: "secret-token"})
 	const hold = 400 * time.Millisecond
-	link := newSlowLink(t, srv.Addr(), hold)
-	c, err := argo.Dial(argo.Options{ConfigPath: writeArgoConfig(t, link.ln.Addr().String(), "secret-token")})
+	link, err := argotest.NewSlowLink(srv.Addr(), hold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer link.Close()
+	c, err := argo.Dial(argo.Options{ConfigPath: writeArgoConfig(t, link.Addr(), "secret-token")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,9 +378,7 @@ func TestDialConnectsAtOnce(t *testing.T) {
 	if _, err := c.List(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	link.mu.Lock()
-	seen := append([]time.Time(nil), link.seen...)
-	link.mu.Unlock()
+	seen := link.Seen()
 	// The first is the argocd client's own probe (a Version call, to
 	// learn whether the server needs grpc-web), made before any other.
 	if len(seen) != 4 {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -187,7 +189,9 @@ func (l *earlyList) List(ctx context.Context) ([]argo.App, error) {
 }
 
 // dial connects a client per Argo CD context the stages use and starts
-// listing each.
+// listing each. The contexts are dialled at once, each listing as soon as
+// it is connected: with several Argo CD instances, a board waits for the
+// slowest one's handshakes and list, not for their sum.
 func (s *Session) dial(ctx context.Context) {
 	if s.Cfg.GitOnly() {
 		return
@@ -196,28 +200,42 @@ func (s *Session) dial(ctx context.Context) {
 	// first console may leave before its board; only Close stops the lists.
 	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopLists, s.lists = stop, map[string]*earlyList{}
+	var names []string
 	for _, st := range s.Cfg.Stages {
 		name := s.Cfg.ContextFor(st)
-		if _, ok := s.Argo[name]; ok {
+		_, ok := s.Argo[name]
+		_, bad := s.ArgoErr[name]
+		if !ok && !bad && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	lists := make([]*earlyList, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			c, err := argo.Dial(argo.Options{ConfigPath: s.Cfg.ArgoCD.ConfigPath, Context: name, ReadOnly: s.ReadOnly})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			l := &earlyList{c: c, started: time.Now(), done: make(chan struct{})}
+			lists[i] = l
+			go func() {
+				defer close(l.done)
+				cctx, cancel := argo.WithTimeout(lctx)
+				defer cancel()
+				l.apps, l.err = c.List(cctx)
+			}()
+		})
+	}
+	wg.Wait()
+	for i, name := range names {
+		if errs[i] != nil {
+			s.ArgoErr[name] = errs[i]
 			continue
 		}
-		if _, ok := s.ArgoErr[name]; ok {
-			continue
-		}
-		c, err := argo.Dial(argo.Options{ConfigPath: s.Cfg.ArgoCD.ConfigPath, Context: name, ReadOnly: s.ReadOnly})
-		if err != nil {
-			s.ArgoErr[name] = err
-			continue
-		}
-		s.Argo[name] = c
-		l := &earlyList{c: c, started: time.Now(), done: make(chan struct{})}
-		s.lists[name] = l
-		go func() {
-			defer close(l.done)
-			cctx, cancel := argo.WithTimeout(lctx)
-			defer cancel()
-			l.apps, l.err = c.List(cctx)
-		}()
+		s.Argo[name], s.lists[name] = lists[i].c, lists[i]
 	}
 }
 

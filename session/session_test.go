@@ -200,3 +200,59 @@ func BenchmarkOpenOverSlowGit(b *testing.B) {
 		s.Close()
 	}
 }
+
+// Each Argo CD instance the stages use is dialled at the same time, not
+// one after the other: over slow links, a board waits for one instance's
+// handshakes, not for the sum of them all.
+func TestOpenDialsEachArgoCDAtOnce(t *testing.T) {
+	t.Setenv("ARGOCD_SERVER", "")
+	t.Setenv("ARGOCD_AUTH_TOKEN", "")
+	sb, _ := cmdtest.Sandbox(t, "")
+	const hold = 300 * time.Millisecond
+	var contexts strings.Builder
+	links := map[string]*argotest.SlowLink{}
+	for _, name := range []string{"main", "prod"} {
+		srv, err := argotest.Start(argotest.Options{Token: "secret-token"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Close)
+		link, err := argotest.NewSlowLink(srv.Addr(), hold)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { link.Close() })
+		links[name] = link
+		fmt.Fprintf(&contexts, "- {name: %s, server: %s, user: %s}\n", name, link.Addr(), name)
+	}
+	argoCfg := filepath.Join(t.TempDir(), "argocd")
+	users := ""
+	servers := ""
+	for name, link := range links {
+		servers += fmt.Sprintf("- {server: %s, plain-text: true}\n", link.Addr())
+		users += fmt.Sprintf("- {name: %s, auth-token: secret-token}\n", name)
+	}
+	if err := os.WriteFile(argoCfg, []byte("contexts:\n"+contexts.String()+"current-context: main\nservers:\n"+servers+"users:\n"+users), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "stagedeck.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("opsRepo:\n  url: %s\nargocd:\n  context: main\n  configPath: %s\ncacheDir: %s\nstages:\n"+
+		"  - {name: tst, path: tst}\n  - {name: prod, path: prod, argocd: prod}\n", sb.Remote, argoCfg, t.TempDir())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.Open(context.Background(), session.Flags{Config: cfg}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(s.Argo) != 2 || len(s.ArgoErr) != 0 {
+		t.Fatalf("connected to %d Argo CDs (errors: %v), want both", len(s.Argo), s.ArgoErr)
+	}
+	main, prod := links["main"].Seen(), links["prod"].Seen()
+	if len(main) == 0 || len(prod) == 0 {
+		t.Fatalf("connections: main %d, prod %d", len(main), len(prod))
+	}
+	if gap := prod[0].Sub(main[0]).Abs(); gap >= hold {
+		t.Errorf("the second Argo CD was first dialled %s after the first (hold %s): one waited for the other", gap, hold)
+	}
+}
