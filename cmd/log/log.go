@@ -4,7 +4,6 @@ package log
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -110,12 +109,7 @@ func Run(ctx context.Context, opts *Options) error {
 		if events == nil {
 			events = []board.Event{}
 		}
-		data, err := json.MarshalIndent(events, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = out.Write(append(sanitize.JSON(data), '\n'))
-		return err
+		return cmdutil.WriteJSON(out, events)
 	}
 	WriteLog(sanitize.NewWriter(out), events, now(), 80)
 	for _, e := range b.Errors {

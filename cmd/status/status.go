@@ -4,7 +4,6 @@ package status
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -80,11 +79,7 @@ func Run(ctx context.Context, opts *Options) error {
 	out := opts.IO.Out
 	if opts.Output == "json" {
 		// Exact values; JSON escapes what a terminal would act on.
-		data, err := json.MarshalIndent(b, "", "  ")
-		if err != nil {
-			return err
-		}
-		if _, err := out.Write(append(sanitize.JSON(data), '\n')); err != nil {
+		if err := cmdutil.WriteJSON(out, b); err != nil {
 			return err
 		}
 	} else {
