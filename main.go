@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -33,13 +32,6 @@ func main() {
 	// told of SIGPIPE would also hear every peer that closed a socket.)
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	// The heap may grow to 1.5x what is live, not 2x: a fleet's list is
-	// mostly garbage once converted, and a console lives for hours. About
-	// 16 MB less resident at 2,000 apps, for a few ms of collection. GOGC
-	// still wins when set.
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
-	}
 	stopProfile := profile(os.Getenv("STAGEDECK_CPUPROFILE"))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stopProfile()

@@ -389,6 +389,7 @@ func (sh *Shared) Options(ctx context.Context, c Console) tui.Options {
 
 // Run opens the interactive board until the user quits or ctx ends.
 func Run(ctx context.Context, flags session.Flags) error {
+	cmdutil.LeanHeap()
 	sh, err := NewShared(ctx, flags)
 	if err != nil {
 		return err

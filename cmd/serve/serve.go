@@ -55,5 +55,6 @@ func NewCmd(f *cmdutil.Factory, info versioncmd.Info, runF func(context.Context,
 
 // Run serves until the process is told to stop.
 func Run(ctx context.Context, opts *Options) error {
+	cmdutil.LeanHeap()
 	return cmdutil.WithCode(cmdutil.ExitUsage, serve.Run(ctx, opts.Serve))
 }
