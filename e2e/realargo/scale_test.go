@@ -23,8 +23,17 @@ import (
 // peak RSS) and of the console's first paint at 120x40 (process start to
 // the first app row), cold (no board cache) and warm, with its RSS after
 // STAGEDECK_BENCH_WATCH (default 10s) of live watch. Run it through
-// scripts/bench-scale.sh; it is not part of CI.
+// scripts/bench-scale.sh; it is not part of CI. The script measures both
+// programs as their releases are built (STAGEDECK_BENCH_STAGEDECK,
+// STAGEDECK_BENCH_ARGOCD); without them, the tier's own builds.
 func BenchmarkScale(b *testing.B) {
+	stagedeck, argocdCLI := env.stagedeck, filepath.Join(env.argoBin, "argocd")
+	if v := os.Getenv("STAGEDECK_BENCH_STAGEDECK"); v != "" {
+		stagedeck = v
+	}
+	if v := os.Getenv("STAGEDECK_BENCH_ARGOCD"); v != "" {
+		argocdCLI = v
+	}
 	counts := os.Getenv("STAGEDECK_BENCH_APPS")
 	if counts == "" {
 		counts = "500,2000"
@@ -58,15 +67,15 @@ func BenchmarkScale(b *testing.B) {
 		var status, argocd, statusRSS, argocdRSS, colds, warms []float64
 		var rss, anon float64
 		for i := 0; i < 5; i++ {
-			s, sr := timed(b, env.stagedeck, "status", "--config", cfg, "-o", "json")
-			a, ar := timed(b, filepath.Join(env.argoBin, "argocd"), "app", "list", "-o", "json", "--config", env.adminConfig)
+			s, sr := timed(b, stagedeck, "status", "--config", cfg, "-o", "json")
+			a, ar := timed(b, argocdCLI, "app", "list", "-o", "json", "--config", env.adminConfig)
 			status, statusRSS, argocd, argocdRSS = append(status, s), append(statusRSS, sr), append(argocd, a), append(argocdRSS, ar)
 		}
 		for i := 0; i < 5; i++ {
 			cold := benchCfg()
 			run := func() (float64, *termtest.Term) {
 				start := time.Now()
-				tm := termtest.Start(b, env.stagedeck, 120, 40, env.stagedeckEnv(), "--config", cold)
+				tm := termtest.Start(b, stagedeck, 120, 40, env.stagedeckEnv(), "--config", cold)
 				for !strings.Contains(tm.Screen(), "itg-web") { // the first app row
 					if time.Since(start) > time.Minute {
 						b.Fatalf("no app row in a minute:\n%s", tm.Screen())
