@@ -42,11 +42,26 @@ type lazySession struct {
 	flags session.Flags
 	mu    sync.Mutex
 	s     *session.Session
+	early error // start's error, for the first get to return
+}
+
+// start opens the session in the background, so that its dials, lists
+// and clone run while the console starts; a get waits for it.
+func (l *lazySession) start(ctx context.Context) {
+	l.mu.Lock() // here, not in the goroutine: no get goes first
+	go func() {
+		defer l.mu.Unlock()
+		l.s, l.early = session.Open(ctx, l.flags, false)
+	}()
 }
 
 func (l *lazySession) get(ctx context.Context) (*session.Session, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.early; err != nil {
+		l.early = nil // the next get tries again
+		return nil, err
+	}
 	if l.s == nil {
 		s, err := session.Open(ctx, l.flags, false)
 		if err != nil {
@@ -395,6 +410,12 @@ func Run(ctx context.Context, flags session.Flags) error {
 		return err
 	}
 	defer sh.Close()
+	if sh.cached == nil {
+		// Without a board to draw, the first frame waits for the session:
+		// it opens while the terminal and the rest start (10-20 ms). Over a
+		// cached board the frame comes first (tui's afterFirstFrame).
+		sh.lazy.start(ctx)
+	}
 	op, opErr := opsrepo.DefaultOperator()
 	if opErr != nil && flags.Demo {
 		op, opErr = session.DemoOperator, nil

@@ -1,0 +1,67 @@
+package console
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stagedeck/stagedeck/internal/cmdtest"
+	"github.com/stagedeck/stagedeck/session"
+)
+
+// The console opens its session as it starts, without waiting for the
+// first board to ask: that board takes the session (and its list), and
+// the session is opened once.
+func TestStartedSessionIsTheFirstBoards(t *testing.T) {
+	sb, cfg := cmdtest.Sandbox(t, "")
+	l := &lazySession{flags: session.Flags{Config: cfg}}
+	defer l.Close()
+	before := len(sb.Argo.Lists())
+	l.start(context.Background())
+	l.mu.Lock() // the early open has ended
+	l.mu.Unlock()
+	if len(sb.Argo.Lists()) == before {
+		t.Fatal("start did not open the session: Argo CD was not listed")
+	}
+	s, err := l.get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := l.get(context.Background())
+	if err != nil || again != s {
+		t.Fatalf("the second get opened another session (%v)", err)
+	}
+	if n := len(sb.Argo.Lists()) - before; n != 1 {
+		t.Errorf("Argo CD listed %d times by one open, want once", n)
+	}
+}
+
+// An early open that failed is reported by the next get, which does not
+// open again (a slow failure would be waited for twice); the get after it
+// tries again.
+func TestStartedSessionsErrorIsReportedOnce(t *testing.T) {
+	_, cfg := cmdtest.Sandbox(t, "")
+	good, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(good), "stages:\n", "stages: [\n", 1) // not YAML
+	if err := os.WriteFile(cfg, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := &lazySession{flags: session.Flags{Config: cfg}}
+	defer l.Close()
+	l.start(context.Background())
+	l.mu.Lock() // the early open has ended
+	l.mu.Unlock()
+	if err := os.WriteFile(cfg, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.get(context.Background()); err == nil {
+		t.Fatal("the early open's error was not reported: the get opened again")
+	}
+	if _, err := l.get(context.Background()); err != nil {
+		t.Fatalf("the get after the error did not open again: %v", err)
+	}
+}
