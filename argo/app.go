@@ -16,9 +16,9 @@ func running(st *v1alpha1.OperationState) bool {
 }
 
 // fromApplication converts the API object. Lists and watch events reach it
-// cut to the fields it reads (appShape, lean.go): a field read here that is
-// not there reads as empty, and TestLeanDecodeReadsWhatTheFullOneDoes fails
-// until the field's case and place are added.
+// cut to the fields it reads (appShape, lean.go): a field read here must
+// have its place there, or it reads as empty. TestLeanDecodeReadsWhatTheFullOneDoes
+// catches a missing place once leanApps set the field.
 func fromApplication(a *v1alpha1.Application) App {
 	out := App{
 		Name: a.Name, Namespace: a.Namespace, Project: a.Spec.Project,

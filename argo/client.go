@@ -2,6 +2,8 @@ package argo
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,17 +70,23 @@ func Dial(opts Options) (*Client, error) {
 		return nil, err
 	}
 	cfgPath := co.ConfigPath
-	// A context whose user has a refresh token rewrites the config file
-	// when its token is renewed: two such dials at once (Open dials each
-	// context at once) would each write the file they read, and one
-	// renewal would be lost.
-	if cfg, _ := localconfig.ReadLocalConfig(cfgPath); cfg != nil {
-		if cc, _ := cfg.ResolveContext(opts.Context); cc != nil && cc.User.RefreshToken != "" {
-			renewMu.Lock()
-			defer renewMu.Unlock()
-		}
+	// A dial that renews its user's token rewrites the config file in
+	// place: it holds the file alone, so that no other dial (Open dials
+	// each context at once) reads it half written or renews from what it
+	// replaces.
+	configMu.RLock()
+	renews := mayRenew(cfgPath, opts.Context, time.Now())
+	configMu.RUnlock()
+	var ac apiclient.Client
+	if renews {
+		configMu.Lock()
+		ac, err = apiclient.NewClient(co)
+		configMu.Unlock()
+	} else {
+		configMu.RLock()
+		ac, err = apiclient.NewClient(co)
+		configMu.RUnlock()
 	}
-	ac, err := apiclient.NewClient(co)
 	if err != nil {
 		return nil, fmt.Errorf("%w: argocd context %q: %v: run `argocd login %s` or set ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", ErrUnauthenticated, opts.Context, err, serverOf(cfgPath, co.ServerAddr, opts.Context))
 	}
@@ -110,10 +118,55 @@ func Dial(opts Options) (*Client, error) {
 	return c, nil
 }
 
-// flagsMu guards argo-cd's ARGOCD_OPTS flags (a package map); renewMu
-// keeps dials that may renew a token, and so rewrite the argocd config
-// file, one at a time.
-var flagsMu, renewMu sync.Mutex
+// flagsMu guards argo-cd's ARGOCD_OPTS flags (a package map).
+var flagsMu sync.Mutex
+
+// configMu orders the dials' reads of the argocd config file against a
+// token renewal's rewrite of it.
+var configMu sync.RWMutex
+
+// mayRenew reports whether the argocd client, dialling context, would
+// renew its user's token, and so rewrite the config file: the user has a
+// refresh token and the token's claims do not hold for another minute (a
+// config that cannot be read is taken to renew).
+func mayRenew(cfgPath, context string, now time.Time) bool {
+	cfg, err := localconfig.ReadLocalConfig(cfgPath)
+	if err != nil {
+		return true
+	}
+	if cfg == nil {
+		return false
+	}
+	cc, err := cfg.ResolveContext(context)
+	if err != nil || cc == nil {
+		return false
+	}
+	return cc.User.RefreshToken != "" && !freshToken(cc.User.AuthToken, now)
+}
+
+// freshToken reports whether a JWT's claims (read, not verified) hold for
+// another minute, as the argocd client checks them before it renews: exp
+// ahead, iat and nbf behind; a claim left out holds.
+func freshToken(token string, now time.Time) bool {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return false
+	}
+	var c struct {
+		Exp *float64 `json:"exp"`
+		Iat *float64 `json:"iat"`
+		Nbf *float64 `json:"nbf"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return false
+	}
+	t := float64(now.Unix())
+	return (c.Exp == nil || *c.Exp > t+60) && (c.Iat == nil || *c.Iat <= t) && (c.Nbf == nil || *c.Nbf <= t)
+}
 
 // clientOptions resolves the argocd client's options as the argocd CLI
 // does: ARGOCD_OPTS carries default flags; its connection flags are
