@@ -272,9 +272,11 @@ func (m *mergedStream) OpensWithState() bool { return true }
 
 // boardCache keeps the last board on disk for an instant first paint. It
 // is gob, not JSON: at 2,000 apps encoding/json took 20 ms to read it
-// back, gob 3, on the path of the warm first paint. It keeps what the
-// board's JSON does: the fields JSON leaves out (json:"-": whether an
-// operation runs now, resource versions, e-mail addresses) are not kept.
+// back, gob 3, on the path of the warm first paint. It keeps the values
+// the board's JSON keeps, not the fields JSON leaves out (json:"-":
+// whether an operation runs now, resource versions, e-mail addresses);
+// an empty list comes back nil, which the console reads alike. Gob
+// matches fields by their Go names: renaming one is a new SchemaVersion.
 type boardCache struct{ path string }
 
 // encodeCached is b in gob without its json:"-" fields; b is not changed.

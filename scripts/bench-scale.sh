@@ -6,12 +6,14 @@
 # json` against `argocd app list -o json` (time and peak RSS).
 # STAGEDECK_E2E_BIN / STAGEDECK_E2E_ARGOCD_BIN reuse built tier binaries.
 #
-# Both programs are measured as their releases are built: without cgo,
+# Both programs are measured built as their releases are: without cgo,
 # -trimpath, stripped (stagedeck's .goreleaser.yaml; Argo CD's release
-# build, here from the tier's Argo CD v2 workspace). A cgo build of either
-# links Go's plugin package (kubectl's kustomize imports it), which exports
-# every symbol for plugins to link against: each run then maps about 27 MB
-# more of the binary. The argocd CLI is built so once (a few minutes).
+# flags). A cgo build of either links Go's plugin package (kubectl's
+# kustomize imports it), which exports every symbol for plugins to link
+# against: each run then maps about 27 MB more of the binary. The argocd
+# CLI is v2.14.21, built once (a few minutes) in the tier's workspace, so
+# with stagedeck's versions of the modules both link (realargo-deps.sh),
+# whichever Argo CD serves (STAGEDECK_E2E_ARGOCD_BIN).
 set -euo pipefail
 export STAGEDECK_BENCH_WATCH=${STAGEDECK_BENCH_WATCH:-10m} # the issue: RSS after 10 minutes of live watch
 cd "$(dirname "$0")/.."
