@@ -60,7 +60,11 @@ func TestStartedSessionsErrorIsReportedOnce(t *testing.T) {
 	defer l.Close()
 	l.start(context.Background())
 	l.mu.Lock() // the early open has ended
+	early := l.early
 	l.mu.Unlock()
+	if early == nil {
+		t.Fatal("the early open of a broken config did not fail")
+	}
 	if err := os.WriteFile(cfg, good, 0o644); err != nil {
 		t.Fatal(err)
 	}
