@@ -20,6 +20,7 @@ import (
 	argoconfig "github.com/argoproj/argo-cd/v2/util/config"
 	"github.com/argoproj/argo-cd/v2/util/localconfig"
 	log "github.com/sirupsen/logrus"
+	"github.com/stagedeck/stagedeck/appstate"
 	_ "github.com/stagedeck/stagedeck/argo/internal/noi18n" // before kubectl initialises
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -69,23 +70,51 @@ func Dial(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The argocd client's own probe (a Version call, to learn whether the
+	// server needs grpc-web) has no deadline: an Argo CD that takes the
+	// connection and never answers would hold Dial, and every command,
+	// for good. A dial given up on is closed when it ends.
+	type dialled struct {
+		c   *Client
+		err error
+	}
+	done := make(chan dialled, 1)
+	go func() {
+		c, err := dial(opts, co)
+		done <- dialled{c, err}
+	}()
+	select {
+	case d := <-done:
+		return d.c, d.err
+	case <-time.After(dialTimeout):
+		go func() {
+			if d := <-done; d.c != nil {
+				d.c.Close()
+			}
+		}()
+		return nil, fmt.Errorf("argo cd %s: %w: no answer in %s", serverOf(co.ConfigPath, co.ServerAddr, opts.Context), ErrUnreachable, dialTimeout)
+	}
+}
+
+// dialTimeout bounds Dial, as appstate.CallTimeout bounds each call.
+var dialTimeout = appstate.CallTimeout
+
+func dial(opts Options, co *apiclient.ClientOptions) (*Client, error) {
+	var err error
 	cfgPath := co.ConfigPath
-	// A dial that renews its user's token rewrites the config file in
-	// place: it holds the file alone, so that no other dial (Open dials
-	// each context at once) reads it half written or renews from what it
-	// replaces.
-	configMu.RLock()
-	renews := mayRenew(cfgPath, opts.Context, time.Now())
-	configMu.RUnlock()
+	// A dial that renews its user's token rewrites the config file: two at
+	// once (Open dials each context at once; tokens that expired overnight
+	// all renew in the morning) would each write back the file they read,
+	// and one renewed token would be lost, its refresh token spent. Other
+	// dials take no lock: one waiting behind a dial that hangs on its
+	// server would be given up on too.
 	var ac apiclient.Client
-	if renews {
-		configMu.Lock()
+	if mayRenew(cfgPath, opts.Context, time.Now()) {
+		renewMu.Lock()
 		ac, err = apiclient.NewClient(co)
-		configMu.Unlock()
+		renewMu.Unlock()
 	} else {
-		configMu.RLock()
 		ac, err = apiclient.NewClient(co)
-		configMu.RUnlock()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: argocd context %q: %v: run `argocd login %s` or set ARGOCD_SERVER and ARGOCD_AUTH_TOKEN", ErrUnauthenticated, opts.Context, err, serverOf(cfgPath, co.ServerAddr, opts.Context))
@@ -121,9 +150,9 @@ func Dial(opts Options) (*Client, error) {
 // flagsMu guards argo-cd's ARGOCD_OPTS flags (a package map).
 var flagsMu sync.Mutex
 
-// configMu orders the dials' reads of the argocd config file against a
-// token renewal's rewrite of it.
-var configMu sync.RWMutex
+// renewMu keeps the dials that renew a token, and so rewrite the argocd
+// config file, one at a time.
+var renewMu sync.Mutex
 
 // mayRenew reports whether the argocd client, dialling context, would
 // renew its user's token, and so rewrite the config file: the user has a

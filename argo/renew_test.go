@@ -37,7 +37,7 @@ func TestFreshToken(t *testing.T) {
 }
 
 // Only a dial that renews (a refresh token and a token that will not hold)
-// or whose config cannot be read takes the config file alone.
+// or whose config cannot be read waits for the other dials that renew.
 func TestMayRenew(t *testing.T) {
 	now := time.Unix(1_790_000_000, 0)
 	dir := t.TempDir()
