@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/internal/cmdtest"
@@ -73,5 +74,24 @@ func TestStartedSessionsErrorIsReportedOnce(t *testing.T) {
 	}
 	if _, err := l.get(context.Background()); err != nil {
 		t.Fatalf("the get after the error did not open again: %v", err)
+	}
+}
+
+// Each collect gives the memory it freed back to the system (the fleet's
+// list is garbage once the board is built; the console then idles).
+func TestCollectGivesMemoryBack(t *testing.T) {
+	_, cfg := cmdtest.Sandbox(t, "")
+	called := make(chan struct{}, 4)
+	defer func(f func()) { giveBack = f }(giveBack)
+	giveBack = func() { called <- struct{}{} }
+	l := live{&lazySession{flags: session.Flags{Config: cfg}}}
+	defer l.lazy.Close()
+	if _, err := l.Collect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-called:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the collect did not give its memory back")
 	}
 }
