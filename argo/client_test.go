@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -386,5 +387,46 @@ func TestDialConnectsAtOnce(t *testing.T) {
 	}
 	if spread := seen[3].Sub(seen[1]); spread >= hold {
 		t.Errorf("the last service connection came %s after the first: each waited for the one before (hold %s)", spread, hold)
+	}
+}
+
+// An Argo CD that takes the connection and never answers does not hold
+// Dial (the argocd client's probe has no deadline of its own): Dial says
+// it is unreachable after its deadline, naming it.
+func TestDialGivesUpOnASilentServer(t *testing.T) {
+	t.Setenv("ARGOCD_SERVER", "")
+	t.Setenv("ARGOCD_AUTH_TOKEN", "")
+	const deadline = 300 * time.Millisecond
+	defer argo.SetDialTimeout(deadline)()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // taken, never answered, closed with the listener
+		}
+	}()
+	addr := ln.Addr().String()
+	done := make(chan error, 1)
+	go func() {
+		c, err := argo.Dial(argo.Options{ConfigPath: writeArgoConfig(t, addr, "secret-token")})
+		if c != nil {
+			c.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Dial of a silent server still waits after 10 s")
+	}
+	if !errors.Is(err, argo.ErrUnreachable) || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("Dial of a silent server: %v; want ErrUnreachable naming %s", err, addr)
 	}
 }

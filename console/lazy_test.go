@@ -12,18 +12,24 @@ import (
 	"github.com/stagedeck/stagedeck/session"
 )
 
+// started is a lazy session on cfg once its start has ended: what the
+// early open made of it (closed when the test ends).
+func started(t *testing.T, cfg string) (*lazySession, *session.Session, error) {
+	l := &lazySession{flags: session.Flags{Config: cfg}}
+	t.Cleanup(l.Close)
+	l.start(context.Background())
+	l.mu.Lock() // the early open has ended
+	defer l.mu.Unlock()
+	return l, l.s, l.early
+}
+
 // The console opens its session as it starts, without waiting for the
 // first board to ask: that board takes the session (and its list), and
 // the session is opened once.
 func TestStartedSessionIsTheFirstBoards(t *testing.T) {
 	sb, cfg := cmdtest.Sandbox(t, "")
-	l := &lazySession{flags: session.Flags{Config: cfg}}
-	defer l.Close()
 	before := len(sb.Argo.Lists())
-	l.start(context.Background())
-	l.mu.Lock() // the early open has ended
-	opened := l.s
-	l.mu.Unlock()
+	l, opened, _ := started(t, cfg)
 	if opened == nil {
 		t.Fatal("start did not open the session")
 	}
@@ -57,12 +63,7 @@ func TestStartedSessionsErrorIsReportedOnce(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l := &lazySession{flags: session.Flags{Config: cfg}}
-	defer l.Close()
-	l.start(context.Background())
-	l.mu.Lock() // the early open has ended
-	early := l.early
-	l.mu.Unlock()
+	l, _, early := started(t, cfg)
 	if early == nil {
 		t.Fatal("the early open of a broken config did not fail")
 	}
