@@ -92,7 +92,8 @@ func Dial(opts Options) (*Client, error) {
 				d.c.Close()
 			}
 		}()
-		return nil, fmt.Errorf("argo cd %s: %w: no answer in %s", serverOf(co.ConfigPath, co.ServerAddr, opts.Context), ErrUnreachable, dialTimeout)
+		server := serverOf(co.ConfigPath, co.ServerAddr, opts.Context)
+		return nil, fmt.Errorf("argo cd %s: %w: no answer in %s: check that it is Argo CD's API address (`argocd version --server %s`)", server, ErrUnreachable, dialTimeout, server)
 	}
 }
 

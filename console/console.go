@@ -290,18 +290,13 @@ func (m *mergedStream) OpensWithState() bool { return true }
 type boardCache struct{ path string }
 
 // encodeCached is b in gob without its json:"-" fields; b is not changed.
+// They are cleared on b's Cleaned copy, which copies each stage, app and
+// commit, and is what the console shows of a loaded board anyway.
 func encodeCached(b *board.Board) ([]byte, error) {
+	c := b.Cleaned()
+	clearUnshown(reflect.ValueOf(c).Elem())
 	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(b); err != nil {
-		return nil, err
-	}
-	var c board.Board // a deep copy, to clear
-	if err := gob.NewDecoder(bytes.NewReader(buf.Bytes())).Decode(&c); err != nil {
-		return nil, err
-	}
-	clearUnshown(reflect.ValueOf(&c).Elem())
-	buf.Reset()
-	err := gob.NewEncoder(&buf).Encode(&c)
+	err := gob.NewEncoder(&buf).Encode(c)
 	return buf.Bytes(), err
 }
 
