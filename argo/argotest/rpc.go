@@ -88,17 +88,33 @@ func (s *Server) Get(_ context.Context, q *application.ApplicationQuery) (*v1alp
 }
 
 // Watch streams ADDED for every current app, then changes as they happen.
+// As Argo CD's: with a resourceVersion (any, even one that is not a
+// number) a watch of every app skips the ADDED burst, while a watch of
+// one app keeps it; and no app older than that version (a number) is
+// sent, in the burst or after it. The burst is in namespace/name order.
 func (s *Server) Watch(q *application.ApplicationQuery, stream application.ApplicationService_WatchServer) error {
 	ch := make(chan *v1alpha1.ApplicationWatchEvent, 256)
 	name := ""
 	if q.Name != nil && *q.Name != "" {
 		name = key(q.GetAppNamespace(), *q.Name)
 	}
+	minVersion, err := strconv.Atoi(q.GetResourceVersion())
+	if err != nil {
+		minVersion = 0
+	}
+	send := func(ev *v1alpha1.ApplicationWatchEvent) error {
+		if v, err := strconv.Atoi(ev.Application.ResourceVersion); err == nil && v < minVersion {
+			return nil
+		}
+		return stream.Send(ev)
+	}
 	s.mu.Lock()
 	var initial []*v1alpha1.ApplicationWatchEvent
-	for _, a := range s.apps {
-		if name == "" || keyOf(a) == name {
-			initial = append(initial, &v1alpha1.ApplicationWatchEvent{Type: "ADDED", Application: *a.DeepCopy()})
+	if q.GetResourceVersion() == "" || name != "" {
+		for _, a := range s.apps {
+			if name == "" || keyOf(a) == name {
+				initial = append(initial, &v1alpha1.ApplicationWatchEvent{Type: "ADDED", Application: *a.DeepCopy()})
+			}
 		}
 	}
 	s.watchers[ch] = name
@@ -108,9 +124,11 @@ func (s *Server) Watch(q *application.ApplicationQuery, stream application.Appli
 		delete(s.watchers, ch)
 		s.mu.Unlock()
 	}()
-	sort.Slice(initial, func(i, j int) bool { return initial[i].Application.Name < initial[j].Application.Name })
+	sort.Slice(initial, func(i, j int) bool {
+		return initial[i].Application.QualifiedName() < initial[j].Application.QualifiedName()
+	})
 	for _, ev := range initial {
-		if err := stream.Send(ev); err != nil {
+		if err := send(ev); err != nil {
 			return err
 		}
 	}
@@ -122,7 +140,7 @@ func (s *Server) Watch(q *application.ApplicationQuery, stream application.Appli
 			if !ok {
 				return status.Error(codes.Unavailable, "server shutting down")
 			}
-			if err := stream.Send(ev); err != nil {
+			if err := send(ev); err != nil {
 				return err
 			}
 		}

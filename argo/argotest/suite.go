@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
 	versionpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/version"
+	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -90,6 +93,145 @@ func RunSuite(t *testing.T, b Backend) {
 	t.Run("GRPCWeb", func(t *testing.T) { suiteGRPCWeb(t, b) })
 	t.Run("ServerOutageAndRecoveryWithoutRedial", func(t *testing.T) { suiteOutage(t, b) })
 	t.Run("GRPCContentTypeIsMatchedExactly", func(t *testing.T) { suiteContentType(t, b) })
+	t.Run("WatchFromAResourceVersion", func(t *testing.T) { suiteWatchFromVersion(t, b) })
+}
+
+// tokenCreds sends a session token as the argocd client does, in the
+// "token" metadata, over plain gRPC.
+type tokenCreds string
+
+func (c tokenCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"token": string(c)}, nil
+}
+
+func (tokenCreds) RequireTransportSecurity() bool { return false }
+
+// suiteWatchFromVersion: Argo CD's Watch given a resourceVersion.
+// stagedeck never sends one (it lists, then watches from the burst, so
+// no change between the two is lost), but the fake must answer as Argo
+// CD does: a watch of every app skips the burst of ADDED with any
+// resourceVersion, even one that is not a number; a watch of one app
+// keeps it; and no app older than the version (a number) is sent.
+func suiteWatchFromVersion(t *testing.T, b Backend) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tok, revoke := b.IssueToken(t, 0)
+	defer revoke()
+	conn, err := grpc.NewClient(b.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(tokenCreds(tok)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	apps := application.NewApplicationServiceClient(conn)
+	app := b.ManualApp()
+	var list *v1alpha1.ApplicationList
+	eventually(t, 30*time.Second, "list with a new token", func() error { // real Argo CD reads tokens through an informer
+		list, err = apps.List(ctx, &application.ApplicationQuery{})
+		return err
+	})
+	appVersion := ""
+	for _, a := range list.Items {
+		if a.Name == app {
+			appVersion = a.ResourceVersion
+		}
+	}
+	if list.ResourceVersion == "" || appVersion == "" {
+		t.Fatalf("list version %q, %s's version %q: want both", list.ResourceVersion, app, appVersion)
+	}
+	watch := func(name, version string) <-chan *v1alpha1.ApplicationWatchEvent {
+		q := &application.ApplicationQuery{ResourceVersion: &version}
+		if name != "" {
+			q.Name = &name
+		}
+		stream, err := apps.Watch(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := make(chan *v1alpha1.ApplicationWatchEvent, 4096)
+		go func() {
+			defer close(ch)
+			for {
+				ev, err := stream.Recv()
+				if err != nil {
+					return
+				}
+				ch <- ev
+			}
+		}()
+		return ch
+	}
+	const never = "999999999999"
+	all := watch("", list.ResourceVersion) // no burst; changes after the list
+	notNumber := watch("", "not-a-number") // no burst either; every change
+	one := watch(app, appVersion)          // the burst of one app is kept
+	tooNew := watch(app, never)            // nothing is as new
+	time.Sleep(time.Second)                // a watch subscribes after its burst
+	seen := map[<-chan *v1alpha1.ApplicationWatchEvent][]*v1alpha1.ApplicationWatchEvent{}
+	changed := func(ch <-chan *v1alpha1.ApplicationWatchEvent) bool {
+		for _, ev := range seen[ch] {
+			if ev.Application.Name == app && ev.Type == "MODIFIED" {
+				return true
+			}
+		}
+		return false
+	}
+	everyWatchSawIt := func() bool { return changed(all) && changed(notNumber) && changed(one) }
+	// drain collects events for wait, or until every watch saw the change.
+	drain := func(wait time.Duration, early bool) {
+		deadline := time.After(wait)
+		for !early || !everyWatchSawIt() {
+			select {
+			case ev := <-all:
+				seen[all] = append(seen[all], ev)
+			case ev := <-notNumber:
+				seen[notNumber] = append(seen[notNumber], ev)
+			case ev := <-one:
+				seen[one] = append(seen[one], ev)
+			case ev := <-tooNew:
+				seen[tooNew] = append(seen[tooNew], ev)
+			case <-deadline:
+				return
+			}
+		}
+	}
+	// A change to app; again while a watch has not yet seen one (a change
+	// made before a watch subscribed reaches no one).
+	for deadline := time.Now().Add(time.Minute); !everyWatchSawIt(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no change of %s reached every watch within a minute", app)
+		}
+		b.Commit(t, app)
+		b.Refresh(t, app)
+		drain(5*time.Second, true)
+	}
+	drain(time.Second, false) // time for what a watch must not be sent
+	types := func(ch <-chan *v1alpha1.ApplicationWatchEvent) string {
+		var out []string
+		for _, ev := range seen[ch] {
+			out = append(out, fmt.Sprintf("%s %s@%s", ev.Type, ev.Application.Name, ev.Application.ResourceVersion))
+		}
+		return strings.Join(out, ", ")
+	}
+	t.Logf("from %s: %s\nfrom not-a-number: %s\n%s from %s: %s\n%s from %s: %s", list.ResourceVersion, types(all), types(notNumber), app, appVersion, types(one), app, never, types(tooNew))
+	from, _ := strconv.Atoi(list.ResourceVersion)
+	for _, ev := range seen[all] {
+		if v, _ := strconv.Atoi(ev.Application.ResourceVersion); ev.Type == "ADDED" || v < from {
+			t.Errorf("watch of every app from version %s: %s; want only changes from that version on", list.ResourceVersion, types(all))
+			break
+		}
+	}
+	for _, ev := range seen[notNumber] {
+		if ev.Type == "ADDED" {
+			t.Errorf("watch of every app from version not-a-number: %s; want no burst", types(notNumber))
+			break
+		}
+	}
+	if first := seen[one][0]; first.Type != "ADDED" || first.Application.Name != app {
+		t.Errorf("watch of %s from its version %s: %s; want the app's ADDED first", app, appVersion, types(one))
+	}
+	if len(seen[tooNew]) > 0 {
+		t.Errorf("watch of %s from version %s: %s; want nothing", app, never, types(tooNew))
+	}
 }
 
 // suiteContentType: Argo CD's server tells gRPC from HTTP on one port by
