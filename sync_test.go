@@ -160,3 +160,42 @@ func TestTerminateCLI(t *testing.T) {
 		t.Errorf("protected without --confirm: exit %d %q", code, errOut)
 	}
 }
+
+// TestSyncOfAnAutoSyncStage: Argo CD refuses to pin an app with auto-sync,
+// so stagedeck refuses before anything is sent; a dry run goes through,
+// and a rollback's --sync leaves such apps to auto-sync, saying so.
+func TestSyncOfAnAutoSyncStage(t *testing.T) {
+	sb, cfg := sandboxConfig(t)
+	commit, err := sb.CICommit() // an itg commit, auto-synced
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := stagedeck(t, "sync", "--config", cfg, "itg", "--revision", commit, "--yes")
+	if code != exitRefused || !strings.Contains(errOut, "refused before sending: itg-") || !strings.Contains(errOut, "auto-sync follows main") {
+		t.Errorf("pinned sync of itg: exit %d %q, want refused naming auto-sync", code, errOut)
+	}
+	if calls := syncCalls(sb); len(calls) != 0 {
+		t.Fatalf("a refused sync reached Argo CD: %+v", calls)
+	}
+	out, errOut, code := stagedeck(t, "sync", "--config", cfg, "itg", "--revision", commit, "--yes", "--dry-run", "--wait", "--timeout", "30s")
+	if code != exitOK {
+		t.Fatalf("dry run of itg: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, c := range syncCalls(sb) {
+		if !c.DryRun || c.Revision != commit {
+			t.Errorf("dry run sent %+v", c)
+		}
+	}
+	if len(syncCalls(sb)) == 0 {
+		t.Error("the dry run sent nothing")
+	}
+	out, errOut, code = stagedeck(t, "rollback", "--config", cfg, "itg", "--revert", commit, "--reason", "bad", "--yes", "--sync")
+	if code != exitOK || !strings.Contains(errOut, "has auto-sync: Argo CD deploys the rollback on its own") {
+		t.Fatalf("rollback --sync of itg: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, c := range syncCalls(sb) {
+		if !c.DryRun {
+			t.Errorf("the rollback pinned an auto-sync app: %+v", c)
+		}
+	}
+}

@@ -173,6 +173,25 @@ func SameRevision(a, b string) bool {
 	return a != "" && strings.HasPrefix(b, a)
 }
 
+// PinRefusal says why Argo CD refuses a sync of an app pinned to rev, or
+// "" when it does not. An app with auto-sync follows its target revision:
+// a sync to any other revision is refused (FailedPrecondition "Cannot sync
+// to …: auto-sync currently set to …", v2 and v3 alike), a dry run is not.
+// target is the spec's, from outside: the caller cleans what it shows.
+func PinRefusal(autoSync bool, target, rev string, dryRun bool) string {
+	if !autoSync || dryRun {
+		return ""
+	}
+	if target == "" {
+		target = "HEAD"
+	}
+	if rev == target {
+		return ""
+	}
+	return "auto-sync follows " + target + ": Argo CD refuses a sync pinned to a revision and deploys " + target +
+		" on its own (leave this app out, or turn its auto-sync off to pin it)"
+}
+
 // CallTimeout bounds a single read so a black-holed server cannot hang the UI.
 const CallTimeout = 15 * time.Second
 

@@ -32,6 +32,8 @@ func (b *fakeBackend) DeniedApp() string { return "perf-web" }
 
 func (b *fakeBackend) Addr() string { return b.addr }
 
+func (b *fakeBackend) Account() string { return argotest.Account }
+
 func (b *fakeBackend) SetDenyWindow(t *testing.T, app string, manualSync bool) {
 	b.srv.SetDenyWindow(app, manualSync)
 	t.Cleanup(b.srv.ClearSyncWindows)

@@ -18,7 +18,7 @@ func TestTerminateAfterConflictsOverGRPC(t *testing.T) {
 	srv.SetSyncDuration(time.Minute)
 	srv.AddApp(argotest.AppSpec{Name: "perf-api", Project: "default", RepoURL: "file:///ops.git", Path: "perf/api", Deployed: "a"})
 	ctx := context.Background()
-	if _, err := c.Sync(ctx, argo.SyncRequest{App: "perf-api", Revision: "b"}); err != nil {
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "perf-api", Revision: "bbbbbbb"}); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {

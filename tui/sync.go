@@ -247,6 +247,10 @@ func (s *syncScreen) blocked() string {
 	}
 	var probs []string
 	for _, a := range s.apps {
+		if why := s.pinRefusal(a); why != "" {
+			probs = append(probs, a.Name+": "+why)
+			continue
+		}
 		if c, ok := s.checks[a.Name]; !ok || !c.Allowed {
 			p := "not checked"
 			if ok {
@@ -256,6 +260,12 @@ func (s *syncScreen) blocked() string {
 		}
 	}
 	return strings.Join(probs, "; ")
+}
+
+// pinRefusal says why Argo CD would refuse this sync of a (auto-sync:
+// only a dry run may be pinned), cleaned for the screen; "" if it would not.
+func (s *syncScreen) pinRefusal(a board.App) string {
+	return sanitize.Line(appstate.PinRefusal(a.AutoSync, a.TargetRevision, s.revision, s.dryRun))
 }
 
 func (s *syncScreen) send(m *Model) tea.Cmd {
@@ -456,7 +466,9 @@ func (sy *syncScreen) view(m *Model, w, h int) []string {
 	add("", s.Header.Render("Apps"))
 	for _, a := range sy.apps {
 		state := s.Dim.Render("checking…")
-		if c, ok := sy.checks[a.Name]; ok {
+		if why := sy.pinRefusal(a); why != "" {
+			state = s.Bad.Render("✗ " + why)
+		} else if c, ok := sy.checks[a.Name]; ok {
 			if c.Allowed {
 				state = s.Good.Render("✓ allowed")
 			} else {
@@ -473,11 +485,6 @@ func (sy *syncScreen) view(m *Model, w, h int) []string {
 	}
 	if sy.checkErr != nil {
 		add(s.Error.Render("  pre-check failed: " + oneLine(sy.checkErr.Error())))
-	}
-	for _, a := range sy.apps {
-		if a.AutoSync {
-			add(s.Warn.Render(fmt.Sprintf("⚠ %s has auto-sync: Argo CD will move it to head on its own.", a.Name)))
-		}
 	}
 	onoff := map[bool]string{true: "on", false: "off"}
 	add("", fmt.Sprintf("Options   [p] prune: %s   [D] dry run: %s   [m] reason", onoff[sy.prune], onoff[sy.dryRun]))

@@ -226,3 +226,33 @@ func TestFollowersOfAClosedSyncAreClosed(t *testing.T) {
 	}
 	_ = mm
 }
+
+// TestSyncOfAutoSyncAppsIsBlockedButADryRunIsNot: Argo CD refuses to pin
+// an app with auto-sync, so the preview says so and nothing is sent; a
+// dry run may be pinned.
+func TestSyncOfAutoSyncAppsIsBlockedButADryRunIsNot(t *testing.T) {
+	fs := &fakeSyncer{}
+	b := fixtureBoard()
+	b.Stages[0].Apps[1].TargetRevision = "main\x1b[31m"
+	m := newModel(b, 160, 40)
+	m.opts.Syncer = fs
+	mm, cmd := m.Update(keyMsg("s")) // the ITG stage row: both apps auto-sync
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	screen := screenText(m)
+	if !strings.Contains(screen, "✗ auto-sync follows HEAD") || !strings.Contains(screen, `✗ auto-sync follows main\x1b[31m`) {
+		t.Errorf("the preview does not say Argo CD refuses to pin auto-sync apps (target cleaned):\n%s", screen)
+	}
+	m = press(t, m, "y")
+	if len(fs.sent) != 0 || !strings.Contains(m.syncS().notice, "itg-api: auto-sync follows HEAD") {
+		t.Fatalf("a pinned sync of auto-sync apps was sent or not explained: %q %+v", m.syncS().notice, fs.sent)
+	}
+	m = press(t, m, "D")
+	if strings.Contains(screenText(m), "✗ auto-sync") {
+		t.Errorf("a dry run is still refused:\n%s", screenText(m))
+	}
+	mm, cmd = m.Update(keyMsg("y"))
+	drain(t, mm.(Model), func() any { return cmd() })
+	if len(fs.sent) != 2 || !fs.sent[0].DryRun || !fs.sent[1].DryRun {
+		t.Errorf("dry run sent %+v, want both itg apps as dry runs", fs.sent)
+	}
+}

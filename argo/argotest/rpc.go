@@ -3,6 +3,7 @@ package argotest
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +51,32 @@ func (s *Server) List(_ context.Context, q *application.ApplicationQuery) (*v1al
 	sort.Slice(list.Items, func(i, j int) bool { return list.Items[i].Name < list.Items[j].Name })
 	list.ResourceVersion = strconv.FormatInt(s.rv, 10)
 	return list, nil
+}
+
+// commitish is what Argo CD takes as a commit without finding it in the
+// repository: 7 hex digits or more (util/git: IsTruncatedCommitSHA).
+var commitish = regexp.MustCompile(`^[0-9A-Fa-f]{7,}$`)
+
+// appInProjectLocked finds an app for a call that names its project, as
+// Argo CD does (getApplicationEnforceRBACClient): named, a missing app or
+// one in another project is "not found" (the caller may read apps, so
+// existence is no secret); unnamed, a missing app is "permission denied".
+func (s *Server) appInProjectLocked(name *string, namespace, project string) (*v1alpha1.Application, error) {
+	if project == "" {
+		return s.appLocked(name, namespace)
+	}
+	if name == nil {
+		return nil, status.Error(codes.InvalidArgument, "application name is required")
+	}
+	notFound := status.Errorf(codes.NotFound, "applications.argoproj.io %q not found", *name)
+	a, ok := s.apps[key(namespace, *name)]
+	if !ok {
+		return nil, notFound
+	}
+	if p := a.Spec.Project; p != project && !(p == "" && project == "default") {
+		return nil, notFound
+	}
+	return a, nil
 }
 
 func (s *Server) appLocked(name *string, namespace string) (*v1alpha1.Application, error) {
@@ -156,7 +183,7 @@ func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) 
 		call.Infos[i.Name] = i.Value
 	}
 	s.calls = append(s.calls, call)
-	a, err := s.appLocked(q.Name, q.GetAppNamespace())
+	a, err := s.appInProjectLocked(q.Name, q.GetAppNamespace(), q.GetProject())
 	if err != nil {
 		return nil, err
 	}
@@ -165,25 +192,38 @@ func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) 
 		return nil, status.Error(codes.PermissionDenied, "cannot sync: blocked by sync window")
 	}
 	if s.denied[a.Spec.Project+"/"+keyOf(a)] {
-		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: ci, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name)
+		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: %s, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name, Account)
 	}
-	if a.Operation != nil || (a.Status.OperationState != nil && a.Status.OperationState.Phase == synccommon.OperationRunning) {
-		return nil, status.Error(codes.FailedPrecondition, "another operation is already in progress")
+	// Then the revision: an app with auto-sync follows its target and
+	// refuses any other (a dry run aside); a branch or tag must resolve
+	// now, while what looks like a sha is taken as it is.
+	target := a.Spec.Source.TargetRevision
+	if target == "" {
+		target = "HEAD"
 	}
 	rev := q.GetRevision()
+	if a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil && !q.GetDryRun() && rev != "" && rev != target {
+		return nil, status.Errorf(codes.FailedPrecondition, "Cannot sync to %s: auto-sync currently set to %s", rev, a.Spec.Source.TargetRevision)
+	}
 	if rev == "" {
-		rev = a.Spec.Source.TargetRevision
+		rev = target
 	}
 	sha := rev
 	if s.opts.Git != nil {
-		if sha, err = s.opts.Git.Resolve(rev); err != nil {
+		if sha, err = s.opts.Git.Resolve(rev); err != nil && !commitish.MatchString(rev) {
+			return nil, status.Errorf(codes.FailedPrecondition, "error resolving repo revision: rpc error: code = Unknown desc = unable to resolve '%s' to a commit SHA", rev)
+		} else if err != nil {
 			// Argo CD accepts the request; the operation then errors when the
 			// repo server cannot check the revision out.
 			sha = rev
 			s.failNext[keyOf(a)] = "error:ComparisonError: Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = failed to initialize repository resources: rpc error: code = Internal desc = Failed to checkout revision " + rev + ": fatal: remote error: upload-pack: not our ref " + rev
 		}
 	}
-	s.startSyncLocked(a, sha, q.GetDryRun(), "admin", q.Infos)
+	// Last, as Argo CD sets the operation: none may be pending or running.
+	if a.Operation != nil || (a.Status.OperationState != nil && a.Status.OperationState.Phase == synccommon.OperationRunning) {
+		return nil, status.Error(codes.FailedPrecondition, "error setting app operation: another operation is already in progress")
+	}
+	s.startSyncLocked(a, sha, q.GetDryRun(), Account, q.Infos)
 	return a.DeepCopy(), nil
 }
 
@@ -196,9 +236,10 @@ func (s *Server) TerminateOperation(_ context.Context, q *application.OperationT
 	if err != nil {
 		return nil, err
 	}
-	// Terminating needs the right to sync (Argo CD's RBAC action "sync").
+	// Terminating needs the right to sync (Argo CD's RBAC action "sync");
+	// the request names no project, so Argo CD says only this.
 	if s.denied[a.Spec.Project+"/"+keyOf(a)] {
-		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: ci, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name)
+		return nil, status.Error(codes.PermissionDenied, "permission denied")
 	}
 	if k := keyOf(a); s.conflict[k] > 0 {
 		s.conflict[k]--
@@ -358,7 +399,7 @@ func (s *Server) Rollback(_ context.Context, q *application.ApplicationRollbackR
 		return nil, err
 	}
 	if s.denied[a.Spec.Project+"/"+keyOf(a)] { // Argo CD checks the sync right
-		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: ci, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name)
+		return nil, status.Errorf(codes.PermissionDenied, "permission denied: applications, sync, %s/%s, sub: %s, iat: 2026-11-26T00:00:00Z", a.Spec.Project, a.Name, Account)
 	}
 	if a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil {
 		return nil, status.Errorf(codes.FailedPrecondition, "rollback cannot be initiated when auto-sync is enabled")

@@ -84,6 +84,11 @@ type Call struct {
 	Infos    map[string]string
 }
 
+// Account is the Argo CD account every token of the fake belongs to, and
+// so the user a sync sent with one is initiated by (as Argo CD names it:
+// the account, not the token's subject account:apiKey).
+const Account = "ci"
+
 // Server is the running fake.
 type Server struct {
 	application.UnimplementedApplicationServiceServer
@@ -270,7 +275,7 @@ func (s *Server) checkToken(ctx context.Context, method string) error {
 		if tok, ok := s.tokens[t]; ok {
 			switch {
 			case tok.revoked:
-				return status.Errorf(codes.Unauthenticated, "invalid session: account ci does not have token with id %s", tok.id)
+				return status.Errorf(codes.Unauthenticated, "invalid session: account %s does not have token with id %s", Account, tok.id)
 			case !tok.expires.IsZero() && time.Now().After(tok.expires):
 				return status.Error(codes.Unauthenticated, "invalid session: token is expired") // v2.14's wording (jwt v4)
 			}
@@ -588,9 +593,10 @@ func (s *Server) startSyncLocked(a *v1alpha1.Application, revision string, dryRu
 	for _, i := range infos {
 		op.Info = append(op.Info, &v1alpha1.Info{Name: i.Name, Value: i.Value})
 	}
+	// As Argo CD's API server (SetAppOperation): the operation is set and
+	// the previous operation's state cleared, in one update.
 	a.Operation = op
-	// Like Argo CD, the first event after the request still carries the
-	// previous operation's state.
+	a.Status.OperationState = nil
 	s.publishLocked("MODIFIED", a)
 	name := keyOf(a)
 	s.opGen[name]++
@@ -606,7 +612,9 @@ func (s *Server) startSyncLocked(a *v1alpha1.Application, revision string, dryRu
 			Operation: *a.Operation, Phase: synccommon.OperationRunning,
 			Message: "one or more tasks are running", StartedAt: metav1.NewTime(requested),
 		}
-		a.Status.Health.Status = health.HealthStatusProgressing
+		if !dryRun { // a dry run changes nothing in the cluster
+			a.Status.Health.Status = health.HealthStatusProgressing
+		}
 		s.publishLocked("MODIFIED", a)
 		if s.held[name] {
 			return // waits on its hook until terminated
@@ -637,9 +645,10 @@ func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryR
 	st.FinishedAt = &now
 	a.Operation = nil
 	if dryRun {
-		st.Phase, st.Message = synccommon.OperationSucceeded, "successfully synced (dry run)"
-		st.SyncResult = &v1alpha1.SyncOperationResult{Revision: deployedRevision(a), Source: *a.Spec.Source}
-		a.Status.Health.Status = health.HealthStatusHealthy
+		// As Argo CD's controller: the result is the revision asked for; no
+		// history entry, and the app's health is what it was.
+		st.Phase, st.Message = synccommon.OperationSucceeded, "successfully synced (all tasks run)"
+		st.SyncResult = &v1alpha1.SyncOperationResult{Revision: revision, Source: *a.Spec.Source}
 		s.publishLocked("MODIFIED", a)
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 
+	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/argo"
 )
 
@@ -65,6 +66,8 @@ type Backend interface {
 	StartServer(t *testing.T)
 	// Addr is the API server's host:port, plain gRPC (no TLS).
 	Addr() string
+	// Account is the test account's name.
+	Account() string
 }
 
 // Dial connects a backend's client with the argocd config at path and
@@ -94,6 +97,76 @@ func RunSuite(t *testing.T, b Backend) {
 	t.Run("ServerOutageAndRecoveryWithoutRedial", func(t *testing.T) { suiteOutage(t, b) })
 	t.Run("GRPCContentTypeIsMatchedExactly", func(t *testing.T) { suiteContentType(t, b) })
 	t.Run("WatchFromAResourceVersion", func(t *testing.T) { suiteWatchFromVersion(t, b) })
+	t.Run("PinnedSyncOfAnAutoSyncAppIsRefused", func(t *testing.T) { suiteAutoSyncPin(t, b) })
+	t.Run("DryRunDeploysNothing", func(t *testing.T) { suiteDryRun(t, b) })
+}
+
+// suiteAutoSyncPin: an app with auto-sync follows its target revision, so
+// Argo CD refuses a sync pinned to a sha (FailedPrecondition, before the
+// operation is set) and lets a dry run of it through; PinRefusal, which
+// stagedeck checks before sending anything, agrees.
+func suiteAutoSyncPin(t *testing.T, b Backend) {
+	c := b.Client(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	app := b.AutoApp()
+	before := find(t, c, app)
+	rev := before.Sources[0].Deployed
+	if appstate.PinRefusal(before.AutoSync, before.Sources[0].TargetRevision, rev, false) == "" {
+		t.Errorf("PinRefusal lets a sync of %s pinned to %s through", app, rev)
+	}
+	_, err := c.Sync(ctx, argo.SyncRequest{App: app, Project: before.Project, Revision: rev})
+	if err == nil || !strings.Contains(err.Error(), "auto-sync currently set to") {
+		t.Fatalf("pinned sync of auto-sync %s: %v, want refused (auto-sync currently set to …)", app, err)
+	}
+	if appstate.PinRefusal(before.AutoSync, before.Sources[0].TargetRevision, rev, true) != "" {
+		t.Errorf("PinRefusal refuses a dry run of %s", app)
+	}
+	var requested time.Time
+	var prev time.Time
+	eventually(t, time.Minute, "a dry run of "+app, func() error {
+		cur, err := c.Get(ctx, app, "")
+		if err != nil {
+			return err
+		}
+		prev, requested = cur.Operation.StartedAt, time.Now()
+		_, err = c.Sync(ctx, argo.SyncRequest{App: app, Project: before.Project, Revision: rev, DryRun: true})
+		return err // an auto-sync may be running: again
+	})
+	if o := follow(t, c.Follow(ctx, app, rev, requested, prev, true)); o.App.Operation.Phase != "Succeeded" {
+		t.Errorf("dry run of %s: %+v", app, o.App.Operation)
+	}
+}
+
+// suiteDryRun: a dry run's result is the revision asked for, and it
+// deploys nothing: the deployed revision, health and history stay.
+func suiteDryRun(t *testing.T, b Backend) {
+	c := b.Client(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	app := b.ManualApp()
+	pinned := b.Commit(t, app)
+	b.Refresh(t, app)
+	before, err := c.Get(ctx, app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	requested := time.Now()
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: app, Project: before.Project, Revision: pinned, DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	o := follow(t, c.Follow(ctx, app, pinned, requested, before.Operation.StartedAt, true))
+	if !o.Finished || o.App.Operation.Phase != "Succeeded" || o.App.Operation.Revision != pinned {
+		t.Errorf("dry run to %s: %+v", pinned, o.App.Operation)
+	}
+	after, err := c.Get(ctx, app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Sources[0].Deployed != before.Sources[0].Deployed || len(after.History) != len(before.History) || after.Health != before.Health {
+		t.Errorf("a dry run deployed: deployed %s→%s, history %d→%d, health %s→%s", before.Sources[0].Deployed, after.Sources[0].Deployed,
+			len(before.History), len(after.History), before.Health, after.Health)
+	}
 }
 
 // tokenCreds sends a session token as the argocd client does, in the
@@ -306,8 +379,9 @@ func suiteRestricted(t *testing.T, b Backend) {
 	if !errors.Is(err, argo.ErrPermissionDenied) || !strings.Contains(err.Error(), "applications, sync, "+denied.Project+"/"+app) {
 		t.Errorf("sync of %s: %v, want permission denied naming applications, sync, %s/%s", app, err, denied.Project, app)
 	}
-	if err := c.Terminate(ctx, app); !errors.Is(err, argo.ErrPermissionDenied) {
-		t.Errorf("terminate of %s: %v, want permission denied", app, err)
+	// A terminate names no project: Argo CD says no more than that.
+	if err := c.Terminate(ctx, app); !errors.Is(err, argo.ErrPermissionDenied) || strings.Contains(err.Error(), "applications, sync") {
+		t.Errorf("terminate of %s: %v, want a bare permission denied", app, err)
 	}
 	if after := find(t, c, app); after.Operation.StartedAt != denied.Operation.StartedAt || after.Requested {
 		t.Errorf("a denied request started an operation on %s: %+v", app, after.Operation)
@@ -636,8 +710,13 @@ func suiteSyncFollow(t *testing.T, b Backend) {
 		t.Fatal(err)
 	}
 	requested := time.Now()
-	if _, err := c.Sync(ctx, argo.SyncRequest{App: app, Revision: pinned, Reason: "suite", Operator: "suite"}); err != nil {
+	sent, err := c.Sync(ctx, argo.SyncRequest{App: app, Project: before.Project, Revision: pinned, Reason: "suite", Operator: "suite"})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Setting the operation clears the previous one's state.
+	if !sent.Requested || sent.Operation.Phase != "" || !sent.Operation.StartedAt.IsZero() {
+		t.Errorf("the app as the sync was set: requested %v, operation %+v; want requested with no operation state", sent.Requested, sent.Operation)
 	}
 	// A second request while the first is pending is refused, not queued.
 	if _, err := c.Sync(ctx, argo.SyncRequest{App: app, Revision: pinned}); !errors.Is(err, argo.ErrOperationRunning) {
@@ -652,8 +731,9 @@ func suiteSyncFollow(t *testing.T, b Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(after.History); n == 0 || after.History[n-1].Revision != pinned || after.History[n-1].InitiatedBy == "" || after.History[n-1].InitiatedBy == "automated" {
-		t.Errorf("history %+v: want the pinned deploy last, initiated by a user", after.History)
+	// Initiated by the account the token belongs to.
+	if n := len(after.History); n == 0 || after.History[n-1].Revision != pinned || after.History[n-1].InitiatedBy != b.Account() {
+		t.Errorf("history %+v: want the pinned deploy last, initiated by %s", after.History, b.Account())
 	}
 	ro := b.Client(t, true)
 	if _, err := ro.Sync(ctx, argo.SyncRequest{App: app, Revision: pinned}); !errors.Is(err, argo.ErrReadOnly) {
@@ -694,7 +774,24 @@ func suiteErrors(t *testing.T, b Backend) {
 	if _, err := c.Sync(ctx, argo.SyncRequest{App: "no-such-app", Revision: "abc"}); !errors.Is(err, argo.ErrPermissionDenied) {
 		t.Errorf("sync of a missing app: %v, want ErrPermissionDenied", err)
 	}
-	if ok, err := c.CanSync(ctx, find(t, c, b.ManualApp()).Project, b.ManualApp()); err != nil || !ok {
+	// Named with a project, as stagedeck sends a sync, a missing app is
+	// not found, and so is one in another project (nothing is started).
+	own := find(t, c, b.ManualApp())
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "no-such-app", Project: own.Project, Revision: strings.Repeat("ab", 20)}); !errors.Is(err, argo.ErrNotFound) {
+		t.Errorf("sync of a missing app in project %s: %v, want ErrNotFound", own.Project, err)
+	}
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: b.ManualApp(), Project: "no-such-project", Revision: own.Sources[0].Deployed}); !errors.Is(err, argo.ErrNotFound) {
+		t.Errorf("sync of %s named in another project: %v, want ErrNotFound", b.ManualApp(), err)
+	}
+	if after := find(t, c, b.ManualApp()); after.Requested || after.Operation.StartedAt != own.Operation.StartedAt {
+		t.Errorf("a refused sync started an operation: %+v", after.Operation)
+	}
+	// A branch that does not exist is refused at once (what looks like a
+	// sha is taken as it is: UnknownRevisionIsAcceptedThenErrors).
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: b.ManualApp(), Project: own.Project, Revision: "no-such-branch"}); err == nil || !strings.Contains(err.Error(), "unable to resolve 'no-such-branch'") {
+		t.Errorf("sync to a missing branch: %v, want unable to resolve", err)
+	}
+	if ok, err := c.CanSync(ctx, own.Project, b.ManualApp()); err != nil || !ok {
 		t.Errorf("CanSync: %v %v", ok, err)
 	}
 	if open, _, err := c.SyncWindows(ctx, b.ManualApp()); err != nil || !open {

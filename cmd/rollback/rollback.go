@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/board"
 	synccmd "github.com/stagedeck/stagedeck/cmd/sync"
 	"github.com/stagedeck/stagedeck/cmdutil"
@@ -142,6 +143,17 @@ func Run(ctx context.Context, opts *Options) error {
 		if apps, err = appsChangedBy(ctx, s, st.Name, plan.Paths()); err != nil {
 			return cmdutil.WithCode(cmdutil.ExitUsage, err)
 		}
+		// An app with auto-sync deploys the pushed rollback on its own, and
+		// Argo CD refuses to pin it: the sync is for the manual ones.
+		manual := apps[:0:0]
+		for _, a := range apps {
+			if appstate.PinRefusal(a.AutoSync, a.TargetRevision, "", false) != "" {
+				fmt.Fprintf(opts.IO.ErrOut, "note: %s has auto-sync: Argo CD deploys the rollback on its own (it is not synced here)\n", sanitize.Line(a.Name))
+				continue
+			}
+			manual = append(manual, a)
+		}
+		apps = manual
 
 		var also []string
 		if opts.Revert != "" { // a restore deploys the restored content, nothing else

@@ -179,12 +179,17 @@ func Sync(ctx context.Context, s *session.Session, o Spec, io cmdutil.IOStreams)
 			}
 		}
 	}
+	// Argo CD refuses a pinned sync of an app with auto-sync: refused
+	// here, before anything is sent, not halfway through the stage.
+	var refused []string
 	for _, a := range apps {
-		if a.AutoSync {
-			fmt.Fprintf(errOut, "warning: %s has auto-sync: Argo CD will move it to head on its own\n", a.Name)
+		if why := appstate.PinRefusal(a.AutoSync, a.TargetRevision, rev, dryRun); why != "" {
+			refused = append(refused, a.Name+": "+why)
 		}
 	}
-	var refused []string
+	if len(refused) > 0 {
+		return cmdutil.WithCode(cmdutil.ExitRefused, fmt.Errorf("refused before sending: %s", strings.Join(refused, "; ")))
+	}
 	for _, ch := range deploy.Checks(ctx, c, apps) {
 		if !ch.Allowed {
 			refused = append(refused, ch.App.Name+": "+ch.Problem)

@@ -37,6 +37,7 @@ type application struct {
 		} `json:"health"`
 		OperationState *struct {
 			Phase      string `json:"phase"`
+			StartedAt  string `json:"startedAt"`
 			SyncResult struct {
 				Revision string `json:"revision"`
 			} `json:"syncResult"`
@@ -263,8 +264,25 @@ func TestRollbackRevertOnITGIsPickedUpByAutoSync(t *testing.T) {
 	}
 	_, _ = env.api("GET", "/api/v1/applications/itg-web?refresh=normal", env.token, nil)
 	waitApp(t, "itg-web", "auto-synced the bad commit", 2*time.Minute, func(a application) bool { return deployedOf(a) == bad })
-	out, errOut, code := env.stagedeckRun("rollback", "--config", cfg, "itg", "--revert", bad, "--reason", "bad version", "--yes")
-	if code != 0 {
+	// Argo CD refuses to pin an app with auto-sync: stagedeck says so
+	// before it sends anything (the owner may sync itg-web).
+	before := getApp(t, "itg-web")
+	if _, errOut, code := env.stagedeckRun("sync", "--config", cfg, "itg", "web", "--revision", bad, "--yes"); code != 1 ||
+		!strings.Contains(errOut, "refused before sending") || !strings.Contains(errOut, "auto-sync follows") {
+		t.Errorf("pinned sync of auto-sync itg-web: exit %d, %s", code, errOut)
+	}
+	started := func(a application) string {
+		if a.Status.OperationState == nil {
+			return ""
+		}
+		return a.Status.OperationState.StartedAt
+	}
+	if after := getApp(t, "itg-web"); started(after) != started(before) {
+		t.Errorf("a refused sync started an operation: %+v", after.Status.OperationState)
+	}
+	// --sync leaves it to auto-sync, and says so.
+	out, errOut, code := env.stagedeckRun("rollback", "--config", cfg, "itg", "--revert", bad, "--reason", "bad version", "--yes", "--sync")
+	if code != 0 || !strings.Contains(errOut, "itg-web has auto-sync: Argo CD deploys the rollback on its own") {
 		t.Fatalf("rollback: exit %d\n%s%s", code, out, errOut)
 	}
 	revert := remoteHead(t)
@@ -319,6 +337,8 @@ func (b *realBackend) BadTokenClient(t *testing.T) (*argo.Client, error) {
 }
 
 func (b *realBackend) DeniedApp() string { return "perf-web" }
+
+func (b *realBackend) Account() string { return "owner" }
 
 func (b *realBackend) Addr() string { return env.argoAddr }
 

@@ -32,6 +32,7 @@ data:
     g, ci, role:admin
     p, role:env-owner, applications, get, */*, allow
     p, role:env-owner, applications, sync, tst/*, allow
+    p, role:env-owner, applications, sync, default/itg-web, allow
     g, owner, role:env-owner
 ---
 apiVersion: v1
