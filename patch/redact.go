@@ -7,6 +7,7 @@ package patch
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -194,12 +195,19 @@ func (r redactor) pair(pr Pair, old, new []byte) ([]byte, []byte) {
 	return hideEncrypted(outOld, outNew)
 }
 
-// scrubText hides every token in b.
+// scrubText hides every token in b, the longest first: a token that
+// holds a shorter one (an id, and id:password) must not lose only its
+// shorter part and show the rest. Map order must not decide that.
 func scrubText(b []byte, tokens []string) []byte {
+	var found []string
 	for _, t := range tokens {
 		if bytes.Contains(b, []byte(t)) {
-			b = bytes.ReplaceAll(b, []byte(t), []byte(hiddenSame))
+			found = append(found, t)
 		}
+	}
+	slices.SortFunc(found, func(x, y string) int { return cmp.Or(len(y)-len(x), strings.Compare(x, y)) })
+	for _, t := range found {
+		b = bytes.ReplaceAll(b, []byte(t), []byte(hiddenSame))
 	}
 	return b
 }
@@ -330,12 +338,12 @@ func (s *secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, dep
 	}
 	// Any kind key saying Secret makes it one (a duplicate key, a merge):
 	// when in doubt, hidden.
-	if slices.Contains(kinds, "Secret") {
+	if hasKind(kinds, "Secret") {
 		hideLastApplied(meta)
 		s.fieldsAll(id+"|data", getAll(n, "data"), true)
 		s.fieldsAll(id+"|stringData", getAll(n, "stringData"), false)
 	}
-	if slices.Contains(kinds, "SealedSecret") {
+	if hasKind(kinds, "SealedSecret") {
 		hideLastApplied(meta)
 		for _, spec := range getAll(n, "spec") {
 			s.fieldsAll(id+"|encryptedData", getAll(spec, "encryptedData"), false)
@@ -353,7 +361,7 @@ func (s *secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, dep
 		}
 	}
 	gens := generators(n)
-	if slices.Contains(kinds, "SecretGenerator") { // the builtin plugin's config
+	if hasKind(kinds, "SecretGenerator") { // the builtin plugin's config
 		gens = append(gens, n)
 	}
 	for gi, g := range gens {
@@ -392,7 +400,7 @@ func (s *secrets) fieldsAll(prefix string, ms []*yaml.Node, data bool) {
 // that names a Secret kind but does not parse (a Helm template) is hidden
 // whole.
 func (s *secrets) embedded(n *yaml.Node, where string) {
-	if !strings.Contains(n.Value, "Secret") && !(strings.Contains(n.Value, "\\") && containsFold([]byte(n.Value), "kind")) {
+	if !containsFold([]byte(n.Value), "secret") && !(strings.Contains(n.Value, "\\") && containsFold([]byte(n.Value), "kind")) {
 		return
 	}
 	side := parseSide([]byte(n.Value))
@@ -569,10 +577,7 @@ func (s side) render(tokens []string, reencode bool) []byte {
 			out = encodeYAML(s.raw, s.docs)
 		}
 	}
-	for _, t := range tokens {
-		out = bytes.ReplaceAll(out, []byte(t), []byte(hiddenSame))
-	}
-	return out
+	return scrubText(out, tokens)
 }
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
@@ -638,10 +643,35 @@ func mentionsSecret(b []byte) bool {
 	return tricky && containsFold(b, "kind")
 }
 
-// secretKind reports whether a mapping (a patch target) names a Secret kind.
+// secretKind reports whether a kustomize patch target may select a
+// Secret. Kustomize reads a target's kind as a regular expression (anchored)
+// and a target without one selects by name or label, any kind: when in
+// doubt, it may.
 func secretKind(m *yaml.Node) bool {
-	for _, k := range strsOf(getAll(m, "kind")) {
-		if k == "Secret" || k == "SealedSecret" {
+	if m = deref(m); m == nil || m.Kind != yaml.MappingNode {
+		return false
+	}
+	kinds := strsOf(getAll(m, "kind"))
+	if len(kinds) == 0 {
+		return true
+	}
+	for _, k := range kinds {
+		if hasKind([]string{k}, "Secret") || hasKind([]string{k}, "SealedSecret") {
+			return true
+		}
+		if re, err := regexp.Compile("^(?:" + strings.TrimSpace(k) + ")$"); err == nil && (re.MatchString("Secret") || re.MatchString("SealedSecret")) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasKind reports whether kinds holds want, in any case and spacing: the
+// API server would refuse "secret", but what the repository holds is shown
+// as it is, so it is hidden as a Secret all the same.
+func hasKind(kinds []string, want string) bool {
+	for _, k := range kinds {
+		if strings.EqualFold(strings.TrimSpace(k), want) {
 			return true
 		}
 	}
