@@ -10,15 +10,19 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // Line cleans a one-line field (a subject, a name, a message): every
-// control character but tab, newlines included, becomes a visible escape.
-func Line(s string) string { return clean(s, false) }
+// control character but tab, newlines included, and every invisible
+// format character becomes a visible escape, and the userinfo of a URL
+// (user, password, token) becomes ***.
+func Line(s string) string { return clean(Userinfo(s), false) }
 
 // Body cleans multi-line text (a diff, a file): like Line, but newlines stay.
-func Body(s string) string { return clean(s, true) }
+func Body(s string) string { return clean(Userinfo(s), true) }
 
 // safe reports whether s needs no cleaning: printable ASCII, tab, and
 // (in bodies) newline only. Most text takes this path without allocating.
@@ -49,9 +53,10 @@ func clean(s string, body bool) string {
 			sb.WriteRune(r)
 		case r < 0x20, r == 0x7f:
 			fmt.Fprintf(&sb, `\x%02x`, r)
-		case r >= 0x80 && r <= 0x9f, isBidi(r):
-			// C1 controls, and the bidirectional overrides that make a
-			// terminal show text in another order than it is.
+		case r >= 0x80 && r <= 0x9f, hidden(r):
+			// C1 controls, and what a terminal shows as nothing or moves:
+			// bidirectional overrides, zero-width and other format
+			// characters, line and paragraph separators.
 			fmt.Fprintf(&sb, `\u%04x`, r)
 		default:
 			sb.WriteString(s[i : i+size])
@@ -61,14 +66,19 @@ func clean(s string, body bool) string {
 	return sb.String()
 }
 
-func isBidi(r rune) bool {
-	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
+// hidden reports a rune a terminal draws as nothing, or uses to reorder
+// or break what it draws: Unicode's format characters (bidirectional
+// controls, zero-width spaces and joiners, the BOM, the soft hyphen, tag
+// and interlinear annotation characters) and the line and paragraph
+// separators.
+func hidden(r rune) bool {
+	return r >= 0xa0 && (unicode.Is(unicode.Cf, r) || r == 0x2028 || r == 0x2029)
 }
 
 // userinfo matches the user[:password]@ part of a URL with a scheme, up to
 // the last @ of the URL: a password may hold '@', '/' or '#' unescaped, and
 // hiding a little too much is the safe side.
-var userinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.\-]*://)[^\s"'<>]*@`)
+var userinfo = regexp.MustCompile(`(?i)([a-z][a-z0-9+.\-]*://)[^\s"'<>]*@`)
 
 // Userinfo replaces the userinfo of every URL in s (user, password or
 // token) by ***, wherever it appears: an error, a header, a cache file.
@@ -117,9 +127,13 @@ func (s *Writer) Write(p []byte) (int, error) {
 }
 
 // JSON escapes, inside JSON text, what encoding/json leaves raw but a
-// terminal would act on (DEL, C1 controls, bidi overrides), as \u escapes:
-// the values stay exact for a JSON reader.
+// terminal would act on or not show (DEL, C1 controls, format characters),
+// as \u escapes, so those values stay exact for a JSON reader; and it
+// hides the userinfo of URLs, as everything shown does.
 func JSON(b []byte) []byte {
+	if bytes.IndexByte(b, '@') >= 0 && bytes.Contains(b, []byte("://")) {
+		b = []byte(Userinfo(string(b)))
+	}
 	if safe(string(b), true) {
 		return b
 	}
@@ -127,8 +141,13 @@ func JSON(b []byte) []byte {
 	s := string(b)
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == 0x7f || r >= 0x80 && r <= 0x9f || isBidi(r) {
-			fmt.Fprintf(&out, `\u%04x`, r)
+		if r == 0x7f || r >= 0x80 && r <= 0x9f || hidden(r) {
+			if r > 0xffff { // a tag character: JSON spells it as a surrogate pair
+				hi, lo := utf16.EncodeRune(r)
+				fmt.Fprintf(&out, `\u%04x\u%04x`, hi, lo)
+			} else {
+				fmt.Fprintf(&out, `\u%04x`, r)
+			}
 		} else {
 			out.WriteString(s[i : i+size])
 		}

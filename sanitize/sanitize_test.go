@@ -108,3 +108,50 @@ func TestJSONKeepsValuesExact(t *testing.T) {
 		t.Fatalf("not the same value: %q %v", v["s"], err)
 	}
 }
+
+// TestInvisibleAndFormatCharactersAreShown: what a terminal draws as
+// nothing, or uses to reorder or break a line, is shown as an escape, in
+// every cleaner; the values stay exact in JSON.
+func TestInvisibleAndFormatCharactersAreShown(t *testing.T) {
+	for _, r := range []rune{0x200b, 0x200c, 0x200d, 0x2060, 0x2063, 0xfeff, 0x00ad, 0x2028, 0x2029, 0xfff9, 0xfffb, 0x180e, 0x061c, 0x200e, 0x2066, 0xe0041, 0xe007f} {
+		in := "Zed" + string(r) + "Width"
+		for name, got := range map[string]string{"Line": Line(in), "Body": Body(in)} {
+			if strings.ContainsRune(got, r) || !strings.Contains(got, `\u`) {
+				t.Errorf("%s(%q) = %q: %U not shown as an escape", name, in, got, r)
+			}
+		}
+		b, _ := json.Marshal(map[string]string{"s": in})
+		out := JSON(b)
+		var v map[string]string
+		if strings.ContainsRune(string(out), r) || json.Unmarshal(out, &v) != nil || v["s"] != in {
+			t.Errorf("JSON(%s) = %s: %U raw or the value changed (%q)", b, out, r, v["s"])
+		}
+	}
+	for _, keep := range []string{"é", "e\u0301", "✓ 🔒", "日本語", "\u00a0nbsp"} {
+		if Line(keep) != keep {
+			t.Errorf("Line(%q) = %q: printable text changed", keep, Line(keep))
+		}
+	}
+}
+
+// TestCredentialsInURLsAreHiddenOnEveryPath: a subject, an Argo CD
+// message or a file line with a URL's userinfo shows ***, in Line, Body,
+// the Writer and JSON alike.
+func TestCredentialsInURLsAreHiddenOnEveryPath(t *testing.T) {
+	in := "Deploy https://ci:ghp_SUBJtoken1@github.com/acme/ops.git and x_https://u:pw-2@h/ now"
+	want := "Deploy https://***@github.com/acme/ops.git and x_https://***@h/ now"
+	if got := Line(in); got != want {
+		t.Errorf("Line = %q, want %q", got, want)
+	}
+	if got := Body(in + "\n"); got != want+"\n" {
+		t.Errorf("Body = %q", got)
+	}
+	var sb strings.Builder
+	if _, err := NewWriter(&sb).Write([]byte(in + "\n")); err != nil || sb.String() != want+"\n" {
+		t.Errorf("Writer = %q %v", sb.String(), err)
+	}
+	b, _ := json.Marshal(map[string]string{"operationMessage": in})
+	if out := string(JSON(b)); strings.Contains(out, "ghp_SUBJtoken1") || strings.Contains(out, "pw-2") || !strings.Contains(out, "https://***@github.com") {
+		t.Errorf("JSON = %s", out)
+	}
+}
