@@ -26,14 +26,18 @@ var (
 
 // App is what stagedeck needs to know of one Argo CD Application.
 type App struct {
-	Name      string    `json:"name"`
-	Namespace string    `json:"-"`
-	Project   string    `json:"-"`
-	Sources   []Source  `json:"-"`
-	Sync      string    `json:"syncStatus"`
-	Health    string    `json:"healthStatus"`
-	AutoSync  bool      `json:"autoSync"`
-	Operation Operation `json:"-"`
+	Name      string   `json:"name"`
+	Namespace string   `json:"-"`
+	Project   string   `json:"-"`
+	Sources   []Source `json:"-"`
+	// MultiSource: the app has several sources (spec.sources). Argo CD
+	// ignores a sync's revision for such an app: each source to pin is
+	// named by its position.
+	MultiSource bool      `json:"-"`
+	Sync        string    `json:"syncStatus"`
+	Health      string    `json:"healthStatus"`
+	AutoSync    bool      `json:"autoSync"`
+	Operation   Operation `json:"-"`
 	// Requested is true while an operation is requested and Argo CD's
 	// controller has not taken it yet: the spec's operation field is set
 	// (it stays set while the operation runs) and no operation is Running.
@@ -143,6 +147,12 @@ type SyncRequest struct {
 	Prune    bool
 	Reason   string
 	Operator string
+	// RepoURLs are the ops repository's addresses: of an app with several
+	// sources, those from it are pinned to Revision.
+	RepoURLs []string
+	// Sources are the positions (from 1) of the sources pinned to
+	// Revision, for an app with several; deploy.Start fills them in.
+	Sources []int
 }
 
 // Observation is one look at an app while a sync runs.

@@ -23,7 +23,8 @@ func fromApplication(a *v1alpha1.Application) App {
 	out := App{
 		Name: a.Name, Namespace: a.Namespace, Project: a.Spec.Project,
 		Sync: string(a.Status.Sync.Status), Health: string(a.Status.Health.Status),
-		AutoSync: a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil,
+		AutoSync:    a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil,
+		MultiSource: a.Spec.HasMultipleSources(),
 		// The operation field stays set while the controller runs the
 		// operation: requested means not taken yet.
 		Requested:       a.Operation != nil && !running(a.Status.OperationState),

@@ -437,6 +437,12 @@ func (c *Client) Sync(ctx context.Context, r SyncRequest) (App, error) {
 	if r.Project != "" {
 		req.Project = &r.Project
 	}
+	// Of an app with several sources Argo CD ignores Revision: each source
+	// pinned is named by its position, or it would sync to its target.
+	for _, pos := range r.Sources {
+		req.SourcePositions = append(req.SourcePositions, int64(pos))
+		req.Revisions = append(req.Revisions, r.Revision)
+	}
 	if r.Operator != "" {
 		req.Infos = append(req.Infos, &v1alpha1.Info{Name: "Operator", Value: r.Operator})
 	}

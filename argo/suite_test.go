@@ -34,6 +34,8 @@ func (b *fakeBackend) Addr() string { return b.addr }
 
 func (b *fakeBackend) Account() string { return argotest.Account }
 
+func (b *fakeBackend) MultiSourceApp() string { return "multi-web" }
+
 func (b *fakeBackend) SetDenyWindow(t *testing.T, app string, manualSync bool) {
 	b.srv.SetDenyWindow(app, manualSync)
 	t.Cleanup(b.srv.ClearSyncWindows)
@@ -97,7 +99,7 @@ func (b *fakeBackend) NamespacedApp() string { return "team-a/tst-team" }
 func (b *fakeBackend) AutoApp() string       { return "itg-web" }
 
 func (b *fakeBackend) Commit(t *testing.T, app string) string {
-	return b.git.Commit(map[string]string{"tst-web": "tst/web", "itg-web": "itg/web", "team-a/tst-team": "tst/team"}[app])
+	return b.git.Commit(map[string]string{"tst-web": "tst/web", "itg-web": "itg/web", "team-a/tst-team": "tst/team", "multi-web": "multi/web"}[app])
 }
 
 func (b *fakeBackend) Refresh(t *testing.T, app string) { b.srv.Reconcile() }
@@ -116,5 +118,7 @@ func TestSharedSuiteOnTheFake(t *testing.T) {
 	srv.AddApp(argotest.AppSpec{Name: "perf-web", RepoURL: "file:///ops.git", Path: "perf/web", Deployed: git.Head()})
 	srv.DenySync("default", "perf-web")
 	srv.AddApp(argotest.AppSpec{Name: "tst-team", Namespace: "team-a", RepoURL: "file:///ops.git", Path: "tst/team", Deployed: git.Head()})
+	srv.AddApp(argotest.AppSpec{Name: "multi-web", Project: "tst", RepoURL: "file:///ops.git", Path: "multi/web",
+		More: []argotest.MoreSource{{RepoURL: "file:///ops.git", Path: "multi/values", TargetRevision: "main"}}})
 	argotest.RunSuite(t, &fakeBackend{srv: srv, git: git, addr: srv.Addr()})
 }

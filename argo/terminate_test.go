@@ -2,6 +2,8 @@ package argo_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,5 +49,43 @@ func TestTerminateAfterConflictsOverGRPC(t *testing.T) {
 	}
 	if n != 3 || a.Operation.Phase != "Failed" {
 		t.Errorf("%d terminates sent, phase %s; want 3 and the operation ended", n, a.Operation.Phase)
+	}
+}
+
+// TestSyncOfAnAppWithSeveralSourcesPinsTheOpsSources: Argo CD ignores a
+// sync's revision for an app with several sources (each would sync to its
+// target: the branch's head, unreviewed); deploy.Start pins the ops
+// repository's sources by position and leaves the others at theirs.
+func TestSyncOfAnAppWithSeveralSourcesPinsTheOpsSources(t *testing.T) {
+	srv, c := startFake(t, argo.Options{})
+	srv.AddApp(argotest.AppSpec{Name: "tst-multi", Project: "tst", RepoURL: "git@github.com:acme/ops.git", Path: "tst/multi", Deployed: shaOld,
+		More: []argotest.MoreSource{{RepoURL: "https://charts.example.com", Path: "web", TargetRevision: "1.2.3"}}})
+	ctx := context.Background()
+	before, err := c.Get(ctx, "tst-multi", "")
+	if err != nil || !before.MultiSource || len(before.Sources) != 2 {
+		t.Fatalf("the app with two sources reads as %+v, %v", before, err)
+	}
+	// The reviewed revision is the old one; main's head has moved on.
+	req := argo.SyncRequest{App: "tst-multi", Project: "tst", Revision: shaOld, RepoURLs: []string{"ssh://git@github.com/acme/ops.git"}}
+	requested, prev, err := deploy.Start(ctx, c, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := srv.Calls()
+	last := calls[len(calls)-1]
+	if !slices.Equal(last.SourcePositions, []int64{1}) || !slices.Equal(last.Revisions, []string{shaOld}) {
+		t.Errorf("sync sent positions %v revisions %v, want the ops source (1) pinned to %s", last.SourcePositions, last.Revisions, shaOld[:7])
+	}
+	got, _ := follow(t, c.Follow(ctx, "tst-multi", shaOld, requested, prev, false))
+	if !got.Succeeded() || got.App.Sources[0].Deployed != shaOld || got.App.Sources[1].Deployed != "1.2.3" {
+		t.Errorf("deployed %s and %s, want the reviewed %s and the chart's 1.2.3", got.App.Sources[0].Deployed, got.App.Sources[1].Deployed, shaOld[:7])
+	}
+	// No source from the ops repository: nothing to pin, nothing sent.
+	req.RepoURLs = []string{"https://git.example.com/other.git"}
+	if _, _, err := deploy.Start(ctx, c, req); err == nil || !strings.Contains(err.Error(), "none is the ops repository") {
+		t.Errorf("a sync with no source to pin: %v", err)
+	}
+	if n := len(srv.Calls()); n != len(calls) {
+		t.Errorf("%d more calls reached Argo CD", n-len(calls))
 	}
 }

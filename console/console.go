@@ -527,6 +527,11 @@ func (l live) StartSync(ctx context.Context, stage string, req argo.SyncRequest)
 	if err != nil {
 		return tui.SyncStart{}, err
 	}
+	s, err := l.lazy.get(ctx)
+	if err != nil {
+		return tui.SyncStart{}, err
+	}
+	req.RepoURLs = s.Repo.RemoteURLs()
 	requested, prev, err := deploy.Start(ctx, c, req)
 	return tui.SyncStart{App: req.App, Revision: req.Revision, Requested: requested, PrevStarted: prev, DryRun: req.DryRun}, err
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/board"
+	"github.com/stagedeck/stagedeck/gitstate"
 	"github.com/stagedeck/stagedeck/opsrepo"
 	"github.com/stagedeck/stagedeck/sanitize"
 )
@@ -128,6 +129,19 @@ func Start(ctx context.Context, c Client, req appstate.SyncRequest) (requested, 
 	}
 	if before.Requested || before.Operation.Running() {
 		return time.Time{}, time.Time{}, fmt.Errorf("%s: %w", req.App, appstate.ErrOperationRunning)
+	}
+	if before.MultiSource {
+		// Argo CD would sync each source to its target (the branch's head,
+		// unreviewed): the ops repository's sources are pinned by position.
+		req.Sources = nil
+		for i, src := range before.Sources {
+			if appstate.SameRepo(src.RepoURL, req.RepoURLs) {
+				req.Sources = append(req.Sources, i+1)
+			}
+		}
+		if len(req.Sources) == 0 {
+			return time.Time{}, time.Time{}, fmt.Errorf("%s has several sources and none is the ops repository: nothing to pin to %s (nothing was sent)", req.App, gitstate.Short(req.Revision))
+		}
 	}
 	requested = time.Now()
 	// Sent exactly once: on a timeout the outcome is unknown, so we follow

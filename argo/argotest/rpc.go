@@ -178,7 +178,8 @@ func (s *Server) Watch(q *application.ApplicationQuery, stream application.Appli
 func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) (*v1alpha1.Application, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	call := Call{Method: "Sync", App: key(q.GetAppNamespace(), q.GetName()), Revision: q.GetRevision(), DryRun: q.GetDryRun(), Prune: q.GetPrune(), Infos: map[string]string{}}
+	call := Call{Method: "Sync", App: key(q.GetAppNamespace(), q.GetName()), Revision: q.GetRevision(), DryRun: q.GetDryRun(), Prune: q.GetPrune(), Infos: map[string]string{},
+		SourcePositions: q.SourcePositions, Revisions: q.Revisions}
 	for _, i := range q.Infos {
 		call.Infos[i.Name] = i.Value
 	}
@@ -197,12 +198,28 @@ func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) 
 	// Then the revision: an app with auto-sync follows its target and
 	// refuses any other (a dry run aside); a branch or tag must resolve
 	// now, while what looks like a sha is taken as it is.
-	target := a.Spec.Source.TargetRevision
+	target := primary(a).TargetRevision
 	if target == "" {
 		target = "HEAD"
 	}
+	auto := a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil && !q.GetDryRun()
 	rev := q.GetRevision()
-	if a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil && !q.GetDryRun() && rev != "" && rev != target {
+	if a.Spec.HasMultipleSources() {
+		// As Argo CD: the revision is ignored; each source syncs to its
+		// target unless its position (from 1) is given a revision.
+		rev = ""
+		for i, pos := range q.SourcePositions {
+			if pos <= 0 || pos > int64(len(a.Spec.Sources)) || i >= len(q.Revisions) {
+				return nil, status.Error(codes.FailedPrecondition, "source position is out of range")
+			}
+			if pos == 1 {
+				rev = q.Revisions[i]
+			}
+		}
+		if auto && rev != "" && rev != target {
+			return nil, status.Errorf(codes.FailedPrecondition, "Cannot sync source %s to %s: auto-sync currently set to %s", a.Spec.Sources[0].RepoURL, rev, a.Spec.Sources[0].TargetRevision)
+		}
+	} else if auto && rev != "" && rev != target {
 		return nil, status.Errorf(codes.FailedPrecondition, "Cannot sync to %s: auto-sync currently set to %s", rev, a.Spec.Source.TargetRevision)
 	}
 	if rev == "" {
@@ -330,7 +347,7 @@ func (s *Server) ManagedResources(_ context.Context, q *application.ResourcesQue
 		if rev == "" {
 			return out
 		}
-		fs, err := files.Files(rev, a.Spec.Source.Path)
+		fs, err := files.Files(rev, primary(a).Path)
 		if err != nil {
 			return out
 		}

@@ -72,7 +72,13 @@ type AppSpec struct {
 	// started those syncs (default "admin", "automated" for auto-sync).
 	Now time.Time
 	By  string
+	// More makes an app with several sources (spec.sources): the one
+	// above first, then these.
+	More []MoreSource
 }
+
+// MoreSource is another source of an app with several.
+type MoreSource struct{ RepoURL, Path, TargetRevision string }
 
 // Call is one recorded API call, for tests to assert on.
 type Call struct {
@@ -82,6 +88,10 @@ type Call struct {
 	DryRun   bool
 	Prune    bool
 	Infos    map[string]string
+	// SourcePositions and Revisions: what a sync pinned of an app with
+	// several sources.
+	SourcePositions []int64
+	Revisions       []string
 }
 
 // Account is the Argo CD account every token of the fake belongs to, and
@@ -361,6 +371,13 @@ func (s *Server) AddApp(spec AppSpec) {
 			},
 		},
 	}
+	if len(spec.More) > 0 {
+		a.Spec.Sources = v1alpha1.ApplicationSources{*a.Spec.Source}
+		a.Spec.Source = nil
+		for _, m := range spec.More {
+			a.Spec.Sources = append(a.Spec.Sources, v1alpha1.ApplicationSource{RepoURL: m.RepoURL, Path: m.Path, TargetRevision: m.TargetRevision})
+		}
+	}
 	if spec.Auto {
 		a.Spec.SyncPolicy = &v1alpha1.SyncPolicy{Automated: &v1alpha1.SyncPolicyAutomated{}}
 	}
@@ -386,18 +403,18 @@ func (s *Server) AddApp(spec AppSpec) {
 	}
 	for i, rev := range spec.Previous {
 		at := metav1.NewTime(now.Add(-time.Duration(len(spec.Previous)-i) * 26 * time.Hour))
-		a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: int64(i), Revision: rev, DeployedAt: at, DeployStartedAt: &at, Source: *a.Spec.Source, InitiatedBy: by})
+		a.Status.History = append(a.Status.History, historyEntry(a, int64(i), rev, at, at, by))
 	}
 	if spec.Deployed != "" {
 		deployedAt := metav1.NewTime(now.Add(-2 * time.Hour))
-		a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: int64(len(spec.Previous)), Revision: spec.Deployed, DeployedAt: deployedAt, DeployStartedAt: &deployedAt, Source: *a.Spec.Source, InitiatedBy: by})
+		a.Status.History = append(a.Status.History, historyEntry(a, int64(len(spec.Previous)), spec.Deployed, deployedAt, deployedAt, by))
 		a.Status.OperationState = &v1alpha1.OperationState{
 			Operation:  v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: spec.Deployed}},
 			Phase:      synccommon.OperationSucceeded,
 			Message:    "successfully synced (all tasks run)",
 			StartedAt:  deployedAt,
 			FinishedAt: &deployedAt,
-			SyncResult: &v1alpha1.SyncOperationResult{Revision: spec.Deployed, Source: *a.Spec.Source},
+			SyncResult: syncResult(a, spec.Deployed),
 		}
 	}
 	s.apps[keyOf(a)] = a
@@ -527,15 +544,20 @@ func (s *Server) reconcileLocked(a *v1alpha1.Application) {
 	if s.opts.Git == nil {
 		return
 	}
-	head, err := s.opts.Git.Resolve(a.Spec.Source.TargetRevision)
+	head, err := s.opts.Git.Resolve(primary(a).TargetRevision)
 	if err != nil {
 		a.Status.Sync.Status = v1alpha1.SyncStatusCodeUnknown
 		a.Status.Conditions = []v1alpha1.ApplicationCondition{{Type: v1alpha1.ApplicationConditionComparisonError, Message: err.Error()}}
 		return
 	}
 	a.Status.Conditions = nil
-	a.Status.Sync.Revision = head
-	a.Status.Sync.ComparedTo = v1alpha1.ComparedTo{Source: *a.Spec.Source}
+	if a.Spec.HasMultipleSources() {
+		a.Status.Sync.Revisions = revisionsOf(a, head)
+		a.Status.Sync.ComparedTo = v1alpha1.ComparedTo{Sources: a.Spec.Sources}
+	} else {
+		a.Status.Sync.Revision = head
+		a.Status.Sync.ComparedTo = v1alpha1.ComparedTo{Source: *a.Spec.Source}
+	}
 	deployed := deployedRevision(a)
 	switch {
 	case deployed == "":
@@ -544,7 +566,7 @@ func (s *Server) reconcileLocked(a *v1alpha1.Application) {
 	case deployed == head:
 		a.Status.Sync.Status = v1alpha1.SyncStatusCodeSynced
 	default:
-		changed, err := s.opts.Git.Changed(deployed, head, a.Spec.Source.Path)
+		changed, err := s.opts.Git.Changed(deployed, head, primary(a).Path)
 		if err != nil {
 			a.Status.Sync.Status = v1alpha1.SyncStatusCodeUnknown
 			return
@@ -557,15 +579,65 @@ func (s *Server) reconcileLocked(a *v1alpha1.Application) {
 	}
 }
 
+// deployedRevision is the first source's deployed revision.
 func deployedRevision(a *v1alpha1.Application) string {
-	if st := a.Status.OperationState; st != nil && st.SyncResult != nil && st.SyncResult.Revision != "" &&
+	first := func(rev string, revs []string) string {
+		if rev == "" && len(revs) > 0 {
+			return revs[0]
+		}
+		return rev
+	}
+	if st := a.Status.OperationState; st != nil && st.SyncResult != nil && first(st.SyncResult.Revision, st.SyncResult.Revisions) != "" &&
 		st.Phase == synccommon.OperationSucceeded && (st.Operation.Sync == nil || !st.Operation.Sync.DryRun) {
-		return st.SyncResult.Revision
+		return first(st.SyncResult.Revision, st.SyncResult.Revisions)
 	}
 	if n := len(a.Status.History); n > 0 {
-		return a.Status.History[n-1].Revision
+		return first(a.Status.History[n-1].Revision, a.Status.History[n-1].Revisions)
 	}
 	return ""
+}
+
+// primary is the app's source, or the first of several: the one whose
+// revision the fake resolves and deploys.
+func primary(a *v1alpha1.Application) *v1alpha1.ApplicationSource {
+	if a.Spec.HasMultipleSources() {
+		return &a.Spec.Sources[0]
+	}
+	return a.Spec.Source
+}
+
+// revisionsOf is what each of an app's several sources is at when the
+// first is at rev: a source of the same repository is at rev too, one of
+// another repository at its target (the fake has one repository).
+func revisionsOf(a *v1alpha1.Application, rev string) []string {
+	var out []string
+	for _, src := range a.Spec.Sources {
+		if src.RepoURL == a.Spec.Sources[0].RepoURL {
+			out = append(out, rev)
+		} else {
+			out = append(out, src.TargetRevision)
+		}
+	}
+	return out
+}
+
+// syncResult is a sync's result at rev, as Argo CD spells it for one
+// source or several.
+func syncResult(a *v1alpha1.Application, rev string) *v1alpha1.SyncOperationResult {
+	if a.Spec.HasMultipleSources() {
+		return &v1alpha1.SyncOperationResult{Revisions: revisionsOf(a, rev), Sources: a.Spec.Sources}
+	}
+	return &v1alpha1.SyncOperationResult{Revision: rev, Source: *a.Spec.Source}
+}
+
+func historyEntry(a *v1alpha1.Application, id int64, rev string, at, started metav1.Time, by v1alpha1.OperationInitiator) v1alpha1.RevisionHistory {
+	h := v1alpha1.RevisionHistory{ID: id, DeployedAt: at, DeployStartedAt: &started, InitiatedBy: by}
+	if a.Spec.HasMultipleSources() {
+		h.Revisions, h.Sources = revisionsOf(a, rev), a.Spec.Sources
+	} else {
+		h.Revision, h.Source = rev, *a.Spec.Source
+	}
+	return h
 }
 
 func (s *Server) publishLocked(typ string, a *v1alpha1.Application) {
@@ -648,7 +720,7 @@ func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryR
 		// As Argo CD's controller: the result is the revision asked for; no
 		// history entry, and the app's health is what it was.
 		st.Phase, st.Message = synccommon.OperationSucceeded, "successfully synced (all tasks run)"
-		st.SyncResult = &v1alpha1.SyncOperationResult{Revision: revision, Source: *a.Spec.Source}
+		st.SyncResult = syncResult(a, revision)
 		s.publishLocked("MODIFIED", a)
 		return
 	}
@@ -663,20 +735,19 @@ func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryR
 	if msg, ok := s.failNext[name]; ok {
 		delete(s.failNext, name)
 		st.Phase, st.Message = synccommon.OperationFailed, msg
-		st.SyncResult = &v1alpha1.SyncOperationResult{Revision: revision, Source: *a.Spec.Source, Resources: v1alpha1.ResourceResults{
+		st.SyncResult = syncResult(a, revision)
+		st.SyncResult.Resources = v1alpha1.ResourceResults{
 			{Group: "apps", Kind: "Deployment", Namespace: a.Spec.Destination.Namespace, Name: a.Name, Status: synccommon.ResultCodeSyncFailed, Message: msg, SyncPhase: synccommon.SyncPhaseSync},
-		}}
+		}
 		a.Status.Health.Status = health.HealthStatusDegraded
 		s.publishLocked("MODIFIED", a)
 		return
 	}
 	st.Phase, st.Message = synccommon.OperationSucceeded, "successfully synced (all tasks run)"
-	st.SyncResult = &v1alpha1.SyncOperationResult{
-		Revision: revision, Source: *a.Spec.Source,
-		Resources: v1alpha1.ResourceResults{
-			{Kind: "ConfigMap", Namespace: a.Spec.Destination.Namespace, Name: a.Name + "-values", Status: synccommon.ResultCodeSynced, Message: "configmap/" + a.Name + "-values configured", SyncPhase: synccommon.SyncPhaseSync},
-			{Group: "apps", Kind: "Deployment", Namespace: a.Spec.Destination.Namespace, Name: a.Name, Status: synccommon.ResultCodeSynced, Message: "deployment.apps/" + a.Name + " configured", SyncPhase: synccommon.SyncPhaseSync},
-		},
+	st.SyncResult = syncResult(a, revision)
+	st.SyncResult.Resources = v1alpha1.ResourceResults{
+		{Kind: "ConfigMap", Namespace: a.Spec.Destination.Namespace, Name: a.Name + "-values", Status: synccommon.ResultCodeSynced, Message: "configmap/" + a.Name + "-values configured", SyncPhase: synccommon.SyncPhaseSync},
+		{Group: "apps", Kind: "Deployment", Namespace: a.Spec.Destination.Namespace, Name: a.Name, Status: synccommon.ResultCodeSynced, Message: "deployment.apps/" + a.Name + " configured", SyncPhase: synccommon.SyncPhaseSync},
 	}
 	var id int64
 	if n := len(a.Status.History); n > 0 {
@@ -685,8 +756,7 @@ func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryR
 	started := st.StartedAt
 	// As Argo CD's controller (persistRevisionHistory): who started the
 	// operation is kept with the deploy.
-	a.Status.History = append(a.Status.History, v1alpha1.RevisionHistory{ID: id, Revision: revision, DeployedAt: now, DeployStartedAt: &started,
-		Source: *a.Spec.Source, InitiatedBy: st.Operation.InitiatedBy})
+	a.Status.History = append(a.Status.History, historyEntry(a, id, revision, now, started, st.Operation.InitiatedBy))
 	if len(a.Status.History) > 10 {
 		a.Status.History = a.Status.History[len(a.Status.History)-10:]
 	}
@@ -694,7 +764,7 @@ func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryR
 	if il, ok := s.opts.Git.(interface {
 		Images(sha, path string) []string
 	}); ok {
-		a.Status.Summary.Images = il.Images(revision, a.Spec.Source.Path)
+		a.Status.Summary.Images = il.Images(revision, primary(a).Path)
 	}
 	s.reconcileLocked(a)
 	s.publishLocked("MODIFIED", a)

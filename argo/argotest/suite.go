@@ -68,6 +68,9 @@ type Backend interface {
 	Addr() string
 	// Account is the test account's name.
 	Account() string
+	// MultiSourceApp is a manual app with two sources, both from the ops
+	// repository (Commit changes the first one's path).
+	MultiSourceApp() string
 }
 
 // Dial connects a backend's client with the argocd config at path and
@@ -99,6 +102,47 @@ func RunSuite(t *testing.T, b Backend) {
 	t.Run("WatchFromAResourceVersion", func(t *testing.T) { suiteWatchFromVersion(t, b) })
 	t.Run("PinnedSyncOfAnAutoSyncAppIsRefused", func(t *testing.T) { suiteAutoSyncPin(t, b) })
 	t.Run("DryRunDeploysNothing", func(t *testing.T) { suiteDryRun(t, b) })
+	t.Run("SeveralSourcesArePinnedByPosition", func(t *testing.T) { suiteSeveralSources(t, b) })
+}
+
+// suiteSeveralSources: of an app with several sources Argo CD ignores a
+// sync's revision, and each source syncs to its target (the branch's
+// head); a revision given by position pins that source.
+func suiteSeveralSources(t *testing.T, b Backend) {
+	c := b.Client(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	app := b.MultiSourceApp()
+	pinned := b.Commit(t, app)
+	head := b.Commit(t, app) // a newer commit lands after the review
+	b.Refresh(t, app)
+	sync := func(r argo.SyncRequest) argo.App {
+		t.Helper()
+		before, err := c.Get(ctx, app, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !before.MultiSource || len(before.Sources) != 2 {
+			t.Fatalf("%s reads as %d source(s), multi %v", app, len(before.Sources), before.MultiSource)
+		}
+		r.App, r.Project = app, before.Project
+		requested := time.Now()
+		if _, err := c.Sync(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		o := follow(t, c.Follow(ctx, app, r.Revision, requested, before.Operation.StartedAt, false))
+		if o.App.Operation.Phase != "Succeeded" {
+			t.Fatalf("sync of %s: %+v", app, o.App.Operation)
+		}
+		return o.App
+	}
+	if got := sync(argo.SyncRequest{Revision: pinned}); got.Sources[0].Deployed != head || got.Sources[1].Deployed != head {
+		t.Errorf("a sync of %s given only the revision %s deployed %s and %s; Argo CD deploys each source's target (head %s)",
+			app, pinned[:7], got.Sources[0].Deployed, got.Sources[1].Deployed, head[:7])
+	}
+	if got := sync(argo.SyncRequest{Revision: pinned, Sources: []int{1, 2}}); got.Sources[0].Deployed != pinned || got.Sources[1].Deployed != pinned {
+		t.Errorf("a sync of %s pinned by position to %s deployed %s and %s", app, pinned[:7], got.Sources[0].Deployed, got.Sources[1].Deployed)
+	}
 }
 
 // suiteAutoSyncPin: an app with auto-sync follows its target revision, so

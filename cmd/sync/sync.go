@@ -213,7 +213,8 @@ func Sync(ctx context.Context, s *session.Session, o Spec, io cmdutil.IOStreams)
 	}
 	var started []sent
 	for _, a := range apps {
-		req := appstate.SyncRequest{App: a.Name, Project: a.Project, Revision: rev, DryRun: dryRun, Prune: prune, Reason: reason, Operator: operator}
+		req := appstate.SyncRequest{App: a.Name, Project: a.Project, Revision: rev, DryRun: dryRun, Prune: prune, Reason: reason, Operator: operator,
+			RepoURLs: s.Repo.RemoteURLs()}
 		requested, prev, err := deploy.Start(ctx, c, req)
 		if err != nil {
 			msg := err.Error()

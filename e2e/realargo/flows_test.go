@@ -340,6 +340,8 @@ func (b *realBackend) DeniedApp() string { return "perf-web" }
 
 func (b *realBackend) Account() string { return "owner" }
 
+func (b *realBackend) MultiSourceApp() string { return "multi-web" }
+
 func (b *realBackend) Addr() string { return env.argoAddr }
 
 // SetDenyWindow puts the window on the tst project (the owner's apps').

@@ -157,6 +157,9 @@ func (t *tier) opsRepo() error {
 	// A team's own stage, deployed by an Application in the team's namespace
 	// (Argo CD's apps in any namespace).
 	files["team/web/configmap.yaml"] = webManifest("team", "1")
+	// An app with two sources, both from the ops repository (no stage's).
+	files["multi/web/configmap.yaml"] = webManifest("multi", "1")
+	files["multi/values/configmap.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: multi-values\ndata:\n  replicas: \"2\"\n"
 	_, err := t.commitPush("Initial ops layout", files)
 	return err
 }
@@ -241,6 +244,26 @@ spec:
   destination:
     server: https://kubernetes.default.svc
     namespace: team
+  syncPolicy:
+    syncOptions: [CreateNamespace=true]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: multi-web
+  namespace: argocd
+spec:
+  project: tst
+  sources:
+    - repoURL: file://%[1]s
+      path: multi/web
+      targetRevision: main
+    - repoURL: file://%[1]s
+      path: multi/values
+      targetRevision: main
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: multi
   syncPolicy:
     syncOptions: [CreateNamespace=true]
 `, t.bare)
