@@ -33,6 +33,17 @@ func FirstName(author string) string {
 // Clip shortens s to width cells, marking the cut with an ellipsis.
 func Clip(s string, width int) string { return ansi.Truncate(s, width, "…") }
 
+// Cell is s clipped and padded to exactly width cells, as a terminal
+// draws them: a wide (CJK) or combining character takes the cells it
+// takes, so the columns after it stay in line (fmt's %-Ns counts runes).
+func Cell(s string, width int) string {
+	s = Clip(s, width)
+	if pad := width - ansi.StringWidth(s); pad > 0 {
+		s += strings.Repeat(" ", pad)
+	}
+	return s
+}
+
 // ConfirmTTY asks on a terminal; without one it refuses and names --yes.
 func ConfirmTTY(in io.Reader, out io.Writer, prompt string) (bool, error) {
 	f, ok := in.(*os.File)

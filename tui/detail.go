@@ -58,7 +58,7 @@ func (m *Model) detailLines(d *detailScreen, w, h int) []string {
 	var lines []string
 	add := func(l ...string) { lines = append(lines, l...) }
 	commitLine := func(c gitstate.Commit) string {
-		return fmt.Sprintf("  %s  %-16s %4s  %s", c.ShortSHA(), clip(c.Author, 16), age(m.now, c.Date), c.Subject)
+		return fmt.Sprintf("  %s  %s %4s  %s", c.ShortSHA(), pad(c.Author, 16), age(m.now, c.Date), c.Subject)
 	}
 	if d.key.app == "" {
 		title := "Stage " + st.Name + "  (" + st.Path + "/)"
@@ -79,7 +79,7 @@ func (m *Model) detailLines(d *detailScreen, w, h int) []string {
 		}
 		add(s.Header.Render("Apps"))
 		for _, a := range st.Apps {
-			add(fmt.Sprintf("  %-22s %-10s %-12s deployed %s  %d behind", a.Name, a.SyncStatus, a.HealthStatus, dash(gitstate.Short(a.DeployedRevision)), a.PendingCommits))
+			add(fmt.Sprintf("  %s %s %s deployed %s  %d behind", widen(a.Name, 22), widen(a.SyncStatus, 10), widen(a.HealthStatus, 12), dash(gitstate.Short(a.DeployedRevision)), a.PendingCommits))
 		}
 		if len(st.Apps) == 0 {
 			add("  none")

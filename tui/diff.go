@@ -323,7 +323,7 @@ func (d *diffScreen) view(m *Model, w, h int) []string {
 			if d.sel == i+1 {
 				mark = "› "
 			}
-			lines = append(lines, s.Dim.Render(fmt.Sprintf("  %s%s %-14s %4s  %s", mark, c.ShortSHA(), clip(c.Author, 14), age(m.now, c.Date), c.Subject)))
+			lines = append(lines, s.Dim.Render(fmt.Sprintf("  %s%s %s %4s  %s", mark, c.ShortSHA(), pad(c.Author, 14), age(m.now, c.Date), c.Subject)))
 		}
 	}
 	switch {

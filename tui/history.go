@@ -397,7 +397,7 @@ func (r *rollbackScreen) view(m *Model, w, h int) []string {
 			mark = s.Dim.Render(mark)
 		}
 		text := fmt.Sprintf("%s  %s %-4s  ", c.ShortSHA(), c.Date.In(m.now.Location()).Format("2006-01-02 15:04"), age(m.now, c.Date))
-		rest := fmt.Sprintf("  %-10s %s", clip(firstWord(c.Author), 10), c.Subject)
+		rest := fmt.Sprintf("  %s %s", pad(firstWord(c.Author), 10), c.Subject)
 		cur := "  "
 		if i == r.cursor {
 			cur = "› "

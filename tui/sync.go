@@ -461,7 +461,7 @@ func (sy *syncScreen) view(m *Model, w, h int) []string {
 			add(s.Dim.Render(fmt.Sprintf("  … %d more", len(sy.commits)-5)))
 			break
 		}
-		add(fmt.Sprintf("  %s  %-16s %4s  %s", c.ShortSHA(), clip(c.Author, 16), age(m.now, c.Date), c.Subject))
+		add(fmt.Sprintf("  %s  %s %4s  %s", c.ShortSHA(), pad(c.Author, 16), age(m.now, c.Date), c.Subject))
 	}
 	add("", s.Header.Render("Apps"))
 	for _, a := range sy.apps {
@@ -481,7 +481,7 @@ func (sy *syncScreen) view(m *Model, w, h int) []string {
 		if a.AutoSync {
 			mode = "auto"
 		}
-		add(fmt.Sprintf("  %-20s %-6s deployed %s  ", clip(a.Name, 20), mode, dash(gitstate.Short(a.DeployedRevision))) + state)
+		add(fmt.Sprintf("  %s %-6s deployed %s  ", pad(a.Name, 20), mode, dash(gitstate.Short(a.DeployedRevision))) + state)
 	}
 	if sy.checkErr != nil {
 		add(s.Error.Render("  pre-check failed: " + oneLine(sy.checkErr.Error())))

@@ -218,6 +218,15 @@ func padLeft(s string, w int) string {
 
 func clip(s string, w int) string { return ansi.Truncate(s, w, "…") }
 
+// widen pads s to w cells and never cuts it (fmt's %-Ns counts runes,
+// not the cells a wide character takes).
+func widen(s string, w int) string {
+	if sw := ansi.StringWidth(s); sw < w {
+		return s + strings.Repeat(" ", w-sw)
+	}
+	return s
+}
+
 func dash(s string) string {
 	if s == "" {
 		return "-"

@@ -158,7 +158,7 @@ func WriteTable(w io.Writer, b *board.Board, now time.Time, width int) {
 	// BEHIND the commits on the path that are not deployed: the same words
 	// for stages and apps.
 	row := func(name, sync, health, head, deployed, behind, info string) {
-		line := fmt.Sprintf("%-14s %-9s %-9s %-7s %-8s %6s  %s", cmdutil.Clip(name, 14), cmdutil.Clip(sync, 9), cmdutil.Clip(health, 9), head, deployed, behind, info)
+		line := fmt.Sprintf("%s %s %s %-7s %-8s %6s  %s", cmdutil.Cell(name, 14), cmdutil.Cell(sync, 9), cmdutil.Cell(health, 9), head, deployed, behind, info)
 		fmt.Fprintln(w, cmdutil.Clip(strings.TrimRight(line, " "), width))
 	}
 	row("STAGE/APP", "SYNC", "HEALTH", "HEAD", "DEPLOYED", "BEHIND", "LAST CHANGE / MODE")

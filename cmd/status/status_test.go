@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/cmdutil"
 	"github.com/stagedeck/stagedeck/internal/cmdtest"
 	"github.com/stagedeck/stagedeck/internal/testrepo"
@@ -65,5 +69,36 @@ func TestRunUnreachableRepoExits3(t *testing.T) {
 	err := Run(context.Background(), &Options{IO: f.IO, Open: f.Open, Output: "table"})
 	if cmdutil.CodeOf(err) != cmdutil.ExitUnreachable {
 		t.Errorf("unreachable git: exit %d (%v), want 3", cmdutil.CodeOf(err), err)
+	}
+}
+
+// TestTableColumnsStayInLineWithWideNames: a name of wide (CJK) or
+// combining characters takes the cells a terminal draws, so the columns
+// after it start where every other row's do.
+func TestTableColumnsStayInLineWithWideNames(t *testing.T) {
+	b := &board.Board{Repo: board.RepoInfo{URL: "file:///ops.git", Branch: "main", Head: strings.Repeat("a", 40)}}
+	st := board.Stage{Name: "tst", Path: "tst"}
+	for _, name := range []string{"tst-plain", "tst-爆爆爆爆爆爆", "tst-e\u0301\u0301\u0301x", "tst-爆"} {
+		st.Apps = append(st.Apps, board.App{Name: name, SyncStatus: "Synced", HealthStatus: "Healthy"})
+	}
+	b.Stages = []board.Stage{st}
+	var out strings.Builder
+	WriteTable(&out, b, time.Now(), 120)
+	want := -1
+	for _, line := range strings.Split(out.String(), "\n") {
+		if !strings.Contains(line, "Synced") {
+			continue
+		}
+		i := strings.Index(line, "Synced")
+		col := ansi.StringWidth(line[:i])
+		if want == -1 {
+			want = col
+		}
+		if col != want {
+			t.Errorf("SYNC starts at cell %d, want %d:\n%s", col, want, out.String())
+		}
+	}
+	if want == -1 {
+		t.Fatalf("no app rows:\n%s", out.String())
 	}
 }
