@@ -169,6 +169,9 @@ func (r redactor) refOf(pr Pair) SecretRef {
 }
 
 func (r redactor) pair(pr Pair, old, new []byte) ([]byte, []byte) {
+	// A private key is secret wherever it is: a values file, an env file,
+	// a ConfigMap, a JSON string.
+	old, new = hidePrivateKeys(old, new)
 	switch r.refOf(pr) {
 	case SecretFile:
 		return hideGenerated(old, new)
@@ -1025,6 +1028,40 @@ var sopsValue = regexp.MustCompile(`ENC\[[^\]\n]*\]`)
 // hideEncrypted replaces sops values: ciphertext tells a reader nothing
 // but changes on every re-encryption; a value new to this side reads
 // <encrypted changed>.
+// privateKey is a PEM private key block (RSA, EC, OpenSSH, PKCS#8,
+// encrypted or not), across lines or in a string with \n escapes, up to
+// its end line or, cut short, the end of the file.
+var privateKey = regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)`)
+
+const (
+	hiddenKey        = "<hidden: private key>"
+	hiddenKeyChanged = "<hidden: private key, changed>"
+)
+
+// hidePrivateKeys replaces each private key block by a marker that says
+// whether the new side's key is one the old side had.
+func hidePrivateKeys(old, new []byte) ([]byte, []byte) {
+	if !bytes.Contains(old, []byte("PRIVATE KEY-----")) && !bytes.Contains(new, []byte("PRIVATE KEY-----")) {
+		return old, new
+	}
+	inOld := map[string]bool{}
+	for _, m := range privateKey.FindAll(old, -1) {
+		inOld[string(m)] = true
+	}
+	rep := func(b []byte, changedIfNew bool) []byte {
+		if b == nil {
+			return nil
+		}
+		return privateKey.ReplaceAllFunc(b, func(m []byte) []byte {
+			if changedIfNew && !inOld[string(m)] {
+				return []byte(hiddenKeyChanged)
+			}
+			return []byte(hiddenKey)
+		})
+	}
+	return rep(old, false), rep(new, old != nil)
+}
+
 func hideEncrypted(old, new []byte) ([]byte, []byte) {
 	if !bytes.Contains(old, []byte("ENC[")) && !bytes.Contains(new, []byte("ENC[")) {
 		return old, new
