@@ -156,3 +156,20 @@ func BenchmarkLastChangesWarm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSecretRefsAt: reading every kustomization of a commit (500
+// app directories), once per commit a diff shows (then cached).
+func BenchmarkSecretRefsAt(b *testing.B) {
+	r, err := Open(context.Background(), Options{URL: benchRepo(b), Branch: "main"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	h, err := r.Resolve("main")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		_ = r.secretRefsAt(h)
+	}
+}

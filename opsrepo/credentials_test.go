@@ -140,3 +140,33 @@ func TestSecretRefsFollowTheRepository(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretRefsOutsideTheKustomizationsDirectory: a secretGenerator may
+// read a file outside its directory (kustomize's load restrictor off, as
+// Argo CD allows); rotating it shows no value either.
+func TestSecretRefsOutsideTheKustomizationsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	gitCLI(t, dir, "init", "-q", "-b", "main")
+	writeFile(t, dir, "prod/app/kustomization.yaml", "secretGenerator:\n  - name: tls\n    files: [tls.key=../../shared/tls.key]\n")
+	writeFile(t, dir, "shared/tls.key", "tlskey-initial-AAAA\n")
+	writeFile(t, dir, "shared/README", "shared material\n")
+	commitAll(t, dir, "base")
+	writeFile(t, dir, "shared/tls.key", "tlskey-ROTATED-BBBB\n")
+	head := commitAll(t, dir, "rotate the shared key")
+	r, err := Open(context.Background(), Options{URL: dir, Branch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	h, _ := r.Resolve(head)
+	for _, d := range []string{"shared", ""} {
+		pairs, err := r.CommitChanges(context.Background(), h, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := patch.Unified(pairs, 3)
+		if strings.Contains(out, "tlskey-") || !strings.Contains(out, "secretGenerator reads this file") {
+			t.Errorf("changes under %q: the shared key is shown:\n%s", d, out)
+		}
+	}
+}

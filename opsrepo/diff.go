@@ -27,7 +27,7 @@ func (r *Repo) Changes(ctx context.Context, from, to plumbing.Hash, dir string) 
 	if err != nil {
 		return nil, err
 	}
-	pairs, err := r.treeChanges(ctx, a, b, strings.Trim(dir, "/")+"/", strings.Trim(dir, "/")+"/", true)
+	pairs, err := r.treeChanges(ctx, a, b, dirPrefix(dir), dirPrefix(dir), true)
 	if err != nil {
 		return nil, err
 	}
@@ -68,51 +68,90 @@ func (r *Repo) CompareDirs(ctx context.Context, commit plumbing.Hash, dirA, dirB
 	if err != nil {
 		return nil, err
 	}
-	r.markSecretRefs(pairs, commit, strings.Trim(dirB, "/")+"/", commit, strings.Trim(dirA, "/")+"/")
+	r.markSecretRefs(pairs, commit, dirPrefix(dirB), commit, dirPrefix(dirA))
 	return pairs, nil
 }
 
-// markSecretRefs marks the files that a kustomization in the same or a
-// parent directory (at that side's commit) names as secret material: a
-// rotated env file or key is secret even when its kustomization is not in
-// the diff. prefix turns a pair's relative path into a repository path.
+// markSecretRefs marks the files that any kustomization of the repository
+// (at that side's commit) names as secret material: a rotated env file or
+// key is secret even when its kustomization is not in the diff, and a
+// kustomization may name a file outside its own directory (../shared/tls.key,
+// with kustomize's load restrictor off, as Argo CD allows). prefix turns a
+// pair's relative path into a repository path.
+// The caller holds r.mu.
 func (r *Repo) markSecretRefs(pairs []patch.Pair, from plumbing.Hash, fromPrefix string, to plumbing.Hash, toPrefix string) {
-	memo := map[string]map[string]patch.SecretRef{}
-	refsIn := func(h plumbing.Hash, dir string) map[string]patch.SecretRef {
-		key := h.String() + ":" + dir
-		if m, ok := memo[key]; ok {
-			return m
-		}
-		m := map[string]patch.SecretRef{}
-		for _, name := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
-			p := path.Join(dir, name)
-			if b, ok, err := r.fileAt(h, p); err == nil && ok {
-				for ref, kind := range patch.SecretRefs(p, b) {
-					m[ref] = kind
-				}
-			}
-		}
-		memo[key] = m
-		return m
-	}
 	mark := func(f *patch.File, h plumbing.Hash, prefix string) {
 		if f == nil || h.IsZero() {
 			return
 		}
-		full := path.Clean(prefix + f.Path)
-		for dir := path.Dir(full); ; dir = path.Dir(dir) {
-			if kind := refsIn(h, dir)[full]; kind > f.Secret {
-				f.Secret = kind
+		refs, ok := r.secretRefs[h]
+		if !ok {
+			if r.secretRefs == nil || len(r.secretRefs) >= 256 {
+				r.secretRefs = map[plumbing.Hash]map[string]patch.SecretRef{}
 			}
-			if dir == "." || dir == "/" {
-				return
-			}
+			refs = r.secretRefsAt(h)
+			r.secretRefs[h] = refs
+		}
+		if kind := refs[path.Clean(prefix+f.Path)]; kind > f.Secret {
+			f.Secret = kind
 		}
 	}
 	for _, p := range pairs {
 		mark(p.From, from, fromPrefix)
 		mark(p.To, to, toPrefix)
 	}
+}
+
+// secretRefsAt reads every kustomization in commit h (the walk reads
+// names only; a blob is read for a kustomization alone) and returns the
+// files they name as secret material, by repository path.
+func (r *Repo) secretRefsAt(h plumbing.Hash) map[string]patch.SecretRef {
+	out := map[string]patch.SecretRef{}
+	t, err := r.subtree(h, "")
+	if err != nil || t == nil {
+		return out
+	}
+	w := object.NewTreeWalker(t, true, nil)
+	defer w.Close()
+	for {
+		name, e, err := w.Next()
+		if err != nil {
+			return out // io.EOF, or a tree that cannot be read: what was found
+		}
+		switch path.Base(name) {
+		case "kustomization.yaml", "kustomization.yml", "Kustomization":
+		default:
+			continue
+		}
+		if !e.Mode.IsFile() {
+			continue
+		}
+		b, err := r.repo.BlobObject(e.Hash)
+		if err != nil {
+			continue
+		}
+		rd, err := b.Reader()
+		if err != nil {
+			continue
+		}
+		content, err := io.ReadAll(io.LimitReader(rd, 1<<20))
+		rd.Close()
+		if err != nil {
+			continue
+		}
+		for ref, kind := range patch.SecretRefs(name, content) {
+			out[ref] = max(out[ref], kind)
+		}
+	}
+}
+
+// dirPrefix turns dir into the prefix of the repository paths under it:
+// "tst/" for "/tst/", "" for the repository's root.
+func dirPrefix(dir string) string {
+	if dir = strings.Trim(dir, "/"); dir == "" || dir == "." {
+		return ""
+	}
+	return dir + "/"
 }
 
 // subtree returns the tree at dir in commit h; nil when h is zero or dir absent.
@@ -129,7 +168,7 @@ func (r *Repo) subtree(h plumbing.Hash, dir string) (*object.Tree, error) {
 		return nil, err
 	}
 	dir = strings.Trim(dir, "/")
-	if dir == "" {
+	if dir == "" || dir == "." {
 		return t, nil
 	}
 	sub, err := t.Tree(dir)

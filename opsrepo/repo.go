@@ -28,6 +28,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
+	"github.com/stagedeck/stagedeck/patch"
 	"github.com/stagedeck/stagedeck/sanitize"
 )
 
@@ -67,6 +68,9 @@ type Repo struct {
 	mu        sync.Mutex
 	repo      *git.Repository
 	lastFetch time.Time
+	// secretRefs caches, by commit, the files its kustomizations name as
+	// secret material (a commit never changes); under mu.
+	secretRefs map[plumbing.Hash]map[string]patch.SecretRef
 }
 
 var scpLike = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:`)
