@@ -777,7 +777,7 @@ type settingsServer struct {
 	s *Server
 }
 
-func (ss *settingsServer) Get(context.Context, *settingspkg.SettingsQuery) (*settingspkg.Settings, error) {
+func (ss *settingsServer) Get(ctx context.Context, _ *settingspkg.SettingsQuery) (*settingspkg.Settings, error) {
 	s := ss.s
 	s.mu.Lock()
 	s.settingsAsked++
@@ -786,7 +786,13 @@ func (ss *settingsServer) Get(context.Context, *settingspkg.SettingsQuery) (*set
 	if fail {
 		return nil, status.Error(codes.Unavailable, "settings unavailable")
 	}
-	return &settingspkg.Settings{ControllerNamespace: ControlPlane, AppsInAnyNamespaceEnabled: true}, nil
+	set := &settingspkg.Settings{AppsInAnyNamespaceEnabled: true}
+	// As Argo CD: the control plane's namespace is told to a logged-in
+	// caller only (the settings need no session).
+	if s.checkToken(ctx, "/settings.loggedIn") == nil {
+		set.ControllerNamespace = ControlPlane
+	}
+	return set, nil
 }
 
 // FailSettings makes the public settings answer Unavailable (or answer

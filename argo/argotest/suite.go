@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/argoproj/argo-cd/v2/pkg/apiclient/application"
+	settingspkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/settings"
 	versionpkg "github.com/argoproj/argo-cd/v2/pkg/apiclient/version"
 	"github.com/argoproj/argo-cd/v2/pkg/apis/application/v1alpha1"
 	"google.golang.org/grpc"
@@ -103,6 +104,35 @@ func RunSuite(t *testing.T, b Backend) {
 	t.Run("PinnedSyncOfAnAutoSyncAppIsRefused", func(t *testing.T) { suiteAutoSyncPin(t, b) })
 	t.Run("DryRunDeploysNothing", func(t *testing.T) { suiteDryRun(t, b) })
 	t.Run("SeveralSourcesArePinnedByPosition", func(t *testing.T) { suiteSeveralSources(t, b) })
+	t.Run("SettingsNameTheControlPlaneToALoggedInCallerOnly", func(t *testing.T) { suiteSettings(t, b) })
+}
+
+// suiteSettings: the settings need no session, and name the control
+// plane's namespace (which stagedeck reads) to a logged-in caller only.
+func suiteSettings(t *testing.T, b Backend) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tok, revoke := b.IssueToken(t, 0)
+	defer revoke()
+	get := func(opts ...grpc.DialOption) (*settingspkg.Settings, error) {
+		conn, err := grpc.NewClient(b.Addr(), append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return settingspkg.NewSettingsServiceClient(conn).Get(ctx, &settingspkg.SettingsQuery{})
+	}
+	anon, err := get()
+	if err != nil || anon.ControllerNamespace != "" {
+		t.Errorf("settings without a session: namespace %q, %v; want none told", anon.GetControllerNamespace(), err)
+	}
+	eventually(t, 30*time.Second, "settings with a session name the control plane", func() error {
+		set, err := get(grpc.WithPerRPCCredentials(tokenCreds(tok)))
+		if err == nil && set.ControllerNamespace == "" {
+			err = errors.New("no controller namespace")
+		}
+		return err
+	})
 }
 
 // suiteSeveralSources: of an app with several sources Argo CD ignores a
