@@ -198,8 +198,7 @@ func PinRefusal(autoSync bool, target, rev string, dryRun bool) string {
 	if rev == target {
 		return ""
 	}
-	return "auto-sync follows " + target + ": Argo CD refuses a sync pinned to a revision and deploys " + target +
-		" on its own (leave this app out, or turn its auto-sync off to pin it)"
+	return "auto-sync follows " + target + ": Argo CD won't pin it; dry-run it or leave it out"
 }
 
 // CallTimeout bounds a single read so a black-holed server cannot hang the UI.
