@@ -268,7 +268,7 @@ func (r *rollbackScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 	case rbDone:
 		switch msg.String() {
 		case "s":
-			if m.opts.Syncer != nil && len(r.apps) > 0 {
+			if m.opts.Syncer != nil && len(manualApps(r.apps)) > 0 {
 				// The sync is decided on the board that has seen the pushed
 				// commit: its pending lists are what the sync brings.
 				pushed := r.result.Commit.String()
@@ -466,8 +466,10 @@ func (r *rollbackScreen) previewLines(m *Model, w, h int) []string {
 		if r.auto {
 			lines = append(lines, s.Dim.Render("Auto-sync apps: Argo CD picks the commit up on its own; watch the board."))
 		}
-		if m.opts.Syncer != nil && len(r.apps) > 0 {
-			lines = append(lines, "s sync "+strings.Join(board.AppNames(r.apps), ", ")+" to "+gitstate.Short(r.result.Commit.String())+" (preview first) · esc back")
+		if manual := manualApps(r.apps); m.opts.Syncer != nil && len(manual) > 0 {
+			lines = append(lines, "s sync "+strings.Join(board.AppNames(manual), ", ")+" to "+gitstate.Short(r.result.Commit.String())+" (preview first) · esc back")
+		} else if m.opts.Syncer != nil && r.auto {
+			lines = append(lines, s.Dim.Render("nothing to sync by hand · esc back"))
 		} else if m.opts.Syncer != nil {
 			lines = append(lines, s.Dim.Render("no app deploys these files: nothing to sync · esc back"))
 		} else {
@@ -542,7 +544,7 @@ func (m Model) syncAfterRollback(stage string, paths []string, rb gitstate.Rollb
 		return nil, nil
 	}
 	var apps []board.App
-	for _, a := range st.Apps {
+	for _, a := range manualApps(st.Apps) {
 		if config.OverlapsAny(a.Path, paths) {
 			apps = append(apps, a)
 		}
@@ -551,6 +553,18 @@ func (m Model) syncAfterRollback(stage string, paths []string, rb gitstate.Rollb
 		return apps, nil // the restored or running content is what gets deployed
 	}
 	return apps, board.Undeployed(apps, rb.Revert, pushed)
+}
+
+// manualApps leaves out the apps with auto-sync: Argo CD deploys a pushed
+// commit to them on its own, and refuses to pin them.
+func manualApps(apps []board.App) []board.App {
+	var out []board.App
+	for _, a := range apps {
+		if !a.AutoSync {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // historyMark is what Argo CD did with a commit of the history in view.

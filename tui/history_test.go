@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -19,6 +20,7 @@ type fakeRollback struct {
 	prepared  []gitstate.Rollback
 	published int
 	prepErr   error
+	file      string // the file the rollback changes (default prod/api/values.yaml)
 }
 
 func (f *fakeRollback) History(_ context.Context, path string, _ int) ([]gitstate.Commit, error) {
@@ -35,9 +37,10 @@ func (f *fakeRollback) PrepareRollback(_ context.Context, rb gitstate.Rollback) 
 	if f.prepErr != nil {
 		return nil, f.prepErr
 	}
+	file := cmp.Or(f.file, "prod/api/values.yaml")
 	return &gitstate.Plan{Parent: plumbing.NewHash("c0ffee1000000000000000000000000000000000"), Commit: plumbing.NewHash("e0e0e0e000000000000000000000000000000000"),
 		Message: "Restore prod to ccc3333\n\nbody\n",
-		Pairs:   []patch.Pair{{From: &patch.File{Path: "prod/api/values.yaml", Content: []byte("replicas: 6\n")}, To: &patch.File{Path: "prod/api/values.yaml", Content: []byte("replicas: 4\n")}}}}, nil
+		Pairs:   []patch.Pair{{From: &patch.File{Path: file, Content: []byte("replicas: 6\n")}, To: &patch.File{Path: file, Content: []byte("replicas: 4\n")}}}}, nil
 }
 
 func (f *fakeRollback) PublishRollback(_ context.Context, p *gitstate.Plan, _ gitstate.Rollback) (gitstate.PublishResult, error) {

@@ -347,3 +347,35 @@ func TestOutageKeepsTheLastKnownRows(t *testing.T) {
 		t.Errorf("still stale after Argo CD returned:\n%s", out)
 	}
 }
+
+// TestRollbackOfAnAutoSyncStageLeavesTheSyncToArgoCD: the apps of ITG
+// follow main on their own, and Argo CD refuses to pin them: after the
+// push there is nothing to sync by hand, and s opens no sync.
+func TestRollbackOfAnAutoSyncStageLeavesTheSyncToArgoCD(t *testing.T) {
+	fr, fs := &fakeRollback{file: "itg/web/values.yaml"}, &fakeSyncer{}
+	b := fixtureBoard()
+	m := newModel(b, 120, 40)
+	m.opts.Rollback, m.opts.Syncer, m.opts.Operator = fr, fs, "Ann Owner <ann@example.com>"
+	mm, cmd := m.Update(keyMsg("h")) // ITG, the first row
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	m = press(t, m, "v")
+	m = typeText(t, m, "INC-8")
+	mm, cmd = m.Update(keyMsg("enter"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	mm, cmd = m.Update(keyMsg("y"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	if fr.published != 1 {
+		t.Fatalf("published %d:\n%s", fr.published, screenText(m))
+	}
+	b.Repo.Head = "e0e0e0e000000000000000000000000000000000" // the board saw the push
+	mm, _ = m.Update(boardLoadedMsg{gen: m.gen, board: b})
+	m = mm.(Model)
+	view := screenText(m)
+	if !strings.Contains(view, "nothing to sync by hand") || strings.Contains(view, "s sync itg-") {
+		t.Errorf("after the push the auto-sync apps are offered a sync:\n%s", view)
+	}
+	m = press(t, m, "s")
+	if m.current() == screenSync || len(fs.sent) != 0 {
+		t.Errorf("s opened a sync of auto-sync apps: screen %v sent %+v", m.current(), fs.sent)
+	}
+}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stagedeck/stagedeck/appstate"
 	"github.com/stagedeck/stagedeck/board"
 	synccmd "github.com/stagedeck/stagedeck/cmd/sync"
 	"github.com/stagedeck/stagedeck/cmdutil"
@@ -147,7 +146,7 @@ func Run(ctx context.Context, opts *Options) error {
 		// Argo CD refuses to pin it: the sync is for the manual ones.
 		manual := apps[:0:0]
 		for _, a := range apps {
-			if appstate.PinRefusal(a.AutoSync, a.TargetRevision, "", false) != "" {
+			if a.AutoSync {
 				fmt.Fprintf(opts.IO.ErrOut, "note: %s has auto-sync: Argo CD deploys the rollback on its own (it is not synced here)\n", sanitize.Line(a.Name))
 				continue
 			}
