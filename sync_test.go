@@ -190,7 +190,8 @@ func TestSyncOfAnAutoSyncStage(t *testing.T) {
 		t.Error("the dry run sent nothing")
 	}
 	out, errOut, code = stagedeck(t, "rollback", "--config", cfg, "itg", "--revert", commit, "--reason", "bad", "--yes", "--sync")
-	if code != exitOK || !strings.Contains(errOut, "has auto-sync: Argo CD deploys the rollback on its own") {
+	if code != exitOK || !strings.Contains(errOut, "has auto-sync: Argo CD deploys the rollback on its own") ||
+		!strings.Contains(out, "nothing to sync by hand") || strings.Contains(out, "no app deploys") {
 		t.Fatalf("rollback --sync of itg: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, c := range syncCalls(sb) {

@@ -183,13 +183,15 @@ func SameRevision(a, b string) bool {
 	return a != "" && strings.HasPrefix(b, a)
 }
 
-// PinRefusal says why Argo CD refuses a sync of an app pinned to rev, or
-// "" when it does not. An app with auto-sync follows its target revision:
-// a sync to any other revision is refused (FailedPrecondition "Cannot sync
-// to …: auto-sync currently set to …", v2 and v3 alike), a dry run is not.
+// PinRefusal says why a sync of an app pinned to rev is refused, or ""
+// when it is not. An app with auto-sync follows its target revision: Argo
+// CD refuses a sync of one source to any other revision (FailedPrecondition
+// "Cannot sync to …: auto-sync currently set to …", v2 and v3 alike), and
+// of an app with several sources it takes one, which auto-sync then moves
+// back; stagedeck refuses both. A dry run, or no revision, is not pinned.
 // target is the spec's, from outside: the caller cleans what it shows.
 func PinRefusal(autoSync bool, target, rev string, dryRun bool) string {
-	if !autoSync || dryRun {
+	if !autoSync || dryRun || rev == "" {
 		return ""
 	}
 	if target == "" {
@@ -198,7 +200,7 @@ func PinRefusal(autoSync bool, target, rev string, dryRun bool) string {
 	if rev == target {
 		return ""
 	}
-	return "auto-sync follows " + target + ": Argo CD won't pin it; dry-run it or leave it out"
+	return "auto-sync follows " + target + ": Argo CD won't keep it pinned; dry-run it or leave it out"
 }
 
 // CallTimeout bounds a single read so a black-holed server cannot hang the UI.

@@ -89,3 +89,25 @@ func TestSyncOfAnAppWithSeveralSourcesPinsTheOpsSources(t *testing.T) {
 		t.Errorf("%d more calls reached Argo CD", n-len(calls))
 	}
 }
+
+// TestStartChecksAutoSyncOnTheAppAsItIsNow: the board may be older than
+// the app; deploy.Start refuses to pin an app with auto-sync as Argo CD
+// has it when the sync is sent, and lets a dry run through.
+func TestStartChecksAutoSyncOnTheAppAsItIsNow(t *testing.T) {
+	srv, c := startFake(t, argo.Options{})
+	srv.AddApp(argotest.AppSpec{Name: "itg-web", RepoURL: "file:///ops.git", Path: "itg/web", Deployed: shaOld, Auto: true})
+	ctx := context.Background()
+	req := argo.SyncRequest{App: "itg-web", Project: "default", Revision: shaOld}
+	if _, _, err := deploy.Start(ctx, c, req); err == nil || !strings.Contains(err.Error(), "auto-sync follows main") {
+		t.Errorf("pinned sync of an auto-sync app: %v", err)
+	}
+	for _, call := range srv.Calls() {
+		if call.Method == "Sync" {
+			t.Fatalf("a refused sync was sent: %+v", call)
+		}
+	}
+	req.DryRun = true
+	if _, _, err := deploy.Start(ctx, c, req); err != nil {
+		t.Errorf("dry run of an auto-sync app: %v", err)
+	}
+}

@@ -130,17 +130,25 @@ func Start(ctx context.Context, c Client, req appstate.SyncRequest) (requested, 
 	if before.Requested || before.Operation.Running() {
 		return time.Time{}, time.Time{}, fmt.Errorf("%s: %w", req.App, appstate.ErrOperationRunning)
 	}
+	pinned := before.Sources
 	if before.MultiSource {
 		// Argo CD would sync each source to its target (the branch's head,
 		// unreviewed): the ops repository's sources are pinned by position.
-		req.Sources = nil
+		req.Sources, pinned = nil, nil
 		for i, src := range before.Sources {
 			if appstate.SameRepo(src.RepoURL, req.RepoURLs) {
-				req.Sources = append(req.Sources, i+1)
+				req.Sources, pinned = append(req.Sources, i+1), append(pinned, src)
 			}
 		}
 		if len(req.Sources) == 0 {
 			return time.Time{}, time.Time{}, fmt.Errorf("%s has several sources and none is the ops repository: nothing to pin to %s (nothing was sent)", req.App, gitstate.Short(req.Revision))
+		}
+	}
+	// Checked again on the app as Argo CD has it now, not as the board
+	// showed it: auto-sync may have been turned on since.
+	for _, src := range pinned {
+		if why := appstate.PinRefusal(before.AutoSync, src.TargetRevision, req.Revision, req.DryRun); why != "" {
+			return time.Time{}, time.Time{}, fmt.Errorf("%s: %s (nothing was sent)", req.App, why)
 		}
 	}
 	requested = time.Now()

@@ -170,6 +170,8 @@ func BenchmarkSecretRefsAt(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		_ = r.secretRefsAt(h)
+		if _, err := r.secretRefsAt(h); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

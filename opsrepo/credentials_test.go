@@ -170,3 +170,32 @@ func TestSecretRefsOutsideTheKustomizationsDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretRefsFailClosed: a kustomization that cannot be read might name
+// any file as secret material, so the diff hides what it cannot check.
+func TestSecretRefsFailClosed(t *testing.T) {
+	dir := t.TempDir()
+	gitCLI(t, dir, "init", "-q", "-b", "main")
+	writeFile(t, dir, "prod/app/kustomization.yaml", "secretGenerator:\n  - name: db\n    envs: [creds.txt]\n")
+	writeFile(t, dir, "prod/app/creds.txt", "PW=old-pw-111111\n")
+	commitAll(t, dir, "base")
+	writeFile(t, dir, "prod/app/creds.txt", "PW=new-pw-222222\n")
+	head := commitAll(t, dir, "rotate")
+	blob := strings.TrimSpace(gitCLI(t, dir, "rev-parse", "HEAD:prod/app/kustomization.yaml"))
+	if err := os.Remove(filepath.Join(dir, ".git", "objects", blob[:2], blob[2:])); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(context.Background(), Options{URL: dir, Branch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	h, _ := r.Resolve(head)
+	pairs, err := r.CommitChanges(context.Background(), h, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := patch.Unified(pairs, 3); strings.Contains(out, "pw-") {
+		t.Errorf("a file no kustomization could be checked for is shown:\n%s", out)
+	}
+}

@@ -1,7 +1,9 @@
 package opsrepo
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -86,10 +88,16 @@ func (r *Repo) markSecretRefs(pairs []patch.Pair, from plumbing.Hash, fromPrefix
 		}
 		refs, ok := r.secretRefs[h]
 		if !ok {
+			var err error
+			if refs, err = r.secretRefsAt(h); err != nil {
+				// Redaction fails closed: what cannot be checked is hidden
+				// (and checked again next time).
+				f.Secret = max(f.Secret, patch.SecretFile)
+				return
+			}
 			if r.secretRefs == nil || len(r.secretRefs) >= 256 {
 				r.secretRefs = map[plumbing.Hash]map[string]patch.SecretRef{}
 			}
-			refs = r.secretRefsAt(h)
 			r.secretRefs[h] = refs
 		}
 		if kind := refs[path.Clean(prefix+f.Path)]; kind > f.Secret {
@@ -104,19 +112,23 @@ func (r *Repo) markSecretRefs(pairs []patch.Pair, from plumbing.Hash, fromPrefix
 
 // secretRefsAt reads every kustomization in commit h (the walk reads
 // names only; a blob is read for a kustomization alone) and returns the
-// files they name as secret material, by repository path.
-func (r *Repo) secretRefsAt(h plumbing.Hash) map[string]patch.SecretRef {
+// files they name as secret material, by repository path; an error when
+// the tree or a kustomization cannot be read.
+func (r *Repo) secretRefsAt(h plumbing.Hash) (map[string]patch.SecretRef, error) {
 	out := map[string]patch.SecretRef{}
 	t, err := r.subtree(h, "")
 	if err != nil || t == nil {
-		return out
+		return nil, fmt.Errorf("secret references at %s: %w", h, cmp.Or(err, ErrUnknownRevision))
 	}
 	w := object.NewTreeWalker(t, true, nil)
 	defer w.Close()
 	for {
 		name, e, err := w.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
 		if err != nil {
-			return out // io.EOF, or a tree that cannot be read: what was found
+			return nil, err
 		}
 		switch path.Base(name) {
 		case "kustomization.yaml", "kustomization.yml", "Kustomization":
@@ -128,16 +140,16 @@ func (r *Repo) secretRefsAt(h plumbing.Hash) map[string]patch.SecretRef {
 		}
 		b, err := r.repo.BlobObject(e.Hash)
 		if err != nil {
-			continue
+			return nil, err
 		}
 		rd, err := b.Reader()
 		if err != nil {
-			continue
+			return nil, err
 		}
-		content, err := io.ReadAll(io.LimitReader(rd, 1<<20))
+		content, err := io.ReadAll(rd)
 		rd.Close()
 		if err != nil {
-			continue
+			return nil, err
 		}
 		for ref, kind := range patch.SecretRefs(name, content) {
 			out[ref] = max(out[ref], kind)

@@ -81,7 +81,7 @@ func TestCorpusNeverLeaks(t *testing.T) {
 						t.Errorf("%s: value %s leaked:\n%s", mode, v, out)
 					}
 				}
-				if !strings.Contains(out, "<hidden") && !strings.Contains(out, "<encrypted") && !strings.Contains(out, "content hidden") && !strings.Contains(out, "://***@") {
+				if !strings.Contains(out, "<hidden") && !strings.Contains(out, "<encrypted") && !strings.Contains(out, "content hidden") && !(c.name == "66-url-credentials" && strings.Contains(out, "://***@")) {
 					t.Errorf("%s: no hidden marker says what was hidden:\n%s", mode, out)
 				}
 			}

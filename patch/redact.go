@@ -1025,13 +1025,10 @@ const (
 // sopsValue is a sops-encrypted value: ENC[AES256_GCM,data:...,type:str].
 var sopsValue = regexp.MustCompile(`ENC\[[^\]\n]*\]`)
 
-// hideEncrypted replaces sops values: ciphertext tells a reader nothing
-// but changes on every re-encryption; a value new to this side reads
-// <encrypted changed>.
 // privateKey is a PEM private key block (RSA, EC, OpenSSH, PKCS#8,
-// encrypted or not), across lines or in a string with \n escapes, up to
-// its end line or, cut short, the end of the file.
-var privateKey = regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\z)`)
+// encrypted or not) or a PGP one, across lines or in a string with \n
+// escapes, up to its end line or, cut short, the end of the file.
+var privateKey = regexp.MustCompile(`(?s)-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\z)`)
 
 const (
 	hiddenKey        = "<hidden: private key>"
@@ -1041,7 +1038,7 @@ const (
 // hidePrivateKeys replaces each private key block by a marker that says
 // whether the new side's key is one the old side had.
 func hidePrivateKeys(old, new []byte) ([]byte, []byte) {
-	if !bytes.Contains(old, []byte("PRIVATE KEY-----")) && !bytes.Contains(new, []byte("PRIVATE KEY-----")) {
+	if !bytes.Contains(old, []byte("PRIVATE KEY")) && !bytes.Contains(new, []byte("PRIVATE KEY")) {
 		return old, new
 	}
 	inOld := map[string]bool{}
@@ -1062,6 +1059,9 @@ func hidePrivateKeys(old, new []byte) ([]byte, []byte) {
 	return rep(old, false), rep(new, old != nil)
 }
 
+// hideEncrypted replaces sops values: ciphertext tells a reader nothing
+// but changes on every re-encryption; a value new to this side reads
+// <encrypted changed>.
 func hideEncrypted(old, new []byte) ([]byte, []byte) {
 	if !bytes.Contains(old, []byte("ENC[")) && !bytes.Contains(new, []byte("ENC[")) {
 		return old, new

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -57,7 +56,11 @@ func clean(s string, body bool) string {
 			// C1 controls, and what a terminal shows as nothing or moves:
 			// bidirectional overrides, zero-width and other format
 			// characters, line and paragraph separators.
-			fmt.Fprintf(&sb, `\u%04x`, r)
+			if r > 0xffff {
+				fmt.Fprintf(&sb, `\U%08x`, r) // \ue0041 would read as \ue004, 1
+			} else {
+				fmt.Fprintf(&sb, `\u%04x`, r)
+			}
 		default:
 			sb.WriteString(s[i : i+size])
 		}
@@ -66,27 +69,86 @@ func clean(s string, body bool) string {
 	return sb.String()
 }
 
-// hidden reports a rune a terminal draws as nothing, or uses to reorder
-// or break what it draws: Unicode's format characters (bidirectional
+// hidden reports Unicode's format characters (Cf: bidirectional
 // controls, zero-width spaces and joiners, the BOM, the soft hyphen, tag
-// and interlinear annotation characters) and the line and paragraph
-// separators.
+// and interlinear annotation characters), which a terminal draws as
+// nothing or uses to reorder text, and the line and paragraph separators.
+// A joiner inside an emoji or a name is shown as an escape too: a name
+// must not hide characters.
 func hidden(r rune) bool {
 	return r >= 0xa0 && (unicode.Is(unicode.Cf, r) || r == 0x2028 || r == 0x2029)
 }
 
-// userinfo matches the user[:password]@ part of a URL with a scheme, up to
-// the last @ of the URL: a password may hold '@', '/' or '#' unescaped, and
-// hiding a little too much is the safe side.
-var userinfo = regexp.MustCompile(`(?i)([a-z][a-z0-9+.\-]*://)[^\s"'<>]*@`)
-
 // Userinfo replaces the userinfo of every URL in s (user, password or
 // token) by ***, wherever it appears: an error, a header, a cache file.
+// A URL has a scheme (a letter, then letters, digits, + . -) and runs to
+// the next space, quote or angle bracket; its userinfo runs to its last @,
+// since a password may hold '@', '/' or '#' unescaped, and hiding a little
+// too much is the safe side. One linear pass: bodies and JSON of megabytes
+// go through it.
 func Userinfo(s string) string {
-	if !strings.Contains(s, "@") || !strings.Contains(s, "://") {
+	if strings.IndexByte(s, '@') < 0 || !strings.Contains(s, "://") {
 		return s
 	}
-	return userinfo.ReplaceAllString(s, "${1}***@")
+	var sb strings.Builder
+	copied, i := 0, 0
+	for {
+		j := strings.Index(s[i:], "://")
+		if j < 0 {
+			break
+		}
+		j += i
+		start := j
+		for start > copied && isSchemeByte(s[start-1]) {
+			start--
+		}
+		for start < j && !isLetter(s[start]) {
+			start++
+		}
+		if start == j { // no scheme before this "://"; a later one may have
+			i = j + 1
+			continue
+		}
+		end := j + 3
+		for end < len(s) && !endsURL(s[end]) {
+			end++
+		}
+		at := strings.LastIndexByte(s[j+3:end], '@')
+		if at < 0 { // nor any "://" later in this run
+			i = end
+			continue
+		}
+		at += j + 3
+		if s[j+3:at] != "***" { // not hidden already
+			if sb.Len() == 0 {
+				sb.Grow(len(s))
+			}
+			sb.WriteString(s[copied : j+3])
+			sb.WriteString("***@")
+			copied = at + 1
+		}
+		i = at + 1
+	}
+	if copied == 0 {
+		return s
+	}
+	sb.WriteString(s[copied:])
+	return sb.String()
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+func isSchemeByte(c byte) bool {
+	return isLetter(c) || c >= '0' && c <= '9' || c == '+' || c == '.' || c == '-'
+}
+
+// endsURL: white space (as RE2's \s), a quote or an angle bracket.
+func endsURL(c byte) bool {
+	switch c {
+	case ' ', '\t', '\n', '\f', '\r', '"', '\'', '<', '>':
+		return true
+	}
+	return false
 }
 
 // Error is how a foreign error is shown: credentials hidden, one clean line.
@@ -94,7 +156,7 @@ func Error(err error) string {
 	if err == nil {
 		return ""
 	}
-	return Line(Userinfo(err.Error()))
+	return Line(err.Error())
 }
 
 // Writer cleans everything written through it as a Body: the last line of
@@ -127,9 +189,10 @@ func (s *Writer) Write(p []byte) (int, error) {
 }
 
 // JSON escapes, inside JSON text, what encoding/json leaves raw but a
-// terminal would act on or not show (DEL, C1 controls, format characters),
-// as \u escapes, so those values stay exact for a JSON reader; and it
-// hides the userinfo of URLs, as everything shown does.
+// terminal would act on or not show (DEL, C1 controls, format characters)
+// as \u escapes, which a JSON reader decodes to the same values; and it
+// hides the userinfo of URLs, as everything shown does (those values do
+// change: https://***@host).
 func JSON(b []byte) []byte {
 	if bytes.IndexByte(b, '@') >= 0 && bytes.Contains(b, []byte("://")) {
 		b = []byte(Userinfo(string(b)))

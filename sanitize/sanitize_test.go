@@ -3,6 +3,8 @@ package sanitize
 import (
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -116,7 +118,7 @@ func TestInvisibleAndFormatCharactersAreShown(t *testing.T) {
 	for _, r := range []rune{0x200b, 0x200c, 0x200d, 0x2060, 0x2063, 0xfeff, 0x00ad, 0x2028, 0x2029, 0xfff9, 0xfffb, 0x180e, 0x061c, 0x200e, 0x2066, 0xe0041, 0xe007f} {
 		in := "Zed" + string(r) + "Width"
 		for name, got := range map[string]string{"Line": Line(in), "Body": Body(in)} {
-			if strings.ContainsRune(got, r) || !strings.Contains(got, `\u`) {
+			if strings.ContainsRune(got, r) || !strings.Contains(strings.ToLower(got), `\u`) {
 				t.Errorf("%s(%q) = %q: %U not shown as an escape", name, in, got, r)
 			}
 		}
@@ -153,5 +155,36 @@ func TestCredentialsInURLsAreHiddenOnEveryPath(t *testing.T) {
 	b, _ := json.Marshal(map[string]string{"operationMessage": in})
 	if out := string(JSON(b)); strings.Contains(out, "ghp_SUBJtoken1") || strings.Contains(out, "pw-2") || !strings.Contains(out, "https://***@github.com") {
 		t.Errorf("JSON = %s", out)
+	}
+}
+
+// userinfoRE is the regular expression Userinfo's scan does the work of.
+var userinfoRE = regexp.MustCompile(`(?i)([a-z][a-z0-9+.\-]*://)[^\s"'<>]*@`)
+
+// TestUserinfoScanIsTheExpression: on random text made of what matters to
+// a URL, the linear scan hides exactly what the expression would.
+func TestUserinfoScanIsTheExpression(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"://", "@", ":", "/", " ", "\"", "'", "<", ">", "\n", "h", "X", "9", "+", ".", "-", "_", "*", "***", "https", "é", "s3cr3t"}
+	for range 200000 {
+		var sb strings.Builder
+		for range rng.IntN(14) {
+			sb.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		in := sb.String()
+		if got, want := Userinfo(in), userinfoRE.ReplaceAllString(in, "${1}***@"); got != want {
+			t.Fatalf("Userinfo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// BenchmarkBodyWithURLs: a large body with addresses and URLs in it (the
+// userinfo scan is on the path of every diff and -o json).
+func BenchmarkBodyWithURLs(b *testing.B) {
+	line := "  repo: https://github.com/acme/ops.git # owner ann@example.com, ssh://***@git.example.com/x\n"
+	s := strings.Repeat(line, 15000) // about 1.3 MB
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		_ = Body(s)
 	}
 }

@@ -201,11 +201,10 @@ func (m Model) statusLine(w int) string {
 // --- small text helpers ---
 
 func pad(s string, w int) string {
-	sw := ansi.StringWidth(s)
-	if sw > w {
-		return ansi.Truncate(s, w, "…")
+	if ansi.StringWidth(s) > w {
+		s = ansi.Truncate(s, w, "…") // a wide rune that does not fit leaves a cell
 	}
-	return s + strings.Repeat(" ", w-sw)
+	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
 }
 
 func padLeft(s string, w int) string {

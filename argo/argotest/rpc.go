@@ -216,9 +216,8 @@ func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) 
 				rev = q.Revisions[i]
 			}
 		}
-		if auto && rev != "" && rev != target {
-			return nil, status.Errorf(codes.FailedPrecondition, "Cannot sync source %s to %s: auto-sync currently set to %s", a.Spec.Sources[0].RepoURL, rev, a.Spec.Sources[0].TargetRevision)
-		}
+		// (Argo CD's check of auto-sync here compares each source with
+		// itself, once overwritten: it never refuses.)
 	} else if auto && rev != "" && rev != target {
 		return nil, status.Errorf(codes.FailedPrecondition, "Cannot sync to %s: auto-sync currently set to %s", rev, a.Spec.Source.TargetRevision)
 	}

@@ -46,7 +46,8 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 			"stage directory identical to its state at SHA. The exact diff is shown first, then\n" +
 			"the commit is pushed (never forced); if someone pushed meanwhile it is rebuilt on\n" +
 			"their commit or refused. --sync then syncs the apps whose directories the commit\n" +
-			"changes, and only those. When those apps have other commits never deployed, --sync\n" +
+			"changes, and only those (an app with auto-sync deploys it on its own and is left\n" +
+			"out). When those apps have other commits never deployed, --sync\n" +
 			"needs a choice: --also-deploy deploys them too, --from-running rolls back from what\n" +
 			"runs (those commits are undone in git too, and named in the commit message).\n" +
 			"Exit 0 pushed, 1 refused or conflicted, 2 bad input, 3 remote unreachable.",
@@ -138,21 +139,31 @@ func Run(ctx context.Context, opts *Options) error {
 	// whose directories the commit changes, and never, unasked, commits
 	// those apps have not deployed yet.
 	var apps []board.App
+	autoOnly := false // every app the rollback changes has auto-sync
 	if opts.Sync && !s.Cfg.GitOnly() {
 		if apps, err = appsChangedBy(ctx, s, st.Name, plan.Paths()); err != nil {
 			return cmdutil.WithCode(cmdutil.ExitUsage, err)
 		}
-		// An app with auto-sync deploys the pushed rollback on its own, and
-		// Argo CD refuses to pin it: the sync is for the manual ones.
+		// An app with auto-sync deploys the pushed rollback on its own when
+		// it follows the branch, and is not to be pinned: the sync is for
+		// the manual ones.
 		manual := apps[:0:0]
 		for _, a := range apps {
-			if a.AutoSync {
-				fmt.Fprintf(opts.IO.ErrOut, "note: %s has auto-sync: Argo CD deploys the rollback on its own (it is not synced here)\n", sanitize.Line(a.Name))
+			if !a.AutoSync {
+				manual = append(manual, a)
 				continue
 			}
-			manual = append(manual, a)
+			autoOnly = true
+			switch t := a.TargetRevision; t {
+			case "", "HEAD", s.Repo.Branch(), "refs/heads/" + s.Repo.Branch():
+				fmt.Fprintf(opts.IO.ErrOut, "note: %s has auto-sync: Argo CD deploys the rollback on its own (it is not synced here)\n", sanitize.Line(a.Name))
+			default:
+				fmt.Fprintf(opts.IO.ErrOut, "warning: %s has auto-sync to %s, not %s: it will not pick the rollback up (it is not synced here)\n",
+					sanitize.Line(a.Name), sanitize.Line(t), sanitize.Line(s.Repo.Branch()))
+			}
 		}
 		apps = manual
+		autoOnly = autoOnly && len(apps) == 0
 
 		var also []string
 		if opts.Revert != "" { // a restore deploys the restored content, nothing else
@@ -233,6 +244,10 @@ func Run(ctx context.Context, opts *Options) error {
 			return cmdutil.WithCode(cmdutil.ExitRefused, fmt.Errorf("pushed %s, but the remote had moved and a sync now would also deploy commits you did not see: %s: review them, then stagedeck sync %s --revision %s",
 				opsrepo.Short(res.Commit.String()), strings.Join(unseen, "; "), st.Name, opsrepo.Short(res.Commit.String())))
 		}
+	}
+	if autoOnly {
+		fmt.Fprintln(out, "every app this rollback changes has auto-sync: nothing to sync by hand")
+		return nil
 	}
 	return afterRollback(ctx, s, st.Name, res.Commit.String(), opts.Reason, opts.Confirm, opts.Sync, board.AppNames(apps), cmdutil.IOStreams{In: opts.IO.In, Out: out, ErrOut: errOut})
 }

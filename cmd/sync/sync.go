@@ -52,7 +52,9 @@ func NewCmd(f *cmdutil.Factory, runF func(context.Context, *Options) error) *cob
 		Long: "Sync every app of STAGE (or one) to --revision, the ops-repo commit you reviewed; a\n" +
 			"newer head is never deployed by accident. Permissions and sync windows are checked\n" +
 			"before anything is sent, and the request is sent once. A protected stage also needs\n" +
-			"--confirm STAGE (and every protected stage its apps deploy into). Exit 0 succeeded,\n" +
+			"--confirm STAGE (and every protected stage its apps deploy into). An app with\n" +
+			"auto-sync follows its branch and is not pinned (only --dry-run is). Of an app with\n" +
+			"several sources, those from the ops repository are pinned. Exit 0 succeeded,\n" +
 			"1 refused, not confirmed, failed or degraded, 2 bad input, 3 Argo CD unreachable.",
 		Example: "  stagedeck sync tst --revision 3f2a1bc --yes --wait\n  stagedeck sync prod api --revision 3f2a1bc --confirm prod --reason 'JIRA-42' --wait",
 		Args:    cobra.RangeArgs(1, 2),
