@@ -80,6 +80,22 @@ func TestSyncOfAnAppWithSeveralSourcesPinsTheOpsSources(t *testing.T) {
 	if !got.Succeeded() || got.App.Sources[0].Deployed != shaOld || got.App.Sources[1].Deployed != "1.2.3" {
 		t.Errorf("deployed %s and %s, want the reviewed %s and the chart's 1.2.3", got.App.Sources[0].Deployed, got.App.Sources[1].Deployed, shaOld[:7])
 	}
+	// The common layout: the chart first, the ops repository's values
+	// second; position 2 is pinned, the chart stays at its version.
+	srv.AddApp(argotest.AppSpec{Name: "tst-chart", Project: "tst", RepoURL: "git@github.com:acme/ops.git", Path: "tst/chart", Deployed: shaOld,
+		More: []argotest.MoreSource{{RepoURL: "https://charts.example.com", Path: "web", TargetRevision: "1.2.3", Before: true}}})
+	requested, prev, err = deploy.Start(ctx, c, argo.SyncRequest{App: "tst-chart", Project: "tst", Revision: shaOld, RepoURLs: req.RepoURLs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls = srv.Calls()
+	if last := calls[len(calls)-1]; !slices.Equal(last.SourcePositions, []int64{2}) {
+		t.Errorf("sync of the chart-first app sent positions %v, want 2", last.SourcePositions)
+	}
+	got, _ = follow(t, c.Follow(ctx, "tst-chart", shaOld, requested, prev, false))
+	if !got.Succeeded() || got.App.Sources[0].Deployed != "1.2.3" || got.App.Sources[1].Deployed != shaOld {
+		t.Errorf("chart-first app deployed %s and %s, want 1.2.3 and the reviewed %s", got.App.Sources[0].Deployed, got.App.Sources[1].Deployed, shaOld[:7])
+	}
 	// No source from the ops repository: nothing to pin, nothing sent.
 	req.RepoURLs = []string{"https://git.example.com/other.git"}
 	if _, _, err := deploy.Start(ctx, c, req); err == nil || !strings.Contains(err.Error(), "none is the ops repository") {

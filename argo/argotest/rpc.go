@@ -1,6 +1,7 @@
 package argotest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"regexp"
@@ -198,48 +199,66 @@ func (s *Server) Sync(_ context.Context, q *application.ApplicationSyncRequest) 
 	// Then the revision: an app with auto-sync follows its target and
 	// refuses any other (a dry run aside); a branch or tag must resolve
 	// now, while what looks like a sha is taken as it is.
-	target := primary(a).TargetRevision
+	target := s.primary(a).TargetRevision
 	if target == "" {
 		target = "HEAD"
 	}
-	auto := a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil && !q.GetDryRun()
-	rev := q.GetRevision()
-	if a.Spec.HasMultipleSources() {
-		// As Argo CD: the revision is ignored; each source syncs to its
-		// target unless its position (from 1) is given a revision.
-		rev = ""
-		for i, pos := range q.SourcePositions {
-			if pos <= 0 || pos > int64(len(a.Spec.Sources)) || i >= len(q.Revisions) {
-				return nil, status.Error(codes.FailedPrecondition, "source position is out of range")
-			}
-			if pos == 1 {
-				rev = q.Revisions[i]
-			}
+	resolve := func(rev string) (string, error) {
+		if s.opts.Git == nil {
+			return rev, nil
 		}
-		// (Argo CD's check of auto-sync here compares each source with
-		// itself, once overwritten: it never refuses.)
-	} else if auto && rev != "" && rev != target {
-		return nil, status.Errorf(codes.FailedPrecondition, "Cannot sync to %s: auto-sync currently set to %s", rev, a.Spec.Source.TargetRevision)
-	}
-	if rev == "" {
-		rev = target
-	}
-	sha := rev
-	if s.opts.Git != nil {
-		if sha, err = s.opts.Git.Resolve(rev); err != nil && !commitish.MatchString(rev) {
-			return nil, status.Errorf(codes.FailedPrecondition, "error resolving repo revision: rpc error: code = Unknown desc = unable to resolve '%s' to a commit SHA", rev)
+		sha, err := s.opts.Git.Resolve(rev)
+		if err != nil && !commitish.MatchString(rev) {
+			return "", status.Errorf(codes.FailedPrecondition, "error resolving repo revision: rpc error: code = Unknown desc = unable to resolve '%s' to a commit SHA", rev)
 		} else if err != nil {
 			// Argo CD accepts the request; the operation then errors when the
 			// repo server cannot check the revision out.
-			sha = rev
 			s.failNext[keyOf(a)] = "error:ComparisonError: Failed to load target state: failed to generate manifest for source 1 of 1: rpc error: code = Unknown desc = failed to initialize repository resources: rpc error: code = Internal desc = Failed to checkout revision " + rev + ": fatal: remote error: upload-pack: not our ref " + rev
+			return rev, nil
+		}
+		return sha, nil
+	}
+	var revs []string // of several sources: each one's revision
+	rev := q.GetRevision()
+	if a.Spec.HasMultipleSources() {
+		// As Argo CD: the revision is ignored; each source syncs to its
+		// target unless its position (from 1) is given a revision, and a
+		// source of the fake's repository is resolved in it. (Argo CD's
+		// check of auto-sync here compares each source with itself, once
+		// overwritten: it never refuses.)
+		for _, src := range a.Spec.Sources {
+			revs = append(revs, src.TargetRevision)
+		}
+		for i, pos := range q.SourcePositions {
+			if pos <= 0 || pos > int64(len(revs)) || i >= len(q.Revisions) {
+				return nil, status.Error(codes.Unknown, "source position is out of range")
+			}
+			revs[pos-1] = q.Revisions[i]
+		}
+		for i, src := range a.Spec.Sources {
+			if src.RepoURL == s.primary(a).RepoURL {
+				if revs[i], err = resolve(cmp.Or(revs[i], "HEAD")); err != nil {
+					return nil, err
+				}
+			}
+		}
+		rev = revs[s.gitSource[keyOf(a)]]
+	} else {
+		if auto := a.Spec.SyncPolicy != nil && a.Spec.SyncPolicy.Automated != nil && !q.GetDryRun(); auto && rev != "" && rev != target {
+			return nil, status.Errorf(codes.FailedPrecondition, "Cannot sync to %s: auto-sync currently set to %s", rev, a.Spec.Source.TargetRevision)
+		}
+		if rev, err = resolve(cmp.Or(rev, target)); err != nil {
+			return nil, err
 		}
 	}
 	// Last, as Argo CD sets the operation: none may be pending or running.
 	if a.Operation != nil || (a.Status.OperationState != nil && a.Status.OperationState.Phase == synccommon.OperationRunning) {
 		return nil, status.Error(codes.FailedPrecondition, "error setting app operation: another operation is already in progress")
 	}
-	s.startSyncLocked(a, sha, q.GetDryRun(), Account, q.Infos)
+	s.startSyncLocked(a, rev, q.GetDryRun(), Account, q.Infos)
+	if revs != nil {
+		a.Operation.Sync.Revisions = revs
+	}
 	return a.DeepCopy(), nil
 }
 
@@ -346,7 +365,7 @@ func (s *Server) ManagedResources(_ context.Context, q *application.ResourcesQue
 		if rev == "" {
 			return out
 		}
-		fs, err := files.Files(rev, primary(a).Path)
+		fs, err := files.Files(rev, s.primary(a).Path)
 		if err != nil {
 			return out
 		}
@@ -380,7 +399,7 @@ func (s *Server) ManagedResources(_ context.Context, q *application.ResourcesQue
 		}
 		return out
 	}
-	live, target := render(deployedRevision(a)), render(a.Status.Sync.Revision)
+	live, target := render(s.deployedRevision(a)), render(a.Status.Sync.Revision)
 	keys := map[string]bool{}
 	for k := range live {
 		keys[k] = true

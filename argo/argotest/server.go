@@ -77,8 +77,13 @@ type AppSpec struct {
 	More []MoreSource
 }
 
-// MoreSource is another source of an app with several.
-type MoreSource struct{ RepoURL, Path, TargetRevision string }
+// MoreSource is another source of an app with several; Before puts it
+// ahead of the app's own (a Helm chart first, the ops repository's values
+// second).
+type MoreSource struct {
+	RepoURL, Path, TargetRevision string
+	Before                        bool
+}
 
 // Call is one recorded API call, for tests to assert on.
 type Call struct {
@@ -122,6 +127,7 @@ type Server struct {
 	windows       map[string]*window // app -> its active deny window
 	held          map[string]bool    // app -> its syncs run until terminated
 	opGen         map[string]int     // app -> its operation's number: a timer acts on its own operation only
+	gitSource     map[string]int     // app with several sources -> the index of the one from Options.Git
 	tokens        map[string]token   // issued tokens beyond Options.Token
 	failNext      map[string]string  // app -> message of its next sync's failure
 	conflict      map[string]int     // app -> terminates answered "Too many conflicts"
@@ -146,7 +152,7 @@ func Start(opts Options) (*Server, error) {
 		apps:     map[string]*v1alpha1.Application{},
 		watchers: map[chan *v1alpha1.ApplicationWatchEvent]string{},
 		denied:   map[string]bool{}, windows: map[string]*window{}, failNext: map[string]string{}, conflict: map[string]int{},
-		held: map[string]bool{}, tokens: map[string]token{}, opGen: map[string]int{},
+		held: map[string]bool{}, tokens: map[string]token{}, opGen: map[string]int{}, gitSource: map[string]int{},
 	}
 	s.serve(lis)
 	return s, nil
@@ -372,11 +378,18 @@ func (s *Server) AddApp(spec AppSpec) {
 		},
 	}
 	if len(spec.More) > 0 {
-		a.Spec.Sources = v1alpha1.ApplicationSources{*a.Spec.Source}
-		a.Spec.Source = nil
+		var before, after v1alpha1.ApplicationSources
 		for _, m := range spec.More {
-			a.Spec.Sources = append(a.Spec.Sources, v1alpha1.ApplicationSource{RepoURL: m.RepoURL, Path: m.Path, TargetRevision: m.TargetRevision})
+			src := v1alpha1.ApplicationSource{RepoURL: m.RepoURL, Path: m.Path, TargetRevision: m.TargetRevision}
+			if m.Before {
+				before = append(before, src)
+			} else {
+				after = append(after, src)
+			}
 		}
+		a.Spec.Sources = append(append(before, *a.Spec.Source), after...)
+		a.Spec.Source = nil
+		s.gitSource[keyOf(a)] = len(before)
 	}
 	if spec.Auto {
 		a.Spec.SyncPolicy = &v1alpha1.SyncPolicy{Automated: &v1alpha1.SyncPolicyAutomated{}}
@@ -403,18 +416,18 @@ func (s *Server) AddApp(spec AppSpec) {
 	}
 	for i, rev := range spec.Previous {
 		at := metav1.NewTime(now.Add(-time.Duration(len(spec.Previous)-i) * 26 * time.Hour))
-		a.Status.History = append(a.Status.History, historyEntry(a, int64(i), rev, at, at, by))
+		a.Status.History = append(a.Status.History, s.historyEntry(a, int64(i), s.revisionsOf(a, rev), at, at, by))
 	}
 	if spec.Deployed != "" {
 		deployedAt := metav1.NewTime(now.Add(-2 * time.Hour))
-		a.Status.History = append(a.Status.History, historyEntry(a, int64(len(spec.Previous)), spec.Deployed, deployedAt, deployedAt, by))
+		a.Status.History = append(a.Status.History, s.historyEntry(a, int64(len(spec.Previous)), s.revisionsOf(a, spec.Deployed), deployedAt, deployedAt, by))
 		a.Status.OperationState = &v1alpha1.OperationState{
 			Operation:  v1alpha1.Operation{Sync: &v1alpha1.SyncOperation{Revision: spec.Deployed}},
 			Phase:      synccommon.OperationSucceeded,
 			Message:    "successfully synced (all tasks run)",
 			StartedAt:  deployedAt,
 			FinishedAt: &deployedAt,
-			SyncResult: syncResult(a, spec.Deployed),
+			SyncResult: s.syncResult(a, s.revisionsOf(a, spec.Deployed)),
 		}
 	}
 	s.apps[keyOf(a)] = a
@@ -544,7 +557,7 @@ func (s *Server) reconcileLocked(a *v1alpha1.Application) {
 	if s.opts.Git == nil {
 		return
 	}
-	head, err := s.opts.Git.Resolve(primary(a).TargetRevision)
+	head, err := s.opts.Git.Resolve(s.primary(a).TargetRevision)
 	if err != nil {
 		a.Status.Sync.Status = v1alpha1.SyncStatusCodeUnknown
 		a.Status.Conditions = []v1alpha1.ApplicationCondition{{Type: v1alpha1.ApplicationConditionComparisonError, Message: err.Error()}}
@@ -552,13 +565,13 @@ func (s *Server) reconcileLocked(a *v1alpha1.Application) {
 	}
 	a.Status.Conditions = nil
 	if a.Spec.HasMultipleSources() {
-		a.Status.Sync.Revisions = revisionsOf(a, head)
+		a.Status.Sync.Revisions = s.revisionsOf(a, head)
 		a.Status.Sync.ComparedTo = v1alpha1.ComparedTo{Sources: a.Spec.Sources}
 	} else {
 		a.Status.Sync.Revision = head
 		a.Status.Sync.ComparedTo = v1alpha1.ComparedTo{Source: *a.Spec.Source}
 	}
-	deployed := deployedRevision(a)
+	deployed := s.deployedRevision(a)
 	switch {
 	case deployed == "":
 		a.Status.Sync.Status = v1alpha1.SyncStatusCodeOutOfSync
@@ -566,7 +579,7 @@ func (s *Server) reconcileLocked(a *v1alpha1.Application) {
 	case deployed == head:
 		a.Status.Sync.Status = v1alpha1.SyncStatusCodeSynced
 	default:
-		changed, err := s.opts.Git.Changed(deployed, head, primary(a).Path)
+		changed, err := s.opts.Git.Changed(deployed, head, s.primary(a).Path)
 		if err != nil {
 			a.Status.Sync.Status = v1alpha1.SyncStatusCodeUnknown
 			return
@@ -579,40 +592,44 @@ func (s *Server) reconcileLocked(a *v1alpha1.Application) {
 	}
 }
 
-// deployedRevision is the first source's deployed revision.
-func deployedRevision(a *v1alpha1.Application) string {
-	first := func(rev string, revs []string) string {
-		if rev == "" && len(revs) > 0 {
-			return revs[0]
+// deployedRevision is the deployed revision of the source from Options.Git.
+func (s *Server) deployedRevision(a *v1alpha1.Application) string {
+	pick := func(rev string, revs []string) string {
+		if i := s.gitSource[keyOf(a)]; rev == "" && i < len(revs) {
+			return revs[i]
 		}
 		return rev
 	}
-	if st := a.Status.OperationState; st != nil && st.SyncResult != nil && first(st.SyncResult.Revision, st.SyncResult.Revisions) != "" &&
+	if st := a.Status.OperationState; st != nil && st.SyncResult != nil && pick(st.SyncResult.Revision, st.SyncResult.Revisions) != "" &&
 		st.Phase == synccommon.OperationSucceeded && (st.Operation.Sync == nil || !st.Operation.Sync.DryRun) {
-		return first(st.SyncResult.Revision, st.SyncResult.Revisions)
+		return pick(st.SyncResult.Revision, st.SyncResult.Revisions)
 	}
 	if n := len(a.Status.History); n > 0 {
-		return first(a.Status.History[n-1].Revision, a.Status.History[n-1].Revisions)
+		return pick(a.Status.History[n-1].Revision, a.Status.History[n-1].Revisions)
 	}
 	return ""
 }
 
-// primary is the app's source, or the first of several: the one whose
-// revision the fake resolves and deploys.
-func primary(a *v1alpha1.Application) *v1alpha1.ApplicationSource {
+// primary is the app's source, or of several the one from Options.Git:
+// the one whose revision the fake resolves and deploys.
+func (s *Server) primary(a *v1alpha1.Application) *v1alpha1.ApplicationSource {
 	if a.Spec.HasMultipleSources() {
-		return &a.Spec.Sources[0]
+		return &a.Spec.Sources[s.gitSource[keyOf(a)]]
 	}
 	return a.Spec.Source
 }
 
-// revisionsOf is what each of an app's several sources is at when the
-// first is at rev: a source of the same repository is at rev too, one of
-// another repository at its target (the fake has one repository).
-func revisionsOf(a *v1alpha1.Application, rev string) []string {
+// revisionsOf is what each of an app's sources is at when the one from
+// Options.Git is at rev: a source of that repository is at rev too, one of
+// another repository at its target (the fake has one repository). One
+// source: just rev.
+func (s *Server) revisionsOf(a *v1alpha1.Application, rev string) []string {
+	if !a.Spec.HasMultipleSources() {
+		return []string{rev}
+	}
 	var out []string
 	for _, src := range a.Spec.Sources {
-		if src.RepoURL == a.Spec.Sources[0].RepoURL {
+		if src.RepoURL == s.primary(a).RepoURL {
 			out = append(out, rev)
 		} else {
 			out = append(out, src.TargetRevision)
@@ -621,23 +638,32 @@ func revisionsOf(a *v1alpha1.Application, rev string) []string {
 	return out
 }
 
-// syncResult is a sync's result at rev, as Argo CD spells it for one
-// source or several.
-func syncResult(a *v1alpha1.Application, rev string) *v1alpha1.SyncOperationResult {
+// syncResult is a sync's result at revs (one per source), as Argo CD
+// spells it for one source or several.
+func (s *Server) syncResult(a *v1alpha1.Application, revs []string) *v1alpha1.SyncOperationResult {
 	if a.Spec.HasMultipleSources() {
-		return &v1alpha1.SyncOperationResult{Revisions: revisionsOf(a, rev), Sources: a.Spec.Sources}
+		return &v1alpha1.SyncOperationResult{Revisions: revs, Sources: a.Spec.Sources}
 	}
-	return &v1alpha1.SyncOperationResult{Revision: rev, Source: *a.Spec.Source}
+	return &v1alpha1.SyncOperationResult{Revision: revs[0], Source: *a.Spec.Source}
 }
 
-func historyEntry(a *v1alpha1.Application, id int64, rev string, at, started metav1.Time, by v1alpha1.OperationInitiator) v1alpha1.RevisionHistory {
+func (s *Server) historyEntry(a *v1alpha1.Application, id int64, revs []string, at, started metav1.Time, by v1alpha1.OperationInitiator) v1alpha1.RevisionHistory {
 	h := v1alpha1.RevisionHistory{ID: id, DeployedAt: at, DeployStartedAt: &started, InitiatedBy: by}
 	if a.Spec.HasMultipleSources() {
-		h.Revisions, h.Sources = revisionsOf(a, rev), a.Spec.Sources
+		h.Revisions, h.Sources = revs, a.Spec.Sources
 	} else {
-		h.Revision, h.Source = rev, *a.Spec.Source
+		h.Revision, h.Source = revs[0], *a.Spec.Source
 	}
 	return h
+}
+
+// opRevisions is what the operation in st deploys, one per source: the
+// revisions the sync of an app with several sources fixed, else revision.
+func (s *Server) opRevisions(a *v1alpha1.Application, st *v1alpha1.OperationState, revision string) []string {
+	if sync := st.Operation.Sync; sync != nil && len(sync.Revisions) == len(a.Spec.Sources) && len(sync.Revisions) > 0 {
+		return sync.Revisions
+	}
+	return s.revisionsOf(a, revision)
 }
 
 func (s *Server) publishLocked(typ string, a *v1alpha1.Application) {
@@ -720,7 +746,7 @@ func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryR
 		// As Argo CD's controller: the result is the revision asked for; no
 		// history entry, and the app's health is what it was.
 		st.Phase, st.Message = synccommon.OperationSucceeded, "successfully synced (all tasks run)"
-		st.SyncResult = syncResult(a, revision)
+		st.SyncResult = s.syncResult(a, s.opRevisions(a, st, revision))
 		s.publishLocked("MODIFIED", a)
 		return
 	}
@@ -735,7 +761,7 @@ func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryR
 	if msg, ok := s.failNext[name]; ok {
 		delete(s.failNext, name)
 		st.Phase, st.Message = synccommon.OperationFailed, msg
-		st.SyncResult = syncResult(a, revision)
+		st.SyncResult = s.syncResult(a, s.opRevisions(a, st, revision))
 		st.SyncResult.Resources = v1alpha1.ResourceResults{
 			{Group: "apps", Kind: "Deployment", Namespace: a.Spec.Destination.Namespace, Name: a.Name, Status: synccommon.ResultCodeSyncFailed, Message: msg, SyncPhase: synccommon.SyncPhaseSync},
 		}
@@ -744,7 +770,7 @@ func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryR
 		return
 	}
 	st.Phase, st.Message = synccommon.OperationSucceeded, "successfully synced (all tasks run)"
-	st.SyncResult = syncResult(a, revision)
+	st.SyncResult = s.syncResult(a, s.opRevisions(a, st, revision))
 	st.SyncResult.Resources = v1alpha1.ResourceResults{
 		{Kind: "ConfigMap", Namespace: a.Spec.Destination.Namespace, Name: a.Name + "-values", Status: synccommon.ResultCodeSynced, Message: "configmap/" + a.Name + "-values configured", SyncPhase: synccommon.SyncPhaseSync},
 		{Group: "apps", Kind: "Deployment", Namespace: a.Spec.Destination.Namespace, Name: a.Name, Status: synccommon.ResultCodeSynced, Message: "deployment.apps/" + a.Name + " configured", SyncPhase: synccommon.SyncPhaseSync},
@@ -756,7 +782,7 @@ func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryR
 	started := st.StartedAt
 	// As Argo CD's controller (persistRevisionHistory): who started the
 	// operation is kept with the deploy.
-	a.Status.History = append(a.Status.History, historyEntry(a, id, revision, now, started, st.Operation.InitiatedBy))
+	a.Status.History = append(a.Status.History, s.historyEntry(a, id, s.opRevisions(a, st, revision), now, started, st.Operation.InitiatedBy))
 	if len(a.Status.History) > 10 {
 		a.Status.History = a.Status.History[len(a.Status.History)-10:]
 	}
@@ -764,7 +790,7 @@ func (s *Server) finishSyncLocked(a *v1alpha1.Application, revision string, dryR
 	if il, ok := s.opts.Git.(interface {
 		Images(sha, path string) []string
 	}); ok {
-		a.Status.Summary.Images = il.Images(revision, primary(a).Path)
+		a.Status.Summary.Images = il.Images(revision, s.primary(a).Path)
 	}
 	s.reconcileLocked(a)
 	s.publishLocked("MODIFIED", a)
