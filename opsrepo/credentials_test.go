@@ -135,7 +135,7 @@ func TestSecretRefsFollowTheRepository(t *testing.T) {
 				t.Errorf("%s: %s printed:\n%s", name, v, out)
 			}
 		}
-		if !strings.Contains(out, "DB_PASSWORD=<hidden") || !strings.Contains(out, "secretGenerator reads this file") {
+		if !strings.Contains(out, "DB_PASSWORD=<hidden") || !strings.Contains(out, "may read this file as secret material") {
 			t.Errorf("%s: the files are not shown as hidden:\n%s", name, out)
 		}
 	}
@@ -165,7 +165,7 @@ func TestSecretRefsOutsideTheKustomizationsDirectory(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := patch.Unified(pairs, 3)
-		if strings.Contains(out, "tlskey-") || !strings.Contains(out, "secretGenerator reads this file") {
+		if strings.Contains(out, "tlskey-") || !strings.Contains(out, "may read this file as secret material") {
 			t.Errorf("changes under %q: the shared key is shown:\n%s", d, out)
 		}
 	}

@@ -943,7 +943,7 @@ func writeString(buf *bytes.Buffer, s string) {
 // --- files a secretGenerator reads, dotenv files, sops values ---
 
 const (
-	hiddenGenerated = "# stagedeck: content hidden: a kustomize secretGenerator reads this file"
+	hiddenGenerated = "# stagedeck: content hidden: a kustomization may read this file as secret material"
 	hiddenLine      = "<hidden line>"
 )
 

@@ -161,7 +161,8 @@ func Error(err error) string {
 
 // Writer cleans everything written through it as a Body: the last line of
 // defence for a command's text output. A rune split across two writes is
-// held back until it is whole.
+// held back until it is whole; a URL is not (its userinfo is hidden when a
+// write holds it whole, as the commands' line-at-a-time writes do).
 type Writer struct {
 	w    io.Writer
 	tail []byte
