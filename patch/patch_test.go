@@ -156,3 +156,20 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialKeysHideOnlyCredentials: a value under a key that names a
+// credential is hidden; one that names where a credential is, a switch,
+// or a template of one is shown.
+func TestCredentialKeysHideOnlyCredentials(t *testing.T) {
+	old := "db:\n  password: hunter2-Old\n  existingSecret: db-creds\n  passwordFile: /run/secrets/db\nenableToken: true\ntoken: \"{{ .Values.token }}\"\nvault: <path:kv/data/app#token>\nreplicas: 2\n"
+	new := strings.Replace(strings.Replace(old, "hunter2-Old", "hunter2-New", 1), "replicas: 2", "replicas: 3", 1)
+	out := Unified([]Pair{{From: &File{Path: "tst/api/values.yaml", Content: []byte(old)}, To: &File{Path: "tst/api/values.yaml", Content: []byte(new)}}}, 9)
+	if strings.Contains(out, "hunter2") || !strings.Contains(out, "+  password: <hidden changed>") {
+		t.Errorf("the password is shown, or its change is not:\n%s", out)
+	}
+	for _, shown := range []string{"existingSecret: db-creds", "passwordFile: /run/secrets/db", "enableToken: true", `token: "{{ .Values.token }}"`, "<path:kv/data/app#token>", "+replicas: 3"} {
+		if !strings.Contains(out, shown) {
+			t.Errorf("%q is not shown:\n%s", shown, out)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -223,7 +224,55 @@ func mayHoldSecret(b []byte) bool {
 		return false
 	}
 	return containsFold(b, "secret") || bytes.IndexByte(b, '\\') >= 0 ||
-		bytes.Contains(b, []byte("!!")) || bytes.Contains(b, []byte("!<")) || bytes.Contains(b, []byte("%TAG"))
+		bytes.Contains(b, []byte("!!")) || bytes.Contains(b, []byte("!<")) || bytes.Contains(b, []byte("%TAG")) ||
+		containsFold(b, "pass") || containsFold(b, "token") || containsFold(b, "key")
+}
+
+// secretKeySuffixes end the keys (lower case, without _ - .) whose value is
+// a credential in a values file or a ConfigMap: dbPassword, API_TOKEN,
+// client-secret, awsSecretAccessKey.
+var secretKeySuffixes = []string{"password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey", "secretkey", "accesskey"}
+
+// secretKey reports whether a mapping key names a credential. A key that
+// names where one is (existingSecret, useSecret, the file or ref keys,
+// which end otherwise) does not.
+func secretKey(k string) bool {
+	k = strings.Map(func(r rune) rune {
+		switch r {
+		case '_', '-', '.':
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, k)
+	for _, p := range []string{"existing", "use", "create"} {
+		if strings.HasPrefix(k, p+"secret") {
+			return false
+		}
+	}
+	for _, suf := range secretKeySuffixes {
+		if strings.HasSuffix(k, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// credential reports whether n, the value of a secret key, holds one:
+// a non-empty scalar that is not a boolean, a null, or a reference to a
+// value kept elsewhere (a Helm or shell template, argocd-vault-plugin's
+// <path:…>, vals' ref+…).
+func credential(n *yaml.Node) bool {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.ScalarNode || n.Value == "" {
+		return false
+	}
+	switch n.ShortTag() {
+	case "!!bool", "!!null":
+		return false
+	}
+	v := strings.TrimSpace(n.Value)
+	return !strings.Contains(v, "{{") && !strings.HasPrefix(v, "${") && !strings.HasPrefix(v, "$(") &&
+		!strings.HasPrefix(v, "<path:") && !strings.HasPrefix(v, "ref+")
 }
 
 func containsFold(b []byte, lower string) bool {
@@ -383,7 +432,18 @@ func (s *secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, dep
 		}
 	}
 	for _, kv := range pairs(n) {
-		s.walk(kv[1], where+"."+keyString(kv[0]), seen, depth+1)
+		k := keyString(kv[0])
+		if secretKey(k) && credential(kv[1]) {
+			// A credential in the clear (a values file, a ConfigMap): the
+			// repository should not hold it, and no one is shown it.
+			key := id + "|" + where + "." + k
+			for i := 2; s.values[key] != nil; i++ {
+				key = fmt.Sprintf("%s|%s.%s#%d", id, where, k, i)
+			}
+			s.values[key] = &secretValue{node: kv[1], orig: canonical(kv[1])}
+			continue
+		}
+		s.walk(kv[1], where+"."+k, seen, depth+1)
 	}
 }
 
