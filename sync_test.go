@@ -200,3 +200,27 @@ func TestSyncOfAnAutoSyncStage(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncOfAnAppWithSeveralSourcesAsksForEveryStageItDeploys: an app of
+// perf whose second source is prod's directory deploys into prod, so the
+// sync needs --confirm prod, and sends nothing without it.
+func TestSyncOfAnAppWithSeveralSourcesAsksForEveryStageItDeploys(t *testing.T) {
+	sb, cfg := sandboxConfig(t)
+	head := sb.Head()
+	sb.Argo.AddApp(argotest.AppSpec{Name: "perf-bundle", Project: "perf", RepoURL: sb.Remote, Path: "perf/api", Deployed: head,
+		More: []argotest.MoreSource{{RepoURL: sb.Remote, Path: "prod/api", TargetRevision: "main"}}})
+	_, errOut, code := stagedeck(t, "sync", "--config", cfg, "perf", "perf-bundle", "--revision", head, "--yes")
+	if code != exitRefused || !strings.Contains(errOut, "add --confirm prod") {
+		t.Errorf("sync of an app deploying into prod without --confirm prod: exit %d %q", code, errOut)
+	}
+	if calls := syncCalls(sb); len(calls) != 0 {
+		t.Fatalf("a refused sync reached Argo CD: %+v", calls)
+	}
+	out, errOut, code := stagedeck(t, "sync", "--config", cfg, "perf", "perf-bundle", "--revision", head, "--yes", "--confirm", "prod")
+	if code != exitOK || !strings.Contains(errOut, "stages changed: perf, prod") {
+		t.Fatalf("confirmed: exit %d\n%s%s", code, out, errOut)
+	}
+	if calls := syncCalls(sb); len(calls) != 1 || len(calls[0].SourcePositions) != 2 {
+		t.Errorf("sync calls %+v, want one pinning both sources", calls)
+	}
+}

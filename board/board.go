@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -73,6 +74,9 @@ type App struct {
 	Name    string `json:"name"`
 	Project string `json:"project"`
 	Path    string `json:"path"`
+	// MorePaths are the other paths an app with several sources deploys
+	// from the ops repository: protection follows them too.
+	MorePaths []string `json:"morePaths,omitempty"`
 	// Head is the last commit that changed the app's path.
 	Head             *gitstate.Commit `json:"head,omitempty"`
 	SyncStatus       string           `json:"syncStatus"`
@@ -225,7 +229,7 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 		}
 		for _, a := range list {
 			if o, ok := ownerStage(a, urls, cfg.Stages, cfg, ctxName); ok {
-				placed[o.stage] = append(placed[o.stage], FromArgo(a, o.source))
+				placed[o.stage] = append(placed[o.stage], fromOwned(a, o))
 			}
 		}
 	}
@@ -268,12 +272,13 @@ func (src Sources) Place(context string, a appstate.App) (stage string, app App,
 	if !ok {
 		return "", App{}, false
 	}
-	return o.stage, FromArgo(a, o.source), true
+	return o.stage, fromOwned(a, o), true
 }
 
 type owned struct {
 	stage  string
 	source appstate.Source
+	more   []string // the paths of the app's other sources from the ops repository
 }
 
 // ownerStage finds the stage whose path holds one of the app's sources;
@@ -304,7 +309,19 @@ func ownerStage(a appstate.App, urls []string, stages []config.Stage, cfg *confi
 			}
 		}
 	}
+	for _, src := range ours {
+		if src.Path != best.source.Path && !slices.Contains(best.more, src.Path) {
+			best.more = append(best.more, src.Path)
+		}
+	}
 	return best, bestLen >= 0
+}
+
+// fromOwned converts an Argo CD app through the source its stage owns.
+func fromOwned(a appstate.App, o owned) App {
+	app := FromArgo(a, o.source)
+	app.MorePaths = o.more
+	return app
 }
 
 // FromArgo converts an Argo CD app (through its source in the ops repo).

@@ -84,11 +84,15 @@ func AppNames(apps []App) []string {
 	return out
 }
 
-// AppPaths lists the apps' paths.
+// AppPaths lists every path the apps deploy from the ops repository.
 func AppPaths(apps []App) []string {
-	out := make([]string, len(apps))
-	for i, a := range apps {
-		out[i] = a.Path
+	out := make([]string, 0, len(apps))
+	for _, a := range apps {
+		out = append(out, a.Paths()...)
 	}
 	return out
 }
+
+// Paths are every path the app deploys from the ops repository: its
+// stage's, and those of its other sources.
+func (a App) Paths() []string { return append([]string{a.Path}, a.MorePaths...) }

@@ -545,7 +545,7 @@ func (m Model) syncAfterRollback(stage string, paths []string, rb gitstate.Rollb
 	}
 	var apps []board.App
 	for _, a := range manualApps(st.Apps) {
-		if config.OverlapsAny(a.Path, paths) {
+		if slices.ContainsFunc(a.Paths(), func(p string) bool { return config.OverlapsAny(p, paths) }) {
 			apps = append(apps, a)
 		}
 	}

@@ -214,10 +214,7 @@ func (m *Model) openSyncOf(stage string, apps []board.App, revision, why string,
 	}
 	sort.SliceStable(commits, func(i, j int) bool { return commits[i].Date.After(commits[j].Date) })
 	// Protection follows the paths of the apps sent, and the stage's own flag.
-	var paths []string
-	for _, a := range apps {
-		paths = append(paths, a.Path)
-	}
+	paths := board.AppPaths(apps) // every source's: an app with several may deploy into another stage
 	touched := m.board.Touching(paths)
 	guard := board.Protected(touched)
 	if st.Protected && !slices.Contains(guard, st.Name) {

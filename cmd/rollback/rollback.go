@@ -286,7 +286,7 @@ func appsChangedBy(ctx context.Context, s *session.Session, stage string, paths 
 	}
 	var out []board.App
 	for _, a := range st.Apps {
-		if config.OverlapsAny(a.Path, paths) {
+		if slices.ContainsFunc(a.Paths(), func(p string) bool { return config.OverlapsAny(p, paths) }) {
 			out = append(out, a)
 		}
 	}

@@ -150,10 +150,7 @@ func Sync(ctx context.Context, s *session.Session, o Spec, io cmdutil.IOStreams)
 	}
 	// Protection follows the paths of the apps sent: an app of a parent
 	// stage that deploys a protected child's directory needs its name too.
-	var appPaths []string
-	for _, a := range apps {
-		appPaths = append(appPaths, a.Path)
-	}
+	appPaths := board.AppPaths(apps) // every source's: an app with several may deploy into another stage
 	touched := s.Cfg.Touching(appPaths)
 	if missing := config.Unconfirmed(touched, o.Confirm); len(missing) > 0 {
 		return cmdutil.WithCode(cmdutil.ExitRefused, fmt.Errorf("this sync deploys into protected stage %s: add --confirm %s (nothing was sent)",
