@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,6 +52,9 @@ type Client struct {
 	nsMu    sync.Mutex
 	ns      string    // Argo CD's own namespace, once known
 	nsAsked time.Time // when it was last asked without an answer
+	// seenIn is, while ns is unknown, the namespaces each plain name was
+	// listed in: a plain name then addresses the one app of that name.
+	seenIn map[string][]string
 }
 
 // nsRetry is how long an unanswered ask for Argo CD's namespace stands
@@ -252,7 +256,50 @@ func (c *Client) home(ctx context.Context) string {
 
 // toApp converts an Application, naming it as stagedeck shows it.
 func (c *Client) toApp(ctx context.Context, a *v1alpha1.Application) App {
-	return named(a, c.home(ctx))
+	return c.named(a, c.home(ctx))
+}
+
+// named converts an Application, naming it namespace/name outside home;
+// while home is unknown, it notes which namespace the plain name is in.
+func (c *Client) named(a *v1alpha1.Application, home string) App {
+	if home == "" && a.Namespace != "" {
+		c.nsMu.Lock()
+		if c.seenIn == nil {
+			c.seenIn = map[string][]string{}
+		}
+		if !slices.Contains(c.seenIn[a.Name], a.Namespace) {
+			c.seenIn[a.Name] = append(c.seenIn[a.Name], a.Namespace)
+		}
+		c.nsMu.Unlock()
+	}
+	return named(a, home)
+}
+
+// address reads an app's name as a request sends it. A plain name is the
+// app in Argo CD's own namespace; while that namespace is unknown (its
+// settings could not be read) names are shown plain, and a plain name
+// listed in one namespace is sent with it, while one listed in several is
+// refused: another namespace's app of that name must not be the one acted
+// on.
+func (c *Client) address(qualified string) (name, ns string, err error) {
+	name, ns = splitName(qualified)
+	if ns != "" {
+		return name, ns, nil
+	}
+	c.nsMu.Lock()
+	defer c.nsMu.Unlock()
+	if c.ns != "" {
+		return name, "", nil
+	}
+	switch in := c.seenIn[name]; len(in) {
+	case 0:
+		return name, "", nil
+	case 1:
+		return name, in[0], nil
+	default:
+		return "", "", fmt.Errorf("%s: %w: there is one in each of the namespaces %s, and Argo CD's settings, which say which is its own, could not be read",
+			qualified, ErrNotFound, strings.Join(in, ", "))
+	}
 }
 
 // named converts an Application, naming it namespace/name outside home.
@@ -272,14 +319,17 @@ func splitName(qualified string) (name, namespace string) {
 	return qualified, ""
 }
 
-// appQuery addresses one app by its qualified name.
-func appQuery(qualified string) *application.ApplicationQuery {
-	name, ns := splitName(qualified)
+// query addresses one app by its qualified name.
+func (c *Client) query(qualified string) (*application.ApplicationQuery, error) {
+	name, ns, err := c.address(qualified)
+	if err != nil {
+		return nil, err
+	}
 	q := &application.ApplicationQuery{Name: &name}
 	if ns != "" {
 		q.AppNamespace = &ns
 	}
-	return q
+	return q, nil
 }
 
 // serverOf names the server a login would be for, for error messages.
@@ -351,7 +401,7 @@ func (c *Client) List(ctx context.Context) ([]App, error) {
 	home := c.home(ctx) // (asked beside the list: answered by now)
 	out := make([]App, 0, len(list.Items))
 	for i := range list.Items {
-		out = append(out, named(&list.Items[i], home))
+		out = append(out, c.named(&list.Items[i], home))
 	}
 	return out, nil
 }
@@ -359,7 +409,10 @@ func (c *Client) List(ctx context.Context) ([]App, error) {
 // Get returns one application; refresh "normal" or "hard" asks Argo CD to
 // reconcile it first (List ignores refresh).
 func (c *Client) Get(ctx context.Context, name, refresh string) (App, error) {
-	q := appQuery(name)
+	q, err := c.query(name)
+	if err != nil {
+		return App{}, err
+	}
 	if refresh != "" {
 		q.Refresh = &refresh
 	}
@@ -397,7 +450,10 @@ type Watcher struct {
 func (c *Client) Watch(ctx context.Context, name string) (*Watcher, error) {
 	q := &application.ApplicationQuery{}
 	if name != "" {
-		q = appQuery(name)
+		var err error
+		if q, err = c.query(name); err != nil {
+			return nil, err
+		}
 	}
 	c.home(ctx) // known before the first event is named
 	s, err := c.apps.Watch(ctx, q, lean)
@@ -427,7 +483,10 @@ func (c *Client) Sync(ctx context.Context, r SyncRequest) (App, error) {
 	if r.Revision == "" {
 		return App{}, fmt.Errorf("sync %s: no revision given: stagedeck only syncs a reviewed revision", r.App)
 	}
-	name, ns := splitName(r.App)
+	name, ns, err := c.address(r.App)
+	if err != nil {
+		return App{}, fmt.Errorf("sync %w (nothing was sent)", err)
+	}
 	req := &application.ApplicationSyncRequest{
 		Name: &name, Revision: &r.Revision, DryRun: &r.DryRun, Prune: &r.Prune,
 	}
@@ -461,12 +520,15 @@ func (c *Client) Terminate(ctx context.Context, app string) error {
 	if c.readOnly {
 		return fmt.Errorf("terminate %s: %w", app, ErrReadOnly)
 	}
-	name, ns := splitName(app)
+	name, ns, err := c.address(app)
+	if err != nil {
+		return fmt.Errorf("terminate %w (nothing was sent)", err)
+	}
 	req := &application.OperationTerminateRequest{Name: &name}
 	if ns != "" {
 		req.AppNamespace = &ns
 	}
-	_, err := c.apps.TerminateOperation(ctx, req)
+	_, err = c.apps.TerminateOperation(ctx, req)
 	return c.wrap("terminate "+app, err)
 }
 
@@ -482,7 +544,10 @@ func (c *Client) CanSync(ctx context.Context, project, app string) (bool, error)
 
 // ManagedResources returns the app's resources with live and target state.
 func (c *Client) ManagedResources(ctx context.Context, app string) ([]Resource, error) {
-	name, ns := splitName(app)
+	name, ns, err := c.address(app)
+	if err != nil {
+		return nil, err
+	}
 	q := &application.ResourcesQuery{ApplicationName: &name}
 	if ns != "" {
 		q.AppNamespace = &ns

@@ -12,7 +12,10 @@ import (
 // SyncWindows reports whether a manual sync of app is allowed now, and the
 // active windows as "deny 0 0 * * * for 24h".
 func (c *Client) SyncWindows(ctx context.Context, app string) (bool, []string, error) {
-	name, ns := splitName(app)
+	name, ns, err := c.address(app)
+	if err != nil {
+		return false, nil, err
+	}
 	q := &application.ApplicationSyncWindowsQuery{Name: &name}
 	if ns != "" {
 		q.AppNamespace = &ns

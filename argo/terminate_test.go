@@ -2,6 +2,7 @@ package argo_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -125,5 +126,39 @@ func TestStartChecksAutoSyncOnTheAppAsItIsNow(t *testing.T) {
 	req.DryRun = true
 	if _, _, err := deploy.Start(ctx, c, req); err != nil {
 		t.Errorf("dry run of an auto-sync app: %v", err)
+	}
+}
+
+// TestPlainNamesWhileArgoCDsNamespaceIsUnknown: with Argo CD's settings
+// unreadable, names are shown plain; a name listed in one namespace is
+// sent with it, and one listed in two is refused, nothing sent: the other
+// namespace's app of that name must not be the one synced.
+func TestPlainNamesWhileArgoCDsNamespaceIsUnknown(t *testing.T) {
+	srv, c := startFake(t, argo.Options{})
+	srv.FailSettings(true)
+	srv.AddApp(argotest.AppSpec{Name: "svc", Namespace: "team-tst", Project: "tst", RepoURL: "file:///ops.git", Path: "tst/api", Deployed: shaOld})
+	srv.AddApp(argotest.AppSpec{Name: "svc", Project: "prod", RepoURL: "file:///ops.git", Path: "prod/api", Deployed: shaOld})
+	srv.AddApp(argotest.AppSpec{Name: "team-only", Namespace: "team-tst", Project: "tst", RepoURL: "file:///ops.git", Path: "tst/web", Deployed: shaOld})
+	ctx := context.Background()
+	if _, err := c.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "svc", Project: "tst", Revision: shaOld}); !errors.Is(err, argo.ErrNotFound) || !strings.Contains(err.Error(), "team-tst") {
+		t.Errorf("sync of a name in two namespaces: %v, want refused naming them", err)
+	}
+	if err := c.Terminate(ctx, "svc"); err == nil {
+		t.Error("terminate of a name in two namespaces was sent")
+	}
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "team-only", Project: "tst", Revision: shaOld}); err != nil {
+		t.Fatal(err)
+	}
+	var sent []string
+	for _, call := range srv.Calls() {
+		if call.Method == "Sync" || call.Method == "TerminateOperation" {
+			sent = append(sent, call.App)
+		}
+	}
+	if !slices.Equal(sent, []string{"team-tst/team-only"}) {
+		t.Errorf("calls reached Argo CD for %v, want only team-tst/team-only", sent)
 	}
 }
