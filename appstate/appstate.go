@@ -114,8 +114,19 @@ func SameRepo(u string, urls []string) bool {
 }
 
 // NormalizeRepoURL maps the ssh, scp-like, https and file forms of a
-// repository URL to one comparable key: host/path without .git, lowercased host.
+// repository URL to one comparable key: host/path without .git, in lower
+// case, as Argo CD compares them (its NormalizeGitURL lowercases the whole
+// URL: github.com/Acme/Ops is the same repository), runs of / as one.
 func NormalizeRepoURL(u string) string {
+	k := normalizeRepoURL(u)
+	k = strings.ToLower(k)
+	for strings.Contains(k, "//") {
+		k = strings.ReplaceAll(k, "//", "/")
+	}
+	return k
+}
+
+func normalizeRepoURL(u string) string {
 	u = strings.TrimSpace(u)
 	u = strings.TrimRight(u, "/")
 	u = strings.TrimSuffix(u, ".git")

@@ -252,6 +252,8 @@ func TestNormalizeRepoURL(t *testing.T) {
 	same := []string{
 		"https://github.com/acme/ops.git", "https://github.com/acme/ops", "https://GitHub.com/acme/ops/",
 		"git@github.com:acme/ops.git", "ssh://git@github.com/acme/ops.git", "ssh://git@github.com:22/acme/ops",
+		// As Argo CD compares repositories: the whole URL in any case.
+		"https://github.com/Acme/Ops", "git@github.com:ACME/ops.git", "https://github.com/acme//ops.git",
 	}
 	for _, u := range same {
 		if got := argo.NormalizeRepoURL(u); got != "github.com/acme/ops" {
