@@ -224,3 +224,22 @@ func TestSyncOfAnAppWithSeveralSourcesAsksForEveryStageItDeploys(t *testing.T) {
 		t.Errorf("sync calls %+v, want one pinning both sources", calls)
 	}
 }
+
+// TestStageSyncIsCheckedWholeBeforeAnythingIsSent: one app of the stage
+// with an operation running refuses the stage; none of it is sent.
+func TestStageSyncIsCheckedWholeBeforeAnythingIsSent(t *testing.T) {
+	sb, cfg := sandboxConfig(t)
+	head := sb.Head()
+	sb.Argo.HoldSyncs("tst-worker", true)
+	if _, errOut, code := stagedeck(t, "sync", "--config", cfg, "tst", "worker", "--revision", head, "--yes"); code != exitOK {
+		t.Fatalf("first sync of tst-worker: exit %d %s", code, errOut)
+	}
+	before := len(syncCalls(sb))
+	_, errOut, code := stagedeck(t, "sync", "--config", cfg, "tst", "--revision", head, "--yes")
+	if code == exitOK || !strings.Contains(errOut, "tst-worker") || !strings.Contains(errOut, "nothing was sent") || strings.Contains(errOut, "already sent") {
+		t.Errorf("stage sync with tst-worker busy: exit %d %q", code, errOut)
+	}
+	if n := len(syncCalls(sb)); n != before {
+		t.Errorf("%d sync(s) sent for a stage that was refused", n-before)
+	}
+}

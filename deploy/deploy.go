@@ -119,16 +119,27 @@ func Checks(ctx context.Context, c Client, apps []board.App) []Check {
 	return out
 }
 
-// Start sends one sync request, once, and returns what following it needs.
-func Start(ctx context.Context, c Client, req appstate.SyncRequest) (requested, prevStarted time.Time, err error) {
+// Prepared is a sync checked against the app as Argo CD has it, ready to
+// send.
+type Prepared struct {
+	Req         appstate.SyncRequest
+	PrevStarted time.Time // the previous operation's start, to tell ours from it
+}
+
+// Prepare reads the app as Argo CD has it and checks the sync against it,
+// sending nothing: no operation may be pending or running, an app with
+// several sources has its ops repository's sources pinned by position, and
+// an app with auto-sync is not pinned. A stage's syncs are all prepared
+// before any is sent, so a refusal never leaves a stage half synced.
+func Prepare(ctx context.Context, c Client, req appstate.SyncRequest) (Prepared, error) {
 	cctx, cancel := appstate.WithTimeout(ctx)
 	before, err := c.Get(cctx, req.App, "")
 	cancel()
 	if err != nil {
-		return time.Time{}, time.Time{}, err
+		return Prepared{}, err
 	}
 	if before.Requested || before.Operation.Running() {
-		return time.Time{}, time.Time{}, fmt.Errorf("%s: %w", req.App, appstate.ErrOperationRunning)
+		return Prepared{}, fmt.Errorf("%s: %w", req.App, appstate.ErrOperationRunning)
 	}
 	pinned := before.Sources
 	if before.MultiSource {
@@ -141,21 +152,35 @@ func Start(ctx context.Context, c Client, req appstate.SyncRequest) (requested, 
 			}
 		}
 		if len(req.Sources) == 0 {
-			return time.Time{}, time.Time{}, fmt.Errorf("%s has several sources and none is the ops repository: nothing to pin to %s (nothing was sent)", req.App, gitstate.Short(req.Revision))
+			return Prepared{}, fmt.Errorf("%s has several sources and none is the ops repository: nothing to pin to %s", req.App, gitstate.Short(req.Revision))
 		}
 	}
 	// Checked again on the app as Argo CD has it now, not as the board
 	// showed it: auto-sync may have been turned on since.
 	for _, src := range pinned {
 		if why := appstate.PinRefusal(before.AutoSync, src.TargetRevision, req.Revision, req.DryRun); why != "" {
-			return time.Time{}, time.Time{}, fmt.Errorf("%s: %s (nothing was sent)", req.App, why)
+			return Prepared{}, fmt.Errorf("%s: %s", req.App, why)
 		}
 	}
+	return Prepared{Req: req, PrevStarted: before.Operation.StartedAt}, nil
+}
+
+// Send sends a prepared sync, once: on a timeout the outcome is unknown,
+// so the caller follows the app instead of sending again.
+func Send(ctx context.Context, c Client, p Prepared) (requested time.Time, err error) {
 	requested = time.Now()
-	// Sent exactly once: on a timeout the outcome is unknown, so we follow
-	// the app instead of sending again.
-	_, err = c.Sync(ctx, req)
-	return requested, before.Operation.StartedAt, err
+	_, err = c.Sync(ctx, p.Req)
+	return requested, err
+}
+
+// Start prepares and sends one sync, and returns what following it needs.
+func Start(ctx context.Context, c Client, req appstate.SyncRequest) (requested, prevStarted time.Time, err error) {
+	p, err := Prepare(ctx, c, req)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("%w (nothing was sent)", err)
+	}
+	requested, err = Send(ctx, c, p)
+	return requested, p.PrevStarted, err
 }
 
 // ProgressLine is one line of `sync --wait` output.

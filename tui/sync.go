@@ -248,6 +248,10 @@ func (s *syncScreen) blocked() string {
 			probs = append(probs, a.Name+": "+why)
 			continue
 		}
+		if a.OperationRunning { // refused by Argo CD: the stage would go half synced
+			probs = append(probs, a.Name+": an operation is running (wait for it, or terminate it)")
+			continue
+		}
 		if c, ok := s.checks[a.Name]; !ok || !c.Allowed {
 			p := "not checked"
 			if ok {

@@ -256,3 +256,20 @@ func TestSyncOfAutoSyncAppsIsBlockedButADryRunIsNot(t *testing.T) {
 		t.Errorf("dry run sent %+v, want both itg apps as dry runs", fs.sent)
 	}
 }
+
+// TestSyncOfAStageWithAnOperationRunningIsBlocked: Argo CD would refuse
+// that app after the others were sent; the preview refuses the stage.
+func TestSyncOfAStageWithAnOperationRunningIsBlocked(t *testing.T) {
+	fs := &fakeSyncer{}
+	b := fixtureBoard()
+	b.Stages[1].Apps[0].OperationRunning = true // tst-api
+	m := newModel(b, 120, 40)
+	m.opts.Syncer = fs
+	m = press(t, m, "j", "j", "j") // the TST stage row
+	mm, cmd := m.Update(keyMsg("s"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	m = press(t, m, "y")
+	if len(fs.sent) != 0 || !strings.Contains(m.syncS().notice, "tst-api: an operation is running") {
+		t.Errorf("sent %+v, notice %q", fs.sent, m.syncS().notice)
+	}
+}

@@ -210,11 +210,20 @@ func Sync(ctx context.Context, s *session.Session, o Spec, io cmdutil.IOStreams)
 		app                  board.App
 		requested, prevStart time.Time
 	}
-	var started []sent
-	for _, a := range apps {
+	// Every app is checked as Argo CD has it before any is sent: an app
+	// with an operation running refuses the stage, not its second half.
+	prepared := make([]deploy.Prepared, len(apps))
+	for i, a := range apps {
 		req := appstate.SyncRequest{App: a.Name, Project: a.Project, Revision: rev, DryRun: dryRun, Prune: prune, Reason: reason, Operator: operator,
 			RepoURLs: s.Repo.RemoteURLs()}
-		requested, prev, err := deploy.Start(ctx, c, req)
+		if prepared[i], err = deploy.Prepare(ctx, c, req); err != nil {
+			return cmdutil.WithCode(cmdutil.SyncErrCode(err), fmt.Errorf("%w (nothing was sent)", err))
+		}
+	}
+	var started []sent
+	for i, a := range apps {
+		requested, err := deploy.Send(ctx, c, prepared[i])
+		prev := prepared[i].PrevStarted
 		if err != nil {
 			msg := err.Error()
 			if len(started) > 0 {
