@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -248,8 +250,11 @@ const maxPushAttempts = 4
 
 // Publish pushes a prepared rollback to the ops branch, never forcing. When
 // the remote moved meanwhile it fetches, rebuilds the rollback on the new
-// head (refusing if it no longer applies) and tries again.
+// head and tries again; it refuses when the rollback no longer applies, or
+// when rebuilt it would change other lines than the reviewed one did (a
+// restore on a head with someone's new commit would undo it unseen).
 func (r *Repo) Publish(ctx context.Context, plan *Plan, rb Rollback) (PublishResult, error) {
+	reviewed := plan
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.opts.ReadOnly {
@@ -282,6 +287,10 @@ func (r *Repo) Publish(ctx context.Context, plan *Plan, rb Rollback) (PublishRes
 			if err := rb.Allow(next.Paths()); err != nil {
 				return res, fmt.Errorf("%w: the remote moved to %s and the rebuilt rollback %v; nothing was pushed", ErrPushRejected, Short(head.String()), err)
 			}
+		}
+		if path, same := sameChange(reviewed.Pairs, next.Pairs); !same {
+			return res, fmt.Errorf("%w: the remote moved to %s, and rebuilt on it the rollback would change %s otherwise than the diff you reviewed (it would undo or add someone's change): review it again; nothing was pushed",
+				ErrPushRejected, Short(head.String()), path)
 		}
 		plan, res.Rebased = next, true
 	}
@@ -399,4 +408,60 @@ func (r *Repo) fromRunning(ctx context.Context, head, parent, target plumbing.Ha
 		}
 	}
 	return changes, note.String(), nil
+}
+
+// sameChange reports whether two rollbacks change the same files by the
+// same lines: per file, the lines removed and the lines added (as
+// multisets, context aside). A revert rebuilt on a head where someone
+// changed other lines of its files is the same change; a restore that
+// would now also undo their lines is not. The first differing path is
+// returned.
+func sameChange(a, b []patch.Pair) (string, bool) {
+	changes := func(ps []patch.Pair) map[string][2]map[string]int {
+		out := map[string][2]map[string]int{}
+		for _, p := range ps {
+			var from, to []byte
+			key := ""
+			if p.From != nil {
+				from, key = p.From.Content, p.From.Path
+			}
+			if p.To != nil {
+				to = p.To.Content
+				key += " -> " + p.To.Path
+			}
+			count := map[string]int{}
+			for _, l := range strings.SplitAfter(string(from), "\n") {
+				count[l]--
+			}
+			for _, l := range strings.SplitAfter(string(to), "\n") {
+				count[l]++
+			}
+			removed, added := map[string]int{}, map[string]int{}
+			for l, n := range count {
+				switch {
+				case n < 0:
+					removed[l] = -n
+				case n > 0:
+					added[l] = n
+				}
+			}
+			out[key] = [2]map[string]int{removed, added}
+		}
+		return out
+	}
+	ca, cb := changes(a), changes(b)
+	keys := slices.Sorted(maps.Keys(ca))
+	for k := range cb {
+		if _, ok := ca[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		x, okA := ca[k]
+		y, okB := cb[k]
+		if !okA || !okB || !maps.Equal(x[0], y[0]) || !maps.Equal(x[1], y[1]) {
+			return strings.TrimPrefix(k, " -> "), false
+		}
+	}
+	return "", true
 }

@@ -381,3 +381,27 @@ func TestRebuiltRollbackIsCheckedAgain(t *testing.T) {
 		t.Fatal("the rebuilt rollback was pushed")
 	}
 }
+
+// TestRebuiltRestoreRefusesToUndoAnUnseenCommit: a restore prepared,
+// then a colleague changes a file of the stage; rebuilt on their head the
+// restore would undo their change too, which nobody reviewed: refused,
+// nothing pushed. A revert rebuilt over their change to another file is
+// the same change and goes (TestConcurrentPushIsFetchedAndReapplied).
+func TestRebuiltRestoreRefusesToUndoAnUnseenCommit(t *testing.T) {
+	f := newRemoteFixture(t)
+	rb := Rollback{Stage: "prod", Path: "prod", RestoreTo: f.commits["base"], Reason: "INC-9", Operator: ann}
+	plan, err := f.repo.PrepareRollback(context.Background(), rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, f.other, "prod/web/feature.yaml", "flag: on\nrollout: 50\n")
+	theirs := commitAll(t, f.other, "prod: roll the feature out to half")
+	gitCLI(t, f.other, "push", "-q", "origin", "main")
+	_, err = f.repo.Publish(context.Background(), plan, rb)
+	if !errors.Is(err, ErrPushRejected) || !strings.Contains(err.Error(), "prod/web/feature.yaml") || !strings.Contains(err.Error(), "review it again") {
+		t.Fatalf("err = %v, want refused naming the file the rebuilt restore would change otherwise", err)
+	}
+	if head := f.remoteHead(t); head != theirs {
+		t.Errorf("something was pushed: remote at %s, want their %s", head, theirs)
+	}
+}
