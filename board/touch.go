@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/stagedeck/stagedeck/config"
+	"github.com/stagedeck/stagedeck/gitstate"
 )
 
 // Touching lists the stages whose directory overlaps any of paths (files a
@@ -62,6 +63,16 @@ func StagesOf(ss []Stage, paths []string) []Stage {
 func Undeployed(apps []App, skip ...string) []string {
 	var out []string
 	for _, a := range apps {
+		// What runs is unknown to the branch: every commit on the path may
+		// be new to the app, and none can be named.
+		switch {
+		case a.DeployedRevision == "":
+			out = append(out, a.Name+" never deployed: everything on its path is new to it")
+			continue
+		case a.NotAncestor:
+			out = append(out, a.Name+" runs "+gitstate.Short(a.DeployedRevision)+", which is not in the branch's history: any commit on its path may be new to it")
+			continue
+		}
 		for _, c := range a.Pending {
 			skipped := false
 			for _, s := range skip {
