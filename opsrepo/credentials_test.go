@@ -3,12 +3,18 @@ package opsrepo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/stagedeck/stagedeck/patch"
 )
@@ -197,5 +203,69 @@ func TestSecretRefsFailClosed(t *testing.T) {
 	}
 	if out := patch.Unified(pairs, 3); strings.Contains(out, "pw-") {
 		t.Errorf("a file no kustomization could be checked for is shown:\n%s", out)
+	}
+}
+
+// TestAbbreviatedShaMustNameOneCommit: a sha of fewer than 4 digits, or
+// one that begins several commits, is refused rather than taken as the
+// first commit go-git finds.
+func TestAbbreviatedShaMustNameOneCommit(t *testing.T) {
+	dir := t.TempDir()
+	gitCLI(t, dir, "init", "-q", "-b", "main")
+	// 2,000 empty commits written straight into the object store: some
+	// two of them share 4 digits (all but about 1 run in 10^13).
+	g, err := git.PlainOpen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := g.Storer.NewEncodedObject()
+	tree.SetType(plumbing.TreeObject)
+	treeHash, err := g.Storer.SetEncodedObject(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parent []plumbing.Hash
+	sig := object.Signature{Name: "t", Email: "t@t", When: time.Unix(1700000000, 0)}
+	for i := range 2000 {
+		obj := g.Storer.NewEncodedObject()
+		c := &object.Commit{Author: sig, Committer: sig, Message: fmt.Sprint("c", i), TreeHash: treeHash, ParentHashes: parent}
+		if err := c.Encode(obj); err != nil {
+			t.Fatal(err)
+		}
+		h, err := g.Storer.SetEncodedObject(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent = []plumbing.Hash{h}
+	}
+	if err := g.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName("main"), parent[0])); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	ambiguous := ""
+	for _, sha := range strings.Fields(gitCLI(t, dir, "rev-list", "main")) {
+		if other, ok := seen[sha[:4]]; ok && other != sha {
+			ambiguous = sha[:4]
+			break
+		}
+		seen[sha[:4]] = sha
+	}
+	if ambiguous == "" {
+		t.Fatal("no two of 2,000 commits share 4 digits")
+	}
+	r, err := Open(context.Background(), Options{URL: dir, Branch: "main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Resolve(ambiguous); !errors.Is(err, ErrUnknownRevision) || !strings.Contains(err.Error(), "ambiguous") {
+		t.Errorf("Resolve(%s), which begins two commits: %v", ambiguous, err)
+	}
+	if _, err := r.Resolve(ambiguous[:3]); !errors.Is(err, ErrUnknownRevision) || !strings.Contains(err.Error(), "at least 4") {
+		t.Errorf("Resolve(%s): %v", ambiguous[:3], err)
+	}
+	head := strings.TrimSpace(gitCLI(t, dir, "rev-parse", "main"))
+	if h, err := r.Resolve(head[:12]); err != nil || h.String() != head {
+		t.Errorf("Resolve of a 12-digit prefix: %v %v", h, err)
 	}
 }

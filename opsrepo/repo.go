@@ -289,6 +289,9 @@ func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
 }
 
 func (r *Repo) resolve(rev string) (plumbing.Hash, error) {
+	if err := r.checkAbbrev(rev); err != nil {
+		return plumbing.ZeroHash, err
+	}
 	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("%w: %s", ErrUnknownRevision, rev)
@@ -297,6 +300,44 @@ func (r *Repo) resolve(rev string) (plumbing.Hash, error) {
 		return plumbing.ZeroHash, fmt.Errorf("%w: %s", ErrUnknownRevision, rev)
 	}
 	return *h, nil
+}
+
+// checkAbbrev refuses an abbreviated sha that is too short (git's
+// shortest is 4) or names more than one commit: go-git takes the first it
+// finds, and a sync must deploy the commit the owner meant.
+func (r *Repo) checkAbbrev(rev string) error {
+	if len(rev) >= 40 || strings.Trim(strings.ToLower(rev), "0123456789abcdef") != "" {
+		return nil // a full sha, or a name
+	}
+	if len(rev) < 4 {
+		return fmt.Errorf("%w: %s: give at least 4 digits of the sha", ErrUnknownRevision, rev)
+	}
+	lister, ok := r.repo.Storer.(interface {
+		HashesWithPrefix([]byte) ([]plumbing.Hash, error)
+	})
+	if !ok {
+		return nil
+	}
+	prefix, err := hex.DecodeString(rev[:len(rev)&^1])
+	if err != nil {
+		return nil
+	}
+	hashes, err := lister.HashesWithPrefix(prefix)
+	if err != nil {
+		return nil
+	}
+	var commits []string
+	for _, h := range hashes {
+		if strings.HasPrefix(h.String(), strings.ToLower(rev)) {
+			if _, err := r.repo.CommitObject(h); err == nil {
+				commits = append(commits, Short(h.String()))
+			}
+		}
+	}
+	if len(commits) > 1 {
+		return fmt.Errorf("%w: %s is ambiguous: it begins %s; give more digits", ErrUnknownRevision, rev, strings.Join(commits, ", "))
+	}
+	return nil
 }
 
 // CommitInfo returns the commit's board fields.
