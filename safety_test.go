@@ -350,3 +350,22 @@ func TestRunningContentIsNamed(t *testing.T) {
 		t.Errorf("the table does not say what prod-api runs:\n%s", table)
 	}
 }
+
+// TestRollbackSyncAsksForItsStagesBeforeThePush: a rollback of ops whose
+// commit changes prod/web only, with --sync: the sync would deploy
+// ops-bundle (all of prod/, prodapi's directory too), so prodapi's name is
+// asked before anything is committed or pushed, not after.
+func TestRollbackSyncAsksForItsStagesBeforeThePush(t *testing.T) {
+	t.Setenv("STAGEDECK_OPERATOR", "Ann Owner <ann@example.com>")
+	sb, cfg := nestedConfig(t)
+	bare := strings.TrimPrefix(sb.Remote, "file://")
+	web := strings.Fields(remoteLog(t, bare, "log", "--format=%H", "-n", "1", "--", "prod/web"))[0]
+	before := sb.Head()
+	_, errOut, code := stagedeck(t, "rollback", "--config", cfg, "ops", "--revert", web, "--reason", "x", "--yes", "--sync", "--also-deploy")
+	if code != exitRefused || !strings.Contains(errOut, "--confirm prodapi") || !strings.Contains(errOut, "nothing was committed or pushed") {
+		t.Errorf("rollback --sync deploying into prodapi: exit %d %q", code, errOut)
+	}
+	if sb.Head() != before || len(syncCalls(sb)) != 0 {
+		t.Error("a refused rollback pushed or synced")
+	}
+}

@@ -190,6 +190,12 @@ func Run(ctx context.Context, opts *Options) error {
 	// stage's rollback that rewrites a protected child needs the
 	// child's confirmation too.
 	touched := s.Cfg.Touching(plan.Paths())
+	if missing := config.Unconfirmed(s.Cfg.Touching(board.AppPaths(apps)), opts.Confirm); len(missing) > 0 {
+		// The sync that follows needs the confirmation of every stage its
+		// apps deploy into: asked now, not after the push.
+		return cmdutil.WithCode(cmdutil.ExitRefused, fmt.Errorf("the sync after this rollback deploys into protected stage %s: add --confirm %s (nothing was committed or pushed)",
+			strings.Join(missing, ", "), strings.Join(missing, " --confirm ")))
+	}
 	if missing := config.Unconfirmed(touched, opts.Confirm); len(missing) > 0 {
 		return cmdutil.WithCode(cmdutil.ExitRefused, fmt.Errorf("this rollback changes protected stage %s: add --confirm %s (nothing was committed or pushed)",
 			strings.Join(missing, ", "), strings.Join(missing, " --confirm ")))
