@@ -226,6 +226,9 @@ func (c *Config) validate(src []byte) error {
 			return fmt.Errorf("%sstages[%d].path %q must stay inside the repository", line(i), i, s.Path)
 		}
 		s.Path = strings.Trim(path.Clean("/"+p), "/")
+		if s.Path == "" { // "./.": the repository's root
+			return fmt.Errorf("%sstages[%d].path %q is the repository's root: give the stage's directory", line(i), i, p)
+		}
 		if s.ArgoCD != "" && c.ArgoCD == nil {
 			return fmt.Errorf("%sstages[%d].argocd names context %q but there is no top-level argocd section", line(i), i, s.ArgoCD)
 		}

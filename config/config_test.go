@@ -49,6 +49,7 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		"opsRepo:\n  url: x\nstages:\n  - {name: a, path: a}\n  - {name: a, path: b}\n":      `line 5: stages[1].name "a" duplicates stages[0]`,
 		"opsRepo:\n  url: x\nstages:\n  - {name: a}\n":                                       `line 4: stages[0].path is missing`,
 		"opsRepo:\n  url: x\nstages:\n  - {name: a, path: ../up}\n":                          "must stay inside",
+		"opsRepo:\n  url: x\nstages:\n  - {name: a, path: ./.}\n":                            "is the repository's root",
 		"stages:\n  - {name: a, path: a}\n":                                                  "opsRepo.url is missing",
 		"opsRepo:\n  url: x\n":                                                               "stages is empty",
 		"opsRepo:\n  url: x\nrefreshInterval: soon\nstages:\n  - {name: a, path: a}\n":       "line 3: refreshInterval",
