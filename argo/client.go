@@ -55,6 +55,9 @@ type Client struct {
 	// seenIn is, while ns is unknown, the namespaces each plain name was
 	// listed in: a plain name then addresses the one app of that name.
 	seenIn map[string][]string
+	// plain: names were handed out plain while ns was unknown; ns is then
+	// not asked again, so a name keeps meaning the app it meant.
+	plain bool
 }
 
 // nsRetry is how long an unanswered ask for Argo CD's namespace stands
@@ -238,7 +241,7 @@ func clientOptions(opts Options) (*apiclient.ClientOptions, error) {
 func (c *Client) home(ctx context.Context) string {
 	c.nsMu.Lock()
 	defer c.nsMu.Unlock()
-	if c.ns == "" && time.Since(c.nsAsked) >= nsRetry {
+	if c.ns == "" && !c.plain && time.Since(c.nsAsked) >= nsRetry {
 		cctx, cancel := WithTimeout(ctx)
 		defer cancel()
 		st, err := c.settings.Get(cctx, &settingspkg.SettingsQuery{})
@@ -246,7 +249,8 @@ func (c *Client) home(ctx context.Context) string {
 			c.ns = st.GetControllerNamespace()
 		}
 		// A failure, or an Argo CD that does not say (older ones), is
-		// asked again after nsRetry; a caller that gave up is no answer.
+		// asked again after nsRetry, until names were handed out plain;
+		// a caller that gave up is no answer.
 		if c.ns == "" && ctx.Err() == nil {
 			c.nsAsked = time.Now()
 		}
@@ -270,6 +274,7 @@ func (c *Client) named(a *v1alpha1.Application, home string) App {
 		if !slices.Contains(c.seenIn[a.Name], a.Namespace) {
 			c.seenIn[a.Name] = append(c.seenIn[a.Name], a.Namespace)
 		}
+		c.plain = true
 		c.nsMu.Unlock()
 	}
 	return named(a, home)
@@ -535,7 +540,14 @@ func (c *Client) Terminate(ctx context.Context, app string) error {
 // CanSync asks Argo CD whether the token may sync project/app; an app in
 // another namespace is project/namespace/name, as Argo CD's RBAC names it.
 func (c *Client) CanSync(ctx context.Context, project, app string) (bool, error) {
-	res, err := c.accounts.CanI(ctx, &accountpkg.CanIRequest{Resource: "applications", Action: "sync", Subresource: project + "/" + app})
+	name, ns, err := c.address(app)
+	if err != nil {
+		return false, err
+	}
+	if ns != "" {
+		name = ns + "/" + name
+	}
+	res, err := c.accounts.CanI(ctx, &accountpkg.CanIRequest{Resource: "applications", Action: "sync", Subresource: project + "/" + name})
 	if err != nil {
 		return false, c.wrap("can-i sync "+app, err)
 	}

@@ -149,6 +149,12 @@ func TestPlainNamesWhileArgoCDsNamespaceIsUnknown(t *testing.T) {
 	if err := c.Terminate(ctx, "svc"); err == nil {
 		t.Error("terminate of a name in two namespaces was sent")
 	}
+	// The settings come back: the names handed out keep their meaning
+	// (a plain svc must not become Argo CD's own on a board listed before).
+	srv.FailSettings(false)
+	if _, err := c.Sync(ctx, argo.SyncRequest{App: "svc", Project: "prod", Revision: shaOld}); !errors.Is(err, argo.ErrNotFound) {
+		t.Errorf("sync of svc once the settings answer: %v, want still refused", err)
+	}
 	if _, err := c.Sync(ctx, argo.SyncRequest{App: "team-only", Project: "tst", Revision: shaOld}); err != nil {
 		t.Fatal(err)
 	}

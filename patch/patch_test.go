@@ -173,3 +173,20 @@ func TestCredentialKeysHideOnlyCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialKeysAreHiddenInPlaceOnly: a value found by its key's name
+// (not by a Secret's shape) is hidden where it is, not searched for in the
+// other files: it may be a plain word, or a Secret's name.
+func TestCredentialKeysAreHiddenInPlaceOnly(t *testing.T) {
+	values := &File{Path: "prod/web/values.yaml", Content: []byte("tlsSecret: ingress-tls\ndefaultSecret: default\nUSE_TOKEN: \"true\"\noidcSecret: $oidc.okta.clientSecret\n")}
+	ingress := &File{Path: "prod/web/ingress.yaml", Content: []byte("kind: Ingress\nmetadata:\n  namespace: default\nspec:\n  tls:\n    - secretName: ingress-tls\n")}
+	out := Unified([]Pair{{To: values}, {To: ingress}}, 3)
+	for _, shown := range []string{"secretName: ingress-tls", "namespace: default", `USE_TOKEN: "true"`, "$oidc.okta.clientSecret"} {
+		if !strings.Contains(out, shown) {
+			t.Errorf("%q is hidden:\n%s", shown, out)
+		}
+	}
+	if !strings.Contains(out, "tlsSecret: <hidden") {
+		t.Errorf("the credential key's value is shown:\n%s", out)
+	}
+}

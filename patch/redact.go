@@ -271,7 +271,11 @@ func credential(n *yaml.Node) bool {
 		return false
 	}
 	v := strings.TrimSpace(n.Value)
-	return !strings.Contains(v, "{{") && !strings.HasPrefix(v, "${") && !strings.HasPrefix(v, "$(") &&
+	switch strings.ToLower(v) {
+	case "true", "false", "yes", "no", "on", "off": // a switch, quoted (a ConfigMap's values are strings)
+		return false
+	}
+	return !strings.Contains(v, "{{") && !strings.HasPrefix(v, "$") && // ${VAR}, $(cmd), Argo CD's $secret.key
 		!strings.HasPrefix(v, "<path:") && !strings.HasPrefix(v, "ref+")
 }
 
@@ -336,6 +340,10 @@ type secretValue struct {
 	// whole: a string that may hold a manifest with a Secret but does not
 	// parse; hidden as one value, and searched for nowhere else.
 	whole bool
+	// inPlace: found by its key's name (a credential in a values file), not
+	// by a Secret's shape: hidden where it is, and searched for nowhere
+	// else (it may be a word such as "default").
+	inPlace bool
 }
 
 // secrets are the hideable values of one side, by "object|field.key".
@@ -440,7 +448,7 @@ func (s *secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, dep
 			for i := 2; s.values[key] != nil; i++ {
 				key = fmt.Sprintf("%s|%s.%s#%d", id, where, k, i)
 			}
-			s.values[key] = &secretValue{node: kv[1], orig: canonical(kv[1])}
+			s.values[key] = &secretValue{node: kv[1], orig: canonical(kv[1]), inPlace: true}
 			continue
 		}
 		s.walk(kv[1], where+"."+k, seen, depth+1)
@@ -543,7 +551,7 @@ func (s secrets) tokens() []string {
 			out = append(out, v.inner...)
 			continue
 		}
-		if v.whole {
+		if v.whole || v.inPlace {
 			continue
 		}
 		add(v.orig)
