@@ -116,7 +116,8 @@ func SameRepo(u string, urls []string) bool {
 // NormalizeRepoURL maps the ssh, scp-like, https and file forms of a
 // repository URL to one comparable key: host/path without .git, in lower
 // case, as Argo CD compares them (its NormalizeGitURL lowercases the whole
-// URL: github.com/Acme/Ops is the same repository), runs of / as one.
+// URL: github.com/Acme/Ops is the same repository), and runs of / as one
+// (stagedeck's own choice: the safe side for pinning and protection).
 func NormalizeRepoURL(u string) string {
 	k := normalizeRepoURL(u)
 	k = strings.ToLower(k)
@@ -162,7 +163,7 @@ type SyncRequest struct {
 	// sources, those from it are pinned to Revision.
 	RepoURLs []string
 	// Sources are the positions (from 1) of the sources pinned to
-	// Revision, for an app with several; deploy.Start fills them in.
+	// Revision, for an app with several; deploy.Prepare fills them in.
 	Sources []int
 }
 

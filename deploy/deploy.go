@@ -71,6 +71,9 @@ func ReviewedRevision(ctx context.Context, repo *opsrepo.Repo, rev string) (stri
 	}
 	h, err := repo.Resolve(rev)
 	if err != nil {
+		if strings.Contains(err.Error(), "digits") { // too short, or ambiguous: say which
+			return "", err
+		}
 		return "", fmt.Errorf("revision %s is not in the ops repository: fetch, or check the sha", rev)
 	}
 	head, err := repo.Head()

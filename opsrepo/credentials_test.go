@@ -212,8 +212,8 @@ func TestSecretRefsFailClosed(t *testing.T) {
 func TestAbbreviatedShaMustNameOneCommit(t *testing.T) {
 	dir := t.TempDir()
 	gitCLI(t, dir, "init", "-q", "-b", "main")
-	// 2,000 empty commits written straight into the object store: some
-	// two of them share 4 digits (all but about 1 run in 10^13).
+	// 2,000 empty commits written straight into the object store (the
+	// same ones every run): two of them share 4 digits.
 	g, err := git.PlainOpen(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +265,11 @@ func TestAbbreviatedShaMustNameOneCommit(t *testing.T) {
 		t.Errorf("Resolve(%s): %v", ambiguous[:3], err)
 	}
 	head := strings.TrimSpace(gitCLI(t, dir, "rev-parse", "main"))
+	// A tag that looks like hex is a name.
+	gitCLI(t, dir, "tag", ambiguous[:3], "main")
+	if h, err := r.Resolve(ambiguous[:3]); err != nil || h.String() != head {
+		t.Errorf("Resolve of the tag %s: %v %v, want main's head", ambiguous[:3], h, err)
+	}
 	if h, err := r.Resolve(head[:12]); err != nil || h.String() != head {
 		t.Errorf("Resolve of a 12-digit prefix: %v %v", h, err)
 	}

@@ -289,10 +289,11 @@ func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
 }
 
 func (r *Repo) resolve(rev string) (plumbing.Hash, error) {
-	if err := r.checkAbbrev(rev); err != nil {
+	name, err := r.checkAbbrev(rev)
+	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
+	h, err := r.repo.ResolveRevision(plumbing.Revision(name))
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("%w: %s", ErrUnknownRevision, rev)
 	}
@@ -302,29 +303,38 @@ func (r *Repo) resolve(rev string) (plumbing.Hash, error) {
 	return *h, nil
 }
 
-// checkAbbrev refuses an abbreviated sha that is too short (git's
-// shortest is 4) or names more than one commit: go-git takes the first it
-// finds, and a sync must deploy the commit the owner meant.
-func (r *Repo) checkAbbrev(rev string) error {
+// checkAbbrev returns what to resolve for rev, and refuses an abbreviated sha that is too short (git's
+// shortest is 4) or names more than one commit in the object store: go-git
+// takes the first it finds, and a sync must deploy the commit the owner
+// meant. A branch or tag of that name is a name; a store that cannot list
+// hashes by prefix is not checked.
+func (r *Repo) checkAbbrev(rev string) (string, error) {
 	if len(rev) >= 40 || strings.Trim(strings.ToLower(rev), "0123456789abcdef") != "" {
-		return nil // a full sha, or a name
+		return rev, nil // a full sha, or a name
+	}
+	for _, ref := range []plumbing.ReferenceName{plumbing.NewBranchReferenceName(rev), plumbing.NewTagReferenceName(rev), plumbing.NewRemoteReferenceName("origin", rev)} {
+		if _, err := r.repo.Reference(ref, false); err == nil {
+			// A branch or tag that looks like hex (2024, cafe) is that
+			// name, as git reads it (go-git would try it as a sha first).
+			return ref.String(), nil
+		}
 	}
 	if len(rev) < 4 {
-		return fmt.Errorf("%w: %s: give at least 4 digits of the sha", ErrUnknownRevision, rev)
+		return "", fmt.Errorf("%w: %s: give at least 4 digits of the sha", ErrUnknownRevision, rev)
 	}
 	lister, ok := r.repo.Storer.(interface {
 		HashesWithPrefix([]byte) ([]plumbing.Hash, error)
 	})
 	if !ok {
-		return nil
+		return rev, nil
 	}
 	prefix, err := hex.DecodeString(rev[:len(rev)&^1])
 	if err != nil {
-		return nil
+		return rev, nil
 	}
 	hashes, err := lister.HashesWithPrefix(prefix)
 	if err != nil {
-		return nil
+		return rev, nil
 	}
 	var commits []string
 	for _, h := range hashes {
@@ -335,9 +345,9 @@ func (r *Repo) checkAbbrev(rev string) error {
 		}
 	}
 	if len(commits) > 1 {
-		return fmt.Errorf("%w: %s is ambiguous: it begins %s; give more digits", ErrUnknownRevision, rev, strings.Join(commits, ", "))
+		return "", fmt.Errorf("%w: %s is ambiguous: it begins %s; give more digits", ErrUnknownRevision, rev, strings.Join(commits, ", "))
 	}
-	return nil
+	return rev, nil
 }
 
 // CommitInfo returns the commit's board fields.

@@ -288,7 +288,13 @@ func (r *Repo) Publish(ctx context.Context, plan *Plan, rb Rollback) (PublishRes
 				return res, fmt.Errorf("%w: the remote moved to %s and the rebuilt rollback %v; nothing was pushed", ErrPushRejected, Short(head.String()), err)
 			}
 		}
-		if path, same := sameChange(reviewed.Pairs, next.Pairs); !same {
+		path, same := sameChange(reviewed.Pairs, next.Pairs)
+		if same && (rb.RestoreTo != "" || len(rb.FromRunning) > 0) {
+			// A restore writes whole files: rebuilt, it is the reviewed one
+			// only if the files it replaces are those it replaced.
+			path, same = sameBase(reviewed.Pairs, next.Pairs)
+		}
+		if !same {
 			return res, fmt.Errorf("%w: the remote moved to %s, and rebuilt on it the rollback would change %s otherwise than the diff you reviewed (it would undo or add someone's change): review it again; nothing was pushed",
 				ErrPushRejected, Short(head.String()), path)
 		}
@@ -461,6 +467,32 @@ func sameChange(a, b []patch.Pair) (string, bool) {
 		y, okB := cb[k]
 		if !okA || !okB || !maps.Equal(x[0], y[0]) || !maps.Equal(x[1], y[1]) {
 			return strings.TrimPrefix(k, " -> "), false
+		}
+	}
+	return "", true
+}
+
+// sameBase reports whether two rollbacks replace the same files with the
+// same content before them (their From sides); the first differing path.
+func sameBase(a, b []patch.Pair) (string, bool) {
+	base := func(ps []patch.Pair) map[string]string {
+		out := map[string]string{}
+		for _, p := range ps {
+			if p.From != nil {
+				out[p.From.Path] = string(p.From.Content)
+			}
+		}
+		return out
+	}
+	ba, bb := base(a), base(b)
+	for _, k := range slices.Sorted(maps.Keys(ba)) {
+		if v, ok := bb[k]; !ok || v != ba[k] {
+			return k, false
+		}
+	}
+	for k := range bb {
+		if _, ok := ba[k]; !ok {
+			return k, false
 		}
 	}
 	return "", true

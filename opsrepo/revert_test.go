@@ -405,3 +405,24 @@ func TestRebuiltRestoreRefusesToUndoAnUnseenCommit(t *testing.T) {
 		t.Errorf("something was pushed: remote at %s, want their %s", head, theirs)
 	}
 }
+
+// TestRebuiltRestoreRefusesToMoveLinesBack: a colleague moves a line
+// within a file the restore replaces; the same lines removed and added,
+// but rebuilt the restore would move it back: refused.
+func TestRebuiltRestoreRefusesToMoveLinesBack(t *testing.T) {
+	f := newRemoteFixture(t)
+	rb := Rollback{Stage: "prod", Path: "prod", RestoreTo: f.commits["base"], Reason: "INC-10", Operator: ann}
+	plan, err := f.repo.PrepareRollback(context.Background(), rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, f.other, "prod/web/values.yaml", "replicas: 4\nimage: web:1.1\nenv: prod\nlog: info\ncpu: 1\nmemory: 2Gi\n")
+	theirs := commitAll(t, f.other, "prod: reorder")
+	gitCLI(t, f.other, "push", "-q", "origin", "main")
+	if _, err := f.repo.Publish(context.Background(), plan, rb); !errors.Is(err, ErrPushRejected) || !strings.Contains(err.Error(), "prod/web/values.yaml") {
+		t.Fatalf("err = %v, want refused naming the reordered file", err)
+	}
+	if f.remoteHead(t) != theirs {
+		t.Error("something was pushed")
+	}
+}
