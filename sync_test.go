@@ -243,3 +243,20 @@ func TestStageSyncIsCheckedWholeBeforeAnythingIsSent(t *testing.T) {
 		t.Errorf("%d sync(s) sent for a stage that was refused", n-before)
 	}
 }
+
+// TestRefSourceCountsAsEveryStage: an app whose second source is the ops
+// repository without a path (a ref source: its values files may be any
+// stage's) may deploy prod's files: it needs --confirm prod too.
+func TestRefSourceCountsAsEveryStage(t *testing.T) {
+	sb, cfg := sandboxConfig(t)
+	head := sb.Head()
+	sb.Argo.AddApp(argotest.AppSpec{Name: "tst-chart", Project: "tst", RepoURL: sb.Remote, Path: "tst/api", Deployed: head,
+		More: []argotest.MoreSource{{RepoURL: sb.Remote, TargetRevision: "main"}}})
+	_, errOut, code := stagedeck(t, "sync", "--config", cfg, "tst", "tst-chart", "--revision", head, "--yes")
+	if code != exitRefused || !strings.Contains(errOut, "add --confirm prod") {
+		t.Errorf("sync of an app with a ref source: exit %d %q", code, errOut)
+	}
+	if calls := syncCalls(sb); len(calls) != 0 {
+		t.Fatalf("a refused sync reached Argo CD: %+v", calls)
+	}
+}

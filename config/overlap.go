@@ -4,9 +4,14 @@ import "strings"
 
 // PathsOverlap reports whether two repository paths (files or directories,
 // no leading or trailing slash) contain one another: a change to one can
-// change what the other deploys.
+// change what the other deploys. The root ("", "."; an app source without
+// a path, such as a multi-source app's ref source whose values files may
+// be any stage's) contains every path.
 func PathsOverlap(a, b string) bool {
 	a, b = strings.Trim(a, "/"), strings.Trim(b, "/")
+	if a == "" || a == "." || b == "" || b == "." {
+		return true
+	}
 	return a == b || strings.HasPrefix(a, b+"/") || strings.HasPrefix(b, a+"/")
 }
 
