@@ -66,6 +66,7 @@ func (a App) Cleaned() App {
 	a.Head = cleanCommitPtr(a.Head)
 	a.Running = cleanCommitPtr(a.Running)
 	a.Pending = CleanCommits(a.Pending)
+	a.MorePaths = sanitize.Lines(a.MorePaths)
 	a.Images = sanitize.Lines(a.Images)
 	a.Conditions = sanitize.Lines(a.Conditions)
 	if a.History != nil {
