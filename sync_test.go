@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -259,4 +260,46 @@ func TestRefSourceCountsAsEveryStage(t *testing.T) {
 	if calls := syncCalls(sb); len(calls) != 0 {
 		t.Fatalf("a refused sync reached Argo CD: %+v", calls)
 	}
+}
+
+// TestPendingCoversEverySourceOfAnApp: a commit on one of an app's other
+// sources is pending for it, so status counts it and a sync's preview would list
+// it (and a rollback's --sync names it).
+func TestPendingCoversEverySourceOfAnApp(t *testing.T) {
+	sb, cfg := sandboxConfig(t)
+	deployed := sb.Head()
+	var more []argotest.MoreSource
+	for _, app := range demo.Apps { // its other sources: itg's directories
+		more = append(more, argotest.MoreSource{RepoURL: sb.Remote, Path: "itg/" + app, TargetRevision: "main"})
+	}
+	sb.Argo.AddApp(argotest.AppSpec{Name: "tst-bundle", Project: "tst", RepoURL: sb.Remote, Path: "tst/api", Deployed: deployed, More: more})
+	newer, err := sb.CICommit() // a commit to one of itg's directories only
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
+	var b struct {
+		Stages []struct {
+			Apps []struct {
+				Name    string `json:"name"`
+				Pending []struct {
+					SHA string `json:"sha"`
+				} `json:"pending"`
+			} `json:"apps"`
+		} `json:"stages"`
+	}
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range b.Stages {
+		for _, a := range st.Apps {
+			if a.Name == "tst-bundle" {
+				if len(a.Pending) != 1 || a.Pending[0].SHA != newer {
+					t.Errorf("tst-bundle pending %+v, want the commit on its second source %s", a.Pending, newer[:7])
+				}
+				return
+			}
+		}
+	}
+	t.Fatalf("tst-bundle not on the board:\n%s", out)
 }

@@ -356,9 +356,13 @@ func FillPending(ctx context.Context, repo Repo, head plumbing.Hash, apps []App)
 	}
 	for _, rev := range sortedKeys(byRev) {
 		idx := byRev[rev]
-		paths := make([]string, len(idx))
-		for k, i := range idx {
-			paths[k] = apps[i].Path
+		paths := make([]string, 0, len(idx))
+		for _, i := range idx {
+			for _, p := range apps[i].Paths() { // an app with several sources: all of them
+				if !slices.Contains(paths, p) {
+					paths = append(paths, p)
+				}
+			}
 		}
 		p, err := repo.Pending(ctx, head, rev, paths)
 		if errors.Is(err, gitstate.ErrUnknownRevision) {
@@ -372,7 +376,7 @@ func FillPending(ctx context.Context, repo Repo, head plumbing.Hash, apps []App)
 		}
 		var behind []string
 		for _, i := range idx {
-			apps[i].Pending = p.Commits[apps[i].Path]
+			apps[i].Pending = pendingOf(p.Commits, apps[i].Paths())
 			apps[i].PendingCommits = len(apps[i].Pending)
 			apps[i].NotAncestor = !p.Ancestor
 			apps[i].Running = nil
@@ -400,6 +404,26 @@ func FillPending(ctx context.Context, repo Repo, head plumbing.Hash, apps []App)
 		}
 	}
 	return nil
+}
+
+// pendingOf merges the pending commits of an app's paths, newest first,
+// each commit once.
+func pendingOf(commits map[string][]gitstate.Commit, paths []string) []gitstate.Commit {
+	if len(paths) == 1 {
+		return commits[paths[0]]
+	}
+	seen := map[string]bool{}
+	var out []gitstate.Commit
+	for _, p := range paths {
+		for _, c := range commits[p] {
+			if !seen[c.SHA] {
+				seen[c.SHA] = true
+				out = append(out, c)
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b gitstate.Commit) int { return b.Date.Compare(a.Date) })
+	return out
 }
 
 // unknownDeployed reports whether an app's deployed revision is missing from
