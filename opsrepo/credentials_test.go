@@ -159,19 +159,9 @@ func TestSecretRefsOutsideTheKustomizationsDirectory(t *testing.T) {
 	commitAll(t, dir, "base")
 	writeFile(t, dir, "shared/tls.key", "tlskey-ROTATED-BBBB\n")
 	head := commitAll(t, dir, "rotate the shared key")
-	r, err := Open(context.Background(), Options{URL: dir, Branch: "main"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	h, _ := r.Resolve(head)
+	r := openLocal(t, dir)
 	for _, d := range []string{"shared", ""} {
-		pairs, err := r.CommitChanges(context.Background(), h, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := patch.Unified(pairs, 3)
-		if strings.Contains(out, "tlskey-") || !strings.Contains(out, "may read this file as secret material") {
+		if out := commitDiff(t, r, head, d); strings.Contains(out, "tlskey-") || !strings.Contains(out, "may read this file as secret material") {
 			t.Errorf("changes under %q: the shared key is shown:\n%s", d, out)
 		}
 	}
@@ -191,17 +181,7 @@ func TestSecretRefsFailClosed(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, ".git", "objects", blob[:2], blob[2:])); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Open(context.Background(), Options{URL: dir, Branch: "main"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	h, _ := r.Resolve(head)
-	pairs, err := r.CommitChanges(context.Background(), h, "prod")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out := patch.Unified(pairs, 3); strings.Contains(out, "pw-") {
+	if out := commitDiff(t, openLocal(t, dir), head, "prod"); strings.Contains(out, "pw-") {
 		t.Errorf("a file no kustomization could be checked for is shown:\n%s", out)
 	}
 }
@@ -253,11 +233,7 @@ func TestAbbreviatedShaMustNameOneCommit(t *testing.T) {
 	if ambiguous == "" {
 		t.Fatal("no two of 2,000 commits share 4 digits")
 	}
-	r, err := Open(context.Background(), Options{URL: dir, Branch: "main"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := openLocal(t, dir)
 	if _, err := r.Resolve(ambiguous); !errors.Is(err, ErrUnknownRevision) || !strings.Contains(err.Error(), "ambiguous") {
 		t.Errorf("Resolve(%s), which begins two commits: %v", ambiguous, err)
 	}
@@ -273,4 +249,18 @@ func TestAbbreviatedShaMustNameOneCommit(t *testing.T) {
 	if h, err := r.Resolve(head[:12]); err != nil || h.String() != head {
 		t.Errorf("Resolve of a 12-digit prefix: %v %v", h, err)
 	}
+}
+
+// commitDiff is what one commit changed under dir, as a diff shows it.
+func commitDiff(t *testing.T, r *Repo, commit, dir string) string {
+	t.Helper()
+	h, err := r.Resolve(commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs, err := r.CommitChanges(context.Background(), h, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return patch.Unified(pairs, 3)
 }

@@ -168,9 +168,7 @@ func TestConcurrentPushIsFetchedAndReapplied(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A colleague pushes an unrelated change between preview and push.
-	writeFile(t, f.other, "tst/web/values.yaml", "image: web:1.2\nreplicas: 1\n")
-	theirs := commitAll(t, f.other, "tst: web 1.2")
-	gitCLI(t, f.other, "push", "-q", "origin", "main")
+	theirs := f.theirs(t, "tst: web 1.2", "tst/web/values.yaml", "image: web:1.2\nreplicas: 1\n")
 	res, err := f.repo.Publish(context.Background(), plan, rb)
 	if err != nil {
 		t.Fatal(err)
@@ -190,9 +188,7 @@ func TestConcurrentPushIsFetchedAndReapplied(t *testing.T) {
 func TestConflictingRevertPushesNothing(t *testing.T) {
 	f := newRemoteFixture(t)
 	// Someone changes the very line the revert must undo.
-	writeFile(t, f.other, "prod/web/values.yaml", "image: web:1.1-hotfix\nreplicas: 4\nenv: prod\nlog: info\ncpu: 1\nmemory: 2Gi\n")
-	hotfix := commitAll(t, f.other, "prod: hotfix image")
-	gitCLI(t, f.other, "push", "-q", "origin", "main")
+	hotfix := f.theirs(t, "prod: hotfix image", "prod/web/values.yaml", "image: web:1.1-hotfix\nreplicas: 4\nenv: prod\nlog: info\ncpu: 1\nmemory: 2Gi\n")
 	if err := f.repo.Fetch(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -218,9 +214,7 @@ func TestConflictAfterRaceDropsTheCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, f.other, "prod/web/values.yaml", "image: web:1.1-hotfix\nreplicas: 4\nenv: prod\nlog: info\ncpu: 1\nmemory: 2Gi\n")
-	theirs := commitAll(t, f.other, "prod: hotfix image")
-	gitCLI(t, f.other, "push", "-q", "origin", "main")
+	theirs := f.theirs(t, "prod: hotfix image", "prod/web/values.yaml", "image: web:1.1-hotfix\nreplicas: 4\nenv: prod\nlog: info\ncpu: 1\nmemory: 2Gi\n")
 	_, err = f.repo.Publish(context.Background(), plan, rb)
 	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), theirs[:7]) {
 		t.Fatalf("err = %v, want a conflict naming %s", err, theirs[:7])
@@ -382,47 +376,41 @@ func TestRebuiltRollbackIsCheckedAgain(t *testing.T) {
 	}
 }
 
-// TestRebuiltRestoreRefusesToUndoAnUnseenCommit: a restore prepared,
-// then a colleague changes a file of the stage; rebuilt on their head the
-// restore would undo their change too, which nobody reviewed: refused,
-// nothing pushed. A revert rebuilt over their change to another file is
-// the same change and goes (TestConcurrentPushIsFetchedAndReapplied).
-func TestRebuiltRestoreRefusesToUndoAnUnseenCommit(t *testing.T) {
-	f := newRemoteFixture(t)
-	rb := Rollback{Stage: "prod", Path: "prod", RestoreTo: f.commits["base"], Reason: "INC-9", Operator: ann}
-	plan, err := f.repo.PrepareRollback(context.Background(), rb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, f.other, "prod/web/feature.yaml", "flag: on\nrollout: 50\n")
-	theirs := commitAll(t, f.other, "prod: roll the feature out to half")
-	gitCLI(t, f.other, "push", "-q", "origin", "main")
-	_, err = f.repo.Publish(context.Background(), plan, rb)
-	if !errors.Is(err, ErrPushRejected) || !strings.Contains(err.Error(), "prod/web/feature.yaml") || !strings.Contains(err.Error(), "review it again") {
-		t.Fatalf("err = %v, want refused naming the file the rebuilt restore would change otherwise", err)
-	}
-	if head := f.remoteHead(t); head != theirs {
-		t.Errorf("something was pushed: remote at %s, want their %s", head, theirs)
+// TestRebuiltRestoreRefusesAnUnreviewedChange: a restore prepared, then a
+// colleague pushes to the stage; rebuilt on their head the restore would
+// undo their change too (another file, or a line moved within one of its
+// own files), which nobody reviewed: refused, nothing pushed. A revert
+// rebuilt over a change to another file is the same change and goes
+// (TestConcurrentPushIsFetchedAndReapplied).
+func TestRebuiltRestoreRefusesAnUnreviewedChange(t *testing.T) {
+	for _, tc := range []struct{ name, file, content string }{
+		{"another file of the stage", "prod/web/feature.yaml", "flag: on\nrollout: 50\n"},
+		{"a line moved in a file it restores", "prod/web/values.yaml", "replicas: 4\nimage: web:1.1\nenv: prod\nlog: info\ncpu: 1\nmemory: 2Gi\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newRemoteFixture(t)
+			rb := Rollback{Stage: "prod", Path: "prod", RestoreTo: f.commits["base"], Reason: "INC-9", Operator: ann}
+			plan, err := f.repo.PrepareRollback(context.Background(), rb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			theirs := f.theirs(t, "prod: their change", tc.file, tc.content)
+			_, err = f.repo.Publish(context.Background(), plan, rb)
+			if !errors.Is(err, ErrPushRejected) || !strings.Contains(err.Error(), tc.file) || !strings.Contains(err.Error(), "review it again") {
+				t.Fatalf("err = %v, want refused naming %s", err, tc.file)
+			}
+			if head := f.remoteHead(t); head != theirs {
+				t.Errorf("something was pushed: remote at %s, want their %s", head, theirs)
+			}
+		})
 	}
 }
 
-// TestRebuiltRestoreRefusesToMoveLinesBack: a colleague moves a line
-// within a file the restore replaces; the same lines removed and added,
-// but rebuilt the restore would move it back: refused.
-func TestRebuiltRestoreRefusesToMoveLinesBack(t *testing.T) {
-	f := newRemoteFixture(t)
-	rb := Rollback{Stage: "prod", Path: "prod", RestoreTo: f.commits["base"], Reason: "INC-10", Operator: ann}
-	plan, err := f.repo.PrepareRollback(context.Background(), rb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, f.other, "prod/web/values.yaml", "replicas: 4\nimage: web:1.1\nenv: prod\nlog: info\ncpu: 1\nmemory: 2Gi\n")
-	theirs := commitAll(t, f.other, "prod: reorder")
+// theirs is a colleague's commit of path, pushed to the remote; its sha.
+func (f *remoteFixture) theirs(t *testing.T, subject, path, content string) string {
+	t.Helper()
+	writeFile(t, f.other, path, content)
+	sha := commitAll(t, f.other, subject)
 	gitCLI(t, f.other, "push", "-q", "origin", "main")
-	if _, err := f.repo.Publish(context.Background(), plan, rb); !errors.Is(err, ErrPushRejected) || !strings.Contains(err.Error(), "prod/web/values.yaml") {
-		t.Fatalf("err = %v, want refused naming the reordered file", err)
-	}
-	if f.remoteHead(t) != theirs {
-		t.Error("something was pushed")
-	}
+	return sha
 }
