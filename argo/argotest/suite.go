@@ -114,20 +114,15 @@ func suiteSettings(t *testing.T, b Backend) {
 	defer cancel()
 	tok, revoke := b.IssueToken(t, 0)
 	defer revoke()
-	get := func(opts ...grpc.DialOption) (*settingspkg.Settings, error) {
-		conn, err := grpc.NewClient(b.Addr(), append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		return settingspkg.NewSettingsServiceClient(conn).Get(ctx, &settingspkg.SettingsQuery{})
+	get := func(token string) (*settingspkg.Settings, error) {
+		return settingspkg.NewSettingsServiceClient(rawConn(t, b, token)).Get(ctx, &settingspkg.SettingsQuery{})
 	}
-	anon, err := get()
+	anon, err := get("")
 	if err != nil || anon.ControllerNamespace != "" {
 		t.Errorf("settings without a session: namespace %q, %v; want none told", anon.GetControllerNamespace(), err)
 	}
 	eventually(t, 30*time.Second, "settings with a session name the control plane", func() error {
-		set, err := get(grpc.WithPerRPCCredentials(tokenCreds(tok)))
+		set, err := get(tok)
 		if err == nil && set.ControllerNamespace == "" {
 			err = errors.New("no controller namespace")
 		}
@@ -243,6 +238,22 @@ func suiteDryRun(t *testing.T, b Backend) {
 	}
 }
 
+// rawConn is a plain gRPC connection to the backend's API server, sending
+// token ("": none) as the argocd client does; closed when the test ends.
+func rawConn(t *testing.T, b Backend, token string) *grpc.ClientConn {
+	t.Helper()
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if token != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(tokenCreds(token)))
+	}
+	conn, err := grpc.NewClient(b.Addr(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // tokenCreds sends a session token as the argocd client does, in the
 // "token" metadata, over plain gRPC.
 type tokenCreds string
@@ -264,15 +275,11 @@ func suiteWatchFromVersion(t *testing.T, b Backend) {
 	defer cancel()
 	tok, revoke := b.IssueToken(t, 0)
 	defer revoke()
-	conn, err := grpc.NewClient(b.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(tokenCreds(tok)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	apps := application.NewApplicationServiceClient(conn)
+	apps := application.NewApplicationServiceClient(rawConn(t, b, tok))
 	app := b.ManualApp()
 	var list *v1alpha1.ApplicationList
 	eventually(t, 30*time.Second, "list with a new token", func() error { // real Argo CD reads tokens through an informer
+		var err error
 		list, err = apps.List(ctx, &application.ApplicationQuery{})
 		return err
 	})
@@ -390,14 +397,7 @@ func suiteWatchFromVersion(t *testing.T, b Backend) {
 func suiteContentType(t *testing.T, b Backend) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dial := func() *grpc.ClientConn {
-		conn, err := grpc.NewClient(b.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return conn
-	}
+	dial := func() *grpc.ClientConn { return rawConn(t, b, "") }
 	// Version needs no session.
 	version := func(conn *grpc.ClientConn, opts ...grpc.CallOption) error {
 		return conn.Invoke(ctx, "/version.VersionService/Version", &emptypb.Empty{}, &versionpkg.VersionMessage{}, opts...)
