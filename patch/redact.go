@@ -1106,47 +1106,36 @@ const (
 // hidePrivateKeys replaces each private key block by a marker that says
 // whether the new side's key is one the old side had.
 func hidePrivateKeys(old, new []byte) ([]byte, []byte) {
-	if !bytes.Contains(old, []byte("PRIVATE KEY")) && !bytes.Contains(new, []byte("PRIVATE KEY")) {
-		return old, new
-	}
-	inOld := map[string]bool{}
-	for _, m := range privateKey.FindAll(old, -1) {
-		inOld[string(m)] = true
-	}
-	rep := func(b []byte, changedIfNew bool) []byte {
-		if b == nil {
-			return nil
-		}
-		return privateKey.ReplaceAllFunc(b, func(m []byte) []byte {
-			if changedIfNew && !inOld[string(m)] {
-				return []byte(hiddenKeyChanged)
-			}
-			return []byte(hiddenKey)
-		})
-	}
-	return rep(old, false), rep(new, old != nil)
+	return hideMatches(old, new, "PRIVATE KEY", privateKey, hiddenKey, hiddenKeyChanged)
 }
 
 // hideEncrypted replaces sops values: ciphertext tells a reader nothing
 // but changes on every re-encryption; a value new to this side reads
 // <encrypted changed>.
 func hideEncrypted(old, new []byte) ([]byte, []byte) {
-	if !bytes.Contains(old, []byte("ENC[")) && !bytes.Contains(new, []byte("ENC[")) {
+	return hideMatches(old, new, "ENC[", sopsValue, encrypted, encryptedChanged)
+}
+
+// hideMatches replaces every match of re on both sides by marker, or on
+// the new side by changed when the old side had no such match; hint is a
+// text every match holds, to skip the expression when neither side has it.
+func hideMatches(old, new []byte, hint string, re *regexp.Regexp, marker, changed string) ([]byte, []byte) {
+	if !bytes.Contains(old, []byte(hint)) && !bytes.Contains(new, []byte(hint)) {
 		return old, new
 	}
 	inOld := map[string]bool{}
-	for _, m := range sopsValue.FindAll(old, -1) {
+	for _, m := range re.FindAll(old, -1) {
 		inOld[string(m)] = true
 	}
 	rep := func(b []byte, changedIfNew bool) []byte {
 		if b == nil {
 			return nil
 		}
-		return sopsValue.ReplaceAllFunc(b, func(m []byte) []byte {
+		return re.ReplaceAllFunc(b, func(m []byte) []byte {
 			if changedIfNew && !inOld[string(m)] {
-				return []byte(encryptedChanged)
+				return []byte(changed)
 			}
-			return []byte(encrypted)
+			return []byte(marker)
 		})
 	}
 	return rep(old, false), rep(new, old != nil)
