@@ -32,14 +32,14 @@ func (b *Board) Cleaned() *Board {
 		return nil
 	}
 	c := *b
-	c.Repo.URL, c.Repo.Branch = sanitize.Line(sanitize.Userinfo(b.Repo.URL)), sanitize.Line(b.Repo.Branch)
+	c.Repo.URL, c.Repo.Branch = sanitize.Line(b.Repo.URL), sanitize.Line(b.Repo.Branch)
 	c.Stages = make([]Stage, len(b.Stages))
 	for i, s := range b.Stages {
 		c.Stages[i] = s.Cleaned()
 	}
 	c.Errors = make([]Error, len(b.Errors))
 	for i, e := range b.Errors {
-		e.Source, e.Message = sanitize.Line(e.Source), sanitize.Line(sanitize.Userinfo(e.Message))
+		e.Source, e.Message = sanitize.Line(e.Source), sanitize.Line(e.Message)
 		c.Errors[i] = e
 	}
 	return &c
@@ -47,7 +47,7 @@ func (b *Board) Cleaned() *Board {
 
 // Cleaned is a copy of the stage fit for a terminal.
 func (s Stage) Cleaned() Stage {
-	s.Name, s.Path, s.Context, s.ArgoError = sanitize.Line(s.Name), sanitize.Line(s.Path), sanitize.Line(s.Context), sanitize.Line(sanitize.Userinfo(s.ArgoError))
+	s.Name, s.Path, s.Context, s.ArgoError = sanitize.Line(s.Name), sanitize.Line(s.Path), sanitize.Line(s.Context), sanitize.Line(s.ArgoError)
 	s.Head = cleanCommitPtr(s.Head)
 	apps := make([]App, len(s.Apps))
 	for i, a := range s.Apps {

@@ -90,6 +90,6 @@ func Report(stderr io.Writer, err error) int {
 		return code
 	}
 	msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; ")
-	fmt.Fprintln(stderr, "stagedeck: "+sanitize.Line(sanitize.Userinfo(msg)))
+	fmt.Fprintln(stderr, "stagedeck: "+sanitize.Line(msg))
 	return code
 }

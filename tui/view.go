@@ -236,7 +236,7 @@ func dash(s string) string {
 // oneLine is how foreign text (errors, Argo CD messages) is shown: one
 // line, credentials hidden, control characters escaped.
 func oneLine(s string) string {
-	return sanitize.Line(sanitize.Userinfo(strings.Join(strings.Fields(s), " ")))
+	return sanitize.Line(strings.Join(strings.Fields(s), " "))
 }
 
 func displayURL(u string) string {
