@@ -302,7 +302,7 @@ func (c *Client) address(qualified string) (name, ns string, err error) {
 	case 1:
 		return name, in[0], nil
 	default:
-		return "", "", fmt.Errorf("%s: %w: there is one in each of the namespaces %s, and Argo CD's settings, which say which is its own, could not be read",
+		return "", "", fmt.Errorf("%s: %w: there is one in each of the namespaces %s, and Argo CD's settings, which say which is its own, could not be read: run again once they can (argocd account get-user-info shows the session they need)",
 			qualified, ErrNotFound, strings.Join(in, ", "))
 	}
 }

@@ -155,7 +155,7 @@ func Prepare(ctx context.Context, c Client, req appstate.SyncRequest) (Prepared,
 			}
 		}
 		if len(req.Sources) == 0 {
-			return Prepared{}, fmt.Errorf("%s has several sources and none is the ops repository: nothing to pin to %s", req.App, gitstate.Short(req.Revision))
+			return Prepared{}, fmt.Errorf("%s has several sources and none is the ops repository: nothing to pin to %s (check opsRepo.url against the app's sources)", req.App, gitstate.Short(req.Revision))
 		}
 	}
 	// Checked again on the app as Argo CD has it now, not as the board
