@@ -7,10 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stagedeck/stagedeck/argo/argotest"
+	"github.com/stagedeck/stagedeck/cmdutil"
 	"github.com/stagedeck/stagedeck/demo"
 )
 
@@ -367,5 +369,116 @@ func TestRollbackSyncAsksForItsStagesBeforeThePush(t *testing.T) {
 	}
 	if sb.Head() != before || len(syncCalls(sb)) != 0 {
 		t.Error("a refused rollback pushed or synced")
+	}
+}
+
+// pushToSandbox clones the sandbox's remote, lets change edit the clone,
+// commits and pushes; the new head.
+func pushToSandbox(t *testing.T, sb *demo.Sandbox, subject string, change func(dir string)) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "clone")
+	gitCLI(t, filepath.Dir(dir), "clone", "-q", sb.Remote, dir)
+	change(dir)
+	gitCLI(t, dir, "add", "-A")
+	gitCLI(t, dir, "-c", "user.name=CI", "-c", "user.email=ci@example.com", "commit", "-q", "-m", subject)
+	gitCLI(t, dir, "push", "-q", "origin", "HEAD:main")
+	return sb.Head()
+}
+
+func symlink(t *testing.T, dir, path, target string) {
+	t.Helper()
+	p := filepath.Join(dir, path)
+	_ = os.Remove(p)
+	if err := os.Symlink(target, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestProtectionFollowsSymbolicLinks: Argo CD renders an app through the
+// links in its directory. A tst app whose values link into prod deploys
+// prod's file: its sync needs --confirm prod, a change to that file is
+// pending for it and in its diff. A rollback of a tst file that a prod
+// app reads through a link changes prod: it needs --confirm prod.
+func TestProtectionFollowsSymbolicLinks(t *testing.T) {
+	t.Setenv("STAGEDECK_OPERATOR", "Ann Owner <ann@example.com>")
+	sb, cfg := sandboxConfig(t)
+	pushToSandbox(t, sb, "tst: web reads prod's values, prod shares tst's common", func(dir string) {
+		symlink(t, dir, "tst/web/values-prod.yaml", "../../prod/web/values.yaml")
+		if err := os.WriteFile(filepath.Join(dir, "tst/api/common.yaml"), []byte("timeout: 5\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		symlink(t, dir, "prod/api/common.yaml", "../../tst/api/common.yaml")
+	})
+	prodChange := pushToSandbox(t, sb, "prod: web values", func(dir string) {
+		if err := os.WriteFile(filepath.Join(dir, "prod/web/values.yaml"), []byte("replicas: 9\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
+	var b struct {
+		Stages []struct {
+			Apps []struct {
+				Name        string   `json:"name"`
+				LinkedPaths []string `json:"linkedPaths"`
+				Pending     []struct {
+					SHA string `json:"sha"`
+				} `json:"pending"`
+			} `json:"apps"`
+		} `json:"stages"`
+	}
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, st := range b.Stages {
+		for _, a := range st.Apps {
+			if a.Name != "tst-web" {
+				continue
+			}
+			found = true
+			if len(a.LinkedPaths) != 1 || a.LinkedPaths[0] != "prod/web/values.yaml" {
+				t.Errorf("tst-web linkedPaths %q", a.LinkedPaths)
+			}
+			if !slices.ContainsFunc(a.Pending, func(c struct {
+				SHA string `json:"sha"`
+			}) bool {
+				return c.SHA == prodChange
+			}) {
+				t.Errorf("tst-web pending %+v lacks the change to prod's values it reads", a.Pending)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no tst-web in status:\n%s", out)
+	}
+	out, errOut, code := stagedeck(t, "diff", "--config", cfg, "tst", "web")
+	if code != cmdutil.ExitPending || !strings.Contains(out, "prod/web/values.yaml") || !strings.Contains(out, "+replicas: 9") {
+		t.Errorf("diff tst web does not show prod's values it reads: exit %d\n%s%s", code, out, errOut)
+	}
+
+	_, errOut, code = stagedeck(t, "sync", "--config", cfg, "tst", "web", "--revision", prodChange, "--yes")
+	if code != exitRefused || !strings.Contains(errOut, "--confirm prod") {
+		t.Errorf("sync of a tst app that reads prod's files: exit %d %q", code, errOut)
+	}
+	if calls := syncCalls(sb); len(calls) != 0 {
+		t.Fatalf("a refused sync reached Argo CD: %+v", calls)
+	}
+
+	bad := pushToSandbox(t, sb, "tst: shorter timeout", func(dir string) {
+		if err := os.WriteFile(filepath.Join(dir, "tst/api/common.yaml"), []byte("timeout: 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	_, errOut, code = stagedeck(t, "rollback", "--config", cfg, "tst", "--revert", bad, "--reason", "x", "--yes")
+	if code != exitRefused || !strings.Contains(errOut, "--confirm prod") {
+		t.Errorf("rollback of a tst file prod reads: exit %d %q", code, errOut)
+	}
+	if sb.Head() != bad {
+		t.Fatal("a refused rollback pushed")
+	}
+	out, errOut, code = stagedeck(t, "rollback", "--config", cfg, "tst", "--revert", bad, "--reason", "x", "--yes", "--confirm", "prod")
+	if code != exitOK || !strings.Contains(out, "prod (protected)") {
+		t.Errorf("confirmed rollback: exit %d\n%s%s", code, out, errOut)
 	}
 }

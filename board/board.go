@@ -77,6 +77,10 @@ type App struct {
 	// MorePaths are the other paths an app with several sources deploys
 	// from the ops repository: protection follows them too.
 	MorePaths []string `json:"morePaths,omitempty"`
+	// LinkedPaths are what the app's paths read through symbolic links in
+	// the ops repository (Argo CD follows them): pending commits, the diff
+	// and protection follow them too.
+	LinkedPaths []string `json:"linkedPaths,omitempty"`
 	// Head is the last commit that changed the app's path.
 	Head             *gitstate.Commit `json:"head,omitempty"`
 	SyncStatus       string           `json:"syncStatus"`
@@ -136,6 +140,9 @@ type Repo interface {
 	// Fetch brings revisions Argo CD deployed that git has not seen yet.
 	Fetch(ctx context.Context) error
 	Resolve(rev string) (plumbing.Hash, error)
+	// Links are the symbolic links of a commit; LatestLinks those last read.
+	Links(head plumbing.Hash) (*gitstate.Links, error)
+	LatestLinks() *gitstate.Links
 }
 
 // AppLister lists Argo CD applications of one context.
@@ -173,6 +180,10 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 	head, err := src.Repo.Head()
 	if err != nil {
 		return nil, err
+	}
+	links, err := src.Repo.Links(head)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrGit, err)
 	}
 	b := &Board{
 		SchemaVersion: SchemaVersion,
@@ -229,7 +240,9 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 		}
 		for _, a := range list {
 			if o, ok := ownerStage(a, urls, cfg.Stages, cfg, ctxName); ok {
-				placed[o.stage] = append(placed[o.stage], fromOwned(a, o))
+				app := fromOwned(a, o)
+				app.LinkedPaths = links.Expand(app.Paths())
+				placed[o.stage] = append(placed[o.stage], app)
 			}
 		}
 	}
@@ -272,7 +285,9 @@ func (src Sources) Place(context string, a appstate.App) (stage string, app App,
 	if !ok {
 		return "", App{}, false
 	}
-	return o.stage, fromOwned(a, o), true
+	app = fromOwned(a, o)
+	app.LinkedPaths = src.Repo.LatestLinks().Expand(app.Paths())
+	return o.stage, app, true
 }
 
 type owned struct {

@@ -67,6 +67,7 @@ func (a App) Cleaned() App {
 	a.Running = cleanCommitPtr(a.Running)
 	a.Pending = CleanCommits(a.Pending)
 	a.MorePaths = sanitize.Lines(a.MorePaths)
+	a.LinkedPaths = sanitize.Lines(a.LinkedPaths)
 	a.Images = sanitize.Lines(a.Images)
 	a.Conditions = sanitize.Lines(a.Conditions)
 	if a.History != nil {

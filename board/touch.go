@@ -105,5 +105,10 @@ func AppPaths(apps []App) []string {
 }
 
 // Paths are every path the app deploys from the ops repository: its
-// stage's, and those of its other sources.
-func (a App) Paths() []string { return append([]string{a.Path}, a.MorePaths...) }
+// stage's, those of its other sources and what they read through links.
+func (a App) Paths() []string {
+	out := make([]string, 0, 1+len(a.MorePaths)+len(a.LinkedPaths))
+	out = append(out, a.Path)
+	out = append(out, a.MorePaths...)
+	return append(out, a.LinkedPaths...)
+}

@@ -142,10 +142,11 @@ func (l live) Refresh(ctx context.Context, stage string, apps []string, hard boo
 	return errors.Join(errs...)
 }
 
-// Pending recomputes git's side of one app whose deployed revision moved:
-// its pending commits and the commit of its path that runs, as a full
-// collect would.
-func (l live) Pending(ctx context.Context, deployed, path string) (board.App, error) {
+// Pending recomputes git's side of one app whose deployed revision or
+// paths moved: its pending commits over every path and the commit of its
+// path that runs, as a full collect would.
+func (l live) Pending(ctx context.Context, app board.App) (board.App, error) {
+	deployed := app.DeployedRevision
 	s, err := l.lazy.get(ctx)
 	if err != nil {
 		return board.App{}, err
@@ -155,7 +156,7 @@ func (l live) Pending(ctx context.Context, deployed, path string) (board.App, er
 		if err != nil {
 			return board.App{}, err
 		}
-		apps := []board.App{{Path: path, DeployedRevision: deployed}}
+		apps := []board.App{{Path: app.Path, MorePaths: app.MorePaths, LinkedPaths: app.LinkedPaths, DeployedRevision: deployed}}
 		err = board.FillPending(ctx, s.Repo, head, apps)
 		return apps[0], err
 	}

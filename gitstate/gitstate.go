@@ -89,6 +89,10 @@ type Plan struct {
 	Commit  plumbing.Hash
 	Message string
 	Pairs   []patch.Pair // the exact change the commit makes
+	// Linked are the paths that read the changed files through symbolic
+	// links (before or after the commit): the rollback changes what they
+	// deploy too.
+	Linked []string
 }
 
 // PublishResult says how a rollback landed.
@@ -99,8 +103,14 @@ type PublishResult struct {
 	Rebased bool
 }
 
-// Paths are the files the commit changes (both sides of renames).
+// Paths are the files the commit changes (both sides of renames) and
+// the paths that read them through links.
 func (p *Plan) Paths() []string {
+	return append(p.Files(), p.Linked...)
+}
+
+// Files are the files the commit changes (both sides of renames).
+func (p *Plan) Files() []string {
 	var out []string
 	for _, pr := range p.Pairs {
 		if pr.From != nil {

@@ -175,3 +175,26 @@ func BenchmarkSecretRefsAt(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLinks2000: listing the symbolic links of a commit whose tree
+// holds 2,000 app directories (5 stages x 400), as a cold collect does
+// once per head (uncached here).
+func BenchmarkLinks2000(b *testing.B) {
+	dir := b.TempDir()
+	genRepo(b, dir, 50, 5, 400, false, 7)
+	gitLog(b, dir, "gc", "-q")
+	r := openLocal(b, dir)
+	defer r.Close()
+	h, err := r.Head()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		r.mu.Lock()
+		r.links = nil
+		r.mu.Unlock()
+		if _, err := r.Links(h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package opsrepo
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -29,12 +30,43 @@ func (r *Repo) Changes(ctx context.Context, from, to plumbing.Hash, dir string) 
 	if err != nil {
 		return nil, err
 	}
-	pairs, err := r.treeChanges(ctx, a, b, dirPrefix(dir), dirPrefix(dir), true)
+	var pairs []patch.Pair
+	if a == nil && b == nil {
+		// A file, not a directory (what an app reads through a link).
+		pairs, err = r.fileChange(from, to, strings.Trim(dir, "/"))
+	} else {
+		pairs, err = r.treeChanges(ctx, a, b, dirPrefix(dir), dirPrefix(dir), true)
+	}
 	if err != nil {
 		return nil, err
 	}
 	r.markSecretRefs(pairs, from, "", to, "")
 	return pairs, nil
+}
+
+// fileChange is the change to the file at path between two commits: none
+// when it is the same, or absent from both.
+func (r *Repo) fileChange(from, to plumbing.Hash, path string) ([]patch.Pair, error) {
+	var p patch.Pair
+	for _, side := range []struct {
+		h   plumbing.Hash
+		out **patch.File
+	}{{from, &p.From}, {to, &p.To}} {
+		if side.h.IsZero() {
+			continue
+		}
+		b, mode, ok, err := r.fileAt(side.h, path)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			*side.out = &patch.File{Path: path, Content: b, Mode: uint32(mode)}
+		}
+	}
+	if p.From == nil && p.To == nil || p.From != nil && p.To != nil && p.From.Mode == p.To.Mode && bytes.Equal(p.From.Content, p.To.Content) {
+		return nil, nil
+	}
+	return []patch.Pair{p}, nil
 }
 
 // CommitChanges is what one commit changed under dir (against its first parent).
@@ -229,5 +261,5 @@ func fileOf(path string, f *object.File) (*patch.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &patch.File{Path: path, Content: b}, nil
+	return &patch.File{Path: path, Content: b, Mode: uint32(f.Mode)}, nil
 }

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-billy/v5"
@@ -71,6 +72,9 @@ type Repo struct {
 	// secretRefs caches, by commit, the files its kustomizations name as
 	// secret material (a commit never changes); under mu.
 	secretRefs map[plumbing.Hash]map[string]patch.SecretRef
+	// links caches, by commit, its symbolic links; under mu.
+	links       map[plumbing.Hash]*gitstate.Links
+	latestLinks atomic.Pointer[gitstate.Links]
 }
 
 var scpLike = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9._-]+:`)

@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/stagedeck/stagedeck/patch"
@@ -132,7 +133,20 @@ func (r *Repo) prepareOn(ctx context.Context, head plumbing.Hash, rb Rollback) (
 	if len(pairs) == 0 {
 		return nil, fmt.Errorf("%w: %s/ already has that content at %s", ErrNothingToDo, dir, Short(head.String()))
 	}
-	return &Plan{Parent: head, Commit: commit, Message: msg, Pairs: pairs}, nil
+	plan := &Plan{Parent: head, Commit: commit, Message: msg, Pairs: pairs}
+	// Links of either side: the rollback may retarget one.
+	for _, h := range []plumbing.Hash{head, commit} {
+		l, err := r.linksLocked(h)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range l.Aliases(plan.Files()) {
+			if !slices.Contains(plan.Linked, p) {
+				plan.Linked = append(plan.Linked, p)
+			}
+		}
+	}
+	return plan, nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -167,33 +181,36 @@ func (r *Repo) revertChanges(ctx context.Context, head, parent, target plumbing.
 	var conflicts []string
 	for _, pr := range pairs {
 		path := pathOf(pr)
-		cur, exists, err := r.fileAt(head, path)
+		cur, curMode, exists, err := r.fileAt(head, path)
 		if err != nil {
 			return nil, err
 		}
 		var before, after []byte // the file before and after target
+		var beforeMode, afterMode filemode.FileMode
 		if pr.From != nil {
-			before = pr.From.Content
+			before, beforeMode = pr.From.Content, filemode.FileMode(pr.From.Mode)
 		}
 		if pr.To != nil {
-			after = pr.To.Content
+			after, afterMode = pr.To.Content, filemode.FileMode(pr.To.Mode)
 		}
+		// A symbolic link is its target: merged only whole, never line by line.
+		link := curMode == filemode.Symlink || beforeMode == filemode.Symlink || afterMode == filemode.Symlink
 		switch {
 		case pr.To == nil: // target deleted it: bring it back
 			if !exists {
-				out = append(out, FileChange{Path: path, Content: before})
-			} else if !bytes.Equal(cur, before) {
+				out = append(out, FileChange{Path: path, Content: before, Mode: beforeMode})
+			} else if !bytes.Equal(cur, before) || curMode != beforeMode {
 				conflicts = append(conflicts, path)
 			}
 		case !exists: // deleted since
 			conflicts = append(conflicts, path)
-		case bytes.Equal(cur, after): // untouched since: take the old version
+		case bytes.Equal(cur, after) && curMode == afterMode: // untouched since: take the old version
 			if pr.From == nil {
 				out = append(out, FileChange{Path: path, Delete: true})
 			} else {
-				out = append(out, FileChange{Path: path, Content: before})
+				out = append(out, FileChange{Path: path, Content: before, Mode: beforeMode})
 			}
-		case pr.From == nil || patch.IsBinary(cur) || patch.IsBinary(after) || patch.IsBinary(before):
+		case pr.From == nil || link || patch.IsBinary(cur) || patch.IsBinary(after) || patch.IsBinary(before):
 			conflicts = append(conflicts, path)
 		default:
 			merged, ok := merge3(string(after), string(cur), string(before))
@@ -201,7 +218,12 @@ func (r *Repo) revertChanges(ctx context.Context, head, parent, target plumbing.
 				conflicts = append(conflicts, path)
 				continue
 			}
-			out = append(out, FileChange{Path: path, Content: []byte(merged)})
+			// The file keeps its mode unless target changed it.
+			mode := curMode
+			if beforeMode != afterMode && curMode == afterMode {
+				mode = beforeMode
+			}
+			out = append(out, FileChange{Path: path, Content: []byte(merged), Mode: mode})
 		}
 	}
 	if len(conflicts) > 0 {
@@ -231,18 +253,19 @@ func pathOf(p patch.Pair) string {
 	return p.From.Path
 }
 
-// fileAt reads path at commit h; exists is false when it is absent.
-func (r *Repo) fileAt(h plumbing.Hash, path string) ([]byte, bool, error) {
+// fileAt reads path at commit h, and its mode; exists is false when it is
+// absent.
+func (r *Repo) fileAt(h plumbing.Hash, path string) ([]byte, filemode.FileMode, bool, error) {
 	c, err := r.repo.CommitObject(h)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, false, err
 	}
 	f, err := c.File(path)
 	if err != nil {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
 	s, err := f.Contents()
-	return []byte(s), true, err
+	return []byte(s), f.Mode, true, err
 }
 
 // maxPushAttempts bounds fetch-and-reapply retries under concurrent pushes.

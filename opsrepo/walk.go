@@ -35,6 +35,7 @@ type walker struct {
 type treeName struct {
 	tree plumbing.Hash
 	name string
+	dir  bool
 }
 
 func newWalker(r *Repo, paths []string) *walker {
@@ -125,8 +126,11 @@ func (w *walker) info(h plumbing.Hash) (Commit, error) {
 // name in thousands of trees. Lookups below the root are memoised (unchanged
 // subtrees repeat across commits); root trees are unique per commit, so
 // only the last one read is kept, for the next path of the same commit.
-func (w *walker) child(tree plumbing.Hash, name string, root bool) (plumbing.Hash, error) {
-	k := treeName{tree, name}
+//
+// With dir set only a directory matches: a path that passes through a
+// symbolic link (or a file) is absent there, as git log sees it.
+func (w *walker) child(tree plumbing.Hash, name string, root, dir bool) (plumbing.Hash, error) {
+	k := treeName{tree, name, dir}
 	if !root {
 		if h, ok := w.entries[k]; ok {
 			return h, nil
@@ -136,7 +140,7 @@ func (w *walker) child(tree plumbing.Hash, name string, root bool) (plumbing.Has
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	found, err := findEntry(raw, name)
+	found, err := findEntry(raw, name, dir)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("tree %s: %w", tree, err)
 	}
@@ -180,15 +184,15 @@ func (w *walker) rawTree(tree plumbing.Hash) ([]byte, error) {
 }
 
 // findEntry scans a raw git tree ("<mode> <name>\x00<20-byte hash>"...) for
-// name, skipping submodules (mode 160000).
-func findEntry(raw []byte, name string) (plumbing.Hash, error) {
+// name, skipping submodules (mode 160000); with dir, a directory only.
+func findEntry(raw []byte, name string, dir bool) (plumbing.Hash, error) {
 	for len(raw) > 0 {
 		sp := bytes.IndexByte(raw, ' ')
 		nul := bytes.IndexByte(raw, 0)
 		if sp < 0 || nul < sp || len(raw) < nul+21 {
 			return plumbing.ZeroHash, errors.New("malformed tree object")
 		}
-		if string(raw[sp+1:nul]) == name && string(raw[:sp]) != "160000" {
+		if mode := string(raw[:sp]); string(raw[sp+1:nul]) == name && mode != "160000" && (!dir || mode == "40000") {
 			var h plumbing.Hash
 			copy(h[:], raw[nul+1:nul+21])
 			return h, nil
@@ -211,7 +215,7 @@ func (w *walker) subtrees(h plumbing.Hash) ([]plumbing.Hash, error) {
 	for i, parts := range w.paths {
 		cur := c.TreeHash
 		for d, p := range parts {
-			if cur, err = w.child(cur, p, d == 0); err != nil {
+			if cur, err = w.child(cur, p, d == 0, d < len(parts)-1); err != nil {
 				return nil, err
 			}
 			if cur.IsZero() {

@@ -26,12 +26,14 @@ func init() {
 }
 
 // FileChange writes Content to Path, deletes Path when Delete is set, or
-// makes directory Path the tree Subtree when that is set.
+// makes directory Path the tree Subtree when that is set. Mode is the
+// file's mode; 0 keeps the mode the file has (a new file is regular).
 type FileChange struct {
 	Path    string
 	Content []byte
 	Delete  bool
 	Subtree plumbing.Hash
+	Mode    filemode.FileMode
 }
 
 // InitBare creates a bare repository with no commits, for sandboxes and tests.
@@ -116,9 +118,12 @@ func (r *Repo) applyChanges(base plumbing.Hash, changes []FileChange) (plumbing.
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		mode := filemode.Regular
-		if old, ok := entries[head]; ok && old.Mode == filemode.Executable {
-			mode = filemode.Executable
+		mode := ch.Mode
+		if old, ok := entries[head]; mode == 0 && ok && (old.Mode == filemode.Executable || old.Mode == filemode.Symlink) {
+			mode = old.Mode
+		}
+		if mode == 0 || !mode.IsFile() {
+			mode = filemode.Regular
 		}
 		entries[head] = object.TreeEntry{Name: head, Mode: mode, Hash: h}
 	}

@@ -190,3 +190,33 @@ func TestCredentialKeysAreHiddenInPlaceOnly(t *testing.T) {
 		t.Errorf("the credential key's value is shown:\n%s", out)
 	}
 }
+
+// TestModesAreShownAsGitShowsThem: a symbolic link, an executable and a
+// change of mode alone are visible in the diff a reviewer reads.
+func TestModesAreShownAsGitShowsThem(t *testing.T) {
+	link := &File{Path: "tst/web/values-prod.yaml", Content: []byte("../../prod/web/values.yaml"), Mode: 0o120000}
+	reg := &File{Path: "tst/web/run.sh", Content: []byte("echo hi\n")}
+	exe := &File{Path: "tst/web/run.sh", Content: []byte("echo hi\n"), Mode: 0o100755}
+	cases := []struct {
+		name string
+		pair Pair
+		want []string
+	}{
+		{"new link", Pair{To: link}, []string{"new file mode 120000\n", "+../../prod/web/values.yaml"}},
+		{"deleted link", Pair{From: link}, []string{"deleted file mode 120000\n"}},
+		{"mode alone", Pair{From: reg, To: exe}, []string{"old mode 100644\nnew mode 100755\n"}},
+		{"unknown is regular", Pair{To: reg}, []string{"new file mode 100644\n"}},
+	}
+	for _, c := range cases {
+		got := Unified([]Pair{c.pair}, 3)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: lacks %q:\n%s", c.name, w, got)
+			}
+		}
+	}
+	same := &File{Path: "a", Content: []byte("x\n"), Mode: 0o100755}
+	if got := Unified([]Pair{{From: same, To: same}}, 3); got != "" {
+		t.Errorf("no change shown as %q", got)
+	}
+}

@@ -16,6 +16,9 @@ import (
 type File struct {
 	Path    string
 	Content []byte
+	// Mode is git's file mode (0o100644, 0o100755, 0o120000 for a
+	// symbolic link); 0 when unknown.
+	Mode uint32
 	// Secret marks content that is secret material by reference (a
 	// kustomize secretGenerator outside the diff names it): set by the
 	// repository reader, shown as keys only or not at all.
@@ -66,7 +69,8 @@ func writeFilePatch(sb *strings.Builder, pr Pair, context int, red redactor) {
 	}
 	fromHash := plumbing.ComputeHash(plumbing.BlobObject, from)
 	toHash := plumbing.ComputeHash(plumbing.BlobObject, to)
-	if pr.From != nil && pr.To != nil && pr.From.Path == pr.To.Path && fromHash == toHash {
+	modeChanged := pr.From != nil && pr.To != nil && modeOf(pr.From) != modeOf(pr.To)
+	if pr.From != nil && pr.To != nil && pr.From.Path == pr.To.Path && fromHash == toHash && !modeChanged {
 		return
 	}
 	pr = cleanPaths(pr)
@@ -74,23 +78,29 @@ func writeFilePatch(sb *strings.Builder, pr Pair, context int, red redactor) {
 	a, b := "/dev/null", "/dev/null"
 	switch {
 	case pr.From == nil:
-		fmt.Fprintf(sb, "diff --git a/%s b/%s\nnew file mode 100644\nindex %s..%s\n", pr.To.Path, pr.To.Path, plumbing.ZeroHash, toHash)
+		fmt.Fprintf(sb, "diff --git a/%s b/%s\nnew file mode %06o\nindex %s..%s\n", pr.To.Path, pr.To.Path, modeOf(pr.To), plumbing.ZeroHash, toHash)
 		b = "b/" + pr.To.Path
 	case pr.To == nil:
-		fmt.Fprintf(sb, "diff --git a/%s b/%s\ndeleted file mode 100644\nindex %s..%s\n", pr.From.Path, pr.From.Path, fromHash, plumbing.ZeroHash)
+		fmt.Fprintf(sb, "diff --git a/%s b/%s\ndeleted file mode %06o\nindex %s..%s\n", pr.From.Path, pr.From.Path, modeOf(pr.From), fromHash, plumbing.ZeroHash)
 		a = "a/" + pr.From.Path
 	default:
 		fmt.Fprintf(sb, "diff --git a/%s b/%s\n", pr.From.Path, pr.To.Path)
+		if modeChanged {
+			fmt.Fprintf(sb, "old mode %06o\nnew mode %06o\n", modeOf(pr.From), modeOf(pr.To))
+		}
 		if pr.From.Path != pr.To.Path {
 			fmt.Fprintf(sb, "rename from %s\nrename to %s\n", pr.From.Path, pr.To.Path)
 		}
-		if fromHash != toHash {
-			fmt.Fprintf(sb, "index %s..%s 100644\n", fromHash, toHash)
+		switch {
+		case fromHash != toHash && modeChanged:
+			fmt.Fprintf(sb, "index %s..%s\n", fromHash, toHash)
+		case fromHash != toHash:
+			fmt.Fprintf(sb, "index %s..%s %06o\n", fromHash, toHash, modeOf(pr.To))
 		}
 		a, b = "a/"+pr.From.Path, "b/"+pr.To.Path
 	}
 	if fromHash == toHash {
-		return // a pure rename
+		return // a pure rename or mode change
 	}
 	if binary {
 		fmt.Fprintf(sb, "Binary files %s and %s differ\n", a, b)
@@ -249,10 +259,22 @@ func Classify(line string) LineKind {
 // cleanPaths escapes newlines and controls in paths, so a header stays one line.
 func cleanPaths(pr Pair) Pair {
 	if pr.From != nil {
-		pr.From = &File{Path: sanitize.Line(pr.From.Path), Content: pr.From.Content, Secret: pr.From.Secret}
+		f := *pr.From
+		f.Path = sanitize.Line(f.Path)
+		pr.From = &f
 	}
 	if pr.To != nil {
-		pr.To = &File{Path: sanitize.Line(pr.To.Path), Content: pr.To.Content, Secret: pr.To.Secret}
+		f := *pr.To
+		f.Path = sanitize.Line(f.Path)
+		pr.To = &f
 	}
 	return pr
+}
+
+// modeOf is f's git mode; a regular file when unknown.
+func modeOf(f *File) uint32 {
+	if f.Mode == 0 {
+		return 0o100644
+	}
+	return f.Mode
 }

@@ -25,6 +25,14 @@ const Context = 3
 // shown: its path and what Argo CD deployed of it.
 type Target struct {
 	Stage, App, Path, Deployed string
+	// More are the app's other paths: its other sources' and what it reads
+	// through symbolic links. Their changes are pending for it too.
+	More []string
+}
+
+// TargetOf is the diff target of one app of stage.
+func TargetOf(stage string, a board.App) Target {
+	return Target{Stage: stage, App: a.Name, Path: a.Path, Deployed: a.DeployedRevision, More: a.Paths()[1:]}
 }
 
 // Request pins a pending diff to the head the owner was looking at.
@@ -56,30 +64,32 @@ func Pending(ctx context.Context, repo Repo, req Request) (string, error) {
 	}
 	var pairs []patch.Pair
 	for _, t := range req.Targets {
-		var ps []patch.Pair
-		switch {
-		case req.Commit != "":
-			c, err := repo.Resolve(req.Commit)
-			if err != nil {
-				return "", err
+		for _, path := range append([]string{t.Path}, t.More...) {
+			var ps []patch.Pair
+			switch {
+			case req.Commit != "":
+				c, err := repo.Resolve(req.Commit)
+				if err != nil {
+					return "", err
+				}
+				ps, err = repo.CommitChanges(ctx, c, path)
+				if err != nil {
+					return "", err
+				}
+			case t.Deployed == "":
+				return "", fmt.Errorf("%s: no deployed revision known (git-only mode or never synced): pick one commit with --commit", t.App)
+			default:
+				from, err := repo.Resolve(t.Deployed)
+				if err != nil {
+					return "", fmt.Errorf("%s: deployed revision %s: %w", t.App, gitstate.Short(t.Deployed), err)
+				}
+				ps, err = repo.Changes(ctx, from, head, path)
+				if err != nil {
+					return "", err
+				}
 			}
-			ps, err = repo.CommitChanges(ctx, c, t.Path)
-			if err != nil {
-				return "", err
-			}
-		case t.Deployed == "":
-			return "", fmt.Errorf("%s: no deployed revision known (git-only mode or never synced): pick one commit with --commit", t.App)
-		default:
-			from, err := repo.Resolve(t.Deployed)
-			if err != nil {
-				return "", fmt.Errorf("%s: deployed revision %s: %w", t.App, gitstate.Short(t.Deployed), err)
-			}
-			ps, err = repo.Changes(ctx, from, head, t.Path)
-			if err != nil {
-				return "", err
-			}
+			pairs = append(pairs, ps...)
 		}
-		pairs = append(pairs, ps...)
 	}
 	return patch.Unified(dedupe(pairs), Context), nil
 }
@@ -157,7 +167,7 @@ func Targets(st *board.Stage, app string) ([]Target, error) {
 	for _, a := range st.Apps {
 		rel := strings.TrimPrefix(strings.TrimPrefix(a.Path, st.Path), "/")
 		if app == "" || app == a.Name || app == rel {
-			out = append(out, Target{Stage: st.Name, App: a.Name, Path: a.Path, Deployed: a.DeployedRevision})
+			out = append(out, TargetOf(st.Name, a))
 		}
 	}
 	if app != "" && len(out) == 0 {

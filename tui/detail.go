@@ -123,6 +123,12 @@ func (m *Model) detailLines(d *detailScreen, w, h int) []string {
 		if a.NotAncestor {
 			add(s.Warn.Render("The deployed revision is not in " + m.board.Repo.Branch + "'s history (rewritten or foreign)."))
 		}
+		if len(a.MorePaths) > 0 {
+			add("Sources   " + strings.Join(a.MorePaths, ", ") + s.Dim.Render("  (its other sources in the ops repository)"))
+		}
+		if len(a.LinkedPaths) > 0 {
+			add("Links to  " + strings.Join(a.LinkedPaths, ", ") + s.Dim.Render("  (read through symbolic links: pending and protected as its own)"))
+		}
 		if len(a.Images) > 0 {
 			add("Images    " + strings.Join(a.Images, ", "))
 		}

@@ -97,7 +97,7 @@ func targetsOf(st board.Stage, app string) ([]review.Target, []gitstate.Commit) 
 		if app != "" && a.Name != app {
 			continue
 		}
-		out = append(out, review.Target{Stage: st.Name, App: a.Name, Path: a.Path, Deployed: a.DeployedRevision})
+		out = append(out, review.TargetOf(st.Name, a))
 		for _, c := range a.Pending {
 			if !seen[c.SHA] {
 				seen[c.SHA] = true

@@ -77,10 +77,12 @@ type AppEvent struct {
 	Deleted bool
 }
 
-// PendingReader recomputes one app's pending commits when its deployed revision moved.
+// PendingReader recomputes one app's pending commits when its deployed
+// revision or its paths moved.
 type PendingReader interface {
-	// The app returned carries Pending, PendingCommits, NotAncestor and Running.
-	Pending(ctx context.Context, deployed, path string) (board.App, error)
+	// Pending reads app's DeployedRevision and Paths; the app returned
+	// carries Pending, PendingCommits, NotAncestor and Running.
+	Pending(ctx context.Context, app board.App) (board.App, error)
 }
 
 // CacheWriter saves the last board so the next start paints at once.
@@ -335,13 +337,15 @@ func nextEventsCmd(s AppStream, gen int) tea.Cmd {
 	}
 }
 
-func pendingCmd(ctx context.Context, r PendingReader, stage, app, deployed, path string) tea.Cmd {
-	if r == nil || deployed == "" {
+func pendingCmd(ctx context.Context, r PendingReader, stage string, app board.App) tea.Cmd {
+	if r == nil || app.DeployedRevision == "" {
 		return nil
 	}
+	// Only what git's side reads: the rest of the row may change meanwhile.
+	app = board.App{Name: app.Name, Path: app.Path, MorePaths: app.MorePaths, LinkedPaths: app.LinkedPaths, DeployedRevision: app.DeployedRevision}
 	return func() tea.Msg {
-		a, err := r.Pending(ctx, deployed, path)
-		return pendingMsg{stage: stage, app: app, deployed: deployed, git: a.Cleaned(), err: err}
+		a, err := r.Pending(ctx, app)
+		return pendingMsg{stage: stage, app: app.Name, deployed: app.DeployedRevision, git: a.Cleaned(), err: err}
 	}
 }
 

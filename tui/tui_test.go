@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -485,5 +486,38 @@ func TestColdStartListsOnceThenWatches(t *testing.T) {
 	if c := New(Options{Now: func() time.Time { return epoch }, Cached: fixtureBoard(), Source: &fakeSource{b: b},
 		Watcher: watcherFunc(func(context.Context) (AppStream, error) { return fakeStream{}, nil })}); !c.watchStarted {
 		t.Error("a warm start did not open the watch at once")
+	}
+}
+
+type recordingPending struct{ got []board.App }
+
+func (r *recordingPending) Pending(_ context.Context, a board.App) (board.App, error) {
+	r.got = append(r.got, a)
+	return board.App{}, nil
+}
+
+// TestWatchRecomputesPendingOverEveryPath: a watch event whose app now
+// reads other paths (a new source, a new link) recomputes its pending
+// commits over all of them, even at the same deployed revision.
+func TestWatchRecomputesPendingOverEveryPath(t *testing.T) {
+	m := newModel(fixtureBoard(), 120, 40)
+	rec := &recordingPending{}
+	m.opts.Pending = rec
+	ev := m.board.Stages[1].Apps[1]
+	ev.ResourceVersion = "11"
+	ev.MorePaths = []string{"prod/web"}
+	ev.LinkedPaths = []string{"prod/shared/values.yaml"}
+	cmds := m.applyEvents([]AppEvent{{Stage: "tst", App: ev}})
+	if len(cmds) != 1 {
+		t.Fatalf("%d commands; want the pending recomputation", len(cmds))
+	}
+	cmds[0]()
+	if len(rec.got) != 1 || !slices.Equal(rec.got[0].Paths(), ev.Paths()) || rec.got[0].DeployedRevision != ev.DeployedRevision {
+		t.Errorf("pending read %+v; want every path of %+v", rec.got, ev.Paths())
+	}
+	// The same paths at the same revision: nothing to recompute.
+	ev.ResourceVersion = "12"
+	if cmds := m.applyEvents([]AppEvent{{Stage: "tst", App: ev}}); len(cmds) != 0 {
+		t.Errorf("%d commands for an unchanged app", len(cmds))
 	}
 }

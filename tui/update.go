@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -280,7 +281,7 @@ func (m *Model) applyEvents(events []AppEvent) []tea.Cmd {
 			st.Apps = append(st.Apps, ev.App)
 			sortApps(st.Apps)
 			changedRows = true
-			if cmd := pendingCmd(m.ctx, m.opts.Pending, st.Name, ev.App.Name, ev.App.DeployedRevision, ev.App.Path); cmd != nil {
+			if cmd := pendingCmd(m.ctx, m.opts.Pending, st.Name, ev.App); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		default:
@@ -294,8 +295,9 @@ func (m *Model) applyEvents(events []AppEvent) []tea.Cmd {
 				a.Running = old.Running // git's side of the row did not change
 			}
 			st.Apps[i] = a
-			if a.DeployedRevision != old.DeployedRevision {
-				if cmd := pendingCmd(m.ctx, m.opts.Pending, st.Name, a.Name, a.DeployedRevision, a.Path); cmd != nil {
+			// A new source or link changes what is pending as much as a sync.
+			if a.DeployedRevision != old.DeployedRevision || !slices.Equal(a.Paths(), old.Paths()) {
+				if cmd := pendingCmd(m.ctx, m.opts.Pending, st.Name, a); cmd != nil {
 					cmds = append(cmds, cmd)
 				}
 			}

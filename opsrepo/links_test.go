@@ -1,0 +1,150 @@
+package opsrepo
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// link makes path a symbolic link to target in the colleague's clone.
+func (f *remoteFixture) link(t *testing.T, path, target string) {
+	t.Helper()
+	p := filepath.Join(f.other, path)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(p)
+	if err := os.Symlink(target, p); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// push commits everything in the colleague's clone and pushes it; its sha.
+func (f *remoteFixture) push(t *testing.T, subject string) string {
+	t.Helper()
+	sha := commitAll(t, f.other, subject)
+	gitCLI(t, f.other, "push", "-q", "origin", "main")
+	if err := f.repo.Fetch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return sha
+}
+
+func (f *remoteFixture) mode(t *testing.T, path string) string {
+	t.Helper()
+	return strings.Fields(gitCLI(t, f.bare, "ls-tree", "main", path))[0]
+}
+
+func TestLinksAreReadFromTheTree(t *testing.T) {
+	f := newRemoteFixture(t)
+	f.link(t, "tst/web/values-prod.yaml", "../../prod/web/values.yaml")
+	f.link(t, "tst/api", "../prod/web")
+	f.link(t, "tst/escape", "../../../etc/passwd")
+	sha := f.push(t, "links")
+	l, err := f.repo.Links(plumbing.NewHash(sha))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Len() != 2 {
+		t.Errorf("links = %d; want 2 (the one out of the repository left out)", l.Len())
+	}
+	got := l.Expand([]string{"tst/web", "tst/api/templates"})
+	for _, want := range []string{"prod/web/values.yaml", "tst/api", "prod/web/templates"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Expand lacks %s: %q", want, got)
+		}
+	}
+	if f.repo.LatestLinks() != l {
+		t.Error("LatestLinks is not the last read")
+	}
+	// A walk over a path through a link is not an error: git log sees nothing there.
+	head, _ := f.repo.Head()
+	p, err := f.repo.Pending(context.Background(), head, f.commits["base"], []string{"tst/api/templates", "tst/web"})
+	if err != nil {
+		t.Fatalf("pending through a link: %v", err)
+	}
+	if len(p.Commits["tst/web"]) == 0 {
+		t.Error("tst/web's commits lost")
+	}
+	last, err := f.repo.LastChanges(context.Background(), head, []string{"tst/api/templates"})
+	if err != nil || len(last) != 0 {
+		t.Errorf("last change through a link: %v %v", last, err)
+	}
+}
+
+func TestRevertKeepsSymbolicLinks(t *testing.T) {
+	f := newRemoteFixture(t)
+	f.link(t, "prod/web/shared.yaml", "../../tst/web/values.yaml")
+	f.link(t, "prod/web/gone.yaml", "../../tst/web/values.yaml")
+	f.push(t, "prod: shared values by link")
+	f.link(t, "prod/web/shared.yaml", "values.yaml") // retarget
+	if err := os.Remove(filepath.Join(f.other, "prod/web/gone.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	bad := f.push(t, "prod: link to own values, drop gone")
+	rb := Rollback{Stage: "prod", Path: "prod", Revert: bad, Reason: "r", Operator: ann}
+	plan, err := f.repo.PrepareRollback(context.Background(), rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.repo.Publish(context.Background(), plan, rb); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"prod/web/shared.yaml", "prod/web/gone.yaml"} {
+		if m := f.mode(t, p); m != "120000" {
+			t.Errorf("%s is %s after the revert; want a symbolic link (120000)", p, m)
+		}
+		if got := f.remoteFile(t, p); got != "../../tst/web/values.yaml" {
+			t.Errorf("%s points at %q", p, got)
+		}
+	}
+	// The reverted link read tst's values: prod's rollback changes what
+	// the link reads, and says so.
+	if !slices.Contains(plan.Paths(), "prod/web/shared.yaml") {
+		t.Errorf("plan paths %q", plan.Paths())
+	}
+}
+
+func TestRevertKeepsAModeChange(t *testing.T) {
+	f := newRemoteFixture(t)
+	if err := os.Chmod(filepath.Join(f.other, "prod/web/values.yaml"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bad := f.push(t, "prod: values executable")
+	rb := Rollback{Stage: "prod", Path: "prod", Revert: bad, Reason: "r", Operator: ann}
+	plan, err := f.repo.PrepareRollback(context.Background(), rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.repo.Publish(context.Background(), plan, rb); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.mode(t, "prod/web/values.yaml"); m != "100644" {
+		t.Errorf("mode after reverting a chmod: %s", m)
+	}
+}
+
+func TestRollbackReachesWhatLinksToItsFiles(t *testing.T) {
+	f := newRemoteFixture(t)
+	f.link(t, "prod/web/common.yaml", "../../tst/web/common.yaml")
+	writeFile(t, f.other, "tst/web/common.yaml", "timeout: 5\n")
+	f.push(t, "shared common values")
+	writeFile(t, f.other, "tst/web/common.yaml", "timeout: 1\n")
+	bad := f.push(t, "tst: shorter timeout")
+	rb := Rollback{Stage: "tst", Path: "tst", Revert: bad, Reason: "r", Operator: ann}
+	plan, err := f.repo.PrepareRollback(context.Background(), rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(plan.Paths(), "prod/web/common.yaml") {
+		t.Errorf("a rollback of tst changes what prod reads through its link: paths %q", plan.Paths())
+	}
+	if slices.Contains(plan.Files(), "prod/web/common.yaml") {
+		t.Errorf("the link itself is not written: files %q", plan.Files())
+	}
+}
