@@ -523,18 +523,44 @@ func (l live) CheckSync(ctx context.Context, stage string, apps []board.App) ([]
 	return out, nil
 }
 
-func (l live) StartSync(ctx context.Context, stage string, req argo.SyncRequest) (tui.SyncStart, error) {
+// StartSyncs sends a stage's syncs as the CLI does: the revision must
+// still be on the branch as the remote has it now (a force-push may have
+// dropped the commit the owner reviewed), and every app is prepared against
+// Argo CD before any is sent, so a refusal leaves nothing half synced.
+func (l live) StartSyncs(ctx context.Context, stage string, reqs []argo.SyncRequest) ([]tui.SyncStart, error) {
 	c, err := l.client(ctx, stage)
 	if err != nil {
-		return tui.SyncStart{}, err
+		return nil, err
 	}
 	s, err := l.lazy.get(ctx)
 	if err != nil {
-		return tui.SyncStart{}, err
+		return nil, err
 	}
-	req.RepoURLs = s.Repo.RemoteURLs()
-	requested, prev, err := deploy.Start(ctx, c, req)
-	return tui.SyncStart{App: req.App, Revision: req.Revision, Requested: requested, PrevStarted: prev, DryRun: req.DryRun}, err
+	if err := s.Repo.Fetch(ctx); err != nil {
+		return nil, fmt.Errorf("fetching %s to check the revision is still on it: %w (nothing was sent)", s.Repo.Branch(), err)
+	}
+	prepared := make([]deploy.Prepared, 0, len(reqs))
+	for _, req := range reqs {
+		rev, err := deploy.ReviewedRevision(ctx, s.Repo, req.Revision)
+		if err != nil {
+			return nil, fmt.Errorf("%w (nothing was sent)", err)
+		}
+		req.Revision, req.RepoURLs = rev, s.Repo.RemoteURLs()
+		p, err := deploy.Prepare(ctx, c, req)
+		if err != nil {
+			return nil, fmt.Errorf("%w (nothing was sent)", err)
+		}
+		prepared = append(prepared, p)
+	}
+	var out []tui.SyncStart
+	for _, p := range prepared {
+		requested, err := deploy.Send(ctx, c, p)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, tui.SyncStart{App: p.Req.App, Revision: p.Req.Revision, Requested: requested, PrevStarted: p.PrevStarted, DryRun: p.Req.DryRun})
+	}
+	return out, nil
 }
 
 func (l live) FollowSync(ctx context.Context, stage string, st tui.SyncStart) tui.SyncFollower {

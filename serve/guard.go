@@ -67,13 +67,16 @@ func (s guardedSyncer) CheckSync(ctx context.Context, stage string, apps []board
 	return s.Syncer.CheckSync(ctx, stage, apps)
 }
 
-func (s guardedSyncer) StartSync(ctx context.Context, stage string, req appstate.SyncRequest) (tui.SyncStart, error) {
+func (s guardedSyncer) StartSyncs(ctx context.Context, stage string, reqs []appstate.SyncRequest) ([]tui.SyncStart, error) {
 	if err := s.g.allow(stage, nil); err != nil {
-		return tui.SyncStart{}, err
+		return nil, err
 	}
-	req.Operator = s.g.operator()
-	s.g.record("sync " + stage + " " + req.App + " to " + req.Revision)
-	return s.Syncer.StartSync(ctx, stage, req)
+	reqs = slices.Clone(reqs)
+	for i := range reqs {
+		reqs[i].Operator = s.g.operator()
+		s.g.record("sync " + stage + " " + reqs[i].App + " to " + reqs[i].Revision)
+	}
+	return s.Syncer.StartSyncs(ctx, stage, reqs)
 }
 
 func (s guardedSyncer) Terminate(ctx context.Context, stage, app string) error {

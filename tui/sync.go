@@ -21,7 +21,10 @@ import (
 // Syncer runs manual syncs against the Argo CD serving a stage.
 type Syncer interface {
 	CheckSync(ctx context.Context, stage string, apps []board.App) ([]SyncCheck, error)
-	StartSync(ctx context.Context, stage string, req appstate.SyncRequest) (SyncStart, error)
+	// StartSyncs checks every request before sending any (the revision is
+	// still on the branch, no app is busy, none would be refused), then
+	// sends each once, in order. On an error the starts are those sent.
+	StartSyncs(ctx context.Context, stage string, reqs []appstate.SyncRequest) ([]SyncStart, error)
 	FollowSync(ctx context.Context, stage string, start SyncStart) SyncFollower
 	Terminate(ctx context.Context, stage, app string) error
 }
@@ -123,17 +126,16 @@ func checkSyncCmd(ctx context.Context, s Syncer, stage string, apps []board.App,
 	}
 }
 
-// startSyncCmd sends each app's sync once, in order, stopping at the first refusal.
+// startSyncCmd sends the stage's syncs, all checked before any is sent,
+// and follows those sent.
 func startSyncCmd(ctx context.Context, s Syncer, stage string, reqs []appstate.SyncRequest, gen int) tea.Cmd {
 	return func() tea.Msg {
-		msg := syncStartedMsg{gen: gen}
-		for _, r := range reqs {
-			st, err := s.StartSync(ctx, stage, r)
-			if err != nil {
-				msg.failedApp, msg.err = r.App, err
-				return msg
-			}
-			msg.starts = append(msg.starts, st)
+		starts, err := s.StartSyncs(ctx, stage, reqs)
+		msg := syncStartedMsg{gen: gen, starts: starts, err: err}
+		if err != nil && len(starts) < len(reqs) {
+			msg.failedApp = reqs[len(starts)].App
+		}
+		for _, st := range starts {
 			msg.followers = append(msg.followers, s.FollowSync(ctx, stage, st))
 		}
 		return msg
@@ -315,7 +317,7 @@ func (s *syncScreen) update(m *Model, msg tea.Msg) tea.Cmd {
 			}
 			for _, a := range s.apps {
 				if p := s.progress[a.Name]; !p.sent && p.sendErr == nil {
-					p.sendErr = errors.New("not sent: an earlier app was refused")
+					p.sendErr = errors.New("not sent")
 				}
 			}
 			if len(msg.starts) == 0 {

@@ -34,11 +34,15 @@ func (f *fakeSyncer) CheckSync(_ context.Context, _ string, apps []board.App) ([
 	return out, nil
 }
 
-func (f *fakeSyncer) StartSync(_ context.Context, _ string, r appstate.SyncRequest) (SyncStart, error) {
+func (f *fakeSyncer) StartSyncs(_ context.Context, _ string, reqs []appstate.SyncRequest) ([]SyncStart, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent = append(f.sent, r)
-	return SyncStart{App: r.App, Revision: r.Revision, Requested: epoch}, nil
+	var out []SyncStart
+	for _, r := range reqs {
+		f.sent = append(f.sent, r)
+		out = append(out, SyncStart{App: r.App, Revision: r.Revision, Requested: epoch})
+	}
+	return out, nil
 }
 
 func (f *fakeSyncer) FollowSync(context.Context, string, SyncStart) SyncFollower {
