@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stagedeck/stagedeck/argo/argotest"
 	"github.com/stagedeck/stagedeck/cmdutil"
@@ -480,5 +481,37 @@ func TestProtectionFollowsSymbolicLinks(t *testing.T) {
 	out, errOut, code = stagedeck(t, "rollback", "--config", cfg, "tst", "--revert", bad, "--reason", "x", "--yes", "--confirm", "prod")
 	if code != exitOK || !strings.Contains(out, "prod (protected)") {
 		t.Errorf("confirmed rollback: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestTerminateAsksForEveryProtectedStageItStops: stopping a sync of the
+// parent stage's app that deploys all of prod/ leaves the protected child
+// prodapi half deployed, so it needs --confirm prodapi, as the sync did.
+func TestTerminateAsksForEveryProtectedStageItStops(t *testing.T) {
+	t.Setenv("STAGEDECK_OPERATOR", "Ann Owner <ann@example.com>")
+	sb, cfg := nestedConfig(t)
+	sb.Argo.SetSyncDuration(time.Minute)
+	if _, errOut, code := stagedeck(t, "sync", "--config", cfg, "ops", "ops-bundle", "--revision", sb.Head(), "--yes", "--confirm", "prodapi"); code != exitOK {
+		t.Fatalf("sync: %d %s", code, errOut)
+	}
+	for i := 0; i < 100; i++ { // Argo CD terminates only an operation its controller took
+		out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json", "--no-fetch")
+		if strings.Contains(out, `"operationPhase": "Running"`) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, errOut, code := stagedeck(t, "terminate", "--config", cfg, "ops")
+	if code != exitRefused || !strings.Contains(errOut, "--confirm prodapi") || !strings.Contains(errOut, "nothing was sent") {
+		t.Errorf("terminate of a sync into prodapi without its name: exit %d %q", code, errOut)
+	}
+	for _, c := range sb.Argo.Calls() {
+		if c.Method == "TerminateOperation" {
+			t.Fatalf("a refused terminate was sent: %+v", c)
+		}
+	}
+	out, errOut, code := stagedeck(t, "terminate", "--config", cfg, "ops", "--confirm", "prodapi")
+	if code != exitOK || !strings.Contains(out, "ops-bundle: terminate sent") {
+		t.Errorf("confirmed terminate: exit %d\n%s%s", code, out, errOut)
 	}
 }

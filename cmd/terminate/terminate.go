@@ -13,6 +13,7 @@ import (
 
 	"github.com/stagedeck/stagedeck/board"
 	"github.com/stagedeck/stagedeck/cmdutil"
+	"github.com/stagedeck/stagedeck/config"
 	"github.com/stagedeck/stagedeck/deploy"
 	"github.com/stagedeck/stagedeck/review"
 	"github.com/stagedeck/stagedeck/sanitize"
@@ -88,13 +89,21 @@ func Run(ctx context.Context, opts *Options) error {
 		return cmdutil.WithCode(cmdutil.ExitUsage, err)
 	}
 	var running []string
+	var runningApps []board.App
 	for _, a := range review.AppsOf(bst, targets) {
 		if a.OperationRunning {
 			running = append(running, a.Name)
+			runningApps = append(runningApps, a)
 		}
 	}
 	if len(running) == 0 {
 		return cmdutil.WithCode(cmdutil.ExitRefused, fmt.Errorf("no operation is running in %s: nothing was sent", st.Name))
+	}
+	// A terminate leaves what it stops half deployed: every protected stage
+	// the stopped apps deploy into needs its name, as for their sync.
+	if missing := config.Unconfirmed(s.Cfg.Touching(board.AppPaths(runningApps)), opts.Confirm); len(missing) > 0 {
+		return cmdutil.WithCode(cmdutil.ExitRefused, fmt.Errorf("this terminate stops a sync into protected stage %s: add --confirm %s (nothing was sent)",
+			strings.Join(missing, ", "), strings.Join(missing, " --confirm ")))
 	}
 	out := sanitize.NewWriter(opts.IO.Out)
 	var errs []error
