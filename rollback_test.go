@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-
 	"strings"
 	"testing"
+
+	"github.com/stagedeck/stagedeck/argo/argotest"
 )
 
 func remoteLog(t *testing.T, bare string, args ...string) string {
@@ -170,5 +171,28 @@ func TestRollbackSyncDeploysExactlyTheRollback(t *testing.T) {
 	}
 	if diff := remoteLog(t, bare, "diff", before["prod-api"], "main", "--", "prod/api/templates"); diff != "" {
 		t.Errorf("the sealed secret changed from what was running (the rotation was deployed):\n%s", diff)
+	}
+}
+
+// TestFromRunningIsNotOfferedForAnAppNeverDeployed: nothing runs to roll
+// back from, so --from-running is refused plainly (nothing pushed or sent)
+// and the refusal without a choice does not suggest it.
+func TestFromRunningIsNotOfferedForAnAppNeverDeployed(t *testing.T) {
+	t.Setenv("STAGEDECK_OPERATOR", "Ann Owner <ann@example.com>")
+	sb, cfg := sandboxConfig(t)
+	bare := strings.TrimPrefix(sb.Remote, "file://")
+	sb.Argo.AddApp(argotest.AppSpec{Name: "tst-fresh", Project: "tst", RepoURL: sb.Remote, Path: "tst/api"})
+	last := strings.Fields(remoteLog(t, bare, "log", "--format=%H", "-n", "1", "--", "tst/api"))[0]
+	head := sb.Head()
+	_, errOut, code := stagedeck(t, "rollback", "--config", cfg, "tst", "--revert", last, "--reason", "x", "--yes", "--sync")
+	if code != exitPending || !strings.Contains(errOut, "--also-deploy") || !strings.Contains(errOut, "--from-running cannot: tst-fresh never deployed") {
+		t.Errorf("no choice given: exit %d %q", code, errOut)
+	}
+	_, errOut, code = stagedeck(t, "rollback", "--config", cfg, "tst", "--revert", last, "--reason", "x", "--yes", "--sync", "--from-running")
+	if code != exitPending || !strings.Contains(errOut, "tst-fresh never deployed, so nothing runs to roll back from") || strings.Contains(errOut, "deployed revision") {
+		t.Errorf("--from-running for an app never deployed: exit %d %q", code, errOut)
+	}
+	if sb.Head() != head || len(syncCalls(sb)) != 0 {
+		t.Fatal("pushed or sent after a refusal")
 	}
 }

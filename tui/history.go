@@ -250,6 +250,8 @@ func (r *rollbackScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 			}
 			r.phase, r.err = rbPushing, nil
 			return publishRollbackCmd(m.ctx, m.opts.Rollback, r.plan, m.guarded(r.rb, nil), r.gen)
+		case msg.String() == "f" && len(r.also) > 0 && len(r.rb.FromRunning) == 0 && len(r.neverDeployed()) > 0:
+			r.err = fmt.Errorf("cannot roll back from what runs: %s never deployed", strings.Join(r.neverDeployed(), ", "))
 		case msg.String() == "f" && len(r.also) > 0 && len(r.rb.FromRunning) == 0:
 			// Roll back from what is running: the undeployed commits are undone too.
 			for _, a := range r.apps {
@@ -350,7 +352,7 @@ func (r *rollbackScreen) footer(m *Model) string {
 		}
 		return m.styles.Footer.Render("↑/↓ choose · d diff · v revert · b restore back to it · esc back · ? keys")
 	case rbPreview:
-		if len(r.also) > 0 && len(r.rb.FromRunning) == 0 {
+		if len(r.also) > 0 && len(r.rb.FromRunning) == 0 && len(r.neverDeployed()) == 0 {
 			return m.styles.Footer.Render("y push · f roll back from what runs · ↑/↓ scroll · esc drop")
 		}
 		return m.styles.Footer.Render("y/enter commit and push · ↑/↓ scroll · esc drop")
@@ -453,7 +455,12 @@ func (r *rollbackScreen) previewLines(m *Model, w, h int) []string {
 		for _, c := range r.also {
 			lines = append(lines, s.Warn.Render("    "+c))
 		}
-		lines = append(lines, "  y push anyway (the sync names them again) · f roll back from what is running instead · esc cancel")
+		if never := r.neverDeployed(); len(never) > 0 {
+			lines = append(lines, "  y push anyway (the sync names them again) · esc cancel",
+				s.Dim.Render("  (no rolling back from what runs: "+strings.Join(never, ", ")+" never deployed)"))
+		} else {
+			lines = append(lines, "  y push anyway (the sync names them again) · f roll back from what is running instead · esc cancel")
+		}
 	}
 	lines = append(lines, "")
 	switch r.phase {
@@ -655,4 +662,16 @@ func firstWord(s string) string {
 		return f
 	}
 	return s
+}
+
+// neverDeployed names the apps the sync would send that never deployed:
+// nothing runs there to roll back from.
+func (r *rollbackScreen) neverDeployed() []string {
+	var out []string
+	for _, a := range r.apps {
+		if a.DeployedRevision == "" {
+			out = append(out, a.Name)
+		}
+	}
+	return out
 }

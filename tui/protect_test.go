@@ -379,3 +379,36 @@ func TestRollbackOfAnAutoSyncStageLeavesTheSyncToArgoCD(t *testing.T) {
 		t.Errorf("s opened a sync of auto-sync apps: screen %v sent %+v", m.current(), fs.sent)
 	}
 }
+
+// TestRollingBackFromWhatRunsNeedsSomethingRunning: an app the rollback
+// changes never deployed, so f (roll back from what runs) is not offered
+// and, pressed, rebuilds nothing: it says why.
+func TestRollingBackFromWhatRunsNeedsSomethingRunning(t *testing.T) {
+	fr, fs := &fakeRollback{}, &fakeSyncer{}
+	b := fixtureBoard()
+	api := &b.Stages[2].Apps[0]
+	api.DeployedRevision, api.History, api.Pending, api.PendingCommits = "", nil, nil, 0
+	m := newModel(b, 120, 40)
+	m.opts.Rollback, m.opts.Syncer, m.opts.Operator = fr, fs, "Ann Owner <ann@example.com>"
+	m = press(t, m, "G", "k", "k") // PROD
+	mm, cmd := m.Update(keyMsg("h"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	m = press(t, m, "v")
+	m = typeText(t, m, "INC-7")
+	mm, cmd = m.Update(keyMsg("enter"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	view := screenText(m)
+	if !strings.Contains(view, "prod-api never deployed") || strings.Contains(view, "f roll back from what is running") {
+		t.Errorf("preview offers to roll back from what runs for an app never deployed:\n%s", view)
+	}
+	mm, cmd = m.Update(keyMsg("f"))
+	if cmd != nil {
+		mm = drain(t, mm.(Model), func() any { return cmd() })
+	}
+	if len(fr.prepared) != 1 {
+		t.Errorf("f rebuilt the rollback from nothing running: %+v", fr.prepared)
+	}
+	if !strings.Contains(screenText(mm.(Model)), "never deployed") {
+		t.Errorf("f does not say why:\n%s", screenText(mm.(Model)))
+	}
+}

@@ -165,12 +165,24 @@ func Run(ctx context.Context, opts *Options) error {
 		apps = manual
 		autoOnly = autoOnly && len(apps) == 0
 
-		var also []string
+		var also, never []string
 		if opts.Revert != "" { // a restore deploys the restored content, nothing else
 			also = board.Undeployed(apps, opts.Revert)
+			for _, a := range apps {
+				if a.DeployedRevision == "" {
+					never = append(never, sanitize.Line(a.Name))
+				}
+			}
+		}
+		fromRunning := "or --from-running to roll back from what is running (they are undone in git and named in the commit)"
+		if len(never) > 0 { // nothing runs to roll back from
+			fromRunning = "(--from-running cannot: " + strings.Join(never, ", ") + " never deployed, so nothing runs to roll back from)"
 		}
 		switch {
 		case len(also) == 0:
+		case opts.FromRunning && len(never) > 0:
+			return cmdutil.WithCode(cmdutil.ExitRefused, fmt.Errorf("--from-running: %s never deployed, so nothing runs to roll back from: use --also-deploy, or roll back without --sync and sync it on its own; nothing was pushed or sent",
+				strings.Join(never, ", ")))
 		case opts.FromRunning:
 			for _, a := range apps {
 				rb.FromRunning = append(rb.FromRunning, opsrepo.RunningApp{Path: a.Path, Deployed: a.DeployedRevision})
@@ -182,8 +194,8 @@ func Run(ctx context.Context, opts *Options) error {
 			fmt.Fprintf(opts.IO.ErrOut, "note: the sync also deploys commits never deployed before: %s\n", strings.Join(also, "; "))
 		default:
 			return cmdutil.WithCode(cmdutil.ExitRefused, fmt.Errorf("the sync after this rollback would also deploy commits never deployed: %s: "+
-				"add --also-deploy to deploy them too, or --from-running to roll back from what is running (they are undone in git and named in the commit); nothing was pushed or sent",
-				strings.Join(also, "; ")))
+				"add --also-deploy to deploy them too, %s; nothing was pushed or sent",
+				strings.Join(also, "; "), fromRunning))
 		}
 	}
 	// Protection follows the paths the commit changes: a parent
