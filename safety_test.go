@@ -515,3 +515,95 @@ func TestTerminateAsksForEveryProtectedStageItStops(t *testing.T) {
 		t.Errorf("confirmed terminate: exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+func writeRepoFile(t *testing.T, dir, path, content string) {
+	t.Helper()
+	p := filepath.Join(dir, path)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestProtectionFollowsKustomizeReferences: kustomize renders what a
+// kustomization references outside its directory. tst's web overlay
+// patching with prod's file deploys it (its sync needs --confirm prod); a
+// shared base both overlays read is pending for both, and rolling back a
+// base change changes prod (it needs --confirm prod).
+func TestProtectionFollowsKustomizeReferences(t *testing.T) {
+	t.Setenv("STAGEDECK_OPERATOR", "Ann Owner <ann@example.com>")
+	sb, cfg := sandboxConfig(t)
+	pushToSandbox(t, sb, "kustomize overlays over a shared base", func(dir string) {
+		writeRepoFile(t, dir, "base/api/deployment.yaml", "kind: Deployment\nreplicas: 1\n")
+		writeRepoFile(t, dir, "base/api/kustomization.yaml", "resources: [deployment.yaml]\n")
+		writeRepoFile(t, dir, "tst/api/kustomization.yaml", "resources: [../../base/api]\n")
+		writeRepoFile(t, dir, "prod/api/kustomization.yaml", "resources:\n  - ../../base/api\n")
+		writeRepoFile(t, dir, "tst/web/kustomization.yaml", "resources: [.]\npatches:\n  - path: ../../prod/web/patch.yaml\n")
+		writeRepoFile(t, dir, "prod/web/patch.yaml", "replicas: 4\n")
+	})
+	baseChange := pushToSandbox(t, sb, "base: two replicas", func(dir string) {
+		writeRepoFile(t, dir, "base/api/deployment.yaml", "kind: Deployment\nreplicas: 2\n")
+	})
+
+	out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
+	var b struct {
+		Stages []struct {
+			Apps []struct {
+				Name        string   `json:"name"`
+				LinkedPaths []string `json:"linkedPaths"`
+				Pending     []struct {
+					SHA string `json:"sha"`
+				} `json:"pending"`
+			} `json:"apps"`
+		} `json:"stages"`
+	}
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range b.Stages {
+		for _, a := range st.Apps {
+			if a.Name != "tst-api" && a.Name != "prod-api" {
+				continue
+			}
+			if !slices.Contains(a.LinkedPaths, "base/api") {
+				t.Errorf("%s linkedPaths %q lack its base", a.Name, a.LinkedPaths)
+			}
+			pending := false
+			for _, c := range a.Pending {
+				pending = pending || c.SHA == baseChange
+			}
+			if !pending {
+				t.Errorf("%s: the change to its base is not pending", a.Name)
+			}
+		}
+	}
+
+	head := sb.Head()
+	if _, errOut, code := stagedeck(t, "sync", "--config", cfg, "tst", "web", "--revision", head, "--yes"); code != exitRefused || !strings.Contains(errOut, "--confirm prod") {
+		t.Errorf("sync of a tst overlay patching with prod's file: exit %d %q", code, errOut)
+	}
+	if calls := syncCalls(sb); len(calls) != 0 {
+		t.Fatalf("a refused sync reached Argo CD: %+v", calls)
+	}
+	// The base is no stage's: rolling it back changes tst and prod through their overlays.
+	cfgBase := strings.Replace(readFile(t, cfg), "stages:\n", "stages:\n  - {name: shared, path: base}\n", 1)
+	cfg2 := writeConfig(t, cfgBase)
+	_, errOut, code := stagedeck(t, "rollback", "--config", cfg2, "shared", "--revert", baseChange, "--reason", "x", "--yes")
+	if code != exitRefused || !strings.Contains(errOut, "--confirm prod") {
+		t.Errorf("rollback of a base prod's overlay reads: exit %d %q", code, errOut)
+	}
+	if sb.Head() != head {
+		t.Fatal("a refused rollback pushed")
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

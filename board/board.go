@@ -171,6 +171,17 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 	var apps map[string][]appstate.App
 	var argoErrs map[string]error
 	if !cfg.GitOnly() {
+		// The links of the head are read while Argo CD answers (a fleet of
+		// kustomize overlays takes tens of ms); the read below finds them
+		// cached unless a fetch moved the head.
+		warmed := make(chan struct{})
+		go func() {
+			defer close(warmed)
+			if h, err := src.Repo.Head(); err == nil {
+				_, _ = src.Repo.Links(h)
+			}
+		}()
+		defer func() { <-warmed }()
 		apps, argoErrs = listAll(ctx, src, cfg)
 		// Argo CD may already run a commit pushed after our last fetch.
 		if unknownDeployed(src.Repo, apps) {
@@ -180,10 +191,6 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 	head, err := src.Repo.Head()
 	if err != nil {
 		return nil, err
-	}
-	links, err := src.Repo.Links(head)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrGit, err)
 	}
 	b := &Board{
 		SchemaVersion: SchemaVersion,
@@ -219,6 +226,10 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 	}
 	if cfg.GitOnly() {
 		return b, nil
+	}
+	links, err := src.Repo.Links(head)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrGit, err)
 	}
 	var appPaths []string
 	for _, ctxName := range sortedKeys(argoErrs) {

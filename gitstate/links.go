@@ -19,21 +19,41 @@ type linkStep struct {
 	depth int
 }
 
-// Links are the symbolic links of one commit that point inside the ops
-// repository. Argo CD renders an app through them, so an app whose
-// directory holds a link, or whose path passes through one, deploys what
-// the link points at: its pending commits, its protection and a
+// Links are what one commit's files make an app read beyond its own
+// directory: symbolic links that point inside the ops repository, and the
+// local references of kustomizations (a base in ../base, a patch in
+// another stage). Argo CD renders an app through them, so an app whose
+// directory holds one, or whose path passes through a linked directory,
+// deploys what it points at: its pending commits, its protection and a
 // rollback's reach have to follow them.
 type Links struct {
-	to   map[string]string // link path -> the path it resolves to ("" = the root)
-	keys []string          // link paths, sorted
+	to    map[string]string   // link path -> the path it resolves to ("" = the root)
+	reads map[string][]string // kustomization path -> the paths it reads
+	keys  []string            // link and kustomization paths, sorted
 }
 
-// NewLinks indexes links (link path -> its target as stored in git).
+// NewLinks indexes links (link path -> its target as stored in git) and
+// reads (a kustomization's path -> the repository paths it references).
 // Absolute targets and targets that climb out of the repository are left
 // out: Argo CD refuses to render through them.
-func NewLinks(raw map[string]string) *Links {
-	l := &Links{to: make(map[string]string, len(raw))}
+func NewLinks(raw map[string]string, reads map[string][]string) *Links {
+	l := &Links{to: make(map[string]string, len(raw)), reads: map[string][]string{}}
+	for p, refs := range reads {
+		p = strings.Trim(path.Clean("/"+p), "/")
+		for _, r := range refs {
+			r = path.Clean(r)
+			if r == ".." || strings.HasPrefix(r, "../") || strings.HasPrefix(r, "/") {
+				continue
+			}
+			if r == "." {
+				r = ""
+			}
+			l.reads[p] = append(l.reads[p], r)
+		}
+		if len(l.reads[p]) > 0 {
+			l.keys = append(l.keys, p)
+		}
+	}
 	for p, target := range raw {
 		p = strings.Trim(path.Clean("/"+p), "/")
 		if p == "" || target == "" || strings.HasPrefix(target, "/") {
@@ -47,25 +67,35 @@ func NewLinks(raw map[string]string) *Links {
 			r = ""
 		}
 		l.to[p] = r
-		l.keys = append(l.keys, p)
+		if _, dup := l.reads[p]; !dup {
+			l.keys = append(l.keys, p)
+		}
 	}
 	sort.Strings(l.keys)
 	return l
 }
 
-// Len is how many links there are.
+// Len is how many symbolic links there are.
 func (l *Links) Len() int {
 	if l == nil {
 		return 0
 	}
-	return len(l.keys)
+	return len(l.to)
+}
+
+// Reads is how many kustomizations read something.
+func (l *Links) Reads() int {
+	if l == nil {
+		return 0
+	}
+	return len(l.reads)
 }
 
 // Expand returns the paths that paths read through links and that are not
 // among them: the target of every link inside one of them, the link a path
 // passes through and what it resolves to, transitively.
 func (l *Links) Expand(paths []string) []string {
-	if l.Len() == 0 {
+	if l == nil || len(l.keys) == 0 {
 		return nil
 	}
 	seen := map[string]bool{}
@@ -89,13 +119,21 @@ func (l *Links) Expand(paths []string) []string {
 				}
 			}
 		}
-		for _, link := range l.inside(p) {
-			add(l.to[link], true)
+		for _, key := range l.inside(p) {
+			if to, ok := l.to[key]; ok {
+				add(to, true)
+			}
+			for _, r := range l.reads[key] {
+				add(r, true)
+			}
 		}
 		// A path through a linked directory: the link itself (retargeting
 		// it changes the app, and nothing else of it is read) and the path
 		// it resolves to.
 		for i := range len(p) {
+			if len(l.to) == 0 {
+				break
+			}
 			if p[i] != '/' {
 				continue
 			}
@@ -114,7 +152,7 @@ func (l *Links) Expand(paths []string) []string {
 // links: a change to a file a link points at is a change to what every
 // app reading through that link deploys.
 func (l *Links) Aliases(files []string) []string {
-	if l.Len() == 0 {
+	if l == nil || len(l.keys) == 0 {
 		return nil
 	}
 	seen := map[string]bool{}
@@ -132,17 +170,25 @@ func (l *Links) Aliases(files []string) []string {
 		if step.depth >= maxLinkDepth {
 			continue
 		}
-		for _, link := range l.keys {
-			to := l.to[link]
+		for _, key := range l.keys {
 			var alias string
-			switch {
-			case to == "":
-				alias = link + "/" + f
-			case f == to:
-				alias = link
-			case strings.HasPrefix(f, to+"/"):
-				alias = link + f[len(to):]
-			default:
+			if to, ok := l.to[key]; ok {
+				switch {
+				case to == "":
+					alias = key + "/" + f
+				case f == to:
+					alias = key
+				case strings.HasPrefix(f, to+"/"):
+					alias = key + f[len(to):]
+				}
+			}
+			// A kustomization reading f changes with it.
+			for _, r := range l.reads[key] {
+				if alias == "" && (r == "" || f == r || strings.HasPrefix(f, r+"/")) {
+					alias = key
+				}
+			}
+			if alias == "" {
 				continue
 			}
 			if !seen[alias] && len(out) < maxLinkedPaths {

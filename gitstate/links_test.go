@@ -16,7 +16,7 @@ func TestLinksExpand(t *testing.T) {
 		"tst/web-other/a":          "../../perf/a",               // "tst/web-other" is not inside "tst/web"
 		"loop/a":                   "b",
 		"loop/b":                   "a",
-	})
+	}, nil)
 	cases := []struct {
 		paths []string
 		want  []string
@@ -56,7 +56,7 @@ func TestLinksAliases(t *testing.T) {
 		"prod/shared":          "../tst/shared",
 		"perf/shared":          "../prod/shared", // a link to a link
 		"all":                  ".",
-	})
+	}, nil)
 	got := l.Aliases([]string{"tst/web/common.yaml", "tst/shared/db.yaml", "tst/other.yaml"})
 	for _, want := range []string{"prod/web/common.yaml", "prod/shared/db.yaml", "perf/shared/db.yaml", "all/tst/other.yaml"} {
 		if !slices.Contains(got, want) {
@@ -68,5 +68,32 @@ func TestLinksAliases(t *testing.T) {
 	}
 	if len(got) > maxLinkedPaths {
 		t.Errorf("a link to the root must not grow without end: %d aliases", len(got))
+	}
+}
+
+func TestKustomizationReads(t *testing.T) {
+	l := NewLinks(nil, map[string][]string{
+		"tst/web/kustomization.yaml":  {"base/web", "prod/web/patch.yaml", "../outside"},
+		"prod/web/kustomization.yaml": {"base/web"},
+		"base/web/kustomization.yaml": {"base/common"}, // read transitively
+	})
+	got := l.Expand([]string{"tst/web"})
+	for _, want := range []string{"base/web", "prod/web/patch.yaml", "base/common"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Expand lacks %s: %q", want, got)
+		}
+	}
+	if slices.Contains(got, "outside") || slices.Contains(got, "../outside") {
+		t.Errorf("a reference out of the repository kept: %q", got)
+	}
+	// A change to the shared base reaches both stages' kustomizations.
+	al := l.Aliases([]string{"base/common/labels.yaml"})
+	for _, want := range []string{"base/web/kustomization.yaml", "tst/web/kustomization.yaml", "prod/web/kustomization.yaml"} {
+		if !slices.Contains(al, want) {
+			t.Errorf("Aliases lacks %s: %q", want, al)
+		}
+	}
+	if l.Len() != 0 || l.Reads() != 3 {
+		t.Errorf("Len %d Reads %d", l.Len(), l.Reads())
 	}
 }

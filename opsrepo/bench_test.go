@@ -198,3 +198,35 @@ func BenchmarkLinks2000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLinks2000Kustomize: the same over 2,000 kustomize overlays,
+// each reading a base of its own in ../../base (every one parsed).
+func BenchmarkLinks2000Kustomize(b *testing.B) {
+	dir := b.TempDir()
+	gitCLI(b, dir, "init", "-q", "-b", "main")
+	for s := 0; s < 5; s++ {
+		for a := 0; a < 400; a++ {
+			app := fmt.Sprintf("stage%d/app%03d", s, a)
+			writeFile(b, dir, app+"/kustomization.yaml", fmt.Sprintf(
+				"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../../base/app%03d\n  - service.yaml\npatches:\n  - path: replicas.yaml\n    target: {kind: Deployment}\nconfigMapGenerator:\n  - name: cfg\n    files: [app.conf]\n", a))
+			writeFile(b, dir, app+"/replicas.yaml", "replicas: 2\n")
+		}
+	}
+	commitAll(b, dir, "overlays")
+	gitLog(b, dir, "gc", "-q")
+	r := openLocal(b, dir)
+	defer r.Close()
+	h, err := r.Head()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		r.mu.Lock()
+		r.links = nil
+		r.mu.Unlock()
+		l, err := r.Links(h)
+		if err != nil || l.Reads() != 2000 {
+			b.Fatal(err, l.Reads())
+		}
+	}
+}

@@ -9,10 +9,17 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/stagedeck/stagedeck/gitstate"
+	"github.com/stagedeck/stagedeck/patch"
 )
 
-// maxLinkTarget bounds a symbolic link's stored target (a path, never big).
-const maxLinkTarget = 4096
+// maxLinkTarget bounds a symbolic link's stored target (a path, never
+// big); maxKustomization a kustomization.
+const (
+	maxLinkTarget    = 4096
+	maxKustomization = 1 << 20
+)
+
+var errTooBig = errors.New("too big")
 
 // Links returns the symbolic links of commit h that point inside the
 // repository: Argo CD renders an app through them. One walk of the whole
@@ -35,11 +42,11 @@ func (r *Repo) linksLocked(h plumbing.Hash) (*gitstate.Links, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw := map[string]string{}
-	if err := w.collectLinks(c.TreeHash, "", raw); err != nil {
-		return nil, fmt.Errorf("symbolic links at %s: %w", Short(h.String()), err)
+	links, reads := map[string]string{}, map[string][]string{}
+	if err := w.collectLinks(c.TreeHash, "", links, reads); err != nil {
+		return nil, fmt.Errorf("symbolic links and kustomizations at %s: %w", Short(h.String()), err)
 	}
-	l := gitstate.NewLinks(raw)
+	l := gitstate.NewLinks(links, reads)
 	if r.links == nil || len(r.links) >= 64 {
 		r.links = map[plumbing.Hash]*gitstate.Links{}
 	}
@@ -53,8 +60,9 @@ func (r *Repo) linksLocked(h plumbing.Hash) (*gitstate.Links, error) {
 // behind a long walk.
 func (r *Repo) LatestLinks() *gitstate.Links { return r.latestLinks.Load() }
 
-// collectLinks adds every symbolic link under tree (at dir) to out.
-func (w *walker) collectLinks(tree plumbing.Hash, dir string, out map[string]string) error {
+// collectLinks adds every symbolic link under tree (at dir) to links, and
+// what every kustomization reads outside its own directory to reads.
+func (w *walker) collectLinks(tree plumbing.Hash, dir string, links map[string]string, reads map[string][]string) error {
 	raw, err := w.rawTree(tree)
 	if err != nil {
 		return err
@@ -69,26 +77,47 @@ func (w *walker) collectLinks(tree plumbing.Hash, dir string, out map[string]str
 		var h plumbing.Hash
 		copy(h[:], raw[nul+1:nul+21])
 		raw = raw[nul+21:]
-		switch mode {
-		case "40000":
-			if err := w.collectLinks(h, dir+name+"/", out); err != nil {
+		switch {
+		case mode == "40000":
+			if err := w.collectLinks(h, dir+name+"/", links, reads); err != nil {
 				return err
 			}
-		case "120000":
-			target, err := w.blob(h)
+		case mode == "120000":
+			target, err := w.blob(h, maxLinkTarget)
 			if err != nil {
 				return err
 			}
-			out[dir+name] = string(target)
+			links[dir+name] = string(target)
+		case patch.IsKustomization(name):
+			content, err := w.blob(h, maxKustomization)
+			if errors.Is(err, errTooBig) {
+				reads[dir+name] = []string{""} // unread: it may read anything
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			// Only a reference with ".." leaves the kustomization's
+			// directory (escapes and !!binary may spell one).
+			if !bytes.Contains(content, []byte("..")) && !bytes.ContainsRune(content, '\\') && !bytes.Contains(content, []byte("!!")) {
+				continue
+			}
+			if refs := patch.KustomizeReadsOutside(dir+name, content); len(refs) > 0 {
+				reads[dir+name] = refs
+			}
 		}
 	}
 	return nil
 }
 
-// blob reads a small blob (a link's target), from the mapped packs or go-git.
-func (w *walker) blob(h plumbing.Hash) ([]byte, error) {
+// blob reads a small blob (a link's target, a kustomization), from the
+// mapped packs or go-git; one bigger than limit is an error.
+func (w *walker) blob(h plumbing.Hash, limit int) ([]byte, error) {
 	if w.packs != nil {
 		if typ, b, err := w.packs.read(h); err == nil && typ == objBlob {
+			if len(b) > limit {
+				return nil, fmt.Errorf("blob %s: %d bytes: %w", Short(h.String()), len(b), errTooBig)
+			}
 			return b, nil
 		}
 	}
@@ -96,8 +125,8 @@ func (w *walker) blob(h plumbing.Hash) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if obj.Size() > maxLinkTarget {
-		return nil, fmt.Errorf("link target %s: %d bytes", Short(h.String()), obj.Size())
+	if obj.Size() > int64(limit) {
+		return nil, fmt.Errorf("blob %s: %d bytes: %w", Short(h.String()), obj.Size(), errTooBig)
 	}
 	rd, err := obj.Reader()
 	if err != nil {
