@@ -303,3 +303,62 @@ func TestPendingCoversEverySourceOfAnApp(t *testing.T) {
 	}
 	t.Fatalf("tst-bundle not on the board:\n%s", out)
 }
+
+// TestHelmValueFilesAreTheAppsPaths: Argo CD renders an app with the
+// value files its sources name, through a ref source ("$values/…") or
+// relative to the source's path. A chart whose values come from tst and
+// prod is placed by its first values file, and needs --confirm prod; an
+// app of tst reading ../../prod/api/values.yaml too, and a change to that
+// file is pending for it.
+func TestHelmValueFilesAreTheAppsPaths(t *testing.T) {
+	sb, cfg := sandboxConfig(t)
+	head := sb.Head()
+	sb.Argo.AddApp(argotest.AppSpec{Name: "tst-chart", Project: "tst", RepoURL: sb.Remote, Ref: "values", Deployed: head,
+		More: []argotest.MoreSource{{RepoURL: "https://charts.example.com", Chart: "web", TargetRevision: "1.2.3", Before: true,
+			ValueFiles: []string{"$values/tst/web/values.yaml", "$values/prod/web/values.yaml", "$other/prod/api/values.yaml"}}}})
+	sb.Argo.AddApp(argotest.AppSpec{Name: "tst-reader", Project: "tst", RepoURL: sb.Remote, Path: "tst/api", Deployed: head,
+		ValueFiles: []string{"values.yaml", "../../prod/api/values.yaml", "https://example.com/v.yaml", "../../../../etc/passwd"}})
+	out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
+	var b struct {
+		Stages []struct {
+			Name string `json:"name"`
+			Apps []struct {
+				Name      string   `json:"name"`
+				Path      string   `json:"path"`
+				MorePaths []string `json:"morePaths"`
+			} `json:"apps"`
+		} `json:"stages"`
+	}
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, st := range b.Stages {
+		for _, a := range st.Apps {
+			got[a.Name] = st.Name + " " + a.Path + " " + strings.Join(a.MorePaths, ",")
+		}
+	}
+	if want := "tst tst/web/values.yaml prod/web/values.yaml"; got["tst-chart"] != want {
+		t.Errorf("tst-chart: %q; want %q (placed by its first values file, reading prod's; the unknown ref ignored)", got["tst-chart"], want)
+	}
+	if want := "tst tst/api tst/api/values.yaml,prod/api/values.yaml"; got["tst-reader"] != want {
+		t.Errorf("tst-reader: %q; want %q", got["tst-reader"], want)
+	}
+	for _, app := range []string{"tst-chart", "tst-reader"} {
+		_, errOut, code := stagedeck(t, "sync", "--config", cfg, "tst", app, "--revision", head, "--yes")
+		if code != exitRefused || !strings.Contains(errOut, "add --confirm prod") {
+			t.Errorf("sync of %s, which reads prod's values: exit %d %q", app, code, errOut)
+		}
+	}
+	if calls := syncCalls(sb); len(calls) != 0 {
+		t.Fatalf("a refused sync reached Argo CD: %+v", calls)
+	}
+	_, errOut, code := stagedeck(t, "sync", "--config", cfg, "tst", "tst-chart", "--revision", head, "--yes", "--confirm", "prod")
+	if code != exitOK {
+		t.Fatalf("confirmed: exit %d %s", code, errOut)
+	}
+	// The values come from the ref source: it is pinned (position 2), the chart is not.
+	if calls := syncCalls(sb); len(calls) != 1 || len(calls[0].SourcePositions) != 1 || calls[0].SourcePositions[0] != 2 {
+		t.Errorf("sync calls %+v; want the ref source pinned by position", calls)
+	}
+}

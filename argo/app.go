@@ -83,7 +83,8 @@ func fromApplication(a *v1alpha1.Application) App {
 	for i, s := range sources {
 		// path.Clean: "envs/dev/../prod/api" deploys prod/api, and protection
 		// must see it there.
-		src := Source{RepoURL: s.RepoURL, Path: strings.Trim(path.Clean("/"+s.Path), "/"), TargetRevision: s.TargetRevision}
+		src := Source{RepoURL: s.RepoURL, Path: strings.Trim(path.Clean("/"+s.Path), "/"), TargetRevision: s.TargetRevision,
+			Ref: s.Ref, Files: sourceFiles(s)}
 		multi := a.Spec.HasMultipleSources()
 		switch {
 		case result != nil && !multi && result.Revision != "":
@@ -104,6 +105,27 @@ func fromApplication(a *v1alpha1.Application) App {
 			src.Compared = a.Status.Sync.Revision
 		}
 		out.Sources = append(out.Sources, src)
+	}
+	return out
+}
+
+// sourceFiles are the files a source's options name: what Argo CD reads
+// besides the source's path when it renders it.
+func sourceFiles(s v1alpha1.ApplicationSource) []string {
+	var out []string
+	if h := s.Helm; h != nil {
+		out = append(out, h.ValueFiles...)
+		for _, p := range h.FileParameters {
+			out = append(out, p.Path)
+		}
+	}
+	if k := s.Kustomize; k != nil {
+		out = append(out, k.Components...)
+		for _, p := range k.Patches {
+			if p.Path != "" {
+				out = append(out, p.Path)
+			}
+		}
 	}
 	return out
 }

@@ -87,8 +87,13 @@ type shape map[protowire.Number]shape
 
 var (
 	// sourceShape is what is read of an ApplicationSource: repoURL, path,
-	// targetRevision.
-	sourceShape = shape{1: nil, 2: nil, 4: nil}
+	// targetRevision, ref, and the files its options name (helm's
+	// valueFiles and fileParameters' paths, kustomize's patches' paths and
+	// components).
+	sourceShape = shape{1: nil, 2: nil, 4: nil, 13: nil,
+		7: {1: nil, 5: {2: nil}},   // helm
+		8: {12: {1: nil}, 13: nil}, // kustomize
+	}
 	// appShape is what fromApplication reads of an Application (the field
 	// numbers are argo-cd's generated.proto; lean_test.go checks that
 	// fromApplication sees the same app either way).

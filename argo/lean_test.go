@@ -55,8 +55,12 @@ func leanApps() []v1alpha1.Application {
 	multi.Namespace = "team-a"
 	multi.Spec.Source = nil
 	multi.Spec.Sources = v1alpha1.ApplicationSources{
-		{RepoURL: "https://git.example.com/ops.git", Path: "envs/dev/../prod/api", TargetRevision: "main"},
-		{RepoURL: "https://charts.example.com", Chart: "api", TargetRevision: "1.2.3"},
+		{RepoURL: "https://git.example.com/ops.git", Path: "envs/dev/../prod/api", TargetRevision: "main",
+			Helm: &v1alpha1.ApplicationSourceHelm{ValueFiles: []string{"../shared/values.yaml"}, ReleaseName: "api",
+				FileParameters: []v1alpha1.HelmFileParameter{{Name: "cfg", Path: "files/app.conf"}}}},
+		{RepoURL: "https://charts.example.com", Chart: "api", TargetRevision: "1.2.3",
+			Helm: &v1alpha1.ApplicationSourceHelm{ValueFiles: []string{"$values/prod/api/values.yaml"}}},
+		{RepoURL: "https://git.example.com/ops.git", Ref: "values", TargetRevision: "main"},
 	}
 	multi.Status.Sync.Revisions = []string{"c3", "1.2.3"}
 	multi.Status.History = v1alpha1.RevisionHistories{{ID: 7, Revisions: []string{"b2", "1.2.2"}, DeployedAt: at,
@@ -72,6 +76,8 @@ func leanApps() []v1alpha1.Application {
 		SyncSource: v1alpha1.SyncSource{TargetBranch: "env/prod", Path: "prod/web"},
 	}
 	dry := richApp("dry")
+	dry.Spec.Source.Kustomize = &v1alpha1.ApplicationSourceKustomize{NamePrefix: "x-", Components: []string{"../../components/tls"},
+		Patches: v1alpha1.KustomizePatches{{Path: "../patch.yaml"}, {Patch: "- op: add"}}}
 	dry.Status.OperationState.Operation.Sync.DryRun = true
 	dry.Status.OperationState.SyncResult.Revision = "d4" // a dry run's result did not deploy
 	running := richApp("running")

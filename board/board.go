@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -303,41 +304,99 @@ func (src Sources) Place(context string, a appstate.App) (stage string, app App,
 
 type owned struct {
 	stage  string
-	source appstate.Source
-	more   []string // the paths of the app's other sources from the ops repository
+	source appstate.Source // the ops repository's source the stage owns
+	path   string          // what of it the stage owns: its path, or a file it names
+	more   []string        // the other paths the app reads of the ops repository
 }
 
-// ownerStage finds the stage whose path holds one of the app's sources;
+// opsRead is one path an app reads of the ops repository, and the source
+// whose revision deploys it.
+type opsRead struct {
+	path   string
+	source appstate.Source
+}
+
+// opsReads lists what an Argo CD app reads of the ops repository, as Argo
+// CD renders it: the path of each source from it (but a ref-only source of
+// an app with several, which Argo CD does not render), and the files the
+// sources' options name (helm value files and file parameters, kustomize
+// components and patches), relative to their source's path or, as
+// "$ref/…", through a ref source from the ops repository.
+func opsReads(a appstate.App, urls []string) []opsRead {
+	ops := make([]bool, len(a.Sources))
+	refs := map[string]appstate.Source{}
+	for i, src := range a.Sources {
+		if ops[i] = appstate.SameRepo(src.RepoURL, urls); ops[i] && src.Ref != "" {
+			refs[src.Ref] = src
+		}
+	}
+	var out []opsRead
+	for i, src := range a.Sources {
+		if ops[i] && !(a.MultiSource && src.Ref != "" && src.Path == "") {
+			out = append(out, opsRead{src.Path, src})
+		}
+		for _, f := range src.Files {
+			if rest, ok := strings.CutPrefix(f, "$"); ok {
+				name, file, _ := strings.Cut(rest, "/")
+				if ref, ok := refs[name]; ok {
+					if p, ok := repoPath(file); ok {
+						out = append(out, opsRead{p, ref})
+					}
+				}
+				continue
+			}
+			if ops[i] && !strings.Contains(f, "://") {
+				if !strings.HasPrefix(f, "/") { // an absolute one is from the repository's root
+					f = path.Join(src.Path, f)
+				}
+				if p, ok := repoPath(f); ok {
+					out = append(out, opsRead{p, src})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// repoPath cleans p to a path of the repository; false when it climbs
+// out (Argo CD refuses to read there).
+func repoPath(p string) (string, bool) {
+	p = path.Clean(p)
+	if p == ".." || strings.HasPrefix(p, "../") {
+		return "", false
+	}
+	if p = strings.Trim(p, "/"); p == "." {
+		p = ""
+	}
+	return p, true
+}
+
+// ownerStage finds the stage whose path holds the first of what the app
+// reads of the ops repository (in its sources' order) that a stage holds;
 // the deepest stage path wins when stage paths nest. The app's sources are
 // matched against the ops repository once, not once per stage: at fleet
 // scale URL parsing was most of the join.
 func ownerStage(a appstate.App, urls []string, stages []config.Stage, cfg *config.Config, context string) (owned, bool) {
-	var ours []appstate.Source
-	for _, src := range a.Sources {
-		if appstate.SameRepo(src.RepoURL, urls) {
-			ours = append(ours, src)
-		}
-	}
+	reads := opsReads(a, urls)
 	var best owned
 	bestLen := -1
-	if len(ours) == 0 {
-		return best, false
-	}
-	for _, s := range stages {
-		if cfg.ContextFor(s) != context {
-			continue
-		}
-		path := strings.Trim(s.Path, "/")
-		for _, src := range ours {
-			if (src.Path == path || strings.HasPrefix(src.Path, path+"/")) && len(s.Path) > bestLen {
-				best, bestLen = owned{stage: s.Name, source: src}, len(s.Path)
-				break
+	for _, r := range reads {
+		for _, s := range stages {
+			if cfg.ContextFor(s) != context {
+				continue
+			}
+			p := strings.Trim(s.Path, "/")
+			if (r.path == p || p == "" || strings.HasPrefix(r.path, p+"/")) && len(p) > bestLen {
+				best, bestLen = owned{stage: s.Name, source: r.source, path: r.path}, len(p)
 			}
 		}
+		if bestLen >= 0 {
+			break
+		}
 	}
-	for _, src := range ours {
-		if src.Path != best.source.Path && !slices.Contains(best.more, src.Path) {
-			best.more = append(best.more, src.Path)
+	for _, r := range reads {
+		if r.path != best.path && !slices.Contains(best.more, r.path) {
+			best.more = append(best.more, r.path)
 		}
 	}
 	return best, bestLen >= 0
@@ -346,7 +405,7 @@ func ownerStage(a appstate.App, urls []string, stages []config.Stage, cfg *confi
 // fromOwned converts an Argo CD app through the source its stage owns.
 func fromOwned(a appstate.App, o owned) App {
 	app := FromArgo(a, o.source)
-	app.MorePaths = o.more
+	app.Path, app.MorePaths = o.path, o.more
 	return app
 }
 

@@ -75,14 +75,28 @@ type AppSpec struct {
 	// More makes an app with several sources (spec.sources): the one
 	// above first, then these.
 	More []MoreSource
+	// Ref names the app's own source for "$ref/…" value files; ValueFiles
+	// are its helm value files.
+	Ref        string
+	ValueFiles []string
 }
 
 // MoreSource is another source of an app with several; Before puts it
 // ahead of the app's own (a Helm chart first, the ops repository's values
-// second).
+// second). Chart makes it a Helm repository's chart.
 type MoreSource struct {
 	RepoURL, Path, TargetRevision string
 	Before                        bool
+	Chart, Ref                    string
+	ValueFiles                    []string
+}
+
+// helmOf is the helm options naming valueFiles; nil without any.
+func helmOf(valueFiles []string) *v1alpha1.ApplicationSourceHelm {
+	if len(valueFiles) == 0 {
+		return nil
+	}
+	return &v1alpha1.ApplicationSourceHelm{ValueFiles: valueFiles}
 }
 
 // Call is one recorded API call, for tests to assert on.
@@ -371,7 +385,8 @@ func (s *Server) AddApp(spec AppSpec) {
 		ObjectMeta: metav1.ObjectMeta{Name: spec.Name, Namespace: spec.Namespace, CreationTimestamp: metav1.Now()},
 		Spec: v1alpha1.ApplicationSpec{
 			Project: spec.Project,
-			Source:  &v1alpha1.ApplicationSource{RepoURL: spec.RepoURL, Path: spec.Path, TargetRevision: spec.TargetRevision},
+			Source: &v1alpha1.ApplicationSource{RepoURL: spec.RepoURL, Path: spec.Path, TargetRevision: spec.TargetRevision,
+				Ref: spec.Ref, Helm: helmOf(spec.ValueFiles)},
 			Destination: v1alpha1.ApplicationDestination{
 				Server: "https://kubernetes.default.svc", Namespace: spec.Name,
 			},
@@ -380,7 +395,8 @@ func (s *Server) AddApp(spec AppSpec) {
 	if len(spec.More) > 0 {
 		var before, after v1alpha1.ApplicationSources
 		for _, m := range spec.More {
-			src := v1alpha1.ApplicationSource{RepoURL: m.RepoURL, Path: m.Path, TargetRevision: m.TargetRevision}
+			src := v1alpha1.ApplicationSource{RepoURL: m.RepoURL, Path: m.Path, TargetRevision: m.TargetRevision,
+				Chart: m.Chart, Ref: m.Ref, Helm: helmOf(m.ValueFiles)}
 			if m.Before {
 				before = append(before, src)
 			} else {
