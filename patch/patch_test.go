@@ -220,3 +220,43 @@ func TestModesAreShownAsGitShowsThem(t *testing.T) {
 		t.Errorf("no change shown as %q", got)
 	}
 }
+
+// TestCredentialLinesHideOnlyCredentials: lines that set a credential in
+// a properties, ini or shell file, or in such a file inside a string, are
+// hidden, their change said; settings, references and templates are shown.
+func TestCredentialLinesHideOnlyCredentials(t *testing.T) {
+	old := "db.password=hunter2-Old\nPASSWORD_MIN_LENGTH=8\nDB_PASSWORD=${DB_PASSWORD}\napi.token={{ .Values.token }}\npasswordFile=/run/secrets/db\nUSE_TOKEN=true\nreplicas=2\n"
+	new := strings.Replace(strings.Replace(old, "hunter2-Old", "hunter2-New", 1), "replicas=2", "replicas=3", 1)
+	out := Unified([]Pair{{From: &File{Path: "tst/api/app.properties", Content: []byte(old)}, To: &File{Path: "tst/api/app.properties", Content: []byte(new)}}}, 9)
+	if strings.Contains(out, "hunter2") || !strings.Contains(out, "+db.password=<hidden changed>") || !strings.Contains(out, "-db.password=<hidden>") {
+		t.Errorf("the password is shown, or its change is not:\n%s", out)
+	}
+	for _, shown := range []string{"PASSWORD_MIN_LENGTH=8", "DB_PASSWORD=${DB_PASSWORD}", "api.token={{ .Values.token }}", "passwordFile=/run/secrets/db", "USE_TOKEN=true", "+replicas=3"} {
+		if !strings.Contains(out, shown) {
+			t.Errorf("%q is not shown:\n%s", shown, out)
+		}
+	}
+	// In a one-line string the value ends at the next \n escape or the
+	// closing quote; escaped quotes are part of it.
+	in := `cfg: "LOG=info\nDB_PASSWORD=hun\"ter2\nREGION=eu"` + "\n"
+	out = Unified([]Pair{{To: &File{Path: "tst/api/values.yaml", Content: []byte(in)}}}, 3)
+	if strings.Contains(out, "hun") || strings.Contains(out, "ter2") || !strings.Contains(out, `\nREGION=eu"`) {
+		t.Errorf("a credential line in a string:\n%s", out)
+	}
+}
+
+// TestEnvEntriesAreCredentialsByName: {name: DB_PASSWORD, value: …} is a
+// credential by its name, in YAML and JSON; valueFrom and other names show.
+func TestEnvEntriesAreCredentialsByName(t *testing.T) {
+	y := "env:\n  - name: LOG\n    value: debug\n  - name: DB_PASSWORD\n    value: hunter2\n  - name: TOKEN\n    valueFrom: {secretKeyRef: {name: t, key: token}}\n"
+	j := `{"env":[{"name":"API_TOKEN","value":"hunter2"},{"name":"LOG","value":"debug"}]}`
+	out := Unified([]Pair{{To: &File{Path: "a/deploy.yaml", Content: []byte(y)}}, {To: &File{Path: "a/x.json", Content: []byte(j)}}}, 3)
+	if strings.Contains(out, "hunter2") || strings.Count(out, "<hidden added>") != 2 {
+		t.Errorf("an env credential is shown:\n%s", out)
+	}
+	for _, shown := range []string{"value: debug", `"value": "debug"`, "secretKeyRef"} {
+		if !strings.Contains(out, shown) {
+			t.Errorf("%q is not shown:\n%s", shown, out)
+		}
+	}
+}

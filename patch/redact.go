@@ -16,6 +16,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -196,7 +197,9 @@ func (r redactor) pair(pr Pair, old, new []byte) ([]byte, []byte) {
 	if old != nil && new != nil && bytes.Equal(outOld, outNew) && !bytes.Equal(old, new) && bytes.HasPrefix(outNew, []byte(unparseableLine)) {
 		outNew = append(bytes.TrimSuffix(outNew, []byte("\n")), changedSuffix+"\n"...)
 	}
-	return hideEncrypted(outOld, outNew)
+	// Credentials set in lines of text the parse keeps as strings (a
+	// properties file, a ConfigMap's embedded file) are hidden last.
+	return hideCredentialLines(hideEncrypted(outOld, outNew))
 }
 
 // scrubText hides every token in b, the longest first: a token that
@@ -437,6 +440,17 @@ func (s *secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, dep
 			}
 			k, v, _ := strings.Cut(lit.Value, "=")
 			s.values[id+"|secretGenerator."+name+"."+k] = &secretValue{node: lit, orig: v, prefix: k + "="}
+		}
+	}
+	// An env entry ({name: DB_PASSWORD, value: …}) is a credential by its
+	// name, as a key would be.
+	if name := str(get(n, "name")); name != "" && secretKey(name) {
+		if v := get(n, "value"); credential(v) {
+			key := id + "|" + where + ".env." + name
+			for i := 2; s.values[key] != nil; i++ {
+				key = fmt.Sprintf("%s|%s.env.%s#%d", id, where, name, i)
+			}
+			s.values[key] = &secretValue{node: v, orig: canonical(v), inPlace: true}
 		}
 	}
 	for _, kv := range pairs(n) {
@@ -1107,6 +1121,94 @@ const (
 // whether the new side's key is one the old side had.
 func hidePrivateKeys(old, new []byte) ([]byte, []byte) {
 	return hideMatches(old, new, "PRIVATE KEY", privateKey, hiddenKey, hiddenKeyChanged)
+}
+
+// credentialLine is a "KEY=value" or "KEY: value" line (properties, env,
+// ini and shell files, and such files inside YAML strings).
+var credentialLine = regexp.MustCompile(`(?m)^([ \t]*(?:export[ \t]+)?["']?([A-Za-z0-9_.\-]+)["']?[ \t]*[=:][ \t]*)([^\n\r]*?)([ \t]*\r?)$`)
+
+// credentialQuoted is such a line inside a one-line string: after a
+// double quote or a \n escape up to the next \n escape or the closing
+// quote (other escapes are part of the value), or after a single quote up
+// to the closing one.
+var credentialQuoted = []*regexp.Regexp{
+	regexp.MustCompile(`(?:\\n|")([ \t]*(?:export[ \t]+)?([A-Za-z0-9_.\-]+)[ \t]*[=:][ \t]*)((?:[^\n\r"\\]|\\[^n\n\r])*)`),
+	regexp.MustCompile(`'([ \t]*(?:export[ \t]+)?([A-Za-z0-9_.\-]+)[ \t]*[=:][ \t]*)([^\n\r']*)`),
+}
+
+// hideCredentialLines hides the value of every line that sets a key
+// naming a credential (DB_PASSWORD=…, db.password: …) to one in the clear,
+// wherever the line is: a properties file, a ConfigMap's embedded file, a
+// values block. The old side's values decide whether the new side's
+// changed.
+func hideCredentialLines(old, new []byte) ([]byte, []byte) {
+	hint := func(b []byte) bool {
+		return containsFold(b, "pass") || containsFold(b, "token") || containsFold(b, "secret") || containsFold(b, "key")
+	}
+	if !hint(old) && !hint(new) {
+		return old, new
+	}
+	inOld := map[string]bool{}
+	scan := func(b []byte, out func(loc []int, line []byte)) {
+		locs := credentialLine.FindAllSubmatchIndex(b, -1)
+		if bytes.Contains(b, []byte(`\n`)) || bytes.ContainsAny(b, `"'`) {
+			for _, re := range credentialQuoted {
+				locs = append(locs, re.FindAllSubmatchIndex(b, -1)...)
+			}
+			slices.SortFunc(locs, func(x, y []int) int { return x[6] - y[6] })
+		}
+		end := -1
+		for _, loc := range locs {
+			if key := string(b[loc[4]:loc[5]]); loc[6] < end || !secretKey(key) || !credentialText(string(b[loc[6]:loc[7]])) {
+				continue
+			}
+			end = loc[7]
+			out(loc, b[loc[0]:loc[1]])
+		}
+	}
+	scan(old, func(loc []int, _ []byte) { inOld[string(old[loc[4]:loc[5]])+"\x00"+string(old[loc[6]:loc[7]])] = true })
+	rep := func(b []byte, isNew bool) []byte {
+		if b == nil {
+			return nil
+		}
+		var out []byte
+		last := 0
+		scan(b, func(loc []int, _ []byte) {
+			marker := hiddenSame
+			if isNew && old != nil && !inOld[string(b[loc[4]:loc[5]])+"\x00"+string(b[loc[6]:loc[7]])] {
+				marker = hiddenChanged
+			}
+			out = append(out, b[last:loc[6]]...)
+			out = append(out, marker...)
+			last = loc[7]
+		})
+		if out == nil {
+			return b
+		}
+		return append(out, b[last:]...)
+	}
+	return rep(old, false), rep(new, true)
+}
+
+// credentialText reports whether v, a credential line's value, holds one:
+// not empty, not a switch, a YAML block or collection, a comment or a
+// reference to a value kept elsewhere (see credential).
+func credentialText(v string) bool {
+	v = strings.TrimSpace(v)
+	if u, err := strconv.Unquote(v); err == nil {
+		v = u
+	} else if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+		v = v[1 : len(v)-1]
+	}
+	if v == "" || strings.ContainsAny(v[:1], "|>{[#&*!") {
+		return false
+	}
+	switch strings.ToLower(v) {
+	case "true", "false", "yes", "no", "on", "off", "null", "~", "<hidden>", "<hidden changed>":
+		return false
+	}
+	return !strings.Contains(v, "{{") && !strings.HasPrefix(v, "$") && !strings.HasPrefix(v, "<path:") &&
+		!strings.HasPrefix(v, "ref+") && !strings.HasPrefix(v, "<hidden")
 }
 
 // hideEncrypted replaces sops values: ciphertext tells a reader nothing
