@@ -607,3 +607,30 @@ func readFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// TestRollbackCountsTheAppsThatReadItsFiles: a prod app's Application
+// names a values file in tst's directory. Reverting the tst commit that
+// changed it changes what prod deploys, so it needs --confirm prod.
+func TestRollbackCountsTheAppsThatReadItsFiles(t *testing.T) {
+	t.Setenv("STAGEDECK_OPERATOR", "Ann Owner <ann@example.com>")
+	sb, cfg := sandboxConfig(t)
+	pushToSandbox(t, sb, "shared values", func(dir string) {
+		writeRepoFile(t, dir, "tst/shared/values.yaml", "timeout: 5\n")
+	})
+	sb.Argo.AddApp(argotest.AppSpec{Name: "prod-shared", Project: "prod", RepoURL: sb.Remote, Path: "prod/web", Deployed: sb.Head(),
+		ValueFiles: []string{"values.yaml", "../../tst/shared/values.yaml"}})
+	bad := pushToSandbox(t, sb, "tst: shorter timeout", func(dir string) {
+		writeRepoFile(t, dir, "tst/shared/values.yaml", "timeout: 1\n")
+	})
+	_, errOut, code := stagedeck(t, "rollback", "--config", cfg, "tst", "--revert", bad, "--reason", "x", "--yes")
+	if code != exitRefused || !strings.Contains(errOut, "--confirm prod") {
+		t.Errorf("rollback of a file prod's Application reads: exit %d %q", code, errOut)
+	}
+	if sb.Head() != bad {
+		t.Fatal("a refused rollback pushed")
+	}
+	out, errOut, code := stagedeck(t, "rollback", "--config", cfg, "tst", "--revert", bad, "--reason", "x", "--yes", "--confirm", "prod")
+	if code != exitOK || !strings.Contains(out, "prod (protected)") {
+		t.Errorf("confirmed: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -58,9 +58,11 @@ type Source struct {
 	Deployed string
 	// Compared is status.sync.revision: what Argo CD compared against (usually head).
 	Compared string
-	// Ref names the source for other sources' "$ref/…" files (a source
-	// with a ref and no path is read only through those).
-	Ref string
+	// Ref names the source for other sources' "$ref/…" files; RefOnly
+	// says Argo CD does not render it (a ref, no path, no chart, in an app
+	// with several sources): it is read only through those files.
+	Ref     string
+	RefOnly bool
 	// Files are the files the source's options name, as written: helm's
 	// value files and file parameters, kustomize's components and patch
 	// files. Relative to the source's path, or "$ref/…" for another

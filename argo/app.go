@@ -84,7 +84,9 @@ func fromApplication(a *v1alpha1.Application) App {
 		// path.Clean: "envs/dev/../prod/api" deploys prod/api, and protection
 		// must see it there.
 		src := Source{RepoURL: s.RepoURL, Path: strings.Trim(path.Clean("/"+s.Path), "/"), TargetRevision: s.TargetRevision,
-			Ref: s.Ref, Files: sourceFiles(s)}
+			Ref: s.Ref, Files: sourceFiles(s),
+			// As Argo CD's repo server decides it: on the path as written ("." is rendered).
+			RefOnly: a.Spec.HasMultipleSources() && s.Ref != "" && s.Path == "" && s.Chart == ""}
 		multi := a.Spec.HasMultipleSources()
 		switch {
 		case result != nil && !multi && result.Revision != "":

@@ -87,10 +87,10 @@ type shape map[protowire.Number]shape
 
 var (
 	// sourceShape is what is read of an ApplicationSource: repoURL, path,
-	// targetRevision, ref, and the files its options name (helm's
+	// targetRevision, chart and ref, and the files its options name (helm's
 	// valueFiles and fileParameters' paths, kustomize's patches' paths and
 	// components).
-	sourceShape = shape{1: nil, 2: nil, 4: nil, 13: nil,
+	sourceShape = shape{1: nil, 2: nil, 4: nil, 12: nil, 13: nil, // chart, ref
 		7: {1: nil, 5: {2: nil}},   // helm
 		8: {12: {1: nil}, 13: nil}, // kustomize
 	}

@@ -141,8 +141,10 @@ type Repo interface {
 	// Fetch brings revisions Argo CD deployed that git has not seen yet.
 	Fetch(ctx context.Context) error
 	Resolve(rev string) (plumbing.Hash, error)
-	// Links are the symbolic links of a commit; LatestLinks those last read.
+	// Links are what a commit's links and kustomizations make apps read;
+	// BoardLinks those of a board's head, which LatestLinks returns after.
 	Links(head plumbing.Hash) (*gitstate.Links, error)
+	BoardLinks(head plumbing.Hash) (*gitstate.Links, error)
 	LatestLinks() *gitstate.Links
 }
 
@@ -228,7 +230,7 @@ func Collect(ctx context.Context, src Sources) (*Board, error) {
 	if cfg.GitOnly() {
 		return b, nil
 	}
-	links, err := src.Repo.Links(head)
+	links, err := src.Repo.BoardLinks(head)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrGit, err)
 	}
@@ -332,7 +334,7 @@ func opsReads(a appstate.App, urls []string) []opsRead {
 	}
 	var out []opsRead
 	for i, src := range a.Sources {
-		if ops[i] && !(a.MultiSource && src.Ref != "" && src.Path == "") {
+		if ops[i] && !src.RefOnly {
 			out = append(out, opsRead{src.Path, src})
 		}
 		for _, f := range src.Files {
@@ -342,7 +344,15 @@ func opsReads(a appstate.App, urls []string) []opsRead {
 					if p, ok := repoPath(file); ok {
 						out = append(out, opsRead{p, ref})
 					}
+					continue
 				}
+			}
+			if d := strings.IndexByte(f, '$'); d >= 0 && ops[i] {
+				// An environment variable Argo CD substitutes
+				// ($ARGOCD_APP_NAMESPACE/values.yaml): the file may be
+				// anywhere below what precedes it.
+				f = f[:strings.LastIndexByte(f[:d], '/')+1]
+			} else if d >= 0 {
 				continue
 			}
 			if ops[i] && !strings.Contains(f, "://") {

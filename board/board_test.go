@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +210,41 @@ func TestEmptyStageIsAnEmptyList(t *testing.T) {
 	out, _ := json.Marshal(b.Stages[0])
 	if !strings.Contains(string(out), `"apps":[]`) {
 		t.Errorf("empty stage: %s", out)
+	}
+}
+
+// TestOpsReadsFollowTheApplicationsFiles: what an Application makes Argo
+// CD read of the ops repository, spelling by spelling.
+func TestOpsReadsFollowTheApplicationsFiles(t *testing.T) {
+	ops := "https://git.example.com/ops.git"
+	cases := []struct {
+		name string
+		app  appstate.App
+		want []string
+	}{
+		{"relative and absolute value files", appstate.App{Sources: []appstate.Source{{RepoURL: ops, Path: "tst/web",
+			Files: []string{"values.yaml", "../../prod/web/values.yaml", "/shared/common.yaml", "../../../../etc/passwd", "https://x/v.yaml"}}}},
+			[]string{"tst/web", "tst/web/values.yaml", "prod/web/values.yaml", "shared/common.yaml"}},
+		{"a ref-only source counts through its files", appstate.App{MultiSource: true, Sources: []appstate.Source{
+			{RepoURL: "https://charts.example.com", Files: []string{"$values/tst/web/values.yaml", "$nope/prod/x.yaml", "$ARGOCD_APP_NAME.yaml"}},
+			{RepoURL: ops, Ref: "values", RefOnly: true}}},
+			[]string{"tst/web/values.yaml"}},
+		{"a ref source with a path is rendered", appstate.App{MultiSource: true, Sources: []appstate.Source{
+			{RepoURL: ops, Ref: "values", Path: ""}}},
+			[]string{""}},
+		{"environment variables: anywhere below what precedes them", appstate.App{Sources: []appstate.Source{{RepoURL: ops, Path: "tst/web",
+			Files: []string{"$ARGOCD_APP_NAMESPACE/values.yaml", "../../${ARGOCD_APP_NAME}/values.yaml", "envs/values-$ARGOCD_APP_NAME.yaml"}}}},
+			[]string{"tst/web", "", "tst/web/envs"}},
+	}
+	for _, c := range cases {
+		var got []string
+		for _, r := range opsReads(c.app, []string{ops}) {
+			if !slices.Contains(got, r.path) {
+				got = append(got, r.path)
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: %q; want %q", c.name, got, c.want)
+		}
 	}
 }

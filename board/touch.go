@@ -2,6 +2,7 @@ package board
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/stagedeck/stagedeck/config"
@@ -111,4 +112,37 @@ func (a App) Paths() []string {
 	out = append(out, a.Path)
 	out = append(out, a.MorePaths...)
 	return append(out, a.LinkedPaths...)
+}
+
+// Readers returns what a rollback needs to know of the board's apps: a
+// function naming the path of every app, in any stage, whose paths
+// overlap any of files (a values file its Application names, a directory
+// it deploys), and the path of every stage whose apps are unknown (its
+// Argo CD unreadable: whether they read the files cannot be told, so the
+// rollback counts them). The board is read now; the function may be
+// called from another goroutine.
+func (b *Board) Readers() func(files []string) []string {
+	type reader struct {
+		path  string
+		paths []string
+	}
+	var rs []reader
+	var unknown []string
+	for _, st := range b.Stages {
+		if st.ArgoError != "" && len(st.Apps) == 0 && !b.GitOnly {
+			unknown = append(unknown, st.Path)
+		}
+		for _, a := range st.Apps {
+			rs = append(rs, reader{a.Path, a.Paths()})
+		}
+	}
+	return func(files []string) []string {
+		out := slices.Clone(unknown)
+		for _, r := range rs {
+			if slices.ContainsFunc(r.paths, func(p string) bool { return config.OverlapsAny(p, files) }) && !slices.Contains(out, r.path) {
+				out = append(out, r.path)
+			}
+		}
+		return out
+	}
 }

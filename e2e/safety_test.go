@@ -74,7 +74,7 @@ func TestConsoleShowsHostileRepositoryInert(t *testing.T) {
 	tm.WaitFor(5*time.Second, "Compare tst with")
 	tm.Send(keyEnter)
 	tm.WaitFor(10*time.Second, "diff --git")
-	for range 30 {
+	for range 60 { // to the end of the corpus's diff, past every case
 		tm.Send("\x1b[6~")
 	}
 	tm.WaitFor(5*time.Second, "banner")

@@ -76,6 +76,10 @@ type Rollback struct {
 	// changes (someone pushed meanwhile): the protection confirmed for the
 	// previewed commit must cover the rebuilt one too, or nothing is pushed.
 	Allow func(paths []string) error
+	// Readers, when set, names the paths of the apps that read any of
+	// files (a value file an Application names): the rollback changes what
+	// they deploy, so they count among the plan's paths (Plan.Linked).
+	Readers func(files []string) []string
 }
 
 // RunningApp is an app directory and the revision Argo CD deployed from it.

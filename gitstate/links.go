@@ -4,20 +4,16 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 )
 
-// An expansion follows links at most maxLinkDepth deep (as the kernel
-// follows at most 40) and adds at most maxLinkedPaths paths: links that
-// point into each other end there.
+// A link chain is followed at most maxLinkDepth links deep (the kernel
+// follows 40); an expansion adds at most maxLinkedPaths paths. Past either
+// the expansion fails closed: it reads the whole repository ("").
 const (
 	maxLinkDepth   = 40
 	maxLinkedPaths = 4096
 )
-
-type linkStep struct {
-	path  string
-	depth int
-}
 
 // Links are what one commit's files make an app read beyond its own
 // directory: symbolic links that point inside the ops repository, and the
@@ -30,49 +26,103 @@ type Links struct {
 	to    map[string]string   // link path -> the path it resolves to ("" = the root)
 	reads map[string][]string // kustomization path -> the paths it reads
 	keys  []string            // link and kustomization paths, sorted
+
+	once sync.Once
+	rev  map[string][]string // a link's target or a kustomization's read -> the links and kustomizations
 }
 
 // NewLinks indexes links (link path -> its target as stored in git) and
-// reads (a kustomization's path -> the repository paths it references).
-// Absolute targets and targets that climb out of the repository are left
+// reads (a kustomization's path -> the repository paths it references,
+// joined to its directory). A target is resolved one component at a time,
+// through the links it passes, as the kernel resolves it; absolute
+// targets, targets that climb out of the repository and loops are left
 // out: Argo CD refuses to render through them.
 func NewLinks(raw map[string]string, reads map[string][]string) *Links {
 	l := &Links{to: make(map[string]string, len(raw)), reads: map[string][]string{}}
+	clean := make(map[string]string, len(raw))
+	for p, target := range raw {
+		if p = strings.Trim(path.Clean("/"+p), "/"); p != "" {
+			clean[p] = target
+		}
+	}
+	for p, target := range clean {
+		if r, ok := resolve(clean, path.Dir(p), target, 0); ok {
+			l.to[p] = r
+		}
+	}
 	for p, refs := range reads {
 		p = strings.Trim(path.Clean("/"+p), "/")
+		add := func(r string) {
+			if !contains(l.reads[p], r) {
+				l.reads[p] = append(l.reads[p], r)
+			}
+		}
 		for _, r := range refs {
-			r = path.Clean(r)
-			if r == ".." || strings.HasPrefix(r, "../") || strings.HasPrefix(r, "/") {
-				continue
+			// As written, and as the kernel resolves it through links.
+			if c := path.Clean(r); c != ".." && !strings.HasPrefix(c, "../") && !strings.HasPrefix(c, "/") {
+				add(strings.TrimPrefix(strings.Trim(c, "/"), "."))
 			}
-			if r == "." {
-				r = ""
+			if res, ok := resolve(clean, ".", r, 0); ok {
+				add(res)
 			}
-			l.reads[p] = append(l.reads[p], r)
 		}
 		if len(l.reads[p]) > 0 {
 			l.keys = append(l.keys, p)
 		}
 	}
-	for p, target := range raw {
-		p = strings.Trim(path.Clean("/"+p), "/")
-		if p == "" || target == "" || strings.HasPrefix(target, "/") {
-			continue
-		}
-		r := path.Join(path.Dir(p), target)
-		if r == ".." || strings.HasPrefix(r, "../") {
-			continue
-		}
-		if r == "." {
-			r = ""
-		}
-		l.to[p] = r
+	for p := range l.to {
 		if _, dup := l.reads[p]; !dup {
 			l.keys = append(l.keys, p)
 		}
 	}
 	sort.Strings(l.keys)
 	return l
+}
+
+// resolve walks target from dir one component at a time, replacing each
+// link met by what it resolves to; false when the walk leaves the
+// repository, is absolute or loops.
+func resolve(links map[string]string, dir, target string, depth int) (string, bool) {
+	if strings.HasPrefix(target, "/") || depth > maxLinkDepth {
+		return "", false
+	}
+	var cur []string
+	if d := strings.Trim(path.Clean(dir), "/"); d != "." && d != "" {
+		cur = strings.Split(d, "/")
+	}
+	for _, c := range strings.Split(target, "/") {
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(cur) == 0 {
+				return "", false
+			}
+			cur = cur[:len(cur)-1]
+			continue
+		}
+		cur = append(cur, c)
+		if t, ok := links[strings.Join(cur, "/")]; ok {
+			r, ok := resolve(links, strings.Join(cur[:len(cur)-1], "/"), t, depth+1)
+			if !ok {
+				return "", false
+			}
+			cur = nil
+			if r != "" {
+				cur = strings.Split(r, "/")
+			}
+		}
+	}
+	return strings.Join(cur, "/"), true
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // Len is how many symbolic links there are.
@@ -92,54 +142,59 @@ func (l *Links) Reads() int {
 }
 
 // Expand returns the paths that paths read through links and that are not
-// among them: the target of every link inside one of them, the link a path
-// passes through and what it resolves to, transitively.
+// among them: the target of every link inside one of them, what every
+// kustomization inside one of them reads, the link a path passes through
+// and what it resolves to, transitively. Past its bounds it returns the
+// whole repository ("").
 func (l *Links) Expand(paths []string) []string {
 	if l == nil || len(l.keys) == 0 {
 		return nil
 	}
-	seen := map[string]bool{}
-	work := make([]linkStep, 0, len(paths))
+	followed := map[string]bool{} // paths whose reads are in out
+	listed := map[string]bool{}
 	for _, p := range paths {
 		p = strings.Trim(p, "/")
-		seen[p] = true
-		work = append(work, linkStep{p, 0})
+		followed[p], listed[p] = true, true
 	}
 	var out []string
-	for len(work) > 0 {
-		step := work[len(work)-1]
+	work := append([]string(nil), paths...)
+	list := func(q string) {
+		if !listed[q] {
+			listed[q] = true
+			out = append(out, q)
+		}
+	}
+	for steps := 0; len(work) > 0; steps++ {
+		if steps > maxLinkedPaths || len(out) > maxLinkedPaths {
+			return []string{""}
+		}
+		p := strings.Trim(work[len(work)-1], "/")
 		work = work[:len(work)-1]
-		p := step.path
-		add := func(q string, follow bool) {
-			if !covered(seen, q) && len(out) < maxLinkedPaths && step.depth < maxLinkDepth {
-				seen[q] = true
-				out = append(out, q)
-				if follow {
-					work = append(work, linkStep{q, step.depth + 1})
-				}
+		follow := func(q string) {
+			if !covered(followed, q) {
+				followed[q] = true
+				list(q)
+				work = append(work, q)
 			}
 		}
 		for _, key := range l.inside(p) {
 			if to, ok := l.to[key]; ok {
-				add(to, true)
+				follow(to)
 			}
 			for _, r := range l.reads[key] {
-				add(r, true)
+				follow(r)
 			}
 		}
 		// A path through a linked directory: the link itself (retargeting
-		// it changes the app, and nothing else of it is read) and the path
-		// it resolves to.
+		// it changes the app; nothing else of it is read) and the path it
+		// resolves to.
 		for i := range len(p) {
-			if len(l.to) == 0 {
-				break
-			}
 			if p[i] != '/' {
 				continue
 			}
 			if to, ok := l.to[p[:i]]; ok {
-				add(p[:i], false)
-				add(strings.TrimPrefix(to+p[i:], "/"), true)
+				list(p[:i])
+				follow(strings.TrimPrefix(to+p[i:], "/"))
 				break
 			}
 		}
@@ -149,57 +204,80 @@ func (l *Links) Expand(paths []string) []string {
 }
 
 // Aliases returns the paths, not among files, that reach files through
-// links: a change to a file a link points at is a change to what every
-// app reading through that link deploys.
+// links or kustomizations: a change to a file a link points at, or a
+// kustomization reads, is a change to what every app reading through that
+// link or kustomization deploys. Past its bounds it returns the whole
+// repository ("").
 func (l *Links) Aliases(files []string) []string {
 	if l == nil || len(l.keys) == 0 {
 		return nil
 	}
+	l.once.Do(l.index)
 	seen := map[string]bool{}
-	work := make([]linkStep, 0, len(files))
+	var work []string
 	for _, f := range files {
 		f = strings.Trim(f, "/")
 		seen[f] = true
-		work = append(work, linkStep{f, 0})
+		work = append(work, f)
 	}
 	var out []string
-	for len(work) > 0 {
-		step := work[len(work)-1]
-		work = work[:len(work)-1]
-		f := step.path
-		if step.depth >= maxLinkDepth {
-			continue
+	for steps := 0; len(work) > 0; steps++ {
+		if steps > maxLinkedPaths || len(out) > maxLinkedPaths {
+			return []string{""}
 		}
-		for _, key := range l.keys {
-			var alias string
-			if to, ok := l.to[key]; ok {
-				switch {
-				case to == "":
-					alias = key + "/" + f
-				case f == to:
-					alias = key
-				case strings.HasPrefix(f, to+"/"):
-					alias = key + f[len(to):]
-				}
-			}
-			// A kustomization reading f changes with it.
-			for _, r := range l.reads[key] {
-				if alias == "" && (r == "" || f == r || strings.HasPrefix(f, r+"/")) {
-					alias = key
-				}
-			}
-			if alias == "" {
+		f := work[len(work)-1]
+		work = work[:len(work)-1]
+		// Every prefix of f (the root included) a link points at or a
+		// kustomization reads.
+		for i := 0; i <= len(f); i++ {
+			if i < len(f) && f[i] != '/' && i != 0 {
 				continue
 			}
-			if !seen[alias] && len(out) < maxLinkedPaths {
-				seen[alias] = true
-				out = append(out, alias)
-				work = append(work, linkStep{alias, step.depth + 1})
+			prefix := f[:i]
+			if i == 0 {
+				prefix = ""
+			}
+			for _, key := range l.rev[prefix] {
+				alias := key
+				if to, ok := l.to[key]; ok && to == prefix {
+					// A link to a directory holding its own path (to ".",
+					// to a parent) only repeats what is there already.
+					if prefix == "" || key == prefix || strings.HasPrefix(key, prefix+"/") {
+						continue
+					}
+					alias = key + f[len(prefix):]
+				}
+				if !seen[alias] {
+					seen[alias] = true
+					out = append(out, alias)
+					work = append(work, alias)
+				}
+			}
+			if i == len(f) {
+				break
 			}
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// index builds rev, once.
+func (l *Links) index() {
+	l.rev = map[string][]string{}
+	for key, to := range l.to {
+		l.rev[to] = append(l.rev[to], key)
+	}
+	for key, reads := range l.reads {
+		for _, r := range reads {
+			if !contains(l.rev[r], key) {
+				l.rev[r] = append(l.rev[r], key)
+			}
+		}
+	}
+	for _, keys := range l.rev {
+		sort.Strings(keys)
+	}
 }
 
 // covered reports whether p or a directory above it is in seen.
@@ -215,13 +293,16 @@ func covered(seen map[string]bool, p string) bool {
 	return false
 }
 
-// inside lists the links at p or below it ("" = the whole repository).
+// inside lists the links and kustomizations at p or below it ("" = the
+// whole repository).
 func (l *Links) inside(p string) []string {
 	if p == "" {
 		return l.keys
 	}
 	var out []string
-	if _, ok := l.to[p]; ok {
+	_, link := l.to[p]
+	_, kust := l.reads[p]
+	if link || kust {
 		out = append(out, p)
 	}
 	// Below p: one sorted run ("p-x" sorts between "p" and "p/").

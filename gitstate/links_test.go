@@ -1,7 +1,9 @@
 package gitstate
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -41,8 +43,8 @@ func TestLinksExpand(t *testing.T) {
 	if got := l.Expand([]string{""}); len(got) != 0 {
 		t.Errorf("the root holds every link's target already: %q", got)
 	}
-	if n := l.Len(); n != 7 {
-		t.Errorf("Len = %d; want 7 (out-of-repository and absolute links left out)", n)
+	if n := l.Len(); n != 5 {
+		t.Errorf("Len = %d; want 5 (out-of-repository, absolute and looping links left out)", n)
 	}
 	var none *Links
 	if got := none.Expand([]string{"tst"}); got != nil {
@@ -58,7 +60,7 @@ func TestLinksAliases(t *testing.T) {
 		"all":                  ".",
 	}, nil)
 	got := l.Aliases([]string{"tst/web/common.yaml", "tst/shared/db.yaml", "tst/other.yaml"})
-	for _, want := range []string{"prod/web/common.yaml", "prod/shared/db.yaml", "perf/shared/db.yaml", "all/tst/other.yaml"} {
+	for _, want := range []string{"prod/web/common.yaml", "prod/shared/db.yaml", "perf/shared/db.yaml"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("Aliases lacks %s: %q", want, got)
 		}
@@ -66,8 +68,10 @@ func TestLinksAliases(t *testing.T) {
 	if slices.Contains(got, "tst/web/common.yaml") {
 		t.Errorf("a file is not its own alias: %q", got)
 	}
-	if len(got) > maxLinkedPaths {
-		t.Errorf("a link to the root must not grow without end: %d aliases", len(got))
+	// A link to the root (or to its own directory) only repeats paths: it
+	// adds no alias, and none without end.
+	if slices.ContainsFunc(got, func(p string) bool { return strings.HasPrefix(p, "all/") }) || len(got) != 3 {
+		t.Errorf("aliases through a link to the root: %q", got)
 	}
 }
 
@@ -95,5 +99,56 @@ func TestKustomizationReads(t *testing.T) {
 	}
 	if l.Len() != 0 || l.Reads() != 3 {
 		t.Errorf("Len %d Reads %d", l.Len(), l.Reads())
+	}
+}
+
+// TestLinksFailClosed: past its bounds an expansion reads the whole
+// repository; it never drops what lies beyond them.
+func TestLinksFailClosed(t *testing.T) {
+	raw := map[string]string{"tst/web/z-last": "../../prod/web/values.yaml"}
+	for i := range maxLinkedPaths + 10 {
+		raw[fmt.Sprintf("tst/web/l%05d", i)] = fmt.Sprintf("../../shared/f%05d", i)
+	}
+	if got := NewLinks(raw, nil).Expand([]string{"tst/web"}); !slices.Contains(got, "") && !slices.Contains(got, "prod/web/values.yaml") {
+		t.Errorf("a link past the bound was dropped: %d paths", len(got))
+	}
+	// A chain of kustomize bases longer than a link chain may be.
+	reads := map[string][]string{}
+	for i := range 60 {
+		reads[fmt.Sprintf("b%02d/kustomization.yaml", i)] = []string{fmt.Sprintf("b%02d", i+1)}
+	}
+	reads["b60/kustomization.yaml"] = []string{"prod/web"}
+	l := NewLinks(nil, reads)
+	if got := l.Expand([]string{"b00"}); !slices.Contains(got, "prod/web") && !slices.Contains(got, "") {
+		t.Errorf("the end of a long chain of bases is missed: %q", got)
+	}
+	if got := l.Aliases([]string{"prod/web/values.yaml"}); !slices.Contains(got, "b00/kustomization.yaml") && !slices.Contains(got, "") {
+		t.Errorf("a change at the end of a long chain does not reach its start: %q", got)
+	}
+}
+
+// TestLinksResolveAsTheKernelDoes: ".." after a linked directory climbs
+// from where the link points, and a path through a link is not hidden by
+// the link itself being listed.
+func TestLinksResolveAsTheKernelDoes(t *testing.T) {
+	l := NewLinks(map[string]string{
+		"tst/web/v.yaml": "../../shared/sub/../values.yaml",
+		"shared/sub":     "../prod/web/deep",
+	}, nil)
+	if got := l.Expand([]string{"tst/web"}); !slices.Contains(got, "prod/web/values.yaml") {
+		t.Errorf("Expand = %q; want prod/web/values.yaml, as the kernel reads it", got)
+	}
+	l = NewLinks(map[string]string{
+		"tst/lnk":         "../shared",
+		"shared/b/v.yaml": "../../tst/lnk/a/v.yaml",
+		"shared/a/v.yaml": "../../prod/web/values.yaml",
+	}, nil)
+	if got := l.Expand([]string{"tst/lnk/b"}); !slices.Contains(got, "prod/web/values.yaml") {
+		t.Errorf("Expand = %q; want prod's values read through shared/a", got)
+	}
+	// A kustomization reached as an exact path reads what it reads.
+	l = NewLinks(nil, map[string][]string{"shared/kustomization.yaml": {"prod/web"}})
+	if got := l.Expand([]string{"shared/kustomization.yaml"}); !slices.Contains(got, "prod/web") {
+		t.Errorf("Expand = %q", got)
 	}
 }

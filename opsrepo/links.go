@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -31,9 +32,18 @@ func (r *Repo) Links(h plumbing.Hash) (*gitstate.Links, error) {
 	return r.linksLocked(h)
 }
 
+// BoardLinks are Links of the head a board shows: LatestLinks returns
+// them from then on (a rollback's unpushed commit never becomes them).
+func (r *Repo) BoardLinks(h plumbing.Hash) (*gitstate.Links, error) {
+	l, err := r.Links(h)
+	if err == nil {
+		r.latestLinks.Store(l)
+	}
+	return l, err
+}
+
 func (r *Repo) linksLocked(h plumbing.Hash) (*gitstate.Links, error) {
 	if l, ok := r.links[h]; ok {
-		r.latestLinks.Store(l)
 		return l, nil
 	}
 	w := newWalker(r, nil)
@@ -51,13 +61,12 @@ func (r *Repo) linksLocked(h plumbing.Hash) (*gitstate.Links, error) {
 		r.links = map[plumbing.Hash]*gitstate.Links{}
 	}
 	r.links[h] = l
-	r.latestLinks.Store(l)
 	return l, nil
 }
 
-// LatestLinks are the links of the commit last read by Links (nil before
-// any): for placing watch events without waiting on the repository's lock
-// behind a long walk.
+// LatestLinks are the links of the head the last board showed (nil
+// before any): for placing watch events without waiting on the
+// repository's lock behind a long walk.
 func (r *Repo) LatestLinks() *gitstate.Links { return r.latestLinks.Load() }
 
 // collectLinks adds every symbolic link under tree (at dir) to links, and
@@ -84,11 +93,20 @@ func (w *walker) collectLinks(tree plumbing.Hash, dir string, links map[string]s
 			}
 		case mode == "120000":
 			target, err := w.blob(h, maxLinkTarget)
-			if err != nil {
+			switch {
+			case errors.Is(err, errTooBig):
+				reads[dir+name] = []string{""} // unread: it may point anywhere
+				continue
+			case err != nil:
 				return err
 			}
 			links[dir+name] = string(target)
-		case patch.IsKustomization(name):
+			if patch.IsKustomization(name) {
+				// kustomize reads it from here, its references too: where
+				// those lead is not worked out, so it may read anything.
+				reads[dir+name] = []string{""}
+			}
+		case (mode == "100644" || mode == "100755") && readsOthers(name):
 			content, err := w.blob(h, maxKustomization)
 			if errors.Is(err, errTooBig) {
 				reads[dir+name] = []string{""} // unread: it may read anything
@@ -97,12 +115,21 @@ func (w *walker) collectLinks(tree plumbing.Hash, dir string, links map[string]s
 			if err != nil {
 				return err
 			}
-			// Only a reference with ".." leaves the kustomization's
-			// directory (escapes and !!binary may spell one).
-			if !bytes.Contains(content, []byte("..")) && !bytes.ContainsRune(content, '\\') && !bytes.Contains(content, []byte("!!")) {
-				continue
+			var refs []string
+			switch {
+			case strings.HasSuffix(name, "sonnet"): // jsonnet: not YAML
+				refs = patch.DotDotRefs(dir+name, content)
+			case !bytes.Contains(content, []byte("..")) && !patch.Disguised(content):
+				// Only a reference with ".." leaves the file's directory
+				// (escapes, tags and encodings may spell one).
+			default:
+				if !patch.IsKustomization(name) {
+					// A chart dependency's repository: file://../common is a path.
+					content = bytes.ReplaceAll(content, []byte("file://"), []byte(" "))
+				}
+				refs = patch.KustomizeReadsOutside(dir+name, content)
 			}
-			if refs := patch.KustomizeReadsOutside(dir+name, content); len(refs) > 0 {
+			if len(refs) > 0 {
 				reads[dir+name] = refs
 			}
 		}
@@ -134,4 +161,12 @@ func (w *walker) blob(h plumbing.Hash, limit int) ([]byte, error) {
 	}
 	defer rd.Close()
 	return io.ReadAll(rd)
+}
+
+// readsOthers reports whether a file of this name makes what renders it
+// read other paths: a kustomization, a Helm chart's dependencies
+// (file://), a jsonnet import.
+func readsOthers(name string) bool {
+	return patch.IsKustomization(name) || name == "Chart.yaml" || name == "requirements.yaml" ||
+		strings.HasSuffix(name, ".jsonnet") || strings.HasSuffix(name, ".libsonnet")
 }

@@ -59,8 +59,11 @@ func TestLinksAreReadFromTheTree(t *testing.T) {
 			t.Errorf("Expand lacks %s: %q", want, got)
 		}
 	}
-	if f.repo.LatestLinks() != l {
-		t.Error("LatestLinks is not the last read")
+	if f.repo.LatestLinks() != nil {
+		t.Error("links read for anything but a board became the latest")
+	}
+	if bl, _ := f.repo.BoardLinks(plumbing.NewHash(sha)); bl != l || f.repo.LatestLinks() != l {
+		t.Error("LatestLinks are not the board's")
 	}
 	// A walk over a path through a link is not an error: git log sees nothing there.
 	head, _ := f.repo.Head()
@@ -146,5 +149,39 @@ func TestRollbackReachesWhatLinksToItsFiles(t *testing.T) {
 	}
 	if slices.Contains(plan.Files(), "prod/web/common.yaml") {
 		t.Errorf("the link itself is not written: files %q", plan.Files())
+	}
+}
+
+// TestLinksReadEveryRendererReference: what Helm, jsonnet and kustomize
+// read outside an app's directory, and what cannot be told (a linked
+// kustomization, a link target too long to be a path) reads everything.
+func TestLinksReadEveryRendererReference(t *testing.T) {
+	f := newRemoteFixture(t)
+	writeFile(t, f.other, "tst/web/Chart.yaml", "apiVersion: v2\nname: web\ndependencies:\n  - name: common\n    repository: file://../../prod/common\n")
+	writeFile(t, f.other, "tst/jn/main.jsonnet", "local lib = import '../../prod/lib/x.libsonnet';\n{ a: lib.a != 1 }\n")
+	writeFile(t, f.other, "shared/kustomization.yaml", "resources: [../base]\n")
+	f.link(t, "tst/kz/kustomization.yaml", "../../shared/kustomization.yaml")
+	commitAll(t, f.other, "renderer references")
+	// A link target longer than any path (git stores it; no file system makes it).
+	long := filepath.Join(t.TempDir(), "target")
+	if err := os.WriteFile(long, []byte(strings.Repeat("a/", 2100)+"x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	blob := gitCLI(t, f.other, "hash-object", "-w", long)
+	gitCLI(t, f.other, "update-index", "--add", "--cacheinfo", "120000,"+blob+",tst/long/x")
+	gitCLI(t, f.other, "commit", "-q", "-m", "a long link")
+	gitCLI(t, f.other, "push", "-q", "origin", "main")
+	if err := f.repo.Fetch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sha := gitCLI(t, f.other, "rev-parse", "HEAD")
+	l, err := f.repo.Links(plumbing.NewHash(sha))
+	if err != nil {
+		t.Fatalf("links: %v", err)
+	}
+	for app, want := range map[string]string{"tst/web": "prod/common", "tst/jn": "prod/lib/x.libsonnet", "tst/kz": "", "tst/long": ""} {
+		if got := l.Expand([]string{app}); !slices.Contains(got, want) {
+			t.Errorf("%s reads %q; want %q among them", app, got, want)
+		}
 	}
 }

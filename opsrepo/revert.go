@@ -134,17 +134,27 @@ func (r *Repo) prepareOn(ctx context.Context, head plumbing.Hash, rb Rollback) (
 		return nil, fmt.Errorf("%w: %s/ already has that content at %s", ErrNothingToDo, dir, Short(head.String()))
 	}
 	plan := &Plan{Parent: head, Commit: commit, Message: msg, Pairs: pairs}
+	files := plan.Files()
+	seen := map[string]bool{}
+	link := func(ps []string) {
+		for _, p := range ps {
+			if !seen[p] {
+				seen[p] = true
+				plan.Linked = append(plan.Linked, p)
+			}
+		}
+	}
 	// Links of either side: the rollback may retarget one.
 	for _, h := range []plumbing.Hash{head, commit} {
 		l, err := r.linksLocked(h)
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range l.Aliases(plan.Files()) {
-			if !slices.Contains(plan.Linked, p) {
-				plan.Linked = append(plan.Linked, p)
-			}
-		}
+		link(l.Aliases(files))
+	}
+	// And the apps whose Application names the files (helm value files…).
+	if rb.Readers != nil {
+		link(rb.Readers(append(files, plan.Linked...)))
 	}
 	return plan, nil
 }

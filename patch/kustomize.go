@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"path"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -91,34 +92,95 @@ func remoteRef(ref string) bool {
 func IsKustomization(p string) bool { return isKustomization(p) }
 
 // KustomizeReadsOutside lists what a kustomization may read outside its
-// own directory, for protection: every reference that leaves it has "..",
-// so every token with ".." counts, whatever its key (a comment or an
-// inline patch can add a path, never drop one). That scan is 50 times as
-// fast as the YAML parse a fleet of overlays would otherwise cost on every
-// head. Content that YAML could decode into a ".." the text does not show
-// (escapes, !!binary) is parsed as well.
+// own directory, for protection, as "dir/reference" (not cleaned: a link
+// inside the reference changes where its ".." climbs from): every
+// reference that leaves the directory has "..", so every token with ".."
+// counts, whatever its key (a comment or an inline patch can add a path,
+// never drop one). That scan is 50 times as fast as the YAML parse a fleet
+// of overlays would otherwise cost on every head. Content YAML could
+// decode into a ".." the text does not show (escapes, tags, %TAG, another
+// encoding) has every string it decodes to scanned as well; if it does
+// not parse, it may read anything: the repository's root ("") is read.
 func KustomizeReadsOutside(kustomizationPath string, content []byte) []string {
 	dir := path.Dir(kustomizationPath)
 	seen := map[string]bool{}
 	var out []string
-	add := func(p string) {
-		if p != dir && !strings.HasPrefix(p, dir+"/") && !seen[p] {
+	add := func(tok string) {
+		if strings.Contains(tok, "..") && !strings.HasPrefix(tok, "/") && !remoteRef(tok) {
+			if p := dir + "/" + tok; !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	if Disguised(content) {
+		sd := parseSide(content)
+		if sd.err != nil || len(sd.docs) == 0 && len(bytes.TrimSpace(content)) > 0 {
+			return []string{""}
+		}
+		for _, d := range sd.docs {
+			eachString(d, func(s string) {
+				for _, tok := range strings.FieldsFunc(s, isRefSeparator) {
+					add(tok)
+				}
+			})
+		}
+	}
+	for _, p := range DotDotRefs(kustomizationPath, content) {
+		if !seen[p] {
 			seen[p] = true
 			out = append(out, p)
 		}
 	}
-	if bytes.ContainsRune(content, '\\') || bytes.Contains(content, []byte("!!")) {
-		for _, p := range KustomizeReads(kustomizationPath, content) {
-			add(p)
-		}
-	}
+	return out
+}
+
+// DotDotRefs lists, as "dir/token", every token of a file's text that has
+// ".." (a path that may leave its directory): what a jsonnet import or any
+// reference the text spells plainly can read outside it.
+func DotDotRefs(filePath string, content []byte) []string {
+	dir := path.Dir(filePath)
+	seen := map[string]bool{}
+	var out []string
 	for _, tok := range bytes.FieldsFunc(content, isRefSeparator) {
-		if !bytes.Contains(tok, []byte("..")) || bytes.HasPrefix(tok, []byte("/")) {
+		t := string(tok)
+		if !strings.Contains(t, "..") || strings.HasPrefix(t, "/") || remoteRef(t) {
 			continue
 		}
-		add(path.Join(dir, string(tok)))
+		if p := dir + "/" + t; !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
 	}
 	return out
+}
+
+// Disguised reports whether YAML content may decode to text its bytes do
+// not show: escapes, tags (!!binary, verbatim !<…>, %TAG handles), a byte
+// order mark or another encoding, NUL bytes or invalid UTF-8.
+func Disguised(content []byte) bool {
+	return bytes.ContainsAny(content, "\\!%\x00") || bytes.HasPrefix(content, []byte{0xef, 0xbb, 0xbf}) ||
+		bytes.HasPrefix(content, []byte{0xfe, 0xff}) || bytes.HasPrefix(content, []byte{0xff, 0xfe}) || !utf8.Valid(content)
+}
+
+// eachString calls f with every scalar n holds, decoded (keys too).
+func eachString(n *yaml.Node, f func(string)) {
+	seen := map[*yaml.Node]bool{}
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		if n == nil || seen[n] || depth > 200 {
+			return
+		}
+		seen[n] = true
+		if n.Kind == yaml.ScalarNode {
+			f(str(n))
+		}
+		for _, c := range n.Content {
+			walk(c, depth+1)
+		}
+		walk(n.Alias, depth+1)
+	}
+	walk(n, 0)
 }
 
 // isRefSeparator splits YAML text into candidate path tokens: blanks,

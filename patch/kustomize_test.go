@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -89,7 +90,10 @@ func TestKustomizeReadsOutsideCoversTheParse(t *testing.T) {
 		"helmCharts:\n- name: c\n  valuesFile: ../../values/c.yaml\n",
 	} {
 		parsed := KustomizeReads("tst/web/kustomization.yaml", []byte(k))
-		fast := KustomizeReadsOutside("tst/web/kustomization.yaml", []byte(k))
+		var fast []string
+		for _, p := range KustomizeReadsOutside("tst/web/kustomization.yaml", []byte(k)) {
+			fast = append(fast, path.Clean(p))
+		}
 		for _, p := range parsed {
 			if p == "tst/web" || strings.HasPrefix(p, "tst/web/") {
 				continue
@@ -102,7 +106,35 @@ func TestKustomizeReadsOutsideCoversTheParse(t *testing.T) {
 			t.Errorf("%q: nothing found outside", k)
 		}
 	}
-	if got := KustomizeReadsOutside("tst/web/kustomization.yaml", []byte("resources: [svc.yaml, ./x/../y.yaml]\n")); len(got) != 0 {
-		t.Errorf("references inside the directory: %q", got)
+	if got := KustomizeReadsOutside("tst/web/kustomization.yaml", []byte("resources: [svc.yaml, ./x]\n")); len(got) != 0 {
+		t.Errorf("references without ..: %q", got)
+	}
+}
+
+// TestKustomizeReadsOutsideSeesThroughDisguises: what YAML decodes to
+// ../../prod/web however it is spelled, kustomize reads; so does the scan.
+// Content that does not parse reads the whole repository.
+func TestKustomizeReadsOutsideSeesThroughDisguises(t *testing.T) {
+	utf16 := []byte{0xff, 0xfe}
+	for _, r := range "resources: [../../prod/web]\n" {
+		utf16 = append(utf16, byte(r), 0)
+	}
+	for name, k := range map[string][]byte{
+		"verbatim tag": []byte("resources: [!<tag:yaml.org,2002:binary> Li4vLi4vcHJvZC93ZWI=]\n"),
+		"%TAG handle":  []byte("%TAG !e! tag:yaml.org,2002:\n---\nresources: [!e!binary Li4vLi4vcHJvZC93ZWI=]\n"),
+		"upper key":    []byte("RESOURCES: [\"\\x2E\\x2E/\\x2E\\x2E/prod/web\"]\n"),
+		"utf-16":       utf16,
+	} {
+		got := KustomizeReadsOutside("tst/web/kustomization.yaml", k)
+		found := false
+		for _, p := range got {
+			found = found || path.Clean(p) == "prod/web" || p == ""
+		}
+		if !found {
+			t.Errorf("%s: %q", name, got)
+		}
+	}
+	if got := KustomizeReadsOutside("tst/web/kustomization.yaml", []byte("resources: [\\x2e\n  - : : {")); len(got) != 1 || got[0] != "" {
+		t.Errorf("an unparseable disguised kustomization: %q; want the root", got)
 	}
 }

@@ -217,7 +217,8 @@ func (r *rollbackScreen) updateKey(m *Model, msg tea.KeyPressMsg) tea.Cmd {
 				r.err = errCachedBoard
 				return nil
 			}
-			r.rb = gitstate.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.input.Value(), Operator: gitstate.ParseOperator(m.opts.Operator)}
+			r.rb = gitstate.Rollback{Stage: r.stage, Path: m.stagePath(r.stage), Reason: r.reason.input.Value(), Operator: gitstate.ParseOperator(m.opts.Operator),
+				Readers: m.board.Readers()} // the apps reading its files count, in any stage
 			if r.restore {
 				r.rb.RestoreTo = r.target.SHA
 			} else {

@@ -90,8 +90,9 @@ func ExitCode(err error) int {
 	return cmdutil.ExitUsage
 }
 
-// prepareRollback checks the stage and builds the rollback commit.
-func prepareRollback(ctx context.Context, s *session.Session, stage, revert, to, reason string) (*opsrepo.Plan, opsrepo.Rollback, error) {
+// prepareRollback checks the stage and builds the rollback commit;
+// readers (nil in git-only mode) names the apps that read its files.
+func prepareRollback(ctx context.Context, s *session.Session, stage, revert, to, reason string, readers func([]string) []string) (*opsrepo.Plan, opsrepo.Rollback, error) {
 	st, ok := s.Cfg.StageByName(stage)
 	if !ok {
 		return nil, opsrepo.Rollback{}, cmdutil.UnknownStage(s, stage)
@@ -103,7 +104,7 @@ func prepareRollback(ctx context.Context, s *session.Session, stage, revert, to,
 	if err != nil {
 		return nil, opsrepo.Rollback{}, cmdutil.WithCode(cmdutil.ExitUsage, fmt.Errorf("%w (nothing was committed)", err))
 	}
-	rb := opsrepo.Rollback{Stage: st.Name, Path: st.Path, Revert: revert, RestoreTo: to, Reason: reason, Operator: op}
+	rb := opsrepo.Rollback{Stage: st.Name, Path: st.Path, Revert: revert, RestoreTo: to, Reason: reason, Operator: op, Readers: readers}
 	plan, err := s.Repo.PrepareRollback(ctx, rb)
 	if err != nil {
 		return nil, rb, cmdutil.WithCode(ExitCode(err), err)
@@ -131,7 +132,23 @@ func Run(ctx context.Context, opts *Options) error {
 	if (opts.AlsoDeploy || opts.FromRunning) && (!opts.Sync || opts.To != "") {
 		return cmdutil.WithCode(cmdutil.ExitUsage, errors.New("--also-deploy and --from-running choose what a --sync after a --revert deploys"))
 	}
-	plan, rb, err := prepareRollback(ctx, s, opts.Args[0], opts.Revert, opts.To, opts.Reason)
+	// Which apps read the files it changes (a values file an Application
+	// names may be in another stage's directory) is Argo CD's to say.
+	var readers func([]string) []string
+	if !s.Cfg.GitOnly() {
+		b, err := board.Collect(ctx, s.Sources())
+		if err != nil {
+			return cmdutil.WithCode(cmdutil.ExitUsage, err)
+		}
+		for _, st := range b.Stages {
+			if st.ArgoError != "" && len(st.Apps) == 0 {
+				fmt.Fprintf(opts.IO.ErrOut, "note: Argo CD state of %s unknown (%s): whether its apps read the files this rollback changes cannot be told, so it counts as changed\n",
+					st.Name, sanitize.Line(st.ArgoError))
+			}
+		}
+		readers = b.Readers()
+	}
+	plan, rb, err := prepareRollback(ctx, s, opts.Args[0], opts.Revert, opts.To, opts.Reason, readers)
 	if err != nil {
 		return err
 	}
