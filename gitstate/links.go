@@ -13,6 +13,7 @@ import (
 const (
 	maxLinkDepth   = 40
 	maxLinkedPaths = 4096
+	maxAliases     = 1 << 16 // a rollback of a base a whole fleet reads
 )
 
 // Links are what one commit's files make an app read beyond its own
@@ -222,7 +223,7 @@ func (l *Links) Aliases(files []string) []string {
 	}
 	var out []string
 	for steps := 0; len(work) > 0; steps++ {
-		if steps > maxLinkedPaths || len(out) > maxLinkedPaths {
+		if steps > len(files)+maxAliases || len(out) > maxAliases {
 			return []string{""}
 		}
 		f := work[len(work)-1]
