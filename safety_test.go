@@ -405,53 +405,22 @@ func TestProtectionFollowsSymbolicLinks(t *testing.T) {
 	sb, cfg := sandboxConfig(t)
 	pushToSandbox(t, sb, "tst: web reads prod's values, prod shares tst's common", func(dir string) {
 		symlink(t, dir, "tst/web/values-prod.yaml", "../../prod/web/values.yaml")
-		if err := os.WriteFile(filepath.Join(dir, "tst/api/common.yaml"), []byte("timeout: 5\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeRepoFile(t, dir, "tst/api/common.yaml", "timeout: 5\n")
 		symlink(t, dir, "prod/api/common.yaml", "../../tst/api/common.yaml")
 	})
 	prodChange := pushToSandbox(t, sb, "prod: web values", func(dir string) {
-		if err := os.WriteFile(filepath.Join(dir, "prod/web/values.yaml"), []byte("replicas: 9\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeRepoFile(t, dir, "prod/web/values.yaml", "replicas: 9\n")
 	})
 
-	out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
-	var b struct {
-		Stages []struct {
-			Apps []struct {
-				Name        string   `json:"name"`
-				LinkedPaths []string `json:"linkedPaths"`
-				Pending     []struct {
-					SHA string `json:"sha"`
-				} `json:"pending"`
-			} `json:"apps"`
-		} `json:"stages"`
+	web, ok := statusApps(t, cfg)["tst-web"]
+	if !ok {
+		t.Fatal("no tst-web in status")
 	}
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		t.Fatal(err)
+	if len(web.LinkedPaths) != 1 || web.LinkedPaths[0] != "prod/web/values.yaml" {
+		t.Errorf("tst-web linkedPaths %q", web.LinkedPaths)
 	}
-	found := false
-	for _, st := range b.Stages {
-		for _, a := range st.Apps {
-			if a.Name != "tst-web" {
-				continue
-			}
-			found = true
-			if len(a.LinkedPaths) != 1 || a.LinkedPaths[0] != "prod/web/values.yaml" {
-				t.Errorf("tst-web linkedPaths %q", a.LinkedPaths)
-			}
-			if !slices.ContainsFunc(a.Pending, func(c struct {
-				SHA string `json:"sha"`
-			}) bool {
-				return c.SHA == prodChange
-			}) {
-				t.Errorf("tst-web pending %+v lacks the change to prod's values it reads", a.Pending)
-			}
-		}
-	}
-	if !found {
-		t.Fatalf("no tst-web in status:\n%s", out)
+	if !web.pending(prodChange) {
+		t.Errorf("tst-web pending %+v lacks the change to prod's values it reads", web.Pending)
 	}
 	out, errOut, code := stagedeck(t, "diff", "--config", cfg, "tst", "web")
 	if code != cmdutil.ExitPending || !strings.Contains(out, "prod/web/values.yaml") || !strings.Contains(out, "+replicas: 9") {
@@ -467,9 +436,7 @@ func TestProtectionFollowsSymbolicLinks(t *testing.T) {
 	}
 
 	bad := pushToSandbox(t, sb, "tst: shorter timeout", func(dir string) {
-		if err := os.WriteFile(filepath.Join(dir, "tst/api/common.yaml"), []byte("timeout: 1\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeRepoFile(t, dir, "tst/api/common.yaml", "timeout: 1\n")
 	})
 	_, errOut, code = stagedeck(t, "rollback", "--config", cfg, "tst", "--revert", bad, "--reason", "x", "--yes")
 	if code != exitRefused || !strings.Contains(errOut, "--confirm prod") {
@@ -547,36 +514,14 @@ func TestProtectionFollowsKustomizeReferences(t *testing.T) {
 		writeRepoFile(t, dir, "base/api/deployment.yaml", "kind: Deployment\nreplicas: 2\n")
 	})
 
-	out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
-	var b struct {
-		Stages []struct {
-			Apps []struct {
-				Name        string   `json:"name"`
-				LinkedPaths []string `json:"linkedPaths"`
-				Pending     []struct {
-					SHA string `json:"sha"`
-				} `json:"pending"`
-			} `json:"apps"`
-		} `json:"stages"`
-	}
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		t.Fatal(err)
-	}
-	for _, st := range b.Stages {
-		for _, a := range st.Apps {
-			if a.Name != "tst-api" && a.Name != "prod-api" {
-				continue
-			}
-			if !slices.Contains(a.LinkedPaths, "base/api") {
-				t.Errorf("%s linkedPaths %q lack its base", a.Name, a.LinkedPaths)
-			}
-			pending := false
-			for _, c := range a.Pending {
-				pending = pending || c.SHA == baseChange
-			}
-			if !pending {
-				t.Errorf("%s: the change to its base is not pending", a.Name)
-			}
+	apps := statusApps(t, cfg)
+	for _, name := range []string{"tst-api", "prod-api"} {
+		a := apps[name]
+		if !slices.Contains(a.LinkedPaths, "base/api") {
+			t.Errorf("%s linkedPaths %q lack its base", name, a.LinkedPaths)
+		}
+		if !a.pending(baseChange) {
+			t.Errorf("%s: the change to its base is not pending", name)
 		}
 	}
 

@@ -277,31 +277,13 @@ func TestPendingCoversEverySourceOfAnApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
-	var b struct {
-		Stages []struct {
-			Apps []struct {
-				Name    string `json:"name"`
-				Pending []struct {
-					SHA string `json:"sha"`
-				} `json:"pending"`
-			} `json:"apps"`
-		} `json:"stages"`
+	a, ok := statusApps(t, cfg)["tst-bundle"]
+	if !ok {
+		t.Fatal("tst-bundle not on the board")
 	}
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		t.Fatal(err)
+	if len(a.Pending) != 1 || !a.pending(newer) {
+		t.Errorf("tst-bundle pending %+v, want the commit on its second source %s", a.Pending, newer[:7])
 	}
-	for _, st := range b.Stages {
-		for _, a := range st.Apps {
-			if a.Name == "tst-bundle" {
-				if len(a.Pending) != 1 || a.Pending[0].SHA != newer {
-					t.Errorf("tst-bundle pending %+v, want the commit on its second source %s", a.Pending, newer[:7])
-				}
-				return
-			}
-		}
-	}
-	t.Fatalf("tst-bundle not on the board:\n%s", out)
 }
 
 // TestHelmValueFilesAreTheAppsPaths: Argo CD renders an app with the
@@ -318,25 +300,9 @@ func TestHelmValueFilesAreTheAppsPaths(t *testing.T) {
 			ValueFiles: []string{"$values/tst/web/values.yaml", "$values/prod/web/values.yaml", "$other/prod/api/values.yaml"}}}})
 	sb.Argo.AddApp(argotest.AppSpec{Name: "tst-reader", Project: "tst", RepoURL: sb.Remote, Path: "tst/api", Deployed: head,
 		ValueFiles: []string{"values.yaml", "../../prod/api/values.yaml", "https://example.com/v.yaml", "../../../../etc/passwd"}})
-	out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
-	var b struct {
-		Stages []struct {
-			Name string `json:"name"`
-			Apps []struct {
-				Name      string   `json:"name"`
-				Path      string   `json:"path"`
-				MorePaths []string `json:"morePaths"`
-			} `json:"apps"`
-		} `json:"stages"`
-	}
-	if err := json.Unmarshal([]byte(out), &b); err != nil {
-		t.Fatal(err)
-	}
 	got := map[string]string{}
-	for _, st := range b.Stages {
-		for _, a := range st.Apps {
-			got[a.Name] = st.Name + " " + a.Path + " " + strings.Join(a.MorePaths, ",")
-		}
+	for name, a := range statusApps(t, cfg) {
+		got[name] = a.Stage + " " + a.Path + " " + strings.Join(a.MorePaths, ",")
 	}
 	if want := "tst tst/web/values.yaml prod/web/values.yaml"; got["tst-chart"] != want {
 		t.Errorf("tst-chart: %q; want %q (placed by its first values file, reading prod's; the unknown ref ignored)", got["tst-chart"], want)
@@ -361,4 +327,51 @@ func TestHelmValueFilesAreTheAppsPaths(t *testing.T) {
 	if calls := syncCalls(sb); len(calls) != 1 || len(calls[0].SourcePositions) != 1 || calls[0].SourcePositions[0] != 2 {
 		t.Errorf("sync calls %+v; want the ref source pinned by position", calls)
 	}
+}
+
+// statusApp is an app as `status -o json` shows it, with its stage.
+type statusApp struct {
+	Stage       string
+	Path        string   `json:"path"`
+	MorePaths   []string `json:"morePaths"`
+	LinkedPaths []string `json:"linkedPaths"`
+	Pending     []struct {
+		SHA string `json:"sha"`
+	} `json:"pending"`
+}
+
+// pending reports whether sha is among the app's pending commits.
+func (a statusApp) pending(sha string) bool {
+	for _, c := range a.Pending {
+		if c.SHA == sha {
+			return true
+		}
+	}
+	return false
+}
+
+// statusApps runs `status -o json` and returns its apps by name.
+func statusApps(t *testing.T, cfg string) map[string]statusApp {
+	t.Helper()
+	out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json")
+	var b struct {
+		Stages []struct {
+			Name string `json:"name"`
+			Apps []struct {
+				Name string `json:"name"`
+				statusApp
+			} `json:"apps"`
+		} `json:"stages"`
+	}
+	if err := json.Unmarshal([]byte(out), &b); err != nil {
+		t.Fatalf("status -o json: %v\n%s", err, out)
+	}
+	apps := map[string]statusApp{}
+	for _, st := range b.Stages {
+		for _, a := range st.Apps {
+			a.statusApp.Stage = st.Name
+			apps[a.Name] = a.statusApp
+		}
+	}
+	return apps
 }

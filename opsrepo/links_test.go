@@ -35,6 +35,20 @@ func (f *remoteFixture) push(t *testing.T, subject string) string {
 	return sha
 }
 
+// revert reverts commit in stage and pushes it; the plan pushed.
+func (f *remoteFixture) revert(t *testing.T, stage, commit string) *Plan {
+	t.Helper()
+	rb := Rollback{Stage: stage, Path: stage, Revert: commit, Reason: "r", Operator: ann}
+	plan, err := f.repo.PrepareRollback(context.Background(), rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.repo.Publish(context.Background(), plan, rb); err != nil {
+		t.Fatal(err)
+	}
+	return plan
+}
+
 func (f *remoteFixture) mode(t *testing.T, path string) string {
 	t.Helper()
 	return strings.Fields(gitCLI(t, f.bare, "ls-tree", "main", path))[0]
@@ -90,14 +104,7 @@ func TestRevertKeepsSymbolicLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := f.push(t, "prod: link to own values, drop gone")
-	rb := Rollback{Stage: "prod", Path: "prod", Revert: bad, Reason: "r", Operator: ann}
-	plan, err := f.repo.PrepareRollback(context.Background(), rb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.repo.Publish(context.Background(), plan, rb); err != nil {
-		t.Fatal(err)
-	}
+	plan := f.revert(t, "prod", bad)
 	for _, p := range []string{"prod/web/shared.yaml", "prod/web/gone.yaml"} {
 		if m := f.mode(t, p); m != "120000" {
 			t.Errorf("%s is %s after the revert; want a symbolic link (120000)", p, m)
@@ -119,14 +126,7 @@ func TestRevertKeepsAModeChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := f.push(t, "prod: values executable")
-	rb := Rollback{Stage: "prod", Path: "prod", Revert: bad, Reason: "r", Operator: ann}
-	plan, err := f.repo.PrepareRollback(context.Background(), rb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.repo.Publish(context.Background(), plan, rb); err != nil {
-		t.Fatal(err)
-	}
+	f.revert(t, "prod", bad)
 	if m := f.mode(t, "prod/web/values.yaml"); m != "100644" {
 		t.Errorf("mode after reverting a chmod: %s", m)
 	}
