@@ -150,6 +150,21 @@ func TestHostileTextNeverReachesTheTerminal(t *testing.T) {
 	}
 }
 
+// previewProdRevert opens prod's history on b and previews the revert of
+// its newest commit, with reason INC-7.
+func previewProdRevert(t *testing.T, b *board.Board, fr *fakeRollback, fs *fakeSyncer) Model {
+	t.Helper()
+	m := newModel(b, 120, 40)
+	m.opts.Rollback, m.opts.Syncer, m.opts.Operator = fr, fs, "Ann Owner <ann@example.com>"
+	m = press(t, m, "G", "k", "k") // PROD
+	mm, cmd := m.Update(keyMsg("h"))
+	m = drain(t, mm.(Model), func() any { return cmd() })
+	m = press(t, m, "v")
+	m = typeText(t, m, "INC-7")
+	mm, cmd = m.Update(keyMsg("enter"))
+	return drain(t, mm.(Model), func() any { return cmd() })
+}
+
 // TestRollbackSyncsOnlyWhatItChanges is the console's 3 a.m. path: the
 // revert changes prod/api only; api has a commit never deployed; the preview
 // names it and offers to roll back from what is running; after the push, s
@@ -160,22 +175,14 @@ func TestRollbackSyncsOnlyWhatItChanges(t *testing.T) {
 	api := &b.Stages[2].Apps[0]
 	api.Pending = []gitstate.Commit{*commit("eee6666", "Dana Kim", "Rotate api DB password", time.Hour)}
 	api.PendingCommits = 1
-	m := newModel(b, 120, 40)
-	m.opts.Rollback, m.opts.Syncer, m.opts.Operator = fr, fs, "Ann Owner <ann@example.com>"
-	m = press(t, m, "G", "k", "k") // PROD
-	mm, cmd := m.Update(keyMsg("h"))
-	m = drain(t, mm.(Model), func() any { return cmd() })
-	m = press(t, m, "v")
-	m = typeText(t, m, "INC-7")
-	mm, cmd = m.Update(keyMsg("enter"))
-	m = drain(t, mm.(Model), func() any { return cmd() })
+	m := previewProdRevert(t, b, fr, fs)
 	view := screenText(m)
 	for _, want := range []string{"Sync to  prod-api only", "also deploys commits never deployed", "prod-api eee6666 Rotate api DB password", "f roll back from what is running"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("preview lacks %q:\n%s", want, view)
 		}
 	}
-	mm, cmd = m.Update(keyMsg("f"))
+	mm, cmd := m.Update(keyMsg("f"))
 	m = drain(t, mm.(Model), func() any { return cmd() })
 	if len(fr.prepared) != 2 || len(fr.prepared[1].FromRunning) != 1 || fr.prepared[1].FromRunning[0].Path != "prod/api" {
 		t.Fatalf("f did not rebuild from what is running: %+v", fr.prepared)
@@ -388,20 +395,12 @@ func TestRollingBackFromWhatRunsNeedsSomethingRunning(t *testing.T) {
 	b := fixtureBoard()
 	api := &b.Stages[2].Apps[0]
 	api.DeployedRevision, api.History, api.Pending, api.PendingCommits = "", nil, nil, 0
-	m := newModel(b, 120, 40)
-	m.opts.Rollback, m.opts.Syncer, m.opts.Operator = fr, fs, "Ann Owner <ann@example.com>"
-	m = press(t, m, "G", "k", "k") // PROD
-	mm, cmd := m.Update(keyMsg("h"))
-	m = drain(t, mm.(Model), func() any { return cmd() })
-	m = press(t, m, "v")
-	m = typeText(t, m, "INC-7")
-	mm, cmd = m.Update(keyMsg("enter"))
-	m = drain(t, mm.(Model), func() any { return cmd() })
+	m := previewProdRevert(t, b, fr, fs)
 	view := screenText(m)
 	if !strings.Contains(view, "prod-api never deployed") || strings.Contains(view, "f roll back from what is running") {
 		t.Errorf("preview offers to roll back from what runs for an app never deployed:\n%s", view)
 	}
-	mm, cmd = m.Update(keyMsg("f"))
+	mm, cmd := m.Update(keyMsg("f"))
 	if cmd != nil {
 		mm = drain(t, mm.(Model), func() any { return cmd() })
 	}
