@@ -36,6 +36,8 @@ func (b *fakeBackend) Account() string { return argotest.Account }
 
 func (b *fakeBackend) MultiSourceApp() string { return "multi-web" }
 
+func (b *fakeBackend) ValuesApp() string { return "values-web" }
+
 func (b *fakeBackend) SetDenyWindow(t *testing.T, app string, manualSync bool) {
 	b.srv.SetDenyWindow(app, manualSync)
 	t.Cleanup(b.srv.ClearSyncWindows)
@@ -120,5 +122,8 @@ func TestSharedSuiteOnTheFake(t *testing.T) {
 	srv.AddApp(argotest.AppSpec{Name: "tst-team", Namespace: "team-a", RepoURL: "file:///ops.git", Path: "tst/team", Deployed: git.Head()})
 	srv.AddApp(argotest.AppSpec{Name: "multi-web", Project: "tst", RepoURL: "file:///ops.git", Path: "multi/web",
 		More: []argotest.MoreSource{{RepoURL: "file:///ops.git", Path: "multi/values", TargetRevision: "main"}}})
+	srv.AddApp(argotest.AppSpec{Name: "values-web", Project: "tst", RepoURL: "file:///ops.git", Ref: "values",
+		More: []argotest.MoreSource{{RepoURL: "file:///ops.git", Path: "multi/chart", TargetRevision: "main", Before: true,
+			ValueFiles: []string{"$values/multi/values/values.yaml", "values.yaml"}}}})
 	argotest.RunSuite(t, &fakeBackend{srv: srv, git: git, addr: srv.Addr()})
 }

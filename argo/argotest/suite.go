@@ -72,6 +72,10 @@ type Backend interface {
 	// MultiSourceApp is a manual app with two sources, both from the ops
 	// repository (Commit changes the first one's path).
 	MultiSourceApp() string
+	// ValuesApp is an app whose chart (multi/chart) takes its value files
+	// from a ref-only source of the ops repository (ref "values"):
+	// $values/multi/values/values.yaml, then its own values.yaml.
+	ValuesApp() string
 }
 
 // Dial connects a backend's client with the argocd config at path and
@@ -105,6 +109,47 @@ func RunSuite(t *testing.T, b Backend) {
 	t.Run("DryRunDeploysNothing", func(t *testing.T) { suiteDryRun(t, b) })
 	t.Run("SeveralSourcesArePinnedByPosition", func(t *testing.T) { suiteSeveralSources(t, b) })
 	t.Run("SettingsNameTheControlPlaneToALoggedInCallerOnly", func(t *testing.T) { suiteSettings(t, b) })
+	t.Run("SourcesNameTheirFiles", func(t *testing.T) { suiteSourceFiles(t, b) })
+}
+
+// suiteSourceFiles: a get and a list (the board's lean decode) say which
+// files each source names and which source is a ref only Argo CD does not
+// render: protection and pending follow those files.
+func suiteSourceFiles(t *testing.T, b Backend) {
+	c := b.Client(t, true)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	app := b.ValuesApp()
+	check := func(how string, a argo.App) {
+		t.Helper()
+		if len(a.Sources) != 2 {
+			t.Fatalf("%s: %s has %d sources", how, app, len(a.Sources))
+		}
+		chart, ref := a.Sources[0], a.Sources[1]
+		if chart.Path != "multi/chart" || chart.RefOnly || chart.Ref != "" ||
+			len(chart.Files) != 2 || chart.Files[0] != "$values/multi/values/values.yaml" || chart.Files[1] != "values.yaml" {
+			t.Errorf("%s: the chart source reads as %+v", how, chart)
+		}
+		if ref.Ref != "values" || !ref.RefOnly || ref.Path != "" || len(ref.Files) != 0 {
+			t.Errorf("%s: the ref source reads as %+v", how, ref)
+		}
+	}
+	got, err := c.Get(ctx, app, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("get", got)
+	list, err := c.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range list {
+		if a.Name == app {
+			check("list", a)
+			return
+		}
+	}
+	t.Fatalf("%s is not listed", app)
 }
 
 // suiteSettings: the settings need no session, and name the control

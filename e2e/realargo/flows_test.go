@@ -342,6 +342,8 @@ func (b *realBackend) Account() string { return "owner" }
 
 func (b *realBackend) MultiSourceApp() string { return "multi-web" }
 
+func (b *realBackend) ValuesApp() string { return "values-web" }
+
 func (b *realBackend) Addr() string { return env.argoAddr }
 
 // SetDenyWindow puts the window on the tst project (the owner's apps').

@@ -160,6 +160,11 @@ func (t *tier) opsRepo() error {
 	// An app with two sources, both from the ops repository (no stage's).
 	files["multi/web/configmap.yaml"] = webManifest("multi", "1")
 	files["multi/values/configmap.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: multi-values\ndata:\n  replicas: \"2\"\n"
+	// A chart whose values come from a ref-only source (no stage's).
+	files["multi/chart/Chart.yaml"] = "apiVersion: v2\nname: chart\nversion: 0.1.0\n"
+	files["multi/chart/values.yaml"] = "replicas: 1\n"
+	files["multi/chart/templates/configmap.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: values-web\ndata:\n  replicas: \"{{ .Values.replicas }}\"\n"
+	files["multi/values/values.yaml"] = "replicas: 3\n"
 	_, err := t.commitPush("Initial ops layout", files)
 	return err
 }
@@ -266,6 +271,26 @@ spec:
     namespace: multi
   syncPolicy:
     syncOptions: [CreateNamespace=true]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: values-web
+  namespace: argocd
+spec:
+  project: tst
+  sources:
+    - repoURL: file://%[1]s
+      path: multi/chart
+      targetRevision: main
+      helm:
+        valueFiles: [$values/multi/values/values.yaml, values.yaml]
+    - repoURL: file://%[1]s
+      targetRevision: main
+      ref: values
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: multi
 `, t.bare)
 	if err := t.kubectlApply(b.String()); err != nil {
 		return err
