@@ -338,30 +338,33 @@ func opsReads(a appstate.App, urls []string) []opsRead {
 			out = append(out, opsRead{src.Path, src})
 		}
 		for _, f := range src.Files {
+			from, base := src, src.Path
 			if rest, ok := strings.CutPrefix(f, "$"); ok {
 				name, file, _ := strings.Cut(rest, "/")
-				if ref, ok := refs[name]; ok {
-					if p, ok := repoPath(file); ok {
-						out = append(out, opsRead{p, ref})
-					}
+				if ref, ok := refs[name]; ok { // $values/…: from the ref source's repository root
+					from, base, f = ref, "", "/"+file
+				} else if !ops[i] {
 					continue
 				}
-			}
-			if d := strings.IndexByte(f, '$'); d >= 0 && ops[i] {
-				// An environment variable Argo CD substitutes
-				// ($ARGOCD_APP_NAMESPACE/values.yaml): the file may be
-				// anywhere below what precedes it.
-				f = f[:strings.LastIndexByte(f[:d], '/')+1]
-			} else if d >= 0 {
+			} else if !ops[i] || strings.Contains(f, "://") {
 				continue
 			}
-			if ops[i] && !strings.Contains(f, "://") {
-				if !strings.HasPrefix(f, "/") { // an absolute one is from the repository's root
-					f = path.Join(src.Path, f)
+			if d := strings.IndexByte(f, '$'); d >= 0 {
+				// An environment variable Argo CD substitutes
+				// ($ARGOCD_APP_NAMESPACE/values.yaml), maybe to nothing:
+				// the file may be anywhere below what precedes it, and
+				// anywhere at all when it leads the path or a ".." follows.
+				if d == 0 || f[:d] == "/" || strings.Contains(f[d:], "..") {
+					out = append(out, opsRead{"", from})
+					continue
 				}
-				if p, ok := repoPath(f); ok {
-					out = append(out, opsRead{p, src})
-				}
+				f = f[:strings.LastIndexByte(f[:d], '/')+1]
+			}
+			if !strings.HasPrefix(f, "/") { // an absolute one is from the repository's root
+				f = path.Join(base, f)
+			}
+			if p, ok := repoPath(f); ok {
+				out = append(out, opsRead{p, from})
 			}
 		}
 	}

@@ -229,11 +229,15 @@ func TestOpsReadsFollowTheApplicationsFiles(t *testing.T) {
 			{RepoURL: "https://charts.example.com", Files: []string{"$values/tst/web/values.yaml", "$nope/prod/x.yaml", "$ARGOCD_APP_NAME.yaml"}},
 			{RepoURL: ops, Ref: "values", RefOnly: true}}},
 			[]string{"tst/web/values.yaml"}},
+		{"environment variables after a ref", appstate.App{MultiSource: true, Sources: []appstate.Source{
+			{RepoURL: "https://charts.example.com", Files: []string{"$values/envs/$ARGOCD_APP_NAMESPACE/values.yaml", "$values/$ARGOCD_APP_NAME/x.yaml"}},
+			{RepoURL: ops, Ref: "values", RefOnly: true}}},
+			[]string{"envs", ""}},
 		{"a ref source with a path is rendered", appstate.App{MultiSource: true, Sources: []appstate.Source{
 			{RepoURL: ops, Ref: "values", Path: ""}}},
 			[]string{""}},
 		{"environment variables: anywhere below what precedes them", appstate.App{Sources: []appstate.Source{{RepoURL: ops, Path: "tst/web",
-			Files: []string{"$ARGOCD_APP_NAMESPACE/values.yaml", "../../${ARGOCD_APP_NAME}/values.yaml", "envs/values-$ARGOCD_APP_NAME.yaml"}}}},
+			Files: []string{"$ARGOCD_APP_NAMESPACE/values.yaml", "../../${ARGOCD_APP_NAME}/values.yaml", "envs/values-$ARGOCD_APP_NAME.yaml", "envs/$X/../../x.yaml"}}}},
 			[]string{"tst/web", "", "tst/web/envs"}},
 	}
 	for _, c := range cases {

@@ -47,7 +47,8 @@ func NewLinks(raw map[string]string, reads map[string][]string) *Links {
 		}
 	}
 	for p, target := range clean {
-		if r, ok := resolve(clean, path.Dir(p), target, 0); ok {
+		budget := maxLinkDepth
+		if r, ok := resolve(clean, path.Dir(p), target, &budget); ok {
 			l.to[p] = r
 		}
 	}
@@ -63,7 +64,8 @@ func NewLinks(raw map[string]string, reads map[string][]string) *Links {
 			if c := path.Clean(r); c != ".." && !strings.HasPrefix(c, "../") && !strings.HasPrefix(c, "/") {
 				add(strings.TrimPrefix(strings.Trim(c, "/"), "."))
 			}
-			if res, ok := resolve(clean, ".", r, 0); ok {
+			budget := maxLinkDepth
+			if res, ok := resolve(clean, ".", r, &budget); ok {
 				add(res)
 			}
 		}
@@ -82,9 +84,10 @@ func NewLinks(raw map[string]string, reads map[string][]string) *Links {
 
 // resolve walks target from dir one component at a time, replacing each
 // link met by what it resolves to; false when the walk leaves the
-// repository, is absolute or loops.
-func resolve(links map[string]string, dir, target string, depth int) (string, bool) {
-	if strings.HasPrefix(target, "/") || depth > maxLinkDepth {
+// repository, is absolute, or follows more links than budget allows (as
+// the kernel, which gives up after 40 in all).
+func resolve(links map[string]string, dir, target string, budget *int) (string, bool) {
+	if strings.HasPrefix(target, "/") {
 		return "", false
 	}
 	var cur []string
@@ -104,7 +107,10 @@ func resolve(links map[string]string, dir, target string, depth int) (string, bo
 		}
 		cur = append(cur, c)
 		if t, ok := links[strings.Join(cur, "/")]; ok {
-			r, ok := resolve(links, strings.Join(cur[:len(cur)-1], "/"), t, depth+1)
+			if *budget--; *budget < 0 {
+				return "", false
+			}
+			r, ok := resolve(links, strings.Join(cur[:len(cur)-1], "/"), t, budget)
 			if !ok {
 				return "", false
 			}
@@ -215,18 +221,24 @@ func (l *Links) Aliases(files []string) []string {
 	}
 	l.once.Do(l.index)
 	seen := map[string]bool{}
-	var work []string
+	type step struct {
+		path  string
+		depth int
+	}
+	var work []step
 	for _, f := range files {
 		f = strings.Trim(f, "/")
 		seen[f] = true
-		work = append(work, f)
+		work = append(work, step{f, 0})
 	}
 	var out []string
 	for steps := 0; len(work) > 0; steps++ {
-		if steps > len(files)+maxAliases || len(out) > maxAliases {
+		// Links into each other make ever longer aliases: past the
+		// kernel's depth, or the count, every path may be reached.
+		if steps > len(files)+maxAliases || len(out) > maxAliases || work[len(work)-1].depth > maxLinkDepth {
 			return []string{""}
 		}
-		f := work[len(work)-1]
+		f, depth := work[len(work)-1].path, work[len(work)-1].depth
 		work = work[:len(work)-1]
 		// Every prefix of f (the root included) a link points at or a
 		// kustomization reads.
@@ -251,7 +263,7 @@ func (l *Links) Aliases(files []string) []string {
 				if !seen[alias] {
 					seen[alias] = true
 					out = append(out, alias)
-					work = append(work, alias)
+					work = append(work, step{alias, depth + 1})
 				}
 			}
 			if i == len(f) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLinksExpand(t *testing.T) {
@@ -150,5 +151,26 @@ func TestLinksResolveAsTheKernelDoes(t *testing.T) {
 	l = NewLinks(nil, map[string][]string{"shared/kustomization.yaml": {"prod/web"}})
 	if got := l.Expand([]string{"shared/kustomization.yaml"}); !slices.Contains(got, "prod/web") {
 		t.Errorf("Expand = %q", got)
+	}
+}
+
+// TestLinksStayBounded: links whose targets climb through each other
+// resolve within the kernel's budget, and links into each other end a
+// rollback's aliases in the whole repository, not in memory.
+func TestLinksStayBounded(t *testing.T) {
+	raw := map[string]string{}
+	for i := range 5 {
+		raw[fmt.Sprintf("a/l%d", i)] = strings.Repeat(fmt.Sprintf("l%d/../", (i+1)%5), 100) + "x"
+	}
+	done := make(chan struct{})
+	go func() { NewLinks(raw, nil); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("resolving links that climb through each other does not end")
+	}
+	l := NewLinks(map[string]string{"envs/prod/shared": "../staging", "envs/staging/shared": "../prod"}, nil)
+	if got := l.Aliases([]string{"envs/staging/values.yaml"}); len(got) != 1 || got[0] != "" {
+		t.Errorf("aliases through links into each other: %d paths; want the whole repository", len(got))
 	}
 }
