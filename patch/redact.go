@@ -182,7 +182,7 @@ func (r redactor) pair(pr Pair, old, new []byte) ([]byte, []byte) {
 	}
 	if !mayHoldSecret(old) && !mayHoldSecret(new) {
 		o, n := hideEncrypted(old, new)
-		return scrubText(o, r.tokens), scrubText(n, r.tokens)
+		return hideCredentialLines(scrubText(o, r.tokens), scrubText(n, r.tokens))
 	}
 	o, n := parseSide(old), parseSide(new)
 	oc, nc := collect(o.docs), collect(n.docs)
@@ -228,13 +228,14 @@ func mayHoldSecret(b []byte) bool {
 	}
 	return containsFold(b, "secret") || bytes.IndexByte(b, '\\') >= 0 ||
 		bytes.Contains(b, []byte("!!")) || bytes.Contains(b, []byte("!<")) || bytes.Contains(b, []byte("%TAG")) ||
-		containsFold(b, "pass") || containsFold(b, "token") || containsFold(b, "key")
+		credentialWords(b)
 }
 
 // secretKeySuffixes end the keys (lower case, without _ - .) whose value is
 // a credential in a values file or a ConfigMap: dbPassword, API_TOKEN,
 // client-secret, awsSecretAccessKey.
-var secretKeySuffixes = []string{"password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey", "secretkey", "accesskey"}
+var secretKeySuffixes = []string{"password", "passwd", "passphrase", "pass", "pwd", "secret", "token", "apikey", "privatekey", "secretkey",
+	"accesskey", "licensekey", "secretkeybase", "keydata", "authorization", "auth"}
 
 // secretKey reports whether a mapping key names a credential. A key that
 // names where one is (existingSecret, useSecret, the file or ref keys,
@@ -340,6 +341,9 @@ type secretValue struct {
 	// values block): redacted as a file of its own; inner are its tokens.
 	embedded bool
 	inner    []string
+	// lines: an embedded text (not a document) whose credential lines are
+	// hidden in it.
+	lines bool
 	// whole: a string that may hold a manifest with a Secret but does not
 	// parse; hidden as one value, and searched for nowhere else.
 	whole bool
@@ -388,7 +392,7 @@ func (s *secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, dep
 		return
 	case yaml.MappingNode:
 	case yaml.ScalarNode:
-		s.embedded(n, where)
+		s.embedded(n, where, depth == 1)
 		return
 	default:
 		return
@@ -444,8 +448,13 @@ func (s *secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, dep
 	}
 	// An env entry ({name: DB_PASSWORD, value: …}) is a credential by its
 	// name, as a key would be.
-	if name := str(get(n, "name")); name != "" && secretKey(name) {
-		if v := get(n, "value"); credential(v) {
+	// ({key: …, value: …} and other casings alike).
+	name := str(getFold(n, "name"))
+	if name == "" {
+		name = str(getFold(n, "key"))
+	}
+	if name != "" && secretKey(name) {
+		if v := getFold(n, "value"); credential(v) {
 			key := id + "|" + where + ".env." + name
 			for i := 2; s.values[key] != nil; i++ {
 				key = fmt.Sprintf("%s|%s.env.%s#%d", id, where, name, i)
@@ -484,11 +493,19 @@ func (s *secrets) fieldsAll(prefix string, ms []*yaml.Node, data bool) {
 // values block, a one-line JSON): redacted as a file of its own. A string
 // that names a Secret kind but does not parse (a Helm template) is hidden
 // whole.
-func (s *secrets) embedded(n *yaml.Node, where string) {
-	if !containsFold([]byte(n.Value), "secret") && !(strings.Contains(n.Value, "\\") && containsFold([]byte(n.Value), "kind")) {
+//
+// A string (not the whole document: a properties file reads as one) with
+// lines that set a credential has them hidden in it.
+func (s *secrets) embedded(n *yaml.Node, where string, document bool) {
+	b := []byte(n.Value)
+	if !credentialWords(b) && !(strings.Contains(n.Value, "\\") && containsFold(b, "kind")) {
 		return
 	}
-	side := parseSide([]byte(n.Value))
+	if _, h := hideCredentialLines(nil, b); !document && !bytes.Equal(h, b) {
+		s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, embedded: true, lines: true}
+		return
+	}
+	side := parseSide(b)
 	structured := false
 	for _, d := range side.docs {
 		if r := deref(d); r != nil && r.Kind == yaml.DocumentNode && len(r.Content) > 0 {
@@ -503,7 +520,7 @@ func (s *secrets) embedded(n *yaml.Node, where string) {
 	switch {
 	case len(inner.values) > 0:
 		s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, embedded: true, inner: inner.tokens()}
-	case (side.err != nil || inner.deep) && containsFold([]byte(n.Value), "kind"):
+	case (side.err != nil || inner.deep) && containsFold(b, "kind"):
 		s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, whole: true}
 	}
 }
@@ -580,7 +597,20 @@ func (s secrets) tokens() []string {
 
 // mark hides each value of mine, comparing with the same key in theirs.
 func mark(mine, theirs secrets, missing string, oldSide bool) {
-	for k, v := range mine.values {
+	// Lines hidden in a text come last, and only where nothing else hid
+	// the text (a Secret's field is hidden whole).
+	keys := make([]string, 0, len(mine.values))
+	for k := range mine.values {
+		keys = append(keys, k)
+	}
+	slices.SortStableFunc(keys, func(a, b string) int {
+		return cmp.Compare(b2i(mine.values[a].lines), b2i(mine.values[b].lines))
+	})
+	for _, k := range keys {
+		v := mine.values[k]
+		if v.lines && (v.node.Kind != yaml.ScalarNode || v.node.Value != v.orig) {
+			continue
+		}
 		other, present := theirs.values[k]
 		if v.whole {
 			state := ""
@@ -605,7 +635,12 @@ func mark(mine, theirs secrets, missing string, oldSide bool) {
 			if oldSide {
 				o, n = n, o
 			}
-			ro, rn := RedactPair(o, n)
+			var ro, rn []byte
+			if v.lines { // text, not a document: a scalar would find itself again
+				ro, rn = hideCredentialLines(o, n)
+			} else {
+				ro, rn = RedactPair(o, n)
+			}
 			v.node.Value, v.node.Style = string(rn), yaml.LiteralStyle
 			if oldSide {
 				v.node.Value = string(ro)
@@ -621,6 +656,13 @@ func mark(mine, theirs secrets, missing string, oldSide bool) {
 			hide(v.node, hiddenChanged, v.prefix)
 		}
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // hide replaces a value, and the anchor an alias points at, by a marker.
@@ -834,6 +876,17 @@ func get(m *yaml.Node, key string) *yaml.Node {
 }
 
 func keyString(n *yaml.Node) string { return str(n) }
+
+// getFold is get with the key in any case.
+func getFold(m *yaml.Node, key string) *yaml.Node {
+	var found *yaml.Node
+	for _, kv := range pairs(m) {
+		if strings.EqualFold(keyString(kv[0]), key) {
+			found = kv[1]
+		}
+	}
+	return found
+}
 
 // str is a scalar's decoded value (!!binary included); "" otherwise.
 func str(n *yaml.Node) string {
@@ -1125,13 +1178,22 @@ func hidePrivateKeys(old, new []byte) ([]byte, []byte) {
 
 // credentialLine is a "KEY=value" or "KEY: value" line (properties, env,
 // ini and shell files, and such files inside YAML strings).
-var credentialLine = regexp.MustCompile(`(?m)^([ \t]*(?:export[ \t]+)?["']?([A-Za-z0-9_.\-]+)["']?[ \t]*[=:][ \t]*)([^\n\r]*?)([ \t]*\r?)$`)
+// A comment (#, ;), a list item (- ) or a flag (--) may lead it: commented
+// out or in a compose file's environment, it is a credential all the same.
+var credentialLine = regexp.MustCompile(`(?m)^([ \t]*(?:[#;]+[ \t]*)?(?:-[ \t]+)?(?:export[ \t]+)?["']?([A-Za-z0-9_.\-]+)["']?[ \t]*[=:][ \t]*)([^\n\r]*?)([ \t]*\r?)$`)
 
 // credentialQuoted is such a line inside a one-line string: after a
 // double quote or a \n escape up to the next \n escape or the closing
 // quote (other escapes are part of the value), or after a single quote up
 // to the closing one.
 var credentialQuoted = []*regexp.Regexp{
+	// KEY=value inside a line: a URL's query (?user=a&password=b), a
+	// connection string (User Id=sa;Password=x;), a command line, an XML
+	// attribute or a TOML table, a folded text; quoted or up to the next
+	// separator.
+	regexp.MustCompile(`(?:[\s;&?,{(\[:]|^)((?:--?)?([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*["']?)(\$\{[^}\s]*\}|\$\([^)\s]*\)|[^\s;&,"'<>)\]}]+)`),
+	// <password>x</password>
+	regexp.MustCompile(`(<([A-Za-z][A-Za-z0-9_.\-]*)>)([^<\n]+)`),
 	regexp.MustCompile(`(?:\\n|")([ \t]*(?:export[ \t]+)?([A-Za-z0-9_.\-]+)[ \t]*[=:][ \t]*)((?:[^\n\r"\\]|\\[^n\n\r])*)`),
 	regexp.MustCompile(`'([ \t]*(?:export[ \t]+)?([A-Za-z0-9_.\-]+)[ \t]*[=:][ \t]*)([^\n\r']*)`),
 }
@@ -1143,7 +1205,7 @@ var credentialQuoted = []*regexp.Regexp{
 // changed.
 func hideCredentialLines(old, new []byte) ([]byte, []byte) {
 	hint := func(b []byte) bool {
-		return containsFold(b, "pass") || containsFold(b, "token") || containsFold(b, "secret") || containsFold(b, "key")
+		return credentialWords(b)
 	}
 	if !hint(old) && !hint(new) {
 		return old, new
@@ -1151,12 +1213,10 @@ func hideCredentialLines(old, new []byte) ([]byte, []byte) {
 	inOld := map[string]bool{}
 	scan := func(b []byte, out func(loc []int, line []byte)) {
 		locs := credentialLine.FindAllSubmatchIndex(b, -1)
-		if bytes.Contains(b, []byte(`\n`)) || bytes.ContainsAny(b, `"'`) {
-			for _, re := range credentialQuoted {
-				locs = append(locs, re.FindAllSubmatchIndex(b, -1)...)
-			}
-			slices.SortFunc(locs, func(x, y []int) int { return x[6] - y[6] })
+		for _, re := range credentialQuoted {
+			locs = append(locs, re.FindAllSubmatchIndex(b, -1)...)
 		}
+		slices.SortFunc(locs, func(x, y []int) int { return x[6] - y[6] })
 		end := -1
 		for _, loc := range locs {
 			if key := string(b[loc[4]:loc[5]]); loc[6] < end || !secretKey(key) || !credentialText(string(b[loc[6]:loc[7]])) {
@@ -1190,9 +1250,16 @@ func hideCredentialLines(old, new []byte) ([]byte, []byte) {
 	return rep(old, false), rep(new, true)
 }
 
+// credentialWords reports whether b has a word a credential's key has.
+func credentialWords(b []byte) bool {
+	return containsFold(b, "pass") || containsFold(b, "token") || containsFold(b, "secret") || containsFold(b, "key") ||
+		containsFold(b, "pwd") || containsFold(b, "auth")
+}
+
 // credentialText reports whether v, a credential line's value, holds one:
-// not empty, not a switch, a YAML block or collection, a comment or a
-// reference to a value kept elsewhere (see credential).
+// anything but nothing, a switch, a YAML block indicator, a template or a
+// plain reference to a value kept elsewhere (${VAR}, $(cmd), $VAR, Argo
+// CD's $secret.key, argocd-vault-plugin's <path:…>, vals' ref+…).
 func credentialText(v string) bool {
 	v = strings.TrimSpace(v)
 	if u, err := strconv.Unquote(v); err == nil {
@@ -1200,16 +1267,18 @@ func credentialText(v string) bool {
 	} else if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
 		v = v[1 : len(v)-1]
 	}
-	if v == "" || strings.ContainsAny(v[:1], "|>{[#&*!") {
-		return false
-	}
 	switch strings.ToLower(v) {
-	case "true", "false", "yes", "no", "on", "off", "null", "~", "<hidden>", "<hidden changed>":
+	case "", "true", "false", "yes", "no", "on", "off", "null", "~":
 		return false
 	}
-	return !strings.Contains(v, "{{") && !strings.HasPrefix(v, "$") && !strings.HasPrefix(v, "<path:") &&
-		!strings.HasPrefix(v, "ref+") && !strings.HasPrefix(v, "<hidden")
+	return !blockIndicator.MatchString(v) && !strings.Contains(v, "{{") && !plainReference.MatchString(v) &&
+		!strings.HasPrefix(v, "<path:") && !strings.HasPrefix(v, "ref+") && !strings.HasPrefix(v, "<hidden")
 }
+
+var (
+	blockIndicator = regexp.MustCompile(`^[|>][-+0-9]*$`)
+	plainReference = regexp.MustCompile(`^(?:\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[a-z0-9-]+\.[A-Za-z0-9_.-]+)$`)
+)
 
 // hideEncrypted replaces sops values: ciphertext tells a reader nothing
 // but changes on every re-encryption; a value new to this side reads
