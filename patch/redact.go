@@ -1212,9 +1212,29 @@ func hideCredentialLines(old, new []byte) ([]byte, []byte) {
 	}
 	inOld := map[string]bool{}
 	scan := func(b []byte, out func(loc []int, line []byte)) {
-		locs := credentialLine.FindAllSubmatchIndex(b, -1)
-		for _, re := range credentialQuoted {
-			locs = append(locs, re.FindAllSubmatchIndex(b, -1)...)
+		// Line by line, and only lines with a credential's word: a big
+		// values file has few.
+		var locs [][]int
+		for start := 0; start < len(b); {
+			end := bytes.IndexByte(b[start:], '\n')
+			if end < 0 {
+				end = len(b)
+			} else {
+				end += start
+			}
+			if line := b[start:end]; credentialWords(line) {
+				for _, re := range append([]*regexp.Regexp{credentialLine}, credentialQuoted...) {
+					for _, loc := range re.FindAllSubmatchIndex(line, -1) {
+						for i := range loc {
+							if loc[i] >= 0 {
+								loc[i] += start
+							}
+						}
+						locs = append(locs, loc)
+					}
+				}
+			}
+			start = end + 1
 		}
 		slices.SortFunc(locs, func(x, y []int) int { return x[6] - y[6] })
 		end := -1
@@ -1250,10 +1270,35 @@ func hideCredentialLines(old, new []byte) ([]byte, []byte) {
 	return rep(old, false), rep(new, true)
 }
 
-// credentialWords reports whether b has a word a credential's key has.
+// credentialWords reports whether b has a word a credential's key has
+// (pass, pwd, token, secret, key, auth), in any case: one pass over b.
 func credentialWords(b []byte) bool {
-	return containsFold(b, "pass") || containsFold(b, "token") || containsFold(b, "secret") || containsFold(b, "key") ||
-		containsFold(b, "pwd") || containsFold(b, "auth")
+	has := func(i int, w string) bool { return i+len(w) <= len(b) && bytes.EqualFold(b[i:i+len(w)], []byte(w)) }
+	for i, c := range b {
+		switch c | 0x20 {
+		case 'p':
+			if has(i, "pass") || has(i, "pwd") {
+				return true
+			}
+		case 't':
+			if has(i, "token") {
+				return true
+			}
+		case 's':
+			if has(i, "secret") {
+				return true
+			}
+		case 'k':
+			if has(i, "key") {
+				return true
+			}
+		case 'a':
+			if has(i, "auth") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // credentialText reports whether v, a credential line's value, holds one:
