@@ -55,3 +55,52 @@ func TestCredentialSpellingsFromTheHunt(t *testing.T) {
 		}
 	}
 }
+
+// TestCredentialRedactionReviewCases: a review's cases. A Secret inside a
+// string is hidden field by field even when it also has credential lines;
+// the longest match at a place wins; quoted values are hidden whole; a
+// name or value given twice in other casings is hidden either way; and
+// ordinary settings stay shown.
+func TestCredentialRedactionReviewCases(t *testing.T) {
+	leaks := map[string]string{
+		"cm.yaml":           "kind: ConfigMap\ndata:\n  extra.yaml: |\n    kind: Secret\n    stringData: {password: LEAKaa1}\n    data: {.dockerconfigjson: TEVBS2JiMg==}\n",
+		"client.properties": "sasl.jaas.config=org.x.Plain required username=\"u\" password=\"${X}\";\nssl.truststore.password=LEAKcc3 horse battery staple\n",
+		"a.properties":      "password=\"LEAKdd4;LEAKee5\"\nconn=Password='LEAKff6;x'\n",
+		"deploy.yaml":       "env:\n  - {name: DB_PASSWORD, value: LEAKgg7, Value: decoy}\n  - {name: DB_PASSWORD, Name: LOG, value: LEAKhh8}\n",
+		"app.xml":           "<password encrypted=\"false\">LEAKii9</password>\n",
+		"values.yaml":       "password: $LEAKjj0$x\n",
+	}
+	for p, c := range leaks {
+		out := Unified([]Pair{{To: &File{Path: "tst/" + p, Content: []byte(c)}}}, 3)
+		if strings.Contains(out, "LEAK") || strings.Contains(out, "horse") || strings.Contains(out, "TEVBS2JiMg") {
+			t.Errorf("%s leaks:\n%s", p, out)
+		}
+	}
+	shown := map[string][]string{
+		"values.yaml": {"auth: {enabled: true, type: oidc}", "authorization: [admin, dev]", "auth: *authDefaults", "clientAuth: required",
+			"bypass: cookie", "--client-auth=required", "auth.existingSecret=app-creds", "$__file{/etc/x}"},
+		"NOTES.txt": {"replace <token> with the value", "kubectl get secret <secret> -o jsonpath"},
+	}
+	for p, want := range shown {
+		c := strings.Join(want, "\n") + "\n"
+		if p == "values.yaml" {
+			c = "a:\n  auth: {enabled: true, type: oidc}\n  authorization: [admin, dev]\n  defaults: &authDefaults {x: 1}\n  b:\n    auth: *authDefaults\n" +
+				"  tls:\n    clientAuth: required\n  cache:\n    bypass: cookie\n  args: [\"--client-auth=required\", \"--set auth.existingSecret=app-creds\"]\n  grafana: $__file{/etc/x}\n"
+		}
+		out := Unified([]Pair{{To: &File{Path: "tst/" + p, Content: []byte(c)}}}, 3)
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: %q is hidden:\n%s", p, w, out)
+			}
+		}
+	}
+}
+
+// BenchmarkDuplicateCredentialKeys: 20,000 repeats of one credential key
+// (each hidden) in linear time.
+func BenchmarkDuplicateCredentialKeys(b *testing.B) {
+	c := []byte(strings.Repeat("dbPass: x1234567\n", 20000))
+	for b.Loop() {
+		Unified([]Pair{{To: &File{Path: "tst/values.yaml", Content: c}}}, 3)
+	}
+}

@@ -234,13 +234,23 @@ func mayHoldSecret(b []byte) bool {
 // secretKeySuffixes end the keys (lower case, without _ - .) whose value is
 // a credential in a values file or a ConfigMap: dbPassword, API_TOKEN,
 // client-secret, awsSecretAccessKey.
-var secretKeySuffixes = []string{"password", "passwd", "passphrase", "pass", "pwd", "secret", "token", "apikey", "privatekey", "secretkey",
-	"accesskey", "licensekey", "secretkeybase", "keydata", "authorization", "auth"}
+var secretKeySuffixes = []string{"password", "passwd", "passphrase", "pwd", "secret", "token", "apikey", "privatekey", "secretkey",
+	"accesskey", "licensekey", "secretkeybase", "keydata", "authorization"}
+
+// secretKeyWords are words that name a credential only as the key's last
+// word (RABBITMQ_DEFAULT_PASS, docker's "auth"), not at the end of another
+// (cache.bypass, ssl.client.auth is a mode).
+var secretKeyWords = []string{"pass", "auth"}
 
 // secretKey reports whether a mapping key names a credential. A key that
 // names where one is (existingSecret, useSecret, the file or ref keys,
 // which end otherwise) does not.
 func secretKey(k string) bool {
+	k = k[strings.LastIndexAny(k, "./")+1:] // a dotted or Helm --set path: its last part
+	words := strings.FieldsFunc(k, func(r rune) bool { return r == '_' || r == '-' })
+	if len(words) > 0 && slices.Contains(secretKeyWords, strings.ToLower(words[len(words)-1])) && (len(words) > 1 || len(k) <= 5) {
+		return true
+	}
 	k = strings.Map(func(r rune) rune {
 		switch r {
 		case '_', '-', '.':
@@ -279,7 +289,7 @@ func credential(n *yaml.Node) bool {
 	case "true", "false", "yes", "no", "on", "off": // a switch, quoted (a ConfigMap's values are strings)
 		return false
 	}
-	return !strings.Contains(v, "{{") && !strings.HasPrefix(v, "$") && // ${VAR}, $(cmd), Argo CD's $secret.key
+	return !strings.Contains(v, "{{") && !plainReference.MatchString(v) && // ${VAR}, $(cmd), Argo CD's $secret.key
 		!strings.HasPrefix(v, "<path:") && !strings.HasPrefix(v, "ref+")
 }
 
@@ -358,6 +368,25 @@ type secrets struct {
 	values map[string]*secretValue
 	docs   []*yaml.Node
 	deep   bool // nested beyond maxDepth: not walked, so the file is hidden whole
+	dups   map[string]int
+}
+
+// unique is key, or key#N for its Nth repeat: counted, so a file of
+// thousands of repeats is not searched once per repeat.
+func (s *secrets) unique(key string) string {
+	if s.values[key] == nil {
+		return key
+	}
+	if s.dups == nil {
+		s.dups = map[string]int{}
+	}
+	for {
+		n := s.dups[key] + 2
+		s.dups[key] = n - 1
+		if k := fmt.Sprintf("%s#%d", key, n); s.values[k] == nil {
+			return k
+		}
+	}
 }
 
 // maxDepth bounds the walk; anything deeper fails closed.
@@ -448,18 +477,16 @@ func (s *secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, dep
 	}
 	// An env entry ({name: DB_PASSWORD, value: …}) is a credential by its
 	// name, as a key would be.
-	// ({key: …, value: …} and other casings alike).
-	name := str(getFold(n, "name"))
-	if name == "" {
-		name = str(getFold(n, "key"))
+	// ({key: …, value: …}, any casing; a name given twice counts either way).
+	named := false
+	for _, nm := range append(getAllFold(n, "name"), getAllFold(n, "key")...) {
+		named = named || secretKey(str(nm))
 	}
-	if name != "" && secretKey(name) {
-		if v := getFold(n, "value"); credential(v) {
-			key := id + "|" + where + ".env." + name
-			for i := 2; s.values[key] != nil; i++ {
-				key = fmt.Sprintf("%s|%s.env.%s#%d", id, where, name, i)
+	if named {
+		for _, v := range getAllFold(n, "value") {
+			if credential(v) {
+				s.values[s.unique(id+"|"+where+".env")] = &secretValue{node: v, orig: canonical(v), inPlace: true}
 			}
-			s.values[key] = &secretValue{node: v, orig: canonical(v), inPlace: true}
 		}
 	}
 	for _, kv := range pairs(n) {
@@ -467,11 +494,7 @@ func (s *secrets) walk(n *yaml.Node, where string, seen map[*yaml.Node]bool, dep
 		if secretKey(k) && credential(kv[1]) {
 			// A credential in the clear (a values file, a ConfigMap): the
 			// repository should not hold it, and no one is shown it.
-			key := id + "|" + where + "." + k
-			for i := 2; s.values[key] != nil; i++ {
-				key = fmt.Sprintf("%s|%s.%s#%d", id, where, k, i)
-			}
-			s.values[key] = &secretValue{node: kv[1], orig: canonical(kv[1]), inPlace: true}
+			s.values[s.unique(id+"|"+where+"."+k)] = &secretValue{node: kv[1], orig: canonical(kv[1]), inPlace: true}
 			continue
 		}
 		s.walk(kv[1], where+"."+k, seen, depth+1)
@@ -501,9 +524,12 @@ func (s *secrets) embedded(n *yaml.Node, where string, document bool) {
 	if !credentialWords(b) && !(strings.Contains(n.Value, "\\") && containsFold(b, "kind")) {
 		return
 	}
-	if _, h := hideCredentialLines(nil, b); !document && !bytes.Equal(h, b) {
-		s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, embedded: true, lines: true}
-		return
+	lines := func() bool {
+		if _, h := hideCredentialLines(nil, b); !document && !bytes.Equal(h, b) {
+			s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, embedded: true, lines: true}
+			return true
+		}
+		return false
 	}
 	side := parseSide(b)
 	structured := false
@@ -514,14 +540,17 @@ func (s *secrets) embedded(n *yaml.Node, where string, document bool) {
 		}
 	}
 	if side.err == nil && !structured {
-		return // a plain string (the kind value "Secret" itself)
+		lines() // a plain string (the kind value "Secret" itself, or text)
+		return
 	}
 	inner := collect(side.docs)
 	switch {
-	case len(inner.values) > 0:
+	case len(inner.values) > 0: // a document with secrets: redacted as a file
 		s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, embedded: true, inner: inner.tokens()}
 	case (side.err != nil || inner.deep) && containsFold(b, "kind"):
 		s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, whole: true}
+	default:
+		lines()
 	}
 }
 
@@ -535,10 +564,7 @@ func (s *secrets) fields(prefix string, m *yaml.Node, data bool) {
 		return
 	}
 	for _, kv := range pairs(m) {
-		k := prefix + "." + keyString(kv[0])
-		for i := 2; s.values[k] != nil; i++ { // a duplicate key is hidden too
-			k = fmt.Sprintf("%s.%s#%d", prefix, keyString(kv[0]), i)
-		}
+		k := s.unique(prefix + "." + keyString(kv[0])) // a duplicate key is hidden too
 		s.values[k] = &secretValue{node: kv[1], orig: canonical(kv[1]), data: data}
 	}
 }
@@ -877,15 +903,15 @@ func get(m *yaml.Node, key string) *yaml.Node {
 
 func keyString(n *yaml.Node) string { return str(n) }
 
-// getFold is get with the key in any case.
-func getFold(m *yaml.Node, key string) *yaml.Node {
-	var found *yaml.Node
+// getAllFold is every value of key in m, in any case.
+func getAllFold(m *yaml.Node, key string) []*yaml.Node {
+	var out []*yaml.Node
 	for _, kv := range pairs(m) {
 		if strings.EqualFold(keyString(kv[0]), key) {
-			found = kv[1]
+			out = append(out, kv[1])
 		}
 	}
-	return found
+	return out
 }
 
 // str is a scalar's decoded value (!!binary included); "" otherwise.
@@ -1182,18 +1208,20 @@ func hidePrivateKeys(old, new []byte) ([]byte, []byte) {
 // out or in a compose file's environment, it is a credential all the same.
 var credentialLine = regexp.MustCompile(`(?m)^([ \t]*(?:[#;]+[ \t]*)?(?:-[ \t]+)?(?:export[ \t]+)?["']?([A-Za-z0-9_.\-]+)["']?[ \t]*[=:][ \t]*)([^\n\r]*?)([ \t]*\r?)$`)
 
+// credentialInline is KEY=value inside a line: a URL's query
+// (?user=a&password=b), a connection string (User Id=sa;Password=x;), a
+// command line, an XML attribute or a TOML table, a folded text; quoted,
+// or up to the next separator. Its matches may overlap (a=Password=x):
+// see inlineMatches.
+var credentialInline = regexp.MustCompile(`(?:[\s;&?,{(\[:=]|^)((?:--?)?([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*)("[^"\n]*"|'[^'\n]*'|\{[^}=\n]*\}|\$\{[^}\s]*\}|\$\([^)\s]*\)|[^\s;&,"'<>)\]}]+)`)
+
 // credentialQuoted is such a line inside a one-line string: after a
 // double quote or a \n escape up to the next \n escape or the closing
 // quote (other escapes are part of the value), or after a single quote up
 // to the closing one.
 var credentialQuoted = []*regexp.Regexp{
-	// KEY=value inside a line: a URL's query (?user=a&password=b), a
-	// connection string (User Id=sa;Password=x;), a command line, an XML
-	// attribute or a TOML table, a folded text; quoted or up to the next
-	// separator.
-	regexp.MustCompile(`(?:[\s;&?,{(\[:]|^)((?:--?)?([A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*=[ \t]*["']?)(\$\{[^}\s]*\}|\$\([^)\s]*\)|[^\s;&,"'<>)\]}]+)`),
-	// <password>x</password>
-	regexp.MustCompile(`(<([A-Za-z][A-Za-z0-9_.\-]*)>)([^<\n]+)`),
+	// <password>x</password>, <password encrypted="false">x</password>
+	regexp.MustCompile(`(<([A-Za-z][A-Za-z0-9_.\-]*)(?:\s[^<>\n]*)?>)([^<\n]+)</`),
 	regexp.MustCompile(`(?:\\n|")([ \t]*(?:export[ \t]+)?([A-Za-z0-9_.\-]+)[ \t]*[=:][ \t]*)((?:[^\n\r"\\]|\\[^n\n\r])*)`),
 	regexp.MustCompile(`'([ \t]*(?:export[ \t]+)?([A-Za-z0-9_.\-]+)[ \t]*[=:][ \t]*)([^\n\r']*)`),
 }
@@ -1223,8 +1251,14 @@ func hideCredentialLines(old, new []byte) ([]byte, []byte) {
 				end += start
 			}
 			if line := b[start:end]; credentialWords(line) {
-				for _, re := range append([]*regexp.Regexp{credentialLine}, credentialQuoted...) {
-					for _, loc := range re.FindAllSubmatchIndex(line, -1) {
+				for _, re := range append([]*regexp.Regexp{credentialLine, nil}, credentialQuoted...) {
+					var locs2 [][]int
+					if re == nil { // credentialInline
+						locs2 = inlineMatches(line)
+					} else {
+						locs2 = re.FindAllSubmatchIndex(line, -1)
+					}
+					for _, loc := range locs2 {
 						for i := range loc {
 							if loc[i] >= 0 {
 								loc[i] += start
@@ -1236,7 +1270,10 @@ func hideCredentialLines(old, new []byte) ([]byte, []byte) {
 			}
 			start = end + 1
 		}
-		slices.SortFunc(locs, func(x, y []int) int { return x[6] - y[6] })
+		// At one position the longest match wins (a whole line over a
+		// KEY=value inside it): sorted stably, so no order of equals
+		// decides what shows.
+		slices.SortStableFunc(locs, func(x, y []int) int { return cmp.Or(x[6]-y[6], y[7]-x[7]) })
 		end := -1
 		for _, loc := range locs {
 			if key := string(b[loc[4]:loc[5]]); loc[6] < end || !secretKey(key) || !credentialText(string(b[loc[6]:loc[7]])) {
@@ -1268,6 +1305,27 @@ func hideCredentialLines(old, new []byte) ([]byte, []byte) {
 		return append(out, b[last:]...)
 	}
 	return rep(old, false), rep(new, true)
+}
+
+// inlineMatches finds credentialInline's matches in line, each search
+// starting again just before the last match's value, so a value that is
+// itself KEY=value (conn=Password=x) is searched too.
+func inlineMatches(line []byte) [][]int {
+	var out [][]int
+	for pos := 0; pos < len(line); {
+		loc := credentialInline.FindSubmatchIndex(line[pos:])
+		if loc == nil {
+			break
+		}
+		for i := range loc {
+			if loc[i] >= 0 {
+				loc[i] += pos
+			}
+		}
+		out = append(out, loc)
+		pos = max(pos+1, loc[6]-1)
+	}
+	return out
 }
 
 // credentialWords reports whether b has a word a credential's key has
@@ -1313,8 +1371,12 @@ func credentialText(v string) bool {
 		v = v[1 : len(v)-1]
 	}
 	switch strings.ToLower(v) {
-	case "", "true", "false", "yes", "no", "on", "off", "null", "~":
+	case "", "true", "false", "yes", "no", "on", "off", "null", "~", "enabled", "disabled", "required", "optional", "none", "{", "[":
 		return false
+	}
+	if collection := len(v) >= 2 && (v[0] == '{' && v[len(v)-1] == '}' || v[0] == '[' && v[len(v)-1] == ']'); collection ||
+		yamlAlias.MatchString(v) {
+		return false // {enabled: true}, [admin, dev], *defaults
 	}
 	return !blockIndicator.MatchString(v) && !strings.Contains(v, "{{") && !plainReference.MatchString(v) &&
 		!strings.HasPrefix(v, "<path:") && !strings.HasPrefix(v, "ref+") && !strings.HasPrefix(v, "<hidden")
@@ -1322,7 +1384,8 @@ func credentialText(v string) bool {
 
 var (
 	blockIndicator = regexp.MustCompile(`^[|>][-+0-9]*$`)
-	plainReference = regexp.MustCompile(`^(?:\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[a-z0-9-]+\.[A-Za-z0-9_.-]+)$`)
+	plainReference = regexp.MustCompile(`^(?:\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[a-z0-9-]+\.[A-Za-z0-9_.-]+|\$__[a-z]+\{[^}]*\})$`)
+	yamlAlias      = regexp.MustCompile(`^\*[A-Za-z0-9_.-]+$`)
 )
 
 // hideEncrypted replaces sops values: ciphertext tells a reader nothing
