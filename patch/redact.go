@@ -525,7 +525,7 @@ func (s *secrets) embedded(n *yaml.Node, where string, document bool) {
 		return
 	}
 	lines := func() bool {
-		if _, h := hideCredentialLines(nil, b); !document && !bytes.Equal(h, b) {
+		if !document && len(credentialMatches(b)) > 0 {
 			s.values["embedded|"+where] = &secretValue{node: n, orig: n.Value, embedded: true, lines: true}
 			return true
 		}
@@ -1232,79 +1232,87 @@ var credentialQuoted = []*regexp.Regexp{
 // values block. The old side's values decide whether the new side's
 // changed.
 func hideCredentialLines(old, new []byte) ([]byte, []byte) {
-	hint := func(b []byte) bool {
-		return credentialWords(b)
-	}
-	if !hint(old) && !hint(new) {
+	if !credentialWords(old) && !credentialWords(new) {
 		return old, new
 	}
-	inOld := map[string]bool{}
-	scan := func(b []byte, out func(loc []int, line []byte)) {
-		// Line by line, and only lines with a credential's word: a big
-		// values file has few.
-		var locs [][]int
-		for start := 0; start < len(b); {
-			end := bytes.IndexByte(b[start:], '\n')
-			if end < 0 {
-				end = len(b)
-			} else {
-				end += start
+	oldMatches := credentialMatches(old)
+	var inOld map[string]bool // nil: nothing to compare with
+	if old != nil {
+		inOld = map[string]bool{}
+		for _, m := range oldMatches {
+			inOld[m.key+"\x00"+m.value] = true
+		}
+	}
+	return hideMatched(old, oldMatches, nil), hideMatched(new, credentialMatches(new), inOld)
+}
+
+// credentialMatch is a credential value set in text, at b[start:end].
+type credentialMatch struct {
+	start, end int
+	key, value string
+}
+
+// credentialMatches finds, line by line and only in lines with a
+// credential's word (a big values file has few), the values of keys that
+// name a credential; where matches overlap the longest (a whole line over
+// a KEY=value inside it) wins, sorted stably so no order of equals decides
+// what shows.
+func credentialMatches(b []byte) []credentialMatch {
+	var locs [][]int
+	for start := 0; start < len(b); {
+		end := bytes.IndexByte(b[start:], '\n')
+		if end < 0 {
+			end = len(b)
+		} else {
+			end += start
+		}
+		if line := b[start:end]; credentialWords(line) {
+			found := append(credentialLine.FindAllSubmatchIndex(line, -1), inlineMatches(line)...)
+			for _, re := range credentialQuoted {
+				found = append(found, re.FindAllSubmatchIndex(line, -1)...)
 			}
-			if line := b[start:end]; credentialWords(line) {
-				for _, re := range append([]*regexp.Regexp{credentialLine, nil}, credentialQuoted...) {
-					var locs2 [][]int
-					if re == nil { // credentialInline
-						locs2 = inlineMatches(line)
-					} else {
-						locs2 = re.FindAllSubmatchIndex(line, -1)
-					}
-					for _, loc := range locs2 {
-						for i := range loc {
-							if loc[i] >= 0 {
-								loc[i] += start
-							}
-						}
-						locs = append(locs, loc)
+			for _, loc := range found {
+				for i := range loc {
+					if loc[i] >= 0 {
+						loc[i] += start
 					}
 				}
 			}
-			start = end + 1
+			locs = append(locs, found...)
 		}
-		// At one position the longest match wins (a whole line over a
-		// KEY=value inside it): sorted stably, so no order of equals
-		// decides what shows.
-		slices.SortStableFunc(locs, func(x, y []int) int { return cmp.Or(x[6]-y[6], y[7]-x[7]) })
-		end := -1
-		for _, loc := range locs {
-			if key := string(b[loc[4]:loc[5]]); loc[6] < end || !secretKey(key) || !credentialText(string(b[loc[6]:loc[7]])) {
-				continue
-			}
-			end = loc[7]
-			out(loc, b[loc[0]:loc[1]])
-		}
+		start = end + 1
 	}
-	scan(old, func(loc []int, _ []byte) { inOld[string(old[loc[4]:loc[5]])+"\x00"+string(old[loc[6]:loc[7]])] = true })
-	rep := func(b []byte, isNew bool) []byte {
-		if b == nil {
-			return nil
+	slices.SortStableFunc(locs, func(x, y []int) int { return cmp.Or(x[6]-y[6], y[7]-x[7]) })
+	var out []credentialMatch
+	taken := -1
+	for _, loc := range locs {
+		m := credentialMatch{start: loc[6], end: loc[7], key: string(b[loc[4]:loc[5]]), value: string(b[loc[6]:loc[7]])}
+		if m.start < taken || !secretKey(m.key) || !credentialText(m.value) {
+			continue
 		}
-		var out []byte
-		last := 0
-		scan(b, func(loc []int, _ []byte) {
-			marker := hiddenSame
-			if isNew && old != nil && !inOld[string(b[loc[4]:loc[5]])+"\x00"+string(b[loc[6]:loc[7]])] {
-				marker = hiddenChanged
-			}
-			out = append(out, b[last:loc[6]]...)
-			out = append(out, marker...)
-			last = loc[7]
-		})
-		if out == nil {
-			return b
-		}
-		return append(out, b[last:]...)
+		taken = m.end
+		out = append(out, m)
 	}
-	return rep(old, false), rep(new, true)
+	return out
+}
+
+// hideMatched replaces each match's value by a marker: "changed" when
+// inOld is given and does not hold the same key and value.
+func hideMatched(b []byte, matches []credentialMatch, inOld map[string]bool) []byte {
+	if len(matches) == 0 {
+		return b
+	}
+	var out []byte
+	last := 0
+	for _, m := range matches {
+		marker := hiddenSame
+		if inOld != nil && !inOld[m.key+"\x00"+m.value] {
+			marker = hiddenChanged
+		}
+		out = append(append(out, b[last:m.start]...), marker...)
+		last = m.end
+	}
+	return append(out, b[last:]...)
 }
 
 // inlineMatches finds credentialInline's matches in line, each search
@@ -1331,33 +1339,18 @@ func inlineMatches(line []byte) [][]int {
 // credentialWords reports whether b has a word a credential's key has
 // (pass, pwd, token, secret, key, auth), in any case: one pass over b.
 func credentialWords(b []byte) bool {
-	has := func(i int, w string) bool { return i+len(w) <= len(b) && bytes.EqualFold(b[i:i+len(w)], []byte(w)) }
 	for i, c := range b {
-		switch c | 0x20 {
-		case 'p':
-			if has(i, "pass") || has(i, "pwd") {
-				return true
-			}
-		case 't':
-			if has(i, "token") {
-				return true
-			}
-		case 's':
-			if has(i, "secret") {
-				return true
-			}
-		case 'k':
-			if has(i, "key") {
-				return true
-			}
-		case 'a':
-			if has(i, "auth") {
+		for _, w := range credentialWordsBy[c|0x20] {
+			if i+len(w) <= len(b) && bytes.EqualFold(b[i:i+len(w)], []byte(w)) {
 				return true
 			}
 		}
 	}
 	return false
 }
+
+// credentialWordsBy lists credentialWords' words by their first letter.
+var credentialWordsBy = [256][]string{'p': {"pass", "pwd"}, 't': {"token"}, 's': {"secret"}, 'k': {"key"}, 'a': {"auth"}}
 
 // credentialText reports whether v, a credential line's value, holds one:
 // anything but nothing, a switch, a YAML block indicator, a template or a
