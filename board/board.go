@@ -363,25 +363,12 @@ func opsReads(a appstate.App, urls []string) []opsRead {
 			if !strings.HasPrefix(f, "/") { // an absolute one is from the repository's root
 				f = path.Join(base, f)
 			}
-			if p, ok := repoPath(f); ok {
+			if p, ok := gitstate.RepoPath(f); ok {
 				out = append(out, opsRead{p, from})
 			}
 		}
 	}
 	return out
-}
-
-// repoPath cleans p to a path of the repository; false when it climbs
-// out (Argo CD refuses to read there).
-func repoPath(p string) (string, bool) {
-	p = path.Clean(p)
-	if p == ".." || strings.HasPrefix(p, "../") {
-		return "", false
-	}
-	if p = strings.Trim(p, "/"); p == "." {
-		p = ""
-	}
-	return p, true
 }
 
 // ownerStage finds the stage whose path holds the first of what the app

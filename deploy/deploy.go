@@ -86,7 +86,7 @@ func ReviewedRevision(ctx context.Context, repo *opsrepo.Repo, rev string) (stri
 			return "", err
 		}
 		if !p.Ancestor {
-			return "", fmt.Errorf("revision %s is not on branch %s", opsrepo.Short(h.String()), repo.Branch())
+			return "", fmt.Errorf("revision %s is not on branch %s (rewritten since it was reviewed?): review the branch's head and sync that", opsrepo.Short(h.String()), repo.Branch())
 		}
 	}
 	return h.String(), nil

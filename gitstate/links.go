@@ -2,6 +2,7 @@ package gitstate
 
 import (
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -55,14 +56,14 @@ func NewLinks(raw map[string]string, reads map[string][]string) *Links {
 	for p, refs := range reads {
 		p = strings.Trim(path.Clean("/"+p), "/")
 		add := func(r string) {
-			if !contains(l.reads[p], r) {
+			if !slices.Contains(l.reads[p], r) {
 				l.reads[p] = append(l.reads[p], r)
 			}
 		}
 		for _, r := range refs {
 			// As written, and as the kernel resolves it through links.
-			if c := path.Clean(r); c != ".." && !strings.HasPrefix(c, "../") && !strings.HasPrefix(c, "/") {
-				add(strings.TrimPrefix(strings.Trim(c, "/"), "."))
+			if c, ok := RepoPath(r); ok && !strings.HasPrefix(r, "/") {
+				add(c)
 			}
 			budget := maxLinkDepth
 			if res, ok := resolve(clean, ".", r, &budget); ok {
@@ -123,13 +124,18 @@ func resolve(links map[string]string, dir, target string, budget *int) (string, 
 	return strings.Join(cur, "/"), true
 }
 
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
+// RepoPath cleans p, relative to the repository's root, to a path of
+// the repository ("" for the root); false when it climbs out (Argo CD
+// refuses to read there).
+func RepoPath(p string) (string, bool) {
+	p = path.Clean(p)
+	if p == ".." || strings.HasPrefix(p, "../") {
+		return "", false
 	}
-	return false
+	if p = strings.Trim(p, "/"); p == "." {
+		p = ""
+	}
+	return p, true
 }
 
 // Len is how many symbolic links there are.
@@ -283,7 +289,7 @@ func (l *Links) index() {
 	}
 	for key, reads := range l.reads {
 		for _, r := range reads {
-			if !contains(l.rev[r], key) {
+			if !slices.Contains(l.rev[r], key) {
 				l.rev[r] = append(l.rev[r], key)
 			}
 		}

@@ -143,7 +143,7 @@ func Run(ctx context.Context, opts *Options) error {
 		for _, st := range b.Stages {
 			if st.ArgoError != "" && len(st.Apps) == 0 {
 				fmt.Fprintf(opts.IO.ErrOut, "note: Argo CD state of %s unknown (%s): whether its apps read the files this rollback changes cannot be told, so it counts as changed\n",
-					st.Name, sanitize.Line(st.ArgoError))
+					sanitize.Line(st.Name), sanitize.Line(st.ArgoError))
 			}
 		}
 		readers = b.Readers()
