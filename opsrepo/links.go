@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -92,7 +91,7 @@ func (w *walker) collectLinks(tree plumbing.Hash, dir string, links map[string]s
 				return err
 			}
 		case mode == "120000":
-			target, err := w.blob(h, maxLinkTarget)
+			target, err := w.object(h, plumbing.BlobObject, maxLinkTarget)
 			switch {
 			case errors.Is(err, errTooBig):
 				reads[dir+name] = []string{""} // unread: it may point anywhere
@@ -107,7 +106,7 @@ func (w *walker) collectLinks(tree plumbing.Hash, dir string, links map[string]s
 				reads[dir+name] = []string{""}
 			}
 		case (mode == "100644" || mode == "100755") && readsOthers(name):
-			content, err := w.blob(h, maxKustomization)
+			content, err := w.object(h, plumbing.BlobObject, maxKustomization)
 			if errors.Is(err, errTooBig) {
 				reads[dir+name] = []string{""} // unread: it may read anything
 				continue
@@ -135,32 +134,6 @@ func (w *walker) collectLinks(tree plumbing.Hash, dir string, links map[string]s
 		}
 	}
 	return nil
-}
-
-// blob reads a small blob (a link's target, a kustomization), from the
-// mapped packs or go-git; one bigger than limit is an error.
-func (w *walker) blob(h plumbing.Hash, limit int) ([]byte, error) {
-	if w.packs != nil {
-		if typ, b, err := w.packs.read(h); err == nil && typ == objBlob {
-			if len(b) > limit {
-				return nil, fmt.Errorf("blob %s: %d bytes: %w", Short(h.String()), len(b), errTooBig)
-			}
-			return b, nil
-		}
-	}
-	obj, err := w.r.repo.Storer.EncodedObject(plumbing.BlobObject, h)
-	if err != nil {
-		return nil, err
-	}
-	if obj.Size() > int64(limit) {
-		return nil, fmt.Errorf("blob %s: %d bytes: %w", Short(h.String()), obj.Size(), errTooBig)
-	}
-	rd, err := obj.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
-	return io.ReadAll(rd)
 }
 
 // readsOthers reports whether a file of this name makes what renders it

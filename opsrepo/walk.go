@@ -158,29 +158,38 @@ func (w *walker) rawTree(tree plumbing.Hash) ([]byte, error) {
 	if tree == w.lastTree && w.lastRaw != nil {
 		return w.lastRaw, nil
 	}
-	var raw []byte
-	if w.packs != nil {
-		if typ, b, err := w.packs.read(tree); err == nil && typ == objTree {
-			raw = b
-		}
-	}
-	if raw == nil {
-		obj, err := w.r.repo.Storer.EncodedObject(plumbing.TreeObject, tree)
-		if err != nil {
-			return nil, err
-		}
-		rd, err := obj.Reader()
-		if err != nil {
-			return nil, err
-		}
-		raw, err = io.ReadAll(rd)
-		rd.Close()
-		if err != nil {
-			return nil, err
-		}
+	raw, err := w.object(tree, plumbing.TreeObject, -1)
+	if err != nil {
+		return nil, err
 	}
 	w.lastTree, w.lastRaw = tree, raw
 	return raw, nil
+}
+
+// object reads an object's content from the mapped packs, or go-git's
+// store; one bigger than limit (-1: any size) is errTooBig.
+func (w *walker) object(h plumbing.Hash, typ plumbing.ObjectType, limit int) ([]byte, error) {
+	if w.packs != nil {
+		if t, b, err := w.packs.read(h); err == nil && t == byte(typ) {
+			if limit >= 0 && len(b) > limit {
+				return nil, fmt.Errorf("%s %s: %d bytes: %w", typ, Short(h.String()), len(b), errTooBig)
+			}
+			return b, nil
+		}
+	}
+	obj, err := w.r.repo.Storer.EncodedObject(typ, h)
+	if err != nil {
+		return nil, err
+	}
+	if limit >= 0 && obj.Size() > int64(limit) {
+		return nil, fmt.Errorf("%s %s: %d bytes: %w", typ, Short(h.String()), obj.Size(), errTooBig)
+	}
+	rd, err := obj.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return io.ReadAll(rd)
 }
 
 // findEntry scans a raw git tree ("<mode> <name>\x00<20-byte hash>"...) for
