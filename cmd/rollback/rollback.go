@@ -135,9 +135,9 @@ func Run(ctx context.Context, opts *Options) error {
 	// Which apps read the files it changes (a values file an Application
 	// names may be in another stage's directory) is Argo CD's to say.
 	var readers func([]string) []string
+	var b *board.Board
 	if !s.Cfg.GitOnly() {
-		b, err := board.Collect(ctx, s.Sources())
-		if err != nil {
+		if b, err = board.Collect(ctx, s.Sources()); err != nil {
 			return cmdutil.WithCode(cmdutil.ExitUsage, err)
 		}
 		for _, st := range b.Stages {
@@ -158,7 +158,7 @@ func Run(ctx context.Context, opts *Options) error {
 	var apps []board.App
 	autoOnly := false // every app the rollback changes has auto-sync
 	if opts.Sync && !s.Cfg.GitOnly() {
-		if apps, err = appsChangedBy(ctx, s, st.Name, plan.Paths()); err != nil {
+		if apps, err = appsChangedBy(b, st.Name, plan.Paths()); err != nil {
 			return cmdutil.WithCode(cmdutil.ExitUsage, err)
 		}
 		// An app with auto-sync deploys the pushed rollback on its own when
@@ -261,7 +261,11 @@ func Run(ctx context.Context, opts *Options) error {
 	if res.Rebased && opts.Sync && !s.Cfg.GitOnly() && len(rb.FromRunning) == 0 {
 		// Rebuilt on someone else's commits: the sync must not ship
 		// new ones of theirs on these apps' paths unreviewed.
-		fresh, err := appsChangedBy(ctx, s, st.Name, board.AppPaths(apps))
+		now, err := board.Collect(ctx, s.Sources())
+		if err != nil {
+			return err
+		}
+		fresh, err := appsChangedBy(now, st.Name, board.AppPaths(apps))
 		if err != nil {
 			return err
 		}
@@ -305,12 +309,8 @@ func afterRollback(ctx context.Context, s *session.Session, stage, commit, reaso
 	return synccmd.Sync(ctx, s, synccmd.Spec{Stage: stage, Apps: apps, Revision: commit, Reason: "rollback: " + reason, Confirm: confirm, Wait: true, Yes: true, Timeout: 10 * time.Minute}, streams)
 }
 
-// appsChangedBy lists the stage's apps whose directories paths change.
-func appsChangedBy(ctx context.Context, s *session.Session, stage string, paths []string) ([]board.App, error) {
-	b, err := board.Collect(ctx, s.Sources())
-	if err != nil {
-		return nil, err
-	}
+// appsChangedBy lists the stage's apps on b whose directories paths change.
+func appsChangedBy(b *board.Board, stage string, paths []string) ([]board.App, error) {
 	st, ok := b.Stage(stage)
 	if !ok {
 		return nil, fmt.Errorf("no stage %q", stage)
