@@ -55,7 +55,7 @@ func TestTerminateAfterConflictsOverGRPC(t *testing.T) {
 
 // TestSyncOfAnAppWithSeveralSourcesPinsTheOpsSources: Argo CD ignores a
 // sync's revision for an app with several sources (each would sync to its
-// target: the branch's head, unreviewed); deploy.Start pins the ops
+// target: the branch's head, unreviewed); deploy.Prepare pins the ops
 // repository's sources by position and leaves the others at theirs.
 func TestSyncOfAnAppWithSeveralSourcesPinsTheOpsSources(t *testing.T) {
 	srv, c := startFake(t, argo.Options{})
@@ -68,7 +68,7 @@ func TestSyncOfAnAppWithSeveralSourcesPinsTheOpsSources(t *testing.T) {
 	}
 	// The reviewed revision is the old one; main's head has moved on.
 	req := argo.SyncRequest{App: "tst-multi", Project: "tst", Revision: shaOld, RepoURLs: []string{"ssh://git@github.com/acme/ops.git"}}
-	requested, prev, err := deploy.Start(ctx, c, req)
+	requested, prev, err := startSync(ctx, c, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestSyncOfAnAppWithSeveralSourcesPinsTheOpsSources(t *testing.T) {
 	// second; position 2 is pinned, the chart stays at its version.
 	srv.AddApp(argotest.AppSpec{Name: "tst-chart", Project: "tst", RepoURL: "git@github.com:acme/ops.git", Path: "tst/chart", Deployed: shaOld,
 		More: []argotest.MoreSource{{RepoURL: "https://charts.example.com", Path: "web", TargetRevision: "1.2.3", Before: true}}})
-	requested, prev, err = deploy.Start(ctx, c, argo.SyncRequest{App: "tst-chart", Project: "tst", Revision: shaOld, RepoURLs: req.RepoURLs})
+	requested, prev, err = startSync(ctx, c, argo.SyncRequest{App: "tst-chart", Project: "tst", Revision: shaOld, RepoURLs: req.RepoURLs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestSyncOfAnAppWithSeveralSourcesPinsTheOpsSources(t *testing.T) {
 	}
 	// No source from the ops repository: nothing to pin, nothing sent.
 	req.RepoURLs = []string{"https://git.example.com/other.git"}
-	if _, _, err := deploy.Start(ctx, c, req); err == nil || !strings.Contains(err.Error(), "none is the ops repository") {
+	if _, _, err := startSync(ctx, c, req); err == nil || !strings.Contains(err.Error(), "none is the ops repository") {
 		t.Errorf("a sync with no source to pin: %v", err)
 	}
 	if n := len(srv.Calls()); n != len(calls) {
@@ -108,14 +108,14 @@ func TestSyncOfAnAppWithSeveralSourcesPinsTheOpsSources(t *testing.T) {
 }
 
 // TestStartChecksAutoSyncOnTheAppAsItIsNow: the board may be older than
-// the app; deploy.Start refuses to pin an app with auto-sync as Argo CD
+// the app; deploy.Prepare refuses to pin an app with auto-sync as Argo CD
 // has it when the sync is sent, and lets a dry run through.
 func TestStartChecksAutoSyncOnTheAppAsItIsNow(t *testing.T) {
 	srv, c := startFake(t, argo.Options{})
 	srv.AddApp(argotest.AppSpec{Name: "itg-web", RepoURL: "file:///ops.git", Path: "itg/web", Deployed: shaOld, Auto: true})
 	ctx := context.Background()
 	req := argo.SyncRequest{App: "itg-web", Project: "default", Revision: shaOld}
-	if _, _, err := deploy.Start(ctx, c, req); err == nil || !strings.Contains(err.Error(), "auto-sync follows main") {
+	if _, _, err := startSync(ctx, c, req); err == nil || !strings.Contains(err.Error(), "auto-sync follows main") {
 		t.Errorf("pinned sync of an auto-sync app: %v", err)
 	}
 	for _, call := range srv.Calls() {
@@ -124,7 +124,7 @@ func TestStartChecksAutoSyncOnTheAppAsItIsNow(t *testing.T) {
 		}
 	}
 	req.DryRun = true
-	if _, _, err := deploy.Start(ctx, c, req); err != nil {
+	if _, _, err := startSync(ctx, c, req); err != nil {
 		t.Errorf("dry run of an auto-sync app: %v", err)
 	}
 }
@@ -167,4 +167,14 @@ func TestPlainNamesWhileArgoCDsNamespaceIsUnknown(t *testing.T) {
 	if !slices.Equal(sent, []string{"team-tst/team-only"}) {
 		t.Errorf("calls reached Argo CD for %v, want only team-tst/team-only", sent)
 	}
+}
+
+// startSync prepares and sends one sync, as the CLI and the console do.
+func startSync(ctx context.Context, c deploy.Client, req argo.SyncRequest) (requested, prevStarted time.Time, err error) {
+	p, err := deploy.Prepare(ctx, c, req)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	requested, err = deploy.Send(ctx, c, p)
+	return requested, p.PrevStarted, err
 }

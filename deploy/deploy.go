@@ -176,16 +176,6 @@ func Send(ctx context.Context, c Client, p Prepared) (requested time.Time, err e
 	return requested, err
 }
 
-// Start prepares and sends one sync, and returns what following it needs.
-func Start(ctx context.Context, c Client, req appstate.SyncRequest) (requested, prevStarted time.Time, err error) {
-	p, err := Prepare(ctx, c, req)
-	if err != nil {
-		return time.Time{}, time.Time{}, fmt.Errorf("%w (nothing was sent)", err)
-	}
-	requested, err = Send(ctx, c, p)
-	return requested, p.PrevStarted, err
-}
-
 // ProgressLine is one line of `sync --wait` output.
 func ProgressLine(app string, o appstate.Observation) string {
 	switch {
