@@ -461,13 +461,7 @@ func TestTerminateAsksForEveryProtectedStageItStops(t *testing.T) {
 	if _, errOut, code := stagedeck(t, "sync", "--config", cfg, "ops", "ops-bundle", "--revision", sb.Head(), "--yes", "--confirm", "prodapi"); code != exitOK {
 		t.Fatalf("sync: %d %s", code, errOut)
 	}
-	for i := 0; i < 100; i++ { // Argo CD terminates only an operation its controller took
-		out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json", "--no-fetch")
-		if strings.Contains(out, `"operationPhase": "Running"`) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitRunning(t, cfg) // Argo CD terminates only an operation its controller took
 	_, errOut, code := stagedeck(t, "terminate", "--config", cfg, "ops")
 	if code != exitRefused || !strings.Contains(errOut, "--confirm prodapi") || !strings.Contains(errOut, "nothing was sent") {
 		t.Errorf("terminate of a sync into prodapi without its name: exit %d %q", code, errOut)

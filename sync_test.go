@@ -141,15 +141,7 @@ func TestTerminateCLI(t *testing.T) {
 	if _, errOut, code := stagedeck(t, "sync", "--config", cfg, "tst", "web", "--revision", sb.Head(), "--yes"); code != exitOK {
 		t.Fatalf("sync: %d %s", code, errOut)
 	}
-	// Wait for the controller to start the operation (Argo CD refuses to
-	// terminate one that is only requested).
-	for i := 0; i < 100; i++ {
-		out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json", "--no-fetch")
-		if strings.Contains(out, `"operationPhase": "Running"`) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitRunning(t, cfg) // Argo CD refuses to terminate an operation only requested
 	out, errOut, code := stagedeck(t, "terminate", "--config", cfg, "tst")
 	if code != exitOK || !strings.Contains(out, "tst-web: terminate sent") || !strings.Contains(out, "tst-web: Failed: Operation terminated") {
 		t.Fatalf("terminate: exit %d\n%s%s", code, out, errOut)
@@ -374,4 +366,17 @@ func statusApps(t *testing.T, cfg string) map[string]statusApp {
 		}
 	}
 	return apps
+}
+
+// waitRunning waits (up to 5 s) until status shows an operation the
+// controller has taken.
+func waitRunning(t *testing.T, cfg string) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		out, _, _ := stagedeck(t, "status", "--config", cfg, "-o", "json", "--no-fetch")
+		if strings.Contains(out, `"operationPhase": "Running"`) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
